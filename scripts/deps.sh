@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# deps.sh — installs the Debian 12 packages smcgen needs to build and test.
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+PKGS="build-essential cmake pkg-config libpcre2-dev libcjson-dev libsqlite3-dev clang libclang-rt-14-dev python3"
+missing=""
+for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq $missing
+fi

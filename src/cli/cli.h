@@ -1,0 +1,32 @@
+/* cli.h — the smcgen subcommands and the helpers they share. */
+#ifndef SMC_CLI_H
+#define SMC_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "smcgen.h"
+
+/* Each subcommand gets argv with argv[0] = its own name; returns the exit
+ * status (0 ok, 1 runtime failure, 2 usage error). */
+int cmd_info(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_detokenize(int argc, char **argv);
+int cmd_logits(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_grammar(int argc, char **argv);
+int cmd_smc(int argc, char **argv);
+
+/* Prints "smcgen: <message>" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes s (len bytes) as a JSON string literal, escaping as needed. */
+void cli_json_string(FILE *f, const char *s, size_t len);
+
+/* Parses a non-negative integer / a float option value, or reports which
+ * option was malformed and returns -1. */
+int cli_parse_long(const char *opt, const char *val, long min, long max, long *out);
+int cli_parse_double(const char *opt, const char *val, double *out);
+
+#endif

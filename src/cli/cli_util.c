@@ -1,0 +1,72 @@
+/* cli_util.c — error printing, JSON string output and option parsing shared
+ * by the subcommands. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("smcgen: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_json_string(FILE *f, const char *s, size_t len)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (c < 0x20 || c == 0x7f)
+                fprintf(f, "\\u%04x", c);
+            else
+                fputc(c, f);
+        }
+    }
+    fputc('"', f);
+}
+
+int cli_parse_long(const char *opt, const char *val, long min, long max, long *out)
+{
+    if (!val) {
+        cli_error("option %s needs a value", opt);
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(val, &end, 10);
+    if (errno || end == val || *end || v < min || v > max) {
+        cli_error("option %s: '%s' is not an integer in [%ld, %ld]", opt, val, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const char *opt, const char *val, double *out)
+{
+    if (!val) {
+        cli_error("option %s needs a value", opt);
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(val, &end);
+    if (errno || end == val || *end) {
+        cli_error("option %s: '%s' is not a number", opt, val);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
