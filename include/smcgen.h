@@ -60,6 +60,10 @@ const char *smc_type_name(int type);
 int64_t smc_type_block_size(int type);
 size_t smc_type_block_bytes(int type);
 
+/* Name of a metadata value type ("u32", "string", "array", ...); NULL when
+ * unknown. */
+const char *smc_gguf_vtype_name(uint32_t type);
+
 typedef struct smc_gguf smc_gguf;
 
 typedef struct smc_gguf_tensor {
@@ -69,7 +73,8 @@ typedef struct smc_gguf_tensor {
     int type;                /* smc_type */
     uint64_t offset;         /* from the start of the data section */
     uint64_t nbytes;
-    const void *data;        /* inside the mapping */
+    const void *data;        /* inside the mapping; for smc_gguf_open, aligned to
+                                smc_gguf_alignment() (at least 8 bytes) */
 } smc_gguf_tensor;
 
 /* Open a file (mmap) or a caller-owned buffer (kept alive by the caller). */
@@ -87,16 +92,19 @@ int64_t smc_gguf_n_kv(const smc_gguf *g);
 int64_t smc_gguf_find_kv(const smc_gguf *g, const char *key);
 const char *smc_gguf_kv_key(const smc_gguf *g, int64_t i);
 smc_gguf_vtype smc_gguf_kv_type(const smc_gguf *g, int64_t i);
-/* For arrays: element type and count (count is 1 for scalars). */
+/* For arrays: element type and count (for scalars: the scalar's own type and
+ * 1). Out-of-range indices give (smc_gguf_vtype)-1 and 0. */
 smc_gguf_vtype smc_gguf_kv_arr_type(const smc_gguf *g, int64_t i);
 uint64_t smc_gguf_kv_arr_len(const smc_gguf *g, int64_t i);
-/* Raw little-endian data of a scalar or a numeric array (NULL for strings,
- * string arrays and nested arrays). */
+/* Raw little-endian data of a scalar or a numeric/bool array (NULL for
+ * strings, string arrays and nested arrays). It is an aligned copy owned by
+ * g, so it may be cast to the element type (e.g. const float * for f32). */
 const void *smc_gguf_kv_data(const smc_gguf *g, int64_t i);
 /* String value, or element j of a string array. */
 smc_str smc_gguf_kv_str(const smc_gguf *g, int64_t i);
 smc_str smc_gguf_kv_arr_str(const smc_gguf *g, int64_t i, uint64_t j);
-/* Numeric element j of a numeric array (any integer/float/bool type). */
+/* Numeric element j of a numeric array (any integer/float/bool type), or the
+ * scalar itself for j = 0; NAN when not numeric or out of range. */
 double smc_gguf_kv_arr_num(const smc_gguf *g, int64_t i, uint64_t j);
 
 /* Typed lookups by key: 0 found, 1 absent, -1 present with an unusable type.
@@ -105,6 +113,21 @@ int smc_gguf_get_int(const smc_gguf *g, const char *key, int64_t *out);
 int smc_gguf_get_float(const smc_gguf *g, const char *key, double *out);
 int smc_gguf_get_bool(const smc_gguf *g, const char *key, bool *out);
 int smc_gguf_get_str(const smc_gguf *g, const char *key, smc_str *out);
+
+/* Any value as a view, for arrays of arrays (nested to any depth the reader
+ * accepts). smc_gguf_kv_value: kv i's value; smc_gguf_value_at: element j of
+ * an array of arrays (NULL otherwise or out of range). The others mirror the
+ * smc_gguf_kv_* functions above (NULL views give -1 / 0 / NULL / NAN). */
+typedef struct smc_gguf_value smc_gguf_value;
+const smc_gguf_value *smc_gguf_kv_value(const smc_gguf *g, int64_t i);
+const smc_gguf_value *smc_gguf_value_at(const smc_gguf_value *v, uint64_t j);
+smc_gguf_vtype smc_gguf_value_type(const smc_gguf_value *v);
+smc_gguf_vtype smc_gguf_value_arr_type(const smc_gguf_value *v);
+uint64_t smc_gguf_value_len(const smc_gguf_value *v);
+const void *smc_gguf_value_data(const smc_gguf_value *v);
+/* A string value (j = 0) or element j of a string array. */
+smc_str smc_gguf_value_str(const smc_gguf_value *v, uint64_t j);
+double smc_gguf_value_num(const smc_gguf_value *v, uint64_t j);
 
 int64_t smc_gguf_n_tensors(const smc_gguf *g);
 const smc_gguf_tensor *smc_gguf_tensor_at(const smc_gguf *g, int64_t i);
@@ -133,16 +156,34 @@ int32_t smc_vocab_bos(const smc_vocab *v);            /* -1 when none */
 int32_t smc_vocab_eos(const smc_vocab *v);            /* -1 when none */
 bool smc_vocab_add_bos(const smc_vocab *v);
 bool smc_vocab_add_eos(const smc_vocab *v);
+int32_t smc_vocab_eot(const smc_vocab *v);            /* -1 when none */
+int32_t smc_vocab_unk(const smc_vocab *v);            /* -1 when none */
+/* True for every end-of-generation id: eos, eot, eom, and (as llama.cpp)
+ * tokens such as <|eot_id|>, <|im_end|>, <|end|>, <end_of_turn>. */
+bool smc_vocab_is_eog(const smc_vocab *v, int32_t id);
+/* SPM: smc_tokenize puts one space before the text (and after each special
+ * token), so detokenizing gives " " + text; false for BPE. */
+bool smc_vocab_add_space_prefix(const smc_vocab *v);
+/* Length of the longest smc_vocab_token_bytes over all ids. */
+size_t smc_vocab_max_token_bytes(const smc_vocab *v);
+/* SPM merge score (0 when the file has none). */
+float smc_vocab_token_score(const smc_vocab *v, int32_t id);
 int smc_vocab_token_attr(const smc_vocab *v, int32_t id);   /* enum smc_token_attr */
 /* The token's text as stored in the vocabulary (e.g. "▁the", "Ġthe"). */
 smc_str smc_vocab_token_text(const smc_vocab *v, int32_t id);
 /* The exact bytes the token stands for in generated text: byte-level BPE
- * decoded, "▁" -> " ", "<0xNN>" -> one byte. Control tokens give empty bytes. */
+ * decoded, "▁" -> " ", "<0xNN>" -> one byte, user-defined tokens their text.
+ * Control, unknown and unused tokens give empty bytes. Out-of-range ids give
+ * empty bytes and attr 0. All are precomputed at load. */
 smc_str smc_vocab_token_bytes(const smc_vocab *v, int32_t id);
 
-/* Tokenize `len` bytes of text. add_special: prepend BOS / append EOS as the
- * vocabulary asks. parse_special: recognise control/user-defined token texts
- * inside the text (never otherwise). *ids is malloc'd; caller frees. */
+/* Tokenize `len` bytes of text (any bytes: invalid UTF-8 is kept byte for
+ * byte). add_special: prepend BOS / append EOS as the vocabulary asks.
+ * parse_special: recognise control, user-defined and unknown token texts
+ * inside the text, longest first (never otherwise). Byte-level BPE drops a
+ * byte that no token spells (as llama.cpp); SPM falls back to <0xNN> tokens,
+ * then to the unknown token. *ids is malloc'd (also when empty); caller
+ * frees. Thread-safe on a shared vocab. */
 int smc_tokenize(const smc_vocab *v, const char *text, size_t len,
                  bool add_special, bool parse_special,
                  int32_t **ids, size_t *n_ids, smc_error *err);
@@ -156,15 +197,561 @@ int smc_detokenize(const smc_vocab *v, const int32_t *ids, size_t n_ids,
 /* ===================================================================== */
 /* (section owned by the engine module) */
 
+/* A loaded model (llama, qwen2 or qwen3 architecture). Read-only once
+ * loaded: several contexts may share one model. */
+typedef struct smc_model smc_model;
+
+/* Load a GGUF file (mmapped; weights are used in place). Unsupported
+ * architectures or tensor types fail with a message naming them. */
+int smc_model_load(const char *path, smc_model **out, smc_error *err);
+/* A model with random weights and the shape of a real one, built in memory:
+ * shape "smollm2-135m", "qwen2.5-0.5b" or "llama3.2-1b"; type SMC_TYPE_Q8_0,
+ * SMC_TYPE_Q4_0, SMC_TYPE_F16 or SMC_TYPE_F32. It has no vocabulary. */
+int smc_model_synthetic(const char *shape, int type, uint64_t seed,
+                        smc_model **out, smc_error *err);
+void smc_model_free(smc_model *m);
+
+const char *smc_model_arch(const smc_model *m);        /* "llama", "qwen2", "qwen3" */
+int32_t smc_model_n_vocab(const smc_model *m);
+int32_t smc_model_n_embd(const smc_model *m);
+int32_t smc_model_n_layer(const smc_model *m);
+int32_t smc_model_n_head(const smc_model *m);
+int32_t smc_model_n_head_kv(const smc_model *m);
+int32_t smc_model_head_dim(const smc_model *m);
+int32_t smc_model_n_ff(const smc_model *m);
+int32_t smc_model_n_ctx_train(const smc_model *m);
+/* Bytes of weight matrices one token's forward pass reads (all layers plus
+ * the output head). */
+uint64_t smc_model_weight_bytes(const smc_model *m);
+/* The model's tokenizer, loaded on first call (so not thread safe until that
+ * first call returned); NULL when the file has none (tokenizer.ggml.model =
+ * no_vocab) or it could not be loaded (then err, when given, says why).
+ * Owned by the model. */
+const smc_vocab *smc_model_vocab(smc_model *m, smc_error *err);
+
+/* An evaluation context: a paged KV cache holding many sequences, scratch
+ * buffers, a thread pool and the logits of the last smc_decode. Not thread
+ * safe: one caller at a time. */
+typedef struct smc_ctx smc_ctx;
+
+typedef struct smc_ctx_params {
+    int32_t n_threads;        /* 0: all cores */
+    size_t kv_budget_bytes;   /* KV cache memory limit; 0: 512 MiB */
+    int32_t n_ctx;            /* max tokens per sequence; 0: the model's context length */
+    bool exact;               /* dequantise quantised weights to f32 before each dot
+                               * product instead of quantising activations to 8 bits
+                               * (slower; matches a float reference closely) */
+} smc_ctx_params;
+
+smc_ctx_params smc_ctx_default_params(void);
+int smc_ctx_new(const smc_model *m, const smc_ctx_params *params, smc_ctx **out, smc_error *err);
+void smc_ctx_free(smc_ctx *c);
+int32_t smc_ctx_n_ctx(const smc_ctx *c);
+int32_t smc_ctx_n_threads(const smc_ctx *c);
+/* KV memory in use (blocks held by live sequences), in bytes. */
+size_t smc_ctx_kv_used_bytes(const smc_ctx *c);
+
+/* Sequences are small integer ids (>= 0) inside a context. A new sequence
+ * is empty. A fork shares every KV block of its source (no copy: the
+ * partly filled last block is copied only when one of them appends to it).
+ * Return the new id, or -1 with err filled (e.g. too many sequences). */
+int32_t smc_seq_new(smc_ctx *c, smc_error *err);
+int32_t smc_seq_fork(smc_ctx *c, int32_t seq, smc_error *err);
+void smc_seq_free(smc_ctx *c, int32_t seq);             /* unknown ids are ignored */
+int32_t smc_seq_len(const smc_ctx *c, int32_t seq);     /* -1 for an unknown id */
+
+/* One batch entry appends `token` to sequence `seq` (at position
+ * smc_seq_len + the number of earlier entries of the same seq in the batch).
+ * Entries of many sequences, prompt chunks and single tokens, may be mixed. */
+typedef struct smc_batch_entry {
+    int32_t seq;
+    int32_t token;
+    bool want_logits;
+} smc_batch_entry;
+
+typedef struct smc_batch {
+    const smc_batch_entry *entries;
+    int32_t n;
+} smc_batch;
+
+/* Evaluates the batch; on failure (unknown seq, bad token, context length or
+ * KV budget exceeded) nothing is appended. */
+int smc_decode(smc_ctx *c, const smc_batch *batch, smc_error *err);
+/* Number of entries of the last batch that asked for logits, and the n_vocab
+ * logits of the i-th of them (in batch order); NULL when out of range. Valid
+ * until the next smc_decode. */
+int32_t smc_n_logits(const smc_ctx *c);
+const float *smc_logits(const smc_ctx *c, int32_t i);
+
+/* Sampling: a seeded generator (xoshiro256**) and temperature / top-k / top-p
+ * sampling. temp <= 0 is greedy (argmax); top_k <= 0 and top_p >= 1 disable
+ * those filters. */
+typedef struct smc_rng {
+    uint64_t s[4];
+} smc_rng;
+
+void smc_rng_seed(smc_rng *r, uint64_t seed);
+uint64_t smc_rng_next(smc_rng *r);
+double smc_rng_uniform(smc_rng *r);                     /* [0, 1) */
+int32_t smc_argmax(const float *logits, int32_t n);
+int32_t smc_sample(const float *logits, int32_t n, float temp, int32_t top_k, float top_p,
+                   smc_rng *rng);
+
 /* ===================================================================== */
 /* Constraints (src/constraint)                                          */
 /* ===================================================================== */
-/* (section owned by the constraint module) */
+/* (section owned by the constraint module)
+ *
+ * Grammars (GBNF, Lark, regex; JSON Schema is converted to one of these) are
+ * compiled to one IR: a context-free grammar whose terminals are byte sets,
+ * UTF-8 character classes expanded to exact byte sequences. A matcher is an
+ * Earley recognizer over bytes whose states (Earley sets) are interned and
+ * memoised per grammar, so a matcher is one pointer: cloning is O(1), and
+ * transitions and token masks are cached per state (a lazily built automaton).
+ * A grammar may be shared by threads: its internal cache has a lock.
+ * Errors from the parsers name the line and column ("3:14: ..."). */
+
+typedef struct smc_grammar smc_grammar;      /* compiled grammar (immutable to callers, shareable) */
+
+/* Compile GBNF (llama.cpp syntax plus '_' in names and left recursion).
+ * root_rule NULL means "root". */
+int smc_grammar_from_gbnf(const char *text, size_t len, const char *root_rule,
+                          smc_grammar **out, smc_error *err);
+/* Compile a Lark grammar (lowercase rules, UPPERCASE terminals, %import
+ * common.X, %ignore, "s"i, /re/flags, ~ and {m,n}). start NULL means "start".
+ * Lark's contextual lexer is approximated: the language is the CFG with
+ * %ignore'd terminals allowed before every terminal and at the end. */
+int smc_grammar_from_lark(const char *text, size_t len, const char *start,
+                          smc_grammar **out, smc_error *err);
+/* Compile a regex (PCRE-like subset, whole-string match; ^ and $ allowed only
+ * at the ends; no backreferences or lookaround). */
+int smc_grammar_from_regex(const char *pattern, size_t len, smc_grammar **out, smc_error *err);
+/* Load a file by extension: .gbnf, .lark, .regex/.re (whole file is the pattern,
+ * a trailing newline stripped). */
+int smc_grammar_from_file(const char *path, smc_grammar **out, smc_error *err);
+void smc_grammar_free(smc_grammar *g);
+
+/* Size of the compiled IR (for `smcgen grammar check`). */
+typedef struct smc_grammar_stats {
+    int n_rules;          /* rules as written in the source */
+    int n_nonterminals;   /* after desugaring (repetitions, groups, UTF-8) */
+    int n_productions;
+    int n_terminals;      /* distinct byte sets */
+} smc_grammar_stats;
+void smc_grammar_get_stats(const smc_grammar *g, smc_grammar_stats *out);
+/* Warnings from compilation (e.g. "Lark priority ignored"), "" when none. */
+const char *smc_grammar_warnings(const smc_grammar *g);
+
+typedef enum smc_match_kind {
+    SMC_MATCH_INVALID = 0,    /* not a prefix of any string of the language */
+    SMC_MATCH_PREFIX = 1,     /* a proper prefix, not itself in the language */
+    SMC_MATCH_COMPLETE = 2    /* in the language (it may also continue) */
+} smc_match_kind;
+smc_match_kind smc_grammar_classify(const smc_grammar *g, const char *bytes, size_t n);
+
+/* Matcher: per-particle state. The grammar must outlive its matchers. */
+typedef struct smc_matcher smc_matcher;
+smc_matcher *smc_matcher_new(const smc_grammar *g);       /* NULL on out of memory */
+smc_matcher *smc_matcher_clone(const smc_matcher *m);     /* O(1) */
+void smc_matcher_free(smc_matcher *m);
+/* Advance by bytes: 0 ok, -1 rejected (matcher unchanged). */
+int smc_matcher_advance_bytes(smc_matcher *m, const char *bytes, size_t n);
+bool smc_matcher_is_accepting(const smc_matcher *m);  /* the bytes so far are a complete string */
+bool smc_matcher_can_continue(const smc_matcher *m);  /* some non-empty extension stays valid */
+bool smc_matcher_is_finished(const smc_matcher *m);   /* EOS was advanced */
+/* Work limit per mask: vocabulary-trie nodes visited plus Earley items
+ * processed building new recognizer states (default 4,000,000; 0 =
+ * unlimited). Exceeding it makes the mask functions fail with a message
+ * saying so (nothing is cached; the matcher is unchanged). */
+void smc_matcher_set_limit(smc_matcher *m, uint64_t max_work);
+
+/* The vocabulary's byte strings in a trie, built once per vocabulary and
+ * shared by any number of matchers and grammars (immutable). Tokens with
+ * empty byte strings (control tokens) are never allowed, except eos. */
+typedef struct smc_token_index smc_token_index;
+/* get(user, id, &len) returns token id's bytes (valid until the call returns). */
+typedef const char *(*smc_token_bytes_fn)(void *user, int32_t id, size_t *len);
+int smc_token_index_new(int32_t n_tokens, smc_token_bytes_fn get, void *user,
+                        int32_t eos_id /* -1 = none */, smc_token_index **out, smc_error *err);
+/* Arrays: bytes[i] of lens[i] bytes for each token. */
+int smc_token_index_from_arrays(int32_t n_tokens, const char *const *bytes, const size_t *lens,
+                                int32_t eos_id, smc_token_index **out, smc_error *err);
+/* From a vocabulary (smc_vocab_token_bytes, smc_vocab_eos). */
+int smc_token_index_from_vocab(const smc_vocab *v, smc_token_index **out, smc_error *err);
+void smc_token_index_free(smc_token_index *ix);
+int32_t smc_token_index_n_tokens(const smc_token_index *ix);
+int32_t smc_token_index_eos(const smc_token_index *ix);
+/* Words of a mask: (n_tokens + 31) / 32. Bit i of the mask is
+ * mask[i >> 5] >> (i & 31) & 1. */
+size_t smc_token_mask_words(const smc_token_index *ix);
+
+/* Advance by a token: its bytes, or EOS (allowed only when accepting; the
+ * matcher is then finished). 0 ok, -1 rejected (matcher unchanged). */
+int smc_matcher_advance_token(smc_matcher *m, const smc_token_index *ix, int32_t token_id);
+/* Fill mask_bits (smc_token_mask_words words) with the allowed tokens: those
+ * whose bytes can be advanced, plus EOS exactly when accepting. A finished
+ * matcher allows nothing. 0 ok, -1 on error (work limit, out of memory). */
+int smc_matcher_token_mask(smc_matcher *m, const smc_token_index *ix, uint32_t *mask_bits,
+                           smc_error *err);
+/* Fused: log sum over allowed tokens of exp(logits[i]) (natural log; -INFINITY
+ * when nothing is allowed), filling mask_bits_out (may be NULL) as
+ * smc_matcher_token_mask does. Returns NAN on error (err filled). */
+double smc_matcher_masked_logsumexp(smc_matcher *m, const smc_token_index *ix,
+                                    const float *logits, uint32_t *mask_bits_out, smc_error *err);
+
+/* JSON Schema (src/constraint/json_schema*.c): schema text → GBNF (root rule
+ * "root"; *gbnf_out malloc'd, caller frees) or → compiled grammar. Output is
+ * one JSON value, properties in schema order, at most one bounded whitespace
+ * run between tokens (flag SMC_JSON_SCHEMA_COMPACT: none). Unsupported
+ * keywords are errors naming the keyword and its JSON pointer. */
+#define SMC_JSON_SCHEMA_COMPACT 1u
+int smc_json_schema_to_gbnf(const char *schema_json, size_t len, char **gbnf_out, smc_error *err);
+int smc_json_schema_to_gbnf_ex(const char *schema_json, size_t len, unsigned flags,
+                               char **gbnf_out, smc_error *err);
+int smc_grammar_from_json_schema(const char *schema_json, size_t len, smc_grammar **out,
+                                 smc_error *err);
+int smc_grammar_from_json_schema_ex(const char *schema_json, size_t len, unsigned flags,
+                                    smc_grammar **out, smc_error *err);
 
 /* ===================================================================== */
 /* Sequential Monte Carlo (src/smc)                                      */
 /* ===================================================================== */
-/* (section owned by the SMC module) */
+/* (section owned by the SMC module)
+ *
+ * Target over complete (EOS-terminated) generations x of at most max_tokens
+ * tokens:   g(x) ∝ p_LM(x) · Φ_cheap(x) · Φ_critic(x).
+ * The proposal is the LM's next-token distribution restricted to what the
+ * cheap (token-level) potential allows; each step's weight is the log mass of
+ * that restricted distribution (the weight correction); the critic acts as a
+ * twist at the boundaries it declares and by its complete score at EOS.
+ * All scores are natural logarithms; -INFINITY means "impossible". */
+
+/* Random numbers: smc_rng (declared with the engine) is driven here by the
+ * SMC module's own xoshiro256** / splitmix64 code, seeded from smc_config. */
+
+/* ---- Language models: the interface the sampler drives ---------------
+ * States are opaque, reference-counted handles owned by the LM. */
+typedef struct smc_lm {
+    void *self;
+    int32_t n_vocab;
+    int32_t eos;                                /* the token that ends a generation */
+    /* Bytes the token contributes to the generated text (EOS: none). */
+    smc_str (*token_bytes)(void *self, int32_t tok);
+    /* A new state holding the prompt (an LM may refuse an empty one). */
+    int (*root)(void *self, const int32_t *prompt, size_t n_prompt, void **state, smc_error *err);
+    /* A new reference to the same state (cheap: resampling forks particles). */
+    void *(*fork)(void *self, void *state);
+    void (*release)(void *self, void *state);
+    /* Appends tok; consumes the reference in *state and stores the extended
+     * state there (in place when the caller held the only reference). */
+    int (*extend)(void *self, void **state, int32_t tok, smc_error *err);
+    /* Next-token scores for n states at once (one batch): logits[i*n_vocab+v]
+     * are unnormalised log-probabilities (the sampler normalises them). */
+    int (*next_logits)(void *self, void *const *states, size_t n, float *logits, smc_error *err);
+} smc_lm;
+
+/* ---- Potentials ------------------------------------------------------
+ * A potential scores the generated text (the bytes after the prompt).
+ * Contract: if prefix(x) = -inf then complete(xy) = -inf for every y.
+ * `text`/`len` is always the whole generated text so far. */
+typedef struct smc_potential_vtable {
+    /* Per-particle state. state_new/clone/free and advance may be NULL for
+     * stateless potentials; prefix and complete are required. The vtable
+     * must outlive the potential. */
+    int (*state_new)(void *self, void **state, smc_error *err);
+    int (*state_clone)(void *self, const void *state, void **out, smc_error *err);
+    void (*state_free)(void *self, void *state);
+    /* The text grew by its last n_new bytes (one token). */
+    int (*advance)(void *self, void *state, const char *text, size_t len, size_t n_new,
+                   smc_error *err);
+    /* log Φ(text as a prefix) and log Φ(text as a complete string). */
+    double (*prefix)(void *self, void *state, const char *text, size_t len);
+    double (*complete)(void *self, void *state, const char *text, size_t len);
+    /* Token level (optional; the cheap potential needs one of the two):
+     * logw_next fills out[n_vocab] with log Φ(text+tok)/Φ(text), and at EOS
+     * complete - prefix. token_mask (Boolean potentials) sets bit v of
+     * bits[(n_vocab+31)/32] when token v is allowed (EOS: when complete). */
+    int (*logw_next)(void *self, void *state, const char *text, size_t len, double *out,
+                     smc_error *err);
+    int (*token_mask)(void *self, void *state, const char *text, size_t len, uint32_t *bits,
+                      smc_error *err);
+    /* Boolean: is this one token allowed (1), not (0), error (-1). Used by the
+     * AWRS proposal; optional. */
+    int (*token_allowed)(void *self, void *state, const char *text, size_t len, int32_t tok,
+                         smc_error *err);
+    /* Critics: is the text, whose last n_new bytes just arrived, at a
+     * boundary where prefix() is worth evaluating? NULL: every token is.
+     * Between boundaries the last prefix value carries over. */
+    bool (*is_boundary)(void *self, const char *text, size_t len, size_t n_new);
+    void (*destroy)(void *self);
+} smc_potential_vtable;
+
+typedef struct smc_potential smc_potential;
+/* Wraps a vtable and its object (destroy(self) runs at smc_potential_free).
+ * n_vocab/eos: the LM vocabulary the token-level methods index (0/-1 for a
+ * pure byte-level critic). NULL on allocation failure (self not destroyed).
+ * Methods are called from one thread at a time. */
+smc_potential *smc_potential_new(const smc_potential_vtable *vt, void *self, const char *name,
+                                 int32_t n_vocab, int32_t eos);
+void smc_potential_free(smc_potential *p);
+const char *smc_potential_name(const smc_potential *p);
+/* Product of n potentials (it takes ownership of them, also on failure):
+ * scores add; token masks intersect; it is at a boundary when any factor is,
+ * and re-evaluates only the factors whose boundary was crossed. */
+int smc_potential_product(smc_potential **parts, int n, smc_potential **out, smc_error *err);
+
+/* Boolean constraints (e.g. a grammar matcher) as potentials: 0 / -inf. */
+typedef struct smc_bool_vtable {
+    int (*state_new)(void *self, void **state, smc_error *err);
+    int (*state_clone)(void *self, const void *state, void **out, smc_error *err);
+    void (*state_free)(void *self, void *state);
+    /* Feed bytes; false when they cannot start any accepted string. */
+    bool (*advance)(void *self, void *state, const char *bytes, size_t n);
+    bool (*is_accepting)(void *self, const void *state);
+    /* Optional fast mask over non-EOS tokens (bit v set = allowed); NULL: the
+     * adapter tries each token on a cloned state. */
+    int (*token_mask)(void *self, const void *state, uint32_t *bits, smc_error *err);
+    void (*destroy)(void *self);                /* optional */
+} smc_bool_vtable;
+/* Tokens with no bytes other than EOS are never allowed. The LM must outlive
+ * the potential (token bytes are read from it). vt->destroy(self) runs when
+ * the potential is freed; on failure self is left to the caller. */
+int smc_potential_from_bool(const smc_bool_vtable *vt, void *self, const char *name,
+                            const smc_lm *lm, smc_potential **out, smc_error *err);
+
+/* ---- Adapters to the engine and the constraint module ----------------- */
+/* An smc_lm over the inference engine. Each state is a KV sequence of ctx
+ * (forks share KV blocks via smc_seq_fork on the first diverging token);
+ * next_logits evaluates all particles' new tokens in one smc_decode batch.
+ * Token bytes come from vocab (ids it lacks have none); eos < 0 means the
+ * vocabulary's EOS. The prompt given to smc_run must be non-empty (BOS).
+ * model, ctx and vocab must outlive it; free with smc_engine_lm_free. */
+int smc_engine_lm_new(const smc_model *model, smc_ctx *ctx, const smc_vocab *vocab, int32_t eos,
+                      smc_lm **out, smc_error *err);
+void smc_engine_lm_free(smc_lm *lm);
+/* A grammar as a Boolean cheap potential over lm's tokens (matcher per
+ * particle, masks from ix, whose EOS must be lm's). g, ix and lm must outlive
+ * the potential. */
+int smc_potential_from_grammar(const smc_grammar *g, const smc_token_index *ix, const smc_lm *lm,
+                               const char *name, smc_potential **out, smc_error *err);
+
+/* An LM whose EOS also stands for the given stop tokens (genlm's
+ * eos_byte_strings, e.g. every token containing "\n"): their probability
+ * mass is added to EOS's and they are never proposed (a stop token's bytes
+ * are not part of the text). base must outlive it. */
+int smc_lm_stops_new(const smc_lm *base, const int32_t *stop, size_t n_stop, smc_lm **out,
+                     smc_error *err);
+void smc_lm_stops_free(smc_lm *lm);
+/* Ids of lm's tokens whose bytes contain needle (*ids malloc'd). */
+int smc_lm_tokens_containing(const smc_lm *lm, const char *needle, size_t len, int32_t **ids,
+                             size_t *n, smc_error *err);
+
+/* ---- Resampling ------------------------------------------------------ */
+typedef enum smc_resample_scheme {
+    SMC_RESAMPLE_MULTINOMIAL, SMC_RESAMPLE_STRATIFIED, SMC_RESAMPLE_SYSTEMATIC,
+    SMC_RESAMPLE_RESIDUAL
+} smc_resample_scheme;
+const char *smc_resample_name(smc_resample_scheme s);
+int smc_resample_parse(const char *name, smc_resample_scheme *out);   /* 0 ok, -1 unknown */
+/* Draws m ancestor indices (sorted ascending) for n particles with log
+ * weights logw. -1 when no weight is finite. */
+int smc_resample(smc_resample_scheme s, const double *logw, int n, int m, smc_rng *rng,
+                 int *ancestors);
+/* 1 / Σ w̄², with w̄ the normalised weights (0 when all are -inf). */
+double smc_ess(const double *logw, int n);
+double smc_log_mean_exp(const double *logw, int n);     /* -inf when all are */
+
+/* ---- The sampler ----------------------------------------------------- */
+typedef enum smc_method {
+    SMC_METHOD_PLAIN,     /* LM only: no constraint, no critic */
+    SMC_METHOD_LCD,       /* masked proposal, weights ignored */
+    SMC_METHOD_IS,        /* masked proposal + weight correction, no resampling */
+    SMC_METHOD_SMC,       /* ... + adaptive resampling */
+    SMC_METHOD_RERANK,    /* lcd samples reweighted by the critic's complete score */
+    SMC_METHOD_IS_FULL,   /* is + critic at EOS */
+    SMC_METHOD_SMC_FULL   /* smc + critic twist at boundaries and at EOS */
+} smc_method;
+const char *smc_method_name(smc_method m);             /* "plain", "lcd", "is", "smc", "rerank", "is-full", "smc-full" */
+int smc_method_parse(const char *name, smc_method *out);
+
+typedef enum smc_proposal {
+    SMC_PROPOSAL_MASKED,  /* full mask / logw_next over the vocabulary */
+    SMC_PROPOSAL_AWRS     /* adaptive weighted rejection sampling (Boolean cheap potential) */
+} smc_proposal;
+
+typedef struct smc_config {
+    smc_method method;
+    int n_particles;               /* default 10 */
+    double ess_threshold;          /* resample when ESS < threshold·N; default 0.9 */
+    smc_resample_scheme resample;  /* default stratified */
+    int max_tokens;                /* EOS is forced after this many tokens; default 64 */
+    double temperature;            /* > 0; the target uses the tempered LM; default 1 */
+    uint64_t seed;
+    smc_proposal proposal;         /* default masked */
+    int awrs_max_accepts;          /* >= 2; default 2 */
+    bool no_weight_correction;     /* testing only: drop the correction (biased) */
+    /* Called after every step when not NULL (e.g. progress on stderr). */
+    void (*progress)(void *ud, int step, int n_active, double ess);
+    void *progress_ud;
+} smc_config;
+void smc_config_default(smc_config *c);
+
+typedef struct smc_particle_out {
+    char *text;                    /* generated bytes, NUL-terminated */
+    size_t len;
+    int32_t *tokens;               /* generated token ids, EOS included */
+    int32_t n_tokens;              /* EOS included */
+    double log_weight;             /* -inf for dead particles */
+    bool forced_eos;               /* ended at max_tokens */
+} smc_particle_out;
+
+typedef struct smc_posterior_entry {
+    char *text;                    /* NUL-terminated */
+    size_t len;
+    double prob;                   /* normalised over distinct strings */
+    int count;                     /* particles with this text */
+} smc_posterior_entry;
+
+typedef struct smc_result {
+    smc_method method;
+    int n_particles;
+    smc_particle_out *particles;
+    int n_posterior;               /* distinct strings with nonzero weight, by prob desc */
+    smc_posterior_entry *posterior;
+    double log_z;                  /* log mean weight: the log Ẑ estimate */
+    double ess;                    /* of the final weights */
+    bool all_dead;                 /* every weight is -inf: no posterior, log_z = -inf */
+    int n_steps;
+    double *ess_trace;             /* ESS after each step's weighting (before resampling) */
+    int n_resamples;
+    int64_t n_lm_evals;            /* particle-steps evaluated by the LM */
+    int64_t n_constraint_checks;   /* token checks by the AWRS proposal */
+    double t_lm, t_mask, t_critic, t_resample, t_total;   /* seconds */
+} smc_result;
+
+/* Runs one SMC (or baseline) sweep. cheap: token-level potential or NULL
+ * (ignored by plain); critic: byte-level potential, required by rerank,
+ * is-full and smc-full, ignored by the others. */
+int smc_run(const smc_lm *lm, const int32_t *prompt, size_t n_prompt, smc_potential *cheap,
+            smc_potential *critic, const smc_config *cfg, smc_result **out, smc_error *err);
+void smc_result_free(smc_result *r);
+/* The result as JSON (malloc'd string; invalid UTF-8 replaced by U+FFFD). */
+int smc_result_to_json(const smc_result *r, bool with_particles, char **json, smc_error *err);
+
+/* ===================================================================== */
+/* Domain critics (src/potentials)                                       */
+/* ===================================================================== */
+/* Self-contained checkers for the paper's domains. Each takes bytes (a
+ * prefix or a complete string), never crashes on any input, and gives a
+ * verdict whose log-weight is 0 (possible) or -INFINITY (impossible). */
+
+typedef enum smc_verdict {
+    SMC_VERDICT_INVALID = 0,   /* no continuation can make it valid */
+    SMC_VERDICT_PREFIX = 1,    /* a valid prefix (complete == false) */
+    SMC_VERDICT_COMPLETE = 2   /* a valid complete string (complete == true) */
+} smc_verdict;
+
+/* 0 for a valid verdict, -INFINITY for SMC_VERDICT_INVALID. */
+double smc_verdict_logw(smc_verdict v);
+
+/* SMILES: with complete == false, is s[0..n) a prefix of some valid molecule
+ * (syntax, ring numbers, branches, valence lower bounds)? With complete ==
+ * true, is it a whole valid molecule (rings and branches closed, aromatic
+ * atoms in rings, kekulizable, valences as RDKit allows)? When reason is not
+ * NULL it receives why a string is invalid (NUL-terminated, truncated). */
+smc_verdict smc_smiles_check(const char *s, size_t n, bool complete, char *reason, size_t reason_cap);
+/* A GBNF grammar (root rule "root") of SMILES syntax: the cheap constraint. */
+const char *smc_smiles_gbnf(void);
+
+/* PDDL Blocksworld goals (predicates on, on-table, clear, holding, arm-empty).
+ * A problem is parsed for its (:objects ...), (:init ...) and, when present,
+ * its (:goal ...). */
+typedef struct smc_bw_problem smc_bw_problem;
+int smc_bw_problem_parse(const char *text, size_t n, smc_bw_problem **out, smc_error *err);
+void smc_bw_problem_free(smc_bw_problem *p);
+int smc_bw_problem_n_objects(const smc_bw_problem *p);
+const char *smc_bw_problem_object(const smc_bw_problem *p, int i);   /* lower-cased */
+/* The problem's "(:goal ...)" text, or {NULL, 0} when it has none. */
+smc_str smc_bw_problem_goal(const smc_bw_problem *p);
+/* True when the (:init ...) literals describe a possible state. */
+bool smc_bw_problem_init_valid(const smc_bw_problem *p);
+/* Goal text as a model writes it after the problem prefix:
+ * "(:goal (and (on b1 b2) ... ) )" optionally followed by the ")" closing
+ * (define ...); when the prompt already ends with "(:goal" or "(:goal (and",
+ * the text may start at "(and" or at the first literal. Prefix mode: syntax so far, and some reachable state
+ * satisfies every literal so far and some completion of an unfinished
+ * literal (exact). Complete mode: a finished, satisfiable goal. */
+smc_verdict smc_bw_goal_check(const smc_bw_problem *p, const char *text, size_t n, bool complete,
+                              char *reason, size_t reason_cap);
+/* GBNF grammar of goals over the problem's objects (start rule "root", or
+ * "after-and" when the prompt ends with "(:goal (and"); malloc'd. */
+char *smc_bw_goal_gbnf(const smc_bw_problem *p);
+/* Whether two finished goals have the same set of satisfying states over the
+ * problem's objects (two unsatisfiable goals are equivalent). -1 on a
+ * malformed goal. */
+int smc_bw_goals_equivalent(const smc_bw_problem *p, const char *g1, size_t n1, const char *g2, size_t n2,
+                            bool *equivalent, smc_error *err);
+
+/* SQL on SQLite. The database is opened read-only; an authorizer allows
+ * only reads (SELECT, column reads, recursive CTEs, a whitelist of pure
+ * functions) and denies ATTACH, PRAGMA, writes, load_extension and every
+ * other function; a progress handler stops a query past its time budget
+ * (default 1000 ms). One handle is for one thread at a time. */
+typedef struct smc_sql_db smc_sql_db;
+int smc_sql_open(const char *path, smc_sql_db **out, smc_error *err);
+void smc_sql_close(smc_sql_db *db);
+void smc_sql_set_budget_ms(smc_sql_db *db, double ms);
+/* The schema: tables and views (not sqlite_*) and their columns. */
+int smc_sql_n_tables(const smc_sql_db *db);
+const char *smc_sql_table_name(const smc_sql_db *db, int t);
+int smc_sql_n_columns(const smc_sql_db *db, int t);
+const char *smc_sql_column_name(const smc_sql_db *db, int t, int c);
+/* Prefix mode: a SELECT (or WITH/VALUES) statement so far whose table names
+ * exist and whose column references, once their scope is settled (FROM/JOIN
+ * tables and aliases, derived tables, CTEs, enclosing queries), name columns
+ * in scope. Complete mode: also prepares the query and runs it to the end
+ * within the time budget (too slow, an error or a denied action: INVALID). */
+smc_verdict smc_sql_check(smc_sql_db *db, const char *text, size_t n, bool complete,
+                          char *reason, size_t reason_cap);
+/* Rows the query returns within the budget, or -1 (reason filled). */
+long smc_sql_count_rows(smc_sql_db *db, const char *text, size_t n, char *reason, size_t reason_cap);
+/* GBNF grammar of SELECT queries over this database's names; malloc'd. */
+char *smc_sql_gbnf(const smc_sql_db *db);
+
+/* Python (data science). A worker process (python3, or $SMCGEN_PYTHON, or
+ * the path given) is started once and reused: a fork server that checks
+ * syntax with CPython's codeop and runs setup + program (+ test) in a forked
+ * child with CPU-time, address-space and file-size rlimits, a wall-clock
+ * timeout, its own temp dir as working directory, and an audit hook refusing
+ * sockets, subprocesses, fork/exec, signals and writes outside that dir (a
+ * guard against accidents, not against code written to escape). A worker
+ * that dies or stops answering is killed and restarted on the next call. */
+typedef struct smc_py_critic smc_py_critic;
+typedef enum smc_py_status {
+    SMC_PY_OK, SMC_PY_ASSERTION, SMC_PY_ERROR, SMC_PY_TIMEOUT, SMC_PY_SETUP_FAILED, SMC_PY_WORKER_FAILED
+} smc_py_status;
+/* setup runs before the program, test after it (complete checks); either
+ * may be NULL. */
+int smc_py_open(const char *python, const char *setup, const char *test, smc_py_critic **out, smc_error *err);
+void smc_py_close(smc_py_critic *c);
+/* Replaces the setup and test code, keeping the worker (one worker can
+ * serve many problems). */
+int smc_py_set_context(smc_py_critic *c, const char *setup, const char *test, smc_error *err);
+/* Defaults: 5000 ms wall clock, 1024 MB of address space beyond the
+ * worker's, 10 s of CPU. Values <= 0 keep the current one. */
+void smc_py_set_limits(smc_py_critic *c, double timeout_ms, long mem_mb, long cpu_s);
+/* *state: 2 complete program, 1 valid but incomplete, 0 invalid. */
+int smc_py_syntax(smc_py_critic *c, const char *code, size_t n, int *state, char *msg, size_t msg_cap,
+                  smc_error *err);
+/* Runs setup + code (+ the test when with_test). */
+int smc_py_run(smc_py_critic *c, const char *code, size_t n, bool with_test, smc_py_status *status, char *msg,
+               size_t msg_cap, smc_error *err);
+/* Prefix mode, judged at line ends (elsewhere PREFIX): invalid syntax or,
+ * when the lines so far form complete statements, a run that raises anything
+ * but AssertionError (or times out) is INVALID. Complete mode: a finished
+ * program whose run with the test raises nothing but AssertionError. */
+smc_verdict smc_py_check(smc_py_critic *c, const char *code, size_t n, bool complete, char *reason,
+                         size_t reason_cap);
 
 #ifdef __cplusplus
 }

@@ -1,11 +1,180 @@
-/* cmd_generate.c — placeholder until its module lands. */
+/* cmd_generate.c — `smcgen generate`: plain (unconstrained) sampling with
+ * temperature / top-k / top-p, streaming tokens to stdout and timings to
+ * stderr. */
 #include "cli/cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/paths.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: smcgen generate [-m MODEL.gguf] -p PROMPT [-n N] [--temp T] [--top-k K] [--top-p P]\n"
+            "                       [--seed S] [-t N]\n\n"
+            "Samples a continuation of PROMPT, printing tokens as they come (the prompt itself is not\n"
+            "printed). Stops after N tokens or at the end-of-sequence token. Timings go to stderr.\n\n"
+            "options:\n"
+            "  -m MODEL.gguf  model (default: the bundled model or $SMCGEN_MODEL)\n"
+            "  -p PROMPT      prompt text (BOS added when the vocabulary asks for it)\n"
+            "  -n N           tokens to generate (default 64)\n"
+            "  --temp T       temperature; 0 means greedy (default 0.8)\n"
+            "  --top-k K      keep the K most likely tokens; 0 keeps all (default 40)\n"
+            "  --top-p P      keep the smallest set of tokens with probability >= P; 1 keeps all (default 0.95)\n"
+            "  --seed S       random seed (default 1)\n"
+            "  -t N           threads (default: all cores)\n"
+            "  -h, --help     this help\n");
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 int cmd_generate(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_error("generate: not implemented yet");
-    return 1;
-}
+    const char *model_path = smc_default_model_path(), *prompt = NULL;
+    long n_gen = 64, top_k = 40, threads = 0, seed = 1;
+    double temp = 0.8, top_p = 0.95;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "-m") && v) {
+            model_path = argv[++i];
+        } else if (!strcmp(a, "-p") && v) {
+            prompt = argv[++i];
+        } else if (!strcmp(a, "-n")) {
+            if (cli_parse_long(a, v, 0, 1000000, &n_gen) < 0)
+                return 2;
+            i++;
+        } else if (!strcmp(a, "--top-k")) {
+            if (cli_parse_long(a, v, 0, 100000000, &top_k) < 0)
+                return 2;
+            i++;
+        } else if (!strcmp(a, "--seed")) {
+            if (cli_parse_long(a, v, 0, 0x7fffffffL, &seed) < 0)
+                return 2;
+            i++;
+        } else if (!strcmp(a, "-t")) {
+            if (cli_parse_long(a, v, 0, 1024, &threads) < 0)
+                return 2;
+            i++;
+        } else if (!strcmp(a, "--temp")) {
+            if (cli_parse_double(a, v, &temp) < 0)
+                return 2;
+            i++;
+        } else if (!strcmp(a, "--top-p")) {
+            if (cli_parse_double(a, v, &top_p) < 0)
+                return 2;
+            if (!(top_p > 0 && top_p <= 1)) {
+                cli_error("option --top-p: must be in (0, 1]");
+                return 2;
+            }
+            i++;
+        } else {
+            cli_error("generate: unknown or incomplete option '%s' (see 'smcgen generate --help')", a);
+            return 2;
+        }
+    }
+    if (!prompt) {
+        cli_error("generate: -p PROMPT is required");
+        return 2;
+    }
+    if (temp < 0) {
+        cli_error("option --temp: must be >= 0");
+        return 2;
+    }
 
+    smc_error err = {{0}};
+    smc_model *m = NULL;
+    smc_ctx *c = NULL;
+    int32_t *ids = NULL;
+    smc_batch_entry *e = NULL;
+    size_t n = 0;
+    int rc = 1;
+    if (smc_model_load(model_path, &m, &err) < 0) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    const smc_vocab *v = smc_model_vocab(m, &err);
+    if (!v || smc_tokenize(v, prompt, strlen(prompt), true, false, &ids, &n, &err) < 0) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    if (n == 0) {
+        cli_error("generate: the prompt has no tokens");
+        goto done;
+    }
+    smc_ctx_params p = smc_ctx_default_params();
+    p.n_threads = (int32_t)threads;
+    if (smc_ctx_new(m, &p, &c, &err) < 0) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    if ((int64_t)n > smc_ctx_n_ctx(c)) {
+        cli_error("generate: the prompt has %zu tokens, more than the context size %d", n, smc_ctx_n_ctx(c));
+        goto done;
+    }
+    int32_t seq = smc_seq_new(c, &err);
+    e = malloc(n * sizeof *e);
+    if (!e || seq < 0) {
+        cli_error("out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        e[i] = (smc_batch_entry){seq, ids[i], i + 1 == n};
+    smc_batch b = {e, (int32_t)n};
+    double t0 = now_s();
+    if (smc_decode(c, &b, &err) < 0) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    double t1 = now_s();
+    smc_rng rng;
+    smc_rng_seed(&rng, (uint64_t)seed);
+    int32_t nv = smc_model_n_vocab(m), eos = smc_vocab_eos(v);
+    long produced = 0;
+    const char *stop = "length";
+    for (long k = 0; k < n_gen; k++) {
+        int32_t tok = smc_sample(smc_logits(c, 0), nv, (float)temp, (int32_t)top_k, (float)top_p, &rng);
+        if (tok == eos) {
+            stop = "end of sequence";
+            break;
+        }
+        smc_str bytes = smc_vocab_token_bytes(v, tok);
+        fwrite(bytes.ptr, 1, bytes.len, stdout);
+        fflush(stdout);
+        produced++;
+        if (k + 1 == n_gen)
+            break;
+        if (smc_seq_len(c, seq) >= smc_ctx_n_ctx(c)) {
+            stop = "context full";
+            break;
+        }
+        smc_batch_entry one = {seq, tok, true};
+        smc_batch b1 = {&one, 1};
+        if (smc_decode(c, &b1, &err) < 0) {
+            putchar('\n');
+            cli_error("%s", err.msg);
+            goto done;
+        }
+    }
+    double t2 = now_s();
+    putchar('\n');
+    fprintf(stderr, "prompt: %zu tokens in %.3f s (%.1f tokens/s); generated: %ld tokens in %.3f s "
+            "(%.1f tokens/s); stopped: %s\n", n, t1 - t0, (double)n / (t1 - t0), produced, t2 - t1,
+            produced / (t2 - t1 > 0 ? t2 - t1 : 1e-9), stop);
+    rc = 0;
+done:
+    free(e);
+    free(ids);
+    smc_ctx_free(c);
+    smc_model_free(m);
+    return rc;
+}

@@ -1,11 +1,272 @@
-/* cmd_grammar.c — placeholder until its module lands. */
+/* cmd_grammar.c — `smcgen grammar check G` (compile a grammar, report errors
+ * with line:column or "ok" with rule counts) and `smcgen grammar accept G
+ * TEXT` (is TEXT a complete string, a prefix, or invalid). */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: smcgen grammar check [options] GRAMMAR\n"
+            "       smcgen grammar accept [options] GRAMMAR TEXT\n"
+            "\n"
+            "check   compiles GRAMMAR and prints \"ok\" with its rule counts, or the error\n"
+            "        with line:column (exit 1).\n"
+            "accept  tells whether TEXT is a complete string of the grammar's language\n"
+            "        (prints \"complete\", exit 0), a proper prefix of one (\"prefix\", exit 3)\n"
+            "        or neither (\"invalid\", exit 4).\n"
+            "\n"
+            "GRAMMAR is a file: .gbnf (llama.cpp GBNF), .lark (Lark), .regex/.re (a regex,\n"
+            "the whole file, trailing newline stripped); other extensions are read as GBNF.\n"
+            "\n"
+            "options:\n"
+            "  --type gbnf|lark|regex  the grammar's syntax, overriding the extension\n"
+            "  --regex                 GRAMMAR is a regex pattern given inline, not a file\n"
+            "  --root NAME             the start rule (default: root for GBNF, start for Lark)\n"
+            "  -f, --file PATH         accept: read TEXT from PATH ('-' for stdin) instead\n"
+            "  -e, --escapes           accept: interpret \\n \\t \\r \\\\ \\xHH in TEXT\n"
+            "  --json                  machine-readable output\n"
+            "  -h, --help              this help\n");
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0, k;
+    char *buf = malloc(cap + 1);
+    while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += k;
+        if (n == cap) {
+            char *b = realloc(buf, 2 * cap + 1);
+            if (!b) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    if (buf) {
+        buf[n] = 0;
+        *len = n;
+    }
+    return buf;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* In place; returns the new length or -1 on a bad escape. */
+static long unescape(char *s, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\') {
+            s[o++] = s[i];
+            continue;
+        }
+        if (++i >= n)
+            return -1;
+        switch (s[i]) {
+        case 'n': s[o++] = '\n'; break;
+        case 't': s[o++] = '\t'; break;
+        case 'r': s[o++] = '\r'; break;
+        case '\\': s[o++] = '\\'; break;
+        case 'x': {
+            int a = i + 1 < n ? hexval(s[i + 1]) : -1, b = i + 2 < n ? hexval(s[i + 2]) : -1;
+            if (a < 0 || b < 0)
+                return -1;
+            s[o++] = (char)(a * 16 + b);
+            i += 2;
+            break;
+        }
+        default: return -1;
+        }
+    }
+    return (long)o;
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+static int load(const char *spec, const char *type, bool inline_regex, const char *root, smc_grammar **g)
+{
+    smc_error err = {{0}};
+    int rc;
+    if (inline_regex) {
+        rc = smc_grammar_from_regex(spec, strlen(spec), g, &err);
+        if (rc)
+            cli_error("regex: %s", err.msg);
+        return rc;
+    }
+    size_t len;
+    char *text = read_all(spec, &len);
+    if (!text) {
+        cli_error("cannot read %s", spec);
+        return -1;
+    }
+    if (!type)
+        type = has_suffix(spec, ".lark") ? "lark" : (has_suffix(spec, ".regex") || has_suffix(spec, ".re")) ? "regex" : "gbnf";
+    if (strcmp(type, "lark") == 0) {
+        rc = smc_grammar_from_lark(text, len, root, g, &err);
+    } else if (strcmp(type, "regex") == 0) {
+        while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+            len--;
+        rc = smc_grammar_from_regex(text, len, g, &err);
+    } else {
+        rc = smc_grammar_from_gbnf(text, len, root, g, &err);
+    }
+    free(text);
+    if (rc)
+        cli_error("%s:%s", spec, err.msg);
+    return rc;
+}
 
 int cmd_grammar(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_error("grammar: not implemented yet");
-    return 1;
+    const char *type = NULL, *root = NULL, *file = NULL;
+    bool json = false, escapes = false, inline_regex = false;
+    const char *pos[3];
+    int n_pos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--type") == 0 && i + 1 < argc) {
+            type = argv[++i];
+            if (strcmp(type, "gbnf") && strcmp(type, "lark") && strcmp(type, "regex")) {
+                cli_error("grammar: --type must be gbnf, lark or regex");
+                return 2;
+            }
+        } else if (strcmp(a, "--root") == 0 && i + 1 < argc) {
+            root = argv[++i];
+        } else if ((strcmp(a, "-f") == 0 || strcmp(a, "--file") == 0) && i + 1 < argc) {
+            file = argv[++i];
+        } else if (strcmp(a, "-e") == 0 || strcmp(a, "--escapes") == 0) {
+            escapes = true;
+        } else if (strcmp(a, "--regex") == 0) {
+            inline_regex = true;
+        } else if (strcmp(a, "--json") == 0) {
+            json = true;
+        } else if (a[0] == '-' && a[1] != 0 && strcmp(a, "--") != 0) {
+            cli_error("grammar: unknown option %s (see --help)", a);
+            return 2;
+        } else {
+            if (strcmp(a, "--") == 0 && i + 1 < argc)
+                a = argv[++i];
+            if (n_pos == 3) {
+                cli_error("grammar: too many arguments (see --help)");
+                return 2;
+            }
+            pos[n_pos++] = a;
+        }
+    }
+    if (n_pos < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *verb = pos[0], *spec = pos[1];
+    bool check = strcmp(verb, "check") == 0, accept = strcmp(verb, "accept") == 0;
+    if (!check && !accept) {
+        cli_error("grammar: unknown subcommand '%s' (check or accept)", verb);
+        return 2;
+    }
+    if (check && n_pos != 2) {
+        cli_error("grammar check takes one GRAMMAR");
+        return 2;
+    }
+    if (accept && ((file && n_pos != 2) || (!file && n_pos != 3))) {
+        cli_error("grammar accept takes GRAMMAR and TEXT (or -f PATH)");
+        return 2;
+    }
+    smc_grammar *g = NULL;
+    if (load(spec, type, inline_regex, root, &g) != 0)
+        return 1;
+    int status = 0;
+    if (check) {
+        smc_grammar_stats st;
+        smc_grammar_get_stats(g, &st);
+        const char *w = smc_grammar_warnings(g);
+        if (json) {
+            printf("{\"ok\":true,\"rules\":%d,\"nonterminals\":%d,\"productions\":%d,\"terminals\":%d,\"warnings\":", st.n_rules,
+                   st.n_nonterminals, st.n_productions, st.n_terminals);
+            cli_json_string(stdout, w, strlen(w));
+            printf("}\n");
+        } else {
+            if (*w)
+                fprintf(stderr, "warning: %s", w);
+            printf("ok: %d rules (%d nonterminals, %d productions, %d byte-set terminals after expansion)\n", st.n_rules,
+                   st.n_nonterminals, st.n_productions, st.n_terminals);
+        }
+    } else {
+        char *text;
+        size_t len;
+        if (file) {
+            text = read_all(file, &len);
+            if (!text) {
+                cli_error("cannot read %s", file);
+                smc_grammar_free(g);
+                return 1;
+            }
+        } else {
+            len = strlen(pos[2]);
+            text = malloc(len + 1);
+            if (!text) {
+                smc_grammar_free(g);
+                return 1;
+            }
+            memcpy(text, pos[2], len + 1);
+        }
+        if (escapes) {
+            long n = unescape(text, len);
+            if (n < 0) {
+                cli_error("grammar: bad escape in TEXT (\\n \\t \\r \\\\ \\xHH)");
+                free(text);
+                smc_grammar_free(g);
+                return 2;
+            }
+            len = (size_t)n;
+        }
+        smc_match_kind k = smc_grammar_classify(g, text, len);
+        const char *name = k == SMC_MATCH_COMPLETE ? "complete" : k == SMC_MATCH_PREFIX ? "prefix" : "invalid";
+        /* how far a valid prefix extends, for invalid strings */
+        size_t valid = len;
+        if (k == SMC_MATCH_INVALID) {
+            smc_matcher *m = smc_matcher_new(g);
+            valid = 0;
+            while (m && valid < len && smc_matcher_advance_bytes(m, text + valid, 1) == 0)
+                valid++;
+            smc_matcher_free(m);
+        }
+        if (json) {
+            printf("{\"result\":\"%s\",\"bytes\":%zu,\"valid_prefix_bytes\":%zu}\n", name, len, valid);
+        } else if (k == SMC_MATCH_INVALID) {
+            printf("invalid (the first %zu of %zu bytes are a valid prefix)\n", valid, len);
+        } else {
+            printf("%s\n", name);
+        }
+        status = k == SMC_MATCH_COMPLETE ? 0 : k == SMC_MATCH_PREFIX ? 3 : 4;
+        free(text);
+    }
+    smc_grammar_free(g);
+    return status;
 }
-

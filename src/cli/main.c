@@ -17,6 +17,7 @@ static const struct {
     {"bench", cmd_bench, "measure prompt and decode speed"},
     {"grammar", cmd_grammar, "check a grammar, or test a string against it"},
     {"smc", cmd_smc, "constrained generation by sequential Monte Carlo"},
+    {"demo", cmd_demo, "plain vs. masked vs. SMC on a molecule prompt, side by side"},
 };
 
 static void usage(FILE *f)

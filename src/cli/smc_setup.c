@@ -1,0 +1,197 @@
+/* smc_setup.c — builds model, context, LM, constraint, critic and prompt for
+ * the sampling commands, with one error message naming what went wrong. */
+#include "cli/smc_setup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+#include "util/paths.h"
+
+void cli_unescape(char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        if (*r != '\\' || !r[1]) {
+            *w++ = *r;
+            continue;
+        }
+        r++;
+        switch (*r) {
+        case 'n': *w++ = '\n'; break;
+        case 't': *w++ = '\t'; break;
+        case 'r': *w++ = '\r'; break;
+        case '\\': *w++ = '\\'; break;
+        case '"': *w++ = '"'; break;
+        case 'x':
+            if (r[1] && r[2]) {
+                char hex[3] = {r[1], r[2], 0};
+                char *end;
+                long v = strtol(hex, &end, 16);
+                if (!*end) {
+                    *w++ = (char)v;
+                    r += 2;
+                    break;
+                }
+            }
+            *w++ = '\\';
+            *w++ = 'x';
+            break;
+        default:
+            *w++ = '\\';
+            *w++ = *r;
+        }
+    }
+    *w = 0;
+}
+
+static int read_text_file(const char *path, char **out, size_t *len, smc_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return smc_fail(err, "%s: cannot open", path);
+    if (fseek(f, 0, SEEK_END) || ftell(f) < 0) {
+        fclose(f);
+        return smc_fail(err, "%s: cannot read", path);
+    }
+    long n = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        fclose(f);
+        return smc_fail(err, "%s: cannot read", path);
+    }
+    fclose(f);
+    buf[n] = 0;
+    *out = buf;
+    *len = (size_t)n;
+    return 0;
+}
+
+/* The grammar: explicit (file, GBNF text, regex, JSON Schema) or the
+ * critic's default, which is wrapped so its leading text may come first. */
+static int build_grammar(const smc_setup_opts *o, smc_setup *s, smc_error *err)
+{
+    int n_sources = !!o->grammar_path + !!o->grammar_text + !!o->regex + !!o->json_schema_path;
+    if (n_sources > 1)
+        return smc_fail(err, "give at most one of --grammar, --regex and --json-schema");
+    if (o->grammar_path)
+        return smc_grammar_from_file(o->grammar_path, &s->grammar, err);
+    if (o->grammar_text)
+        return smc_grammar_from_gbnf(o->grammar_text, strlen(o->grammar_text), NULL, &s->grammar, err);
+    if (o->regex)
+        return smc_grammar_from_regex(o->regex, strlen(o->regex), &s->grammar, err);
+    if (o->json_schema_path) {
+        char *text = NULL;
+        size_t len = 0;
+        if (read_text_file(o->json_schema_path, &text, &len, err))
+            return -1;
+        int rc = smc_grammar_from_json_schema(text, len, &s->grammar, err);
+        free(text);
+        return rc ? smc_fail_context(err, "%s", o->json_schema_path) : 0;
+    }
+    const char *gbnf = s->critic.grammar_gbnf;
+    if (!gbnf)
+        return 0;
+    const char *lead = s->critic.lead ? s->critic.lead : "";
+    size_t cap = strlen(gbnf) + strlen(lead) + 64;
+    char *wrapped = malloc(cap);
+    if (!wrapped)
+        return smc_fail(err, "out of memory");
+    snprintf(wrapped, cap, "%s\nsmcgen-start ::= %s root\n", gbnf, lead);
+    int rc = smc_grammar_from_gbnf(wrapped, strlen(wrapped), "smcgen-start", &s->grammar, err);
+    free(wrapped);
+    return rc ? smc_fail_context(err, "the critic's grammar") : 0;
+}
+
+static int build_stops(const smc_setup_opts *o, smc_setup *s, smc_error *err)
+{
+    int32_t *all = NULL;
+    size_t n_all = 0;
+    const char *stops[17];
+    int n = 0;
+    for (int i = 0; i < o->n_stops; i++)
+        stops[n++] = o->stops[i];
+    if (o->default_stops && s->critic.stop)
+        stops[n++] = s->critic.stop;
+    for (int i = 0; i < n; i++) {
+        int32_t *ids = NULL;
+        size_t k = 0;
+        if (!*stops[i]) {
+            free(all);
+            return smc_fail(err, "an empty --stop string");
+        }
+        if (smc_lm_tokens_containing(s->engine_lm, stops[i], strlen(stops[i]), &ids, &k, err)) {
+            free(all);
+            return -1;
+        }
+        int32_t *grown = realloc(all, (n_all + k + 1) * sizeof *all);
+        if (!grown) {
+            free(ids);
+            free(all);
+            return smc_fail(err, "out of memory");
+        }
+        all = grown;
+        if (k)
+            memcpy(all + n_all, ids, k * sizeof *ids);
+        n_all += k;
+        free(ids);
+    }
+    int rc = 0;
+    if (n_all)
+        rc = smc_lm_stops_new(s->engine_lm, all, n_all, &s->stop_lm, err);
+    free(all);
+    s->lm = s->stop_lm ? s->stop_lm : s->engine_lm;
+    return rc;
+}
+
+int smc_setup_build(const smc_setup_opts *o, smc_setup *s, smc_error *err)
+{
+    memset(s, 0, sizeof *s);
+    const char *path = o->model_path ? o->model_path : smc_default_model_path();
+    if (critic_spec_parse(o->critic, &s->critic, err))
+        return -1;
+    if (smc_model_load(path, &s->model, err))
+        return -1;
+    const smc_vocab *vocab = smc_model_vocab(s->model, err);
+    if (!vocab)
+        return smc_fail_context(err, "%s has no usable tokenizer", path);
+    smc_ctx_params cp = smc_ctx_default_params();
+    cp.n_threads = o->n_threads;
+    if (smc_ctx_new(s->model, &cp, &s->ctx, err) ||
+        smc_engine_lm_new(s->model, s->ctx, vocab, -1, &s->engine_lm, err) ||
+        build_stops(o, s, err) || build_grammar(o, s, err))
+        return -1;
+    if (s->grammar) {
+        if (smc_token_index_from_vocab(vocab, &s->index, err) ||
+            smc_potential_from_grammar(s->grammar, s->index, s->lm, "grammar", &s->cheap, err))
+            return -1;
+    }
+    const char *prompt = o->prompt ? o->prompt : "";
+    if (smc_tokenize(vocab, prompt, strlen(prompt), !o->no_bos, false, &s->prompt, &s->n_prompt, err))
+        return smc_fail_context(err, "prompt");
+    if (s->n_prompt == 0)
+        return smc_fail(err, "the prompt is empty (and --no-bos was given): the model needs at least one token");
+    if (s->n_prompt >= (size_t)smc_ctx_n_ctx(s->ctx))
+        return smc_fail(err, "the prompt is %zu tokens, the context holds %d", s->n_prompt,
+                        smc_ctx_n_ctx(s->ctx));
+    return 0;
+}
+
+void smc_setup_free(smc_setup *s)
+{
+    free(s->prompt);
+    smc_potential_free(s->cheap);
+    critic_spec_free(&s->critic);
+    smc_token_index_free(s->index);
+    smc_grammar_free(s->grammar);
+    if (s->stop_lm)
+        smc_lm_stops_free(s->stop_lm);
+    if (s->engine_lm)
+        smc_engine_lm_free(s->engine_lm);
+    smc_ctx_free(s->ctx);
+    smc_model_free(s->model);
+    memset(s, 0, sizeof *s);
+}

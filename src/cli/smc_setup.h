@@ -1,0 +1,45 @@
+/* smc_setup.h — what `smcgen smc` and `smcgen demo` both build before
+ * sampling: model, context, LM with stop strings, grammar constraint and
+ * critic, and the tokenized prompt. */
+#ifndef SMC_CLI_SMC_SETUP_H
+#define SMC_CLI_SMC_SETUP_H
+
+#include "cli/critic_spec.h"
+#include "smcgen.h"
+
+typedef struct smc_setup_opts {
+    const char *model_path;     /* NULL: the bundled default */
+    const char *prompt;         /* text */
+    bool no_bos;
+    const char *grammar_path;   /* .gbnf or .lark */
+    const char *grammar_text;   /* GBNF text (alternative to grammar_path) */
+    const char *regex;
+    const char *json_schema_path;
+    const char *critic;         /* critic spec, or NULL */
+    const char *stops[16];      /* stop strings (escapes already decoded) */
+    int n_stops;
+    bool default_stops;         /* add the critic's default stop string */
+    int n_threads;
+} smc_setup_opts;
+
+typedef struct smc_setup {
+    smc_model *model;
+    smc_ctx *ctx;
+    smc_lm *engine_lm;          /* over the engine */
+    smc_lm *stop_lm;            /* engine_lm with stop strings, or NULL */
+    const smc_lm *lm;           /* the one to sample from */
+    smc_grammar *grammar;       /* NULL when unconstrained */
+    smc_token_index *index;
+    smc_potential *cheap;       /* NULL when unconstrained */
+    critic_spec critic;
+    int32_t *prompt;
+    size_t n_prompt;
+} smc_setup;
+
+int smc_setup_build(const smc_setup_opts *o, smc_setup *s, smc_error *err);
+void smc_setup_free(smc_setup *s);
+
+/* Decodes C escapes (\n \t \\ \" \xHH) of s in place. */
+void cli_unescape(char *s);
+
+#endif

@@ -1,0 +1,454 @@
+/* earley.c — byte-level Earley steps over interned, memoised sets (see
+ * earley.h for the design). */
+#include "constraint/earley.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+eset earley_dead;
+
+#define MASK_BUDGET_BYTES ((size_t)512 << 20)
+
+typedef struct earley_cache {
+    eset **sets;           /* by id */
+    size_t n_sets, cap_sets;
+    eset **table;          /* intern hash table (open addressing) */
+    size_t table_cap;
+    eset *init;
+    uint64_t work;
+    size_t mask_bytes;
+    /* scratch for one step */
+    eitem *out;
+    size_t n_out, cap_out;
+    eitem *work_list;
+    size_t n_work, cap_work;
+    uint32_t *self_stamp;  /* per position */
+    uint32_t stamp;
+    uint64_t *dedup_keys;  /* non-self items of the set being built */
+    uint32_t *dedup_stamp;
+    size_t dedup_cap, dedup_n;
+    /* scratch for projections */
+    eitem *pout;
+    size_t cap_pout;
+    uint32_t *nt_mark;     /* per nonterminal */
+    uint32_t nt_stamp;
+    uint32_t *nt_queue;
+} earley_cache;
+
+static uint64_t hash_items(const eitem *it, uint32_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    for (uint32_t i = 0; i < n; i++) {
+        h ^= ((uint64_t)it[i].pos << 32 | it[i].org) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+        h *= 0xff51afd7ed558ccdull;
+    }
+    return h ^ (h >> 33);
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+    const eitem *x = a, *y = b;
+    if (x->pos != y->pos)
+        return x->pos < y->pos ? -1 : 1;
+    return x->org < y->org ? -1 : x->org > y->org;
+}
+
+static int table_insert(earley_cache *c, eset *s)
+{
+    if ((c->n_sets + 1) * 2 > c->table_cap) {
+        size_t cap = c->table_cap ? c->table_cap * 2 : 1024;
+        eset **t = calloc(cap, sizeof *t);
+        if (!t)
+            return -1;
+        for (size_t i = 0; i < c->table_cap; i++) {
+            eset *x = c->table[i];
+            if (!x)
+                continue;
+            size_t j = x->hash & (cap - 1);
+            while (t[j])
+                j = (j + 1) & (cap - 1);
+            t[j] = x;
+        }
+        free(c->table);
+        c->table = t;
+        c->table_cap = cap;
+    }
+    size_t j = s->hash & (c->table_cap - 1);
+    while (c->table[j])
+        j = (j + 1) & (c->table_cap - 1);
+    c->table[j] = s;
+    return 0;
+}
+
+static eset *table_find(const earley_cache *c, const eitem *items, uint32_t n, uint64_t h)
+{
+    if (!c->table_cap)
+        return NULL;
+    size_t j = h & (c->table_cap - 1);
+    for (eset *x; (x = c->table[j]) != NULL; j = (j + 1) & (c->table_cap - 1))
+        if (x->hash == h && x->n == n && memcmp(x->items, items, n * sizeof *items) == 0)
+            return x;
+    return NULL;
+}
+
+/* Interns items (sorted here); NULL on out of memory. */
+static eset *intern_items(const smc_grammar *g, earley_cache *c, eitem *items, size_t n_items, bool accepting);
+
+static eset *intern(const smc_grammar *g, earley_cache *c, bool accepting)
+{
+    return intern_items(g, c, c->out, c->n_out, accepting);
+}
+
+static eset *intern_items(const smc_grammar *g, earley_cache *c, eitem *items, size_t n_items, bool accepting)
+{
+    if (n_items > 48) {
+        qsort(items, n_items, sizeof *items, cmp_item);
+    } else {
+        for (size_t i = 1; i < n_items; i++) {   /* insertion sort: sets are small */
+            eitem x = items[i];
+            size_t j = i;
+            while (j > 0 && cmp_item(&items[j - 1], &x) > 0) {
+                items[j] = items[j - 1];
+                j--;
+            }
+            items[j] = x;
+        }
+    }
+    uint32_t n = (uint32_t)n_items;
+    uint64_t h = hash_items(items, n) ^ (accepting ? 0x5555 : 0);
+    eset *s = table_find(c, items, n, h);
+    if (s && s->accepting == accepting)
+        return s;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->items = malloc((n ? n : 1) * sizeof *s->items);
+    if (!s->items) {
+        free(s);
+        return NULL;
+    }
+    memcpy(s->items, items, n * sizeof *s->items);
+    s->n = n;
+    s->hash = h;
+    s->accepting = accepting;
+    for (uint32_t i = 0; i < n; i++)
+        if (IR_IS_TERM(g->pos_sym[s->items[i].pos]))
+            s->can_continue = true;
+    if (c->n_sets == c->cap_sets) {
+        size_t cap = c->cap_sets ? c->cap_sets * 2 : 256;
+        eset **v = realloc(c->sets, cap * sizeof *v);
+        if (!v) {
+            free(s->items);
+            free(s);
+            return NULL;
+        }
+        c->sets = v;
+        c->cap_sets = cap;
+    }
+    s->id = (uint32_t)c->n_sets;
+    if (table_insert(c, s) != 0) {
+        free(s->items);
+        free(s);
+        return NULL;
+    }
+    c->sets[c->n_sets++] = s;
+    return s;
+}
+
+static int push_out(earley_cache *c, uint32_t pos, uint32_t org)
+{
+    if (c->n_out == c->cap_out) {
+        size_t cap = c->cap_out ? c->cap_out * 2 : 256;
+        eitem *v = realloc(c->out, cap * sizeof *v);
+        if (!v)
+            return -1;
+        c->out = v;
+        c->cap_out = cap;
+    }
+    c->out[c->n_out++] = (eitem){pos, org};
+    return 0;
+}
+
+/* Adds a non-self item once; queues it for processing. 1 added, 0 already
+ * there, -1 out of memory. */
+static int add_dyn(earley_cache *c, uint32_t pos, uint32_t org)
+{
+    if ((c->dedup_n + 1) * 2 > c->dedup_cap) {
+        /* grow and rehash the live (current stamp) keys */
+        size_t cap = c->dedup_cap ? c->dedup_cap * 2 : 1024;
+        uint64_t *k = malloc(cap * sizeof *k);
+        uint32_t *st = calloc(cap, sizeof *st);
+        if (!k || !st) {
+            free(k);
+            free(st);
+            return -1;
+        }
+        for (size_t i = 0; i < c->dedup_cap; i++) {
+            if (c->dedup_stamp[i] != c->stamp)
+                continue;
+            uint64_t key = c->dedup_keys[i];
+            size_t j = (key * 0x9E3779B97F4A7C15ull >> 20) & (cap - 1);
+            while (st[j] == c->stamp)
+                j = (j + 1) & (cap - 1);
+            k[j] = key;
+            st[j] = c->stamp;
+        }
+        free(c->dedup_keys);
+        free(c->dedup_stamp);
+        c->dedup_keys = k;
+        c->dedup_stamp = st;
+        c->dedup_cap = cap;
+    }
+    uint64_t key = (uint64_t)pos << 32 | org;
+    size_t j = (key * 0x9E3779B97F4A7C15ull >> 20) & (c->dedup_cap - 1);
+    while (c->dedup_stamp[j] == c->stamp) {
+        if (c->dedup_keys[j] == key)
+            return 0;
+        j = (j + 1) & (c->dedup_cap - 1);
+    }
+    c->dedup_stamp[j] = c->stamp;
+    c->dedup_keys[j] = key;
+    c->dedup_n++;
+    if (c->n_work == c->cap_work) {
+        size_t cap = c->cap_work ? c->cap_work * 2 : 256;
+        eitem *v = realloc(c->work_list, cap * sizeof *v);
+        if (!v)
+            return -1;
+        c->work_list = v;
+        c->cap_work = cap;
+    }
+    c->work_list[c->n_work++] = (eitem){pos, org};
+    return 1;
+}
+
+static int add_predicted(const smc_grammar *g, earley_cache *c, uint32_t nt)
+{
+    const uint32_t *p = g->pred[nt];
+    for (uint32_t i = 0; i < g->n_pred[nt]; i++) {
+        uint32_t q = p[i];
+        if (c->self_stamp[q] == c->stamp)
+            continue;
+        c->self_stamp[q] = c->stamp;
+        if (POS_IS_END(g->pos_sym[q]))
+            continue;   /* empty completions are covered by nullable advances */
+        if (push_out(c, q, EORG_SELF) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void next_stamp(earley_cache *c, const smc_grammar *g)
+{
+    if (++c->stamp == 0) {
+        memset(c->self_stamp, 0, g->n_pos * sizeof *c->self_stamp);
+        if (c->dedup_stamp)
+            memset(c->dedup_stamp, 0, c->dedup_cap * sizeof *c->dedup_stamp);
+        c->stamp = 1;
+    }
+    c->n_out = c->n_work = c->dedup_n = 0;
+}
+
+int earley_cache_init(smc_grammar *g)
+{
+    earley_cache *c = calloc(1, sizeof *c);
+    if (!c)
+        return -1;
+    g->cache = c;
+    c->self_stamp = calloc(g->n_pos ? g->n_pos : 1, sizeof *c->self_stamp);
+    c->nt_mark = calloc(g->n_nt ? g->n_nt : 1, sizeof *c->nt_mark);
+    c->nt_queue = malloc((g->n_nt ? g->n_nt : 1) * sizeof *c->nt_queue);
+    if (!c->self_stamp || !c->nt_mark || !c->nt_queue)
+        return -1;
+    next_stamp(c, g);
+    if (add_predicted(g, c, g->start_nt) != 0)
+        return -1;
+    c->init = intern(g, c, g->nullable[g->start_nt] != 0);
+    return c->init ? 0 : -1;
+}
+
+void earley_cache_free(smc_grammar *g)
+{
+    earley_cache *c = g->cache;
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_sets; i++) {
+        eset *s = c->sets[i];
+        for (emask *m = s->masks, *nx; m; m = nx) {
+            nx = m->next;
+            free(m->bits);
+            free(m);
+        }
+        free(s->next);
+        free(s->proj);
+        free(s->items);
+        free(s);
+    }
+    free(c->sets);
+    free(c->table);
+    free(c->out);
+    free(c->work_list);
+    free(c->self_stamp);
+    free(c->dedup_keys);
+    free(c->dedup_stamp);
+    free(c->pout);
+    free(c->nt_mark);
+    free(c->nt_queue);
+    free(c);
+    g->cache = NULL;
+}
+
+eset *earley_initial(const smc_grammar *g) { return g->cache->init; }
+uint64_t earley_work(const smc_grammar *g) { return g->cache->work; }
+size_t earley_n_sets(const smc_grammar *g) { return g->cache->n_sets; }
+
+bool earley_mask_budget(const smc_grammar *g, size_t bytes)
+{
+    earley_cache *c = g->cache;
+    if (c->mask_bytes + bytes > MASK_BUDGET_BYTES)
+        return false;
+    c->mask_bytes += bytes;
+    return true;
+}
+
+/* The id of s projected on nonterminal a (see earley.h); UINT32_MAX when
+ * out of memory. */
+static uint32_t project(const smc_grammar *g, earley_cache *c, eset *s, uint32_t a)
+{
+    for (uint32_t k = 0; k < s->n_proj; k++)
+        if (s->proj[k].nt == a)
+            return s->proj[k].id;
+    if (++c->nt_stamp == 0) {
+        memset(c->nt_mark, 0, g->n_nt * sizeof *c->nt_mark);
+        c->nt_stamp = 1;
+    }
+    uint32_t st = c->nt_stamp, nq = 0;
+    c->nt_mark[a] = st;
+    c->nt_queue[nq++] = a;
+    for (uint32_t q = 0; q < nq; q++) {
+        uint32_t x = c->nt_queue[q];
+        for (uint32_t k = 0; k < s->n; k++) {
+            if (g->pos_sym[s->items[k].pos] != x || s->items[k].org != EORG_SELF)
+                continue;
+            uint32_t b = g->pos_lhs[s->items[k].pos];
+            if (c->nt_mark[b] != st) {
+                c->nt_mark[b] = st;
+                c->nt_queue[nq++] = b;
+            }
+        }
+    }
+    if (c->cap_pout < s->n + 1) {
+        eitem *v = realloc(c->pout, (s->n + 1) * sizeof *v);
+        if (!v)
+            return UINT32_MAX;
+        c->pout = v;
+        c->cap_pout = s->n + 1;
+    }
+    size_t n = 0;
+    for (uint32_t k = 0; k < s->n; k++) {
+        uint32_t sym = g->pos_sym[s->items[k].pos];
+        if (!IR_IS_TERM(sym) && !POS_IS_END(sym) && c->nt_mark[sym] == st)
+            c->pout[n++] = s->items[k];
+    }
+    eset *p = intern_items(g, c, c->pout, n, false);
+    if (!p)
+        return UINT32_MAX;
+    eproj *v = realloc(s->proj, (s->n_proj + 1) * sizeof *v);
+    if (!v)
+        return p->id;
+    s->proj = v;
+    s->proj[s->n_proj++] = (eproj){a, p->id};
+    return p->id;
+}
+
+static eset *compute_step(const smc_grammar *g, earley_cache *c, eset *s, unsigned char byte)
+{
+    next_stamp(c, g);
+    c->work++;
+    bool accepting = false;
+    /* scan */
+    for (uint32_t i = 0; i < s->n; i++) {
+        uint32_t sym = g->pos_sym[s->items[i].pos];
+        if (IR_IS_TERM(sym) && ir_byteset_has(&g->terms[sym & ~IR_TERM], byte)) {
+            uint32_t org = s->items[i].org;
+            if (org == EORG_SELF) {
+                org = project(g, c, s, g->pos_lhs[s->items[i].pos]);
+                if (org == UINT32_MAX)
+                    return NULL;
+            }
+            if (add_dyn(c, s->items[i].pos + 1, org) < 0)
+                return NULL;
+        }
+    }
+    if (c->n_work == 0)
+        return &earley_dead;
+    /* closure; the work list only ever holds items whose origin is an
+     * earlier set */
+    for (size_t w = 0; w < c->n_work; w++) {
+        eitem it = c->work_list[w];
+        uint32_t sym = g->pos_sym[it.pos];
+        if (POS_IS_END(sym)) {
+            uint32_t lhs = POS_ID(sym);
+            if (lhs == g->start_nt) {
+                accepting = true;
+                continue;
+            }
+            const eset *o = c->sets[it.org];
+            for (uint32_t k = 0; k < o->n; k++) {
+                if (g->pos_sym[o->items[k].pos] != lhs)
+                    continue;
+                uint32_t org = o->items[k].org == EORG_SELF ? o->id : o->items[k].org;
+                if (add_dyn(c, o->items[k].pos + 1, org) < 0)
+                    return NULL;
+            }
+        } else {
+            if (push_out(c, it.pos, it.org) != 0)
+                return NULL;
+            if (!IR_IS_TERM(sym)) {
+                if (add_predicted(g, c, sym) != 0)
+                    return NULL;
+                if (g->nullable[sym] && add_dyn(c, it.pos + 1, it.org) < 0)
+                    return NULL;
+            }
+        }
+    }
+    c->work += c->n_work + c->n_out;   /* items processed, for work limits */
+    if (c->n_out == 0 && !accepting)
+        return &earley_dead;   /* cannot happen with a trimmed grammar */
+    return intern(g, c, accepting);
+}
+
+eset *earley_step(const smc_grammar *g, eset *s, unsigned char byte)
+{
+    if (s == &earley_dead)
+        return s;
+    if (s->next && s->next[byte])
+        return s->next[byte];
+    earley_cache *c = g->cache;
+    eset *t = compute_step(g, c, s, byte);
+    if (!t)
+        return NULL;
+    if (!s->next) {
+        s->next = calloc(256, sizeof *s->next);
+        if (!s->next)
+            return t;   /* works, just not memoised */
+    }
+    s->next[byte] = t;
+    return t;
+}
+
+const ir_byteset *earley_loop_bytes(const smc_grammar *g, eset *s)
+{
+    if (s->loop_known)
+        return &s->loop;
+    ir_byteset l = {{0}};
+    for (unsigned b = 0; b < 256; b++) {
+        eset *t = earley_step(g, s, (unsigned char)b);
+        if (!t)
+            return NULL;
+        if (t == s)
+            ir_byteset_add(&l, b);
+    }
+    s->loop = l;
+    s->loop_known = true;
+    return &s->loop;
+}

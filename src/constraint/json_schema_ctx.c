@@ -1,0 +1,138 @@
+/* json_schema_ctx.c — rule bookkeeping, JSON pointers and keyword getters
+ * for the JSON Schema converter. */
+#include "constraint/json_schema_ctx.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+
+const char *const js_prim_name[N_PRIM] = {
+    "ws", "value", "object", "array", "string", "char", "uesc", "hex", "number",
+    "integer", "boolean", "null", "kchar"};
+
+/* ---- rules ---- */
+
+const char *js_prim(js_ctx *c, enum prim p)
+{
+    c->used[p] = true;
+    return js_prim_name[p];
+}
+
+static bool name_taken(js_ctx *c, const char *name)
+{
+    if (strcmp(name, "root") == 0)
+        return true;
+    for (int i = 0; i < N_PRIM; i++)
+        if (strcmp(js_prim_name[i], name) == 0)
+            return true;
+    for (size_t i = 0; i < c->n_rules; i++)
+        if (strcmp(c->rules[i].name, name) == 0)
+            return true;
+    for (size_t i = 0; i < c->n_memo; i++)
+        if (strcmp(c->memo[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* A fresh rule name from a hint: [a-zA-Z0-9-] only, made unique. */
+char *js_new_name(js_ctx *c, const char *kind, const char *hint)
+{
+    char base[64];
+    size_t n = 0;
+    for (const char *k = kind; *k && n < 20; k++)
+        base[n++] = *k;
+    if (hint && *hint) {
+        base[n++] = '-';
+        for (const char *h = hint; *h && n < 44; h++) {
+            char ch = *h;
+            if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
+                base[n++] = ch;
+            else if (base[n - 1] != '-')
+                base[n++] = '-';
+        }
+        while (n > 0 && base[n - 1] == '-')
+            n--;
+    }
+    base[n] = 0;
+    char name[80];
+    snprintf(name, sizeof name, "%s", base);
+    for (int k = 2; name_taken(c, name); k++)
+        snprintf(name, sizeof name, "%s-%d", base, k);
+    return js_strdup(name);
+}
+
+/* Takes ownership of name and body. */
+int js_add_rule(js_ctx *c, char *name, char *body)
+{
+    if (!name || !body)
+        goto oom;
+    if (c->n_rules == c->cap_rules) {
+        size_t cap = c->cap_rules ? c->cap_rules * 2 : 32;
+        js_rule *r = realloc(c->rules, cap * sizeof *r);
+        if (!r)
+            goto oom;
+        c->rules = r;
+        c->cap_rules = cap;
+    }
+    c->rules[c->n_rules].name = name;
+    c->rules[c->n_rules].body = body;
+    c->n_rules++;
+    return 0;
+oom:
+    free(name);
+    free(body);
+    return smc_fail(c->err, "out of memory");
+}
+
+/* ---- paths ---- */
+
+char *js_path_join(const char *path, const char *key)
+{
+    js_buf b = {0};
+    js_put(&b, path);
+    js_put(&b, "/");
+    for (const char *k = key; *k; k++) {
+        if (*k == '~')
+            js_put(&b, "~0");
+        else if (*k == '/')
+            js_put(&b, "~1");
+        else
+            js_putn(&b, k, 1);
+    }
+    return js_take(&b);
+}
+
+char *js_path_index(const char *path, const char *key, int i)
+{
+    js_buf b = {0};
+    js_printf(&b, "%s/%s/%d", path, key, i);
+    return js_take(&b);
+}
+
+const cJSON *js_get(const cJSON *s, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(s, k);
+}
+
+/* Non-negative integer keyword; def when absent; -2 on a bad value. */
+long long js_get_count(js_ctx *c, const cJSON *s, const char *k, long long def, const char *path)
+{
+    const cJSON *v = js_get(s, k);
+    if (!v)
+        return def;
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble != floor(v->valuedouble) ||
+        v->valuedouble > 1e9) {
+        smc_fail(c->err, "JSON Schema: \"%s\" at %s must be a non-negative integer", k, path);
+        return -2;
+    }
+    if (v->valuedouble > JS_MAX_COUNT && strcmp(k, "minProperties") && strcmp(k, "maxProperties")) {
+        smc_fail(c->err, "JSON Schema: \"%s\" %.0f at %s is above the supported %d", k,
+                 v->valuedouble, path, JS_MAX_COUNT);
+        return -2;
+    }
+    return (long long)v->valuedouble;
+}
+

@@ -1,0 +1,73 @@
+/* json_schema_ctx.h — the JSON Schema converter's shared state (rules being
+ * written, $ref memo, primitive rules used) and the functions that the
+ * converter's files (keywords, scalars, objects, arrays, dispatch) share. */
+#ifndef SMC_CONSTRAINT_JSON_SCHEMA_CTX_H
+#define SMC_CONSTRAINT_JSON_SCHEMA_CTX_H
+
+#include "constraint/json_schema_internal.h"
+
+/* Type masks ("number" is T_NUMBER | T_INTEGER). */
+enum { T_NULL = 1, T_BOOL = 2, T_OBJECT = 4, T_ARRAY = 8, T_STRING = 16, T_NUMBER = 32,
+       T_INTEGER = 64, T_ALL = 127 };
+
+enum prim { P_WS, P_VALUE, P_OBJECT, P_ARRAY, P_STRING, P_CHAR, P_UESC, P_HEX, P_NUMBER,
+            P_INTEGER, P_BOOLEAN, P_NULL, P_KCHAR, N_PRIM };
+
+typedef struct js_rule {
+    char *name, *body;
+} js_rule;
+
+typedef struct js_memo {
+    const cJSON *node;
+    char *name;
+} js_memo;
+
+typedef struct js_ctx {
+    const cJSON *root;
+    smc_error *err;
+    const char *W;            /* "ws" or "" */
+    js_rule *rules;
+    size_t n_rules, cap_rules;
+    js_memo *memo;
+    size_t n_memo, cap_memo;
+    cJSON *owned;             /* merged schemas made while compiling */
+    bool used[N_PRIM];
+    int depth;
+} js_ctx;
+
+extern const char *const js_prim_name[N_PRIM];
+
+/* Repetition bounds the GBNF compiler accepts. */
+#define JS_MAX_COUNT 10000
+
+/* ---- rules and paths (json_schema_ctx.c) ---- */
+const char *js_prim(js_ctx *c, enum prim p);               /* marks a primitive rule used */
+char *js_new_name(js_ctx *c, const char *kind, const char *hint);  /* unique [a-zA-Z0-9-] name */
+int js_add_rule(js_ctx *c, char *name, char *body);        /* takes ownership of both */
+char *js_path_join(const char *path, const char *key);     /* JSON pointer + escaped key */
+char *js_path_index(const char *path, const char *key, int i);
+const cJSON *js_get(const cJSON *s, const char *k);
+/* Non-negative integer keyword; def when absent; -2 (err filled) on a bad value. */
+long long js_get_count(js_ctx *c, const cJSON *s, const char *k, long long def, const char *path);
+
+/* ---- keywords (json_schema_keywords.c) ---- */
+int js_parse_types(js_ctx *c, const cJSON *t, const char *path);   /* T_* mask or -1 */
+int js_check_keywords(js_ctx *c, const cJSON *s, const char *path); /* unsupported → -1 */
+/* True when s has keys other than annotations, $defs/definitions and the exceptions. */
+bool js_has_other_keywords(const cJSON *s, const char *except1, const char *except2);
+
+/* Converts top_schema (inside root, for $refs; at JSON pointer top_path) into
+ * a whole GBNF text whose compile depth starts at depth (json_schema.c). */
+int js_convert(const cJSON *root, const cJSON *top_schema, const char *top_path, unsigned flags,
+               int depth, char **gbnf_out, smc_error *err);
+
+/* ---- compilers: a GBNF expression (malloc'd) or NULL with err filled ---- */
+char *js_compile(js_ctx *c, const cJSON *s, const char *path);             /* json_schema.c */
+char *js_compile_enum(js_ctx *c, const cJSON *s, int types, const char *path); /* _scalar.c */
+char *js_compile_string(js_ctx *c, const cJSON *s, const char *path);
+char *js_compile_integer(js_ctx *c, const cJSON *s, const char *path);
+char *js_compile_number(js_ctx *c, const cJSON *s, const char *path);
+char *js_compile_object(js_ctx *c, const cJSON *s, const char *path);      /* _object.c */
+char *js_compile_array(js_ctx *c, const cJSON *s, const char *path);       /* _array.c */
+
+#endif

@@ -1,0 +1,29 @@
+/* json_schema_grammar.c — JSON Schema → compiled grammar: converts to GBNF
+ * (json_schema.c) and compiles it with smc_grammar_from_gbnf. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "smcgen.h"
+#include "util/error.h"
+
+int smc_grammar_from_json_schema_ex(const char *schema_json, size_t len, unsigned flags,
+                                    smc_grammar **out, smc_error *err)
+{
+    if (!out)
+        return smc_fail(err, "JSON Schema: NULL argument");
+    *out = NULL;
+    char *gbnf = NULL;
+    if (smc_json_schema_to_gbnf_ex(schema_json, len, flags, &gbnf, err) < 0)
+        return -1;
+    int rc = smc_grammar_from_gbnf(gbnf, strlen(gbnf), "root", out, err);
+    free(gbnf);
+    if (rc < 0)
+        return smc_fail_context(err, "JSON Schema: compiling the generated grammar");
+    return 0;
+}
+
+int smc_grammar_from_json_schema(const char *schema_json, size_t len, smc_grammar **out,
+                                 smc_error *err)
+{
+    return smc_grammar_from_json_schema_ex(schema_json, len, 0, out, err);
+}

@@ -1,0 +1,168 @@
+/* json_schema_keywords.c — which JSON Schema keywords the converter
+ * supports, ignores (annotations) or rejects, and the shape each supported
+ * keyword's value must have. */
+#include "constraint/json_schema_ctx.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+
+static const char *const annotations[] = {
+    "title", "description", "$schema", "$id", "id", "default", "examples", "example",
+    "$comment", "deprecated", "readOnly", "writeOnly", "contentMediaType", "contentEncoding",
+    "$anchor", "$vocabulary", NULL};
+
+bool js_is_annotation(const char *key)
+{
+    if (strncmp(key, "x-", 2) == 0)
+        return true;
+    for (int i = 0; annotations[i]; i++)
+        if (strcmp(annotations[i], key) == 0)
+            return true;
+    return false;
+}
+
+static const char *const supported[] = {
+    "type", "enum", "const", "properties", "required", "additionalProperties", "items",
+    "prefixItems", "additionalItems", "minItems", "maxItems", "uniqueItems", "minLength",
+    "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
+    "exclusiveMaximum", "anyOf", "oneOf", "allOf", "$ref", "$defs", "definitions",
+    "minProperties", "maxProperties", NULL};
+
+static bool in_list(const char *const *list, const char *k)
+{
+    for (int i = 0; list[i]; i++)
+        if (strcmp(list[i], k) == 0)
+            return true;
+    return false;
+}
+
+/* ---- schema helpers ---- */
+
+int js_parse_types(js_ctx *c, const cJSON *t, const char *path)
+{
+    static const struct { const char *n; int m; } names[] = {
+        {"null", T_NULL}, {"boolean", T_BOOL}, {"object", T_OBJECT}, {"array", T_ARRAY},
+        {"string", T_STRING}, {"number", T_NUMBER | T_INTEGER}, {"integer", T_INTEGER}};
+    if (!t)
+        return T_ALL;
+    int mask = 0;
+    const cJSON *one = cJSON_IsArray(t) ? t->child : t;
+    for (; one; one = cJSON_IsArray(t) ? one->next : NULL) {
+        int m = 0;
+        if (cJSON_IsString(one))
+            for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+                if (strcmp(names[i].n, one->valuestring) == 0)
+                    m = names[i].m;
+        if (!m)
+            return smc_fail(c->err, "JSON Schema: bad \"type\" at %s", path);
+        mask |= m;
+    }
+    if (!mask)
+        return smc_fail(c->err, "JSON Schema: empty \"type\" at %s", path);
+    return mask;
+}
+
+static bool is_schema(const cJSON *v)
+{
+    return cJSON_IsObject(v) || cJSON_IsBool(v);
+}
+
+static bool is_count(const cJSON *v)
+{
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble == floor(v->valuedouble) &&
+           v->valuedouble <= 1e9;
+}
+
+/* What a keyword's value must be, or NULL when it is fine. */
+const char *js_value_shape_error(const char *key, const cJSON *v)
+{
+    if (!strcmp(key, "minimum") || !strcmp(key, "maximum"))
+        return cJSON_IsNumber(v) ? NULL : "a number";
+    if (!strcmp(key, "exclusiveMinimum") || !strcmp(key, "exclusiveMaximum"))
+        return cJSON_IsNumber(v) || cJSON_IsBool(v) ? NULL : "a number (or a draft-4 boolean)";
+    if (!strcmp(key, "minLength") || !strcmp(key, "maxLength") || !strcmp(key, "minItems") ||
+        !strcmp(key, "maxItems") || !strcmp(key, "minProperties") || !strcmp(key, "maxProperties"))
+        return is_count(v) ? NULL : "a non-negative integer";
+    if (!strcmp(key, "pattern") || !strcmp(key, "format") || !strcmp(key, "$ref"))
+        return cJSON_IsString(v) ? NULL : "a string";
+    if (!strcmp(key, "required")) {
+        if (!cJSON_IsArray(v))
+            return "an array of strings";
+        for (const cJSON *e = v->child; e; e = e->next)
+            if (!cJSON_IsString(e))
+                return "an array of strings";
+        return NULL;
+    }
+    if (!strcmp(key, "properties") || !strcmp(key, "$defs") || !strcmp(key, "definitions")) {
+        if (!cJSON_IsObject(v))
+            return "an object of schemas";
+        for (const cJSON *e = v->child; e; e = e->next)
+            if (!is_schema(e))
+                return "an object of schemas";
+        return NULL;
+    }
+    if (!strcmp(key, "additionalProperties") || !strcmp(key, "additionalItems"))
+        return is_schema(v) ? NULL : "a schema (object or boolean)";
+    if (!strcmp(key, "items") || !strcmp(key, "prefixItems") || !strcmp(key, "anyOf") ||
+        !strcmp(key, "oneOf") || !strcmp(key, "allOf")) {
+        if (!strcmp(key, "items") && is_schema(v))
+            return NULL;
+        if (!cJSON_IsArray(v) || (strcmp(key, "items") && strcmp(key, "prefixItems") && !v->child))
+            return !strcmp(key, "items") ? "a schema or an array of schemas" : "a non-empty array of schemas";
+        for (const cJSON *e = v->child; e; e = e->next)
+            if (!is_schema(e))
+                return "an array of schemas";
+        return NULL;
+    }
+    if (!strcmp(key, "enum"))
+        return cJSON_IsArray(v) && v->child ? NULL : "a non-empty array";
+    if (!strcmp(key, "uniqueItems"))
+        return cJSON_IsBool(v) ? NULL : "a boolean";
+    if (!strcmp(key, "type")) {
+        if (cJSON_IsString(v))
+            return NULL;
+        if (!cJSON_IsArray(v) || !v->child)
+            return "a type name or a non-empty array of them";
+        for (const cJSON *e = v->child; e; e = e->next)
+            if (!cJSON_IsString(e))
+                return "a type name or a non-empty array of them";
+    }
+    return NULL;
+}
+
+int js_check_keywords(js_ctx *c, const cJSON *s, const char *path)
+{
+    for (const cJSON *k = s->child; k; k = k->next) {
+        const char *key = k->string;
+        if (js_is_annotation(key))
+            continue;
+        if (!in_list(supported, key))
+            return smc_fail(c->err, "JSON Schema: unsupported keyword \"%.100s\" at %s", key, path);
+        if (!strcmp(key, "uniqueItems") && !cJSON_IsFalse(k))
+            return smc_fail(c->err, "JSON Schema: unsupported keyword \"uniqueItems\" (true) at %s",
+                            path);
+        const char *want = js_value_shape_error(key, k);
+        if (want)
+            return smc_fail(c->err, "JSON Schema: \"%s\" at %s must be %s", key, path, want);
+    }
+    return 0;
+}
+
+/* True when s has keys other than annotations, $defs/definitions and `except`. */
+bool js_has_other_keywords(const cJSON *s, const char *except1, const char *except2)
+{
+    for (const cJSON *k = s->child; k; k = k->next) {
+        const char *key = k->string;
+        if (js_is_annotation(key) || !strcmp(key, "$defs") || !strcmp(key, "definitions"))
+            continue;
+        if ((except1 && !strcmp(key, except1)) || (except2 && !strcmp(key, except2)))
+            continue;
+        return true;
+    }
+    return false;
+}
+

@@ -1,0 +1,558 @@
+/* json_schema_merge.c — local $ref resolution and allOf merging for the JSON
+ * Schema converter. A conjunction of schemas becomes one schema: types are
+ * intersected, properties/required united (a property absent from a part
+ * with additionalProperties gets that part's additionalProperties), items
+ * combined, bounds tightened, enums intersected; anyOf/oneOf inside a
+ * conjunction are distributed over it. What cannot be merged exactly (two
+ * different patterns or formats, prefixItems in several parts) is an error. */
+#include "constraint/json_schema_ctx.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+
+const cJSON *js_resolve_ref(const cJSON *root, const char *ref)
+{
+    if (ref[0] != '#')
+        return NULL;
+    const cJSON *cur = root;
+    const char *p = ref + 1;
+    if (*p == 0)
+        return root;
+    if (*p != '/')
+        return NULL;
+    while (*p == '/') {
+        p++;
+        char tok[256];
+        size_t n = 0;
+        while (*p && *p != '/') {
+            char ch = *p++;
+            if (ch == '~') {
+                if (*p == '0')
+                    ch = '~';
+                else if (*p == '1')
+                    ch = '/';
+                else
+                    return NULL;
+                p++;
+            } else if (ch == '%' && p[0] && p[1]) {
+                /* percent-encoded (URI fragment) */
+                char hx[3] = {p[0], p[1], 0};
+                char *end;
+                long v = strtol(hx, &end, 16);
+                if (*end)
+                    return NULL;
+                ch = (char)v;
+                p += 2;
+            }
+            if (n + 1 >= sizeof tok)
+                return NULL;
+            tok[n++] = ch;
+        }
+        tok[n] = 0;
+        if (cJSON_IsArray(cur)) {
+            char *end;
+            long idx = strtol(tok, &end, 10);
+            if (*end || n == 0 || idx < 0)
+                return NULL;
+            cur = cJSON_GetArrayItem(cur, (int)idx);
+        } else if (cJSON_IsObject(cur)) {
+            cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
+        } else {
+            return NULL;
+        }
+        if (!cur)
+            return NULL;
+    }
+    return cur;
+}
+
+
+/* Type names → mask ("number" includes integers). -1 on a bad value. */
+static int type_mask(const cJSON *t)
+{
+    static const struct { const char *n; int m; } names[] = {
+        {"null", T_NULL}, {"boolean", T_BOOL}, {"object", T_OBJECT}, {"array", T_ARRAY},
+        {"string", T_STRING}, {"number", T_NUMBER | T_INTEGER}, {"integer", T_INTEGER}};
+    int mask = 0;
+    const cJSON *one = cJSON_IsArray(t) ? t->child : t;
+    for (; one; one = cJSON_IsArray(t) ? one->next : NULL) {
+        if (!cJSON_IsString(one))
+            return -1;
+        int m = 0;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (strcmp(names[i].n, one->valuestring) == 0)
+                m = names[i].m;
+        if (!m)
+            return -1;
+        mask |= m;
+    }
+    return mask;
+}
+
+static cJSON *type_json(int mask)
+{
+    cJSON *a = cJSON_CreateArray();
+    if (mask & T_NULL) cJSON_AddItemToArray(a, cJSON_CreateString("null"));
+    if (mask & T_BOOL) cJSON_AddItemToArray(a, cJSON_CreateString("boolean"));
+    if (mask & T_OBJECT) cJSON_AddItemToArray(a, cJSON_CreateString("object"));
+    if (mask & T_ARRAY) cJSON_AddItemToArray(a, cJSON_CreateString("array"));
+    if (mask & T_STRING) cJSON_AddItemToArray(a, cJSON_CreateString("string"));
+    if (mask & T_NUMBER) cJSON_AddItemToArray(a, cJSON_CreateString("number"));
+    else if (mask & T_INTEGER) cJSON_AddItemToArray(a, cJSON_CreateString("integer"));
+    return a;
+}
+
+typedef struct part_list {
+    const cJSON **p;
+    size_t n, cap;
+} part_list;
+
+typedef struct merger {
+    const cJSON *root;
+    const char *path;
+    smc_error *err;
+    cJSON *keep;          /* array owning copies made while flattening */
+    int depth;
+} merger;
+
+static int push(merger *m, part_list *l, const cJSON *s)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        const cJSON **p = realloc(l->p, cap * sizeof *p);
+        if (!p)
+            return smc_fail(m->err, "out of memory");
+        l->p = p;
+        l->cap = cap;
+    }
+    l->p[l->n++] = s;
+    return 0;
+}
+
+/* A copy of object s without the listed keys, owned by m->keep. */
+static cJSON *copy_without(merger *m, const cJSON *s, const char *k1, const char *k2)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    for (const cJSON *c = s->child; c; c = c->next) {
+        if ((k1 && strcmp(c->string, k1) == 0) || (k2 && strcmp(c->string, k2) == 0))
+            continue;
+        cJSON_AddItemToObject(o, c->string, cJSON_Duplicate(c, true));
+    }
+    cJSON_AddItemToArray(m->keep, o);
+    return o;
+}
+
+/* Flattens s into l: $ref resolved, allOf expanded. Returns 1 if s is false
+ * (unsatisfiable), 0 ok, -1 error. */
+static int flatten(merger *m, part_list *l, const cJSON *s)
+{
+    if (cJSON_IsTrue(s))
+        return 0;
+    if (cJSON_IsFalse(s))
+        return 1;
+    if (!cJSON_IsObject(s))
+        return smc_fail(m->err, "JSON Schema: a schema inside allOf at %s is not an object or boolean",
+                        m->path);
+    if (++m->depth > 48)
+        return smc_fail(m->err, "JSON Schema: allOf/$ref nesting too deep (a cycle?) at %s", m->path);
+    const cJSON *ref = cJSON_GetObjectItemCaseSensitive(s, "$ref");
+    const cJSON *all = cJSON_GetObjectItemCaseSensitive(s, "allOf");
+    int rc = 0;
+    if (ref || all) {
+        if (ref) {
+            if (!cJSON_IsString(ref))
+                return smc_fail(m->err, "JSON Schema: $ref at %s is not a string", m->path);
+            const cJSON *t = js_resolve_ref(m->root, ref->valuestring);
+            if (!t)
+                return smc_fail(m->err, "JSON Schema: cannot resolve $ref \"%.200s\" at %s "
+                                "(only local references are supported)", ref->valuestring, m->path);
+            rc = flatten(m, l, t);
+        }
+        if (rc == 0 && all) {
+            if (!cJSON_IsArray(all) || !all->child)
+                return smc_fail(m->err, "JSON Schema: allOf at %s must be a non-empty array", m->path);
+            for (const cJSON *a = all->child; a && rc == 0; a = a->next)
+                rc = flatten(m, l, a);
+        }
+        if (rc == 0) {
+            cJSON *rest = copy_without(m, s, "$ref", "allOf");
+            if (!rest)
+                return smc_fail(m->err, "out of memory");
+            rc = push(m, l, rest);
+        }
+    } else {
+        rc = push(m, l, s);
+    }
+    m->depth--;
+    return rc;
+}
+
+static cJSON *make_all_of(cJSON **items, size_t n)
+{
+    if (n == 1)
+        return items[0];
+    cJSON *o = cJSON_CreateObject();
+    cJSON *a = cJSON_AddArrayToObject(o, "allOf");
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, items[i]);
+    return o;
+}
+
+static bool is_number_bound(const char *k)
+{
+    return !strcmp(k, "minimum") || !strcmp(k, "maximum") || !strcmp(k, "exclusiveMinimum") ||
+           !strcmp(k, "exclusiveMaximum");
+}
+
+static cJSON *merge_flat(merger *m, const part_list *l);
+
+static cJSON *merge_list(merger *m, const part_list *l)
+{
+    /* distribute the first anyOf/oneOf over the conjunction */
+    for (size_t i = 0; i < l->n; i++) {
+        const char *key = NULL;
+        const cJSON *alts = cJSON_GetObjectItemCaseSensitive(l->p[i], "anyOf");
+        if (alts)
+            key = "anyOf";
+        else if ((alts = cJSON_GetObjectItemCaseSensitive(l->p[i], "oneOf")))
+            key = "oneOf";
+        if (!key)
+            continue;
+        if (!cJSON_IsArray(alts) || !alts->child) {
+            smc_fail(m->err, "JSON Schema: %s at %s must be a non-empty array", key, m->path);
+            return NULL;
+        }
+        if (++m->depth > 48) {
+            smc_fail(m->err, "JSON Schema: anyOf/allOf/$ref nesting too deep (a cycle?) at %s", m->path);
+            return NULL;
+        }
+        cJSON *rest = copy_without(m, l->p[i], key, NULL);
+        cJSON *out = cJSON_CreateObject();
+        cJSON *arr = cJSON_AddArrayToObject(out, "anyOf");
+        for (const cJSON *a = alts->child; a; a = a->next) {
+            part_list sub = {0};
+            int rc = 0;
+            for (size_t j = 0; j < l->n && rc == 0; j++)
+                rc = push(m, &sub, j == i ? rest : l->p[j]);
+            if (rc == 0)
+                rc = flatten(m, &sub, a);
+            cJSON *r = NULL;
+            if (rc == 0)
+                r = merge_list(m, &sub);
+            free(sub.p);
+            if (rc < 0 || (rc == 0 && !r)) {
+                cJSON_Delete(out);
+                return NULL;
+            }
+            if (rc == 1 || cJSON_IsFalse(r)) {
+                cJSON_Delete(r);
+                continue;
+            }
+            cJSON_AddItemToArray(arr, r);
+        }
+        m->depth--;
+        if (!arr->child) {
+            cJSON_Delete(out);
+            return cJSON_CreateFalse();
+        }
+        return out;
+    }
+    return merge_flat(m, l);
+}
+
+static cJSON *fail_null(merger *m, const char *what)
+{
+    smc_fail(m->err, "JSON Schema: allOf at %s: %s", m->path, what);
+    return NULL;
+}
+
+static cJSON *merge_flat(merger *m, const part_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        for (const cJSON *c = l->p[i]->child; c; c = c->next) {
+            const char *want = js_value_shape_error(c->string, c);
+            if (want) {
+                smc_fail(m->err, "JSON Schema: \"%s\" inside allOf at %s must be %s", c->string,
+                         m->path, want);
+                return NULL;
+            }
+        }
+    cJSON *R = cJSON_CreateObject();
+    int mask = T_ALL;
+    bool typed = false;
+    cJSON *enum_vals = NULL;             /* intersection so far (owned) */
+    cJSON *required = NULL;
+    double lo_inc = -INFINITY, lo_exc = -INFINITY, hi_inc = INFINITY, hi_exc = INFINITY;
+    bool has_bound[4] = {0};
+    const cJSON *prefix_part = NULL;
+    for (size_t i = 0; i < l->n; i++) {
+        const cJSON *p = l->p[i];
+        bool ex_min_bool = false, ex_max_bool = false;
+        const cJSON *emn = cJSON_GetObjectItemCaseSensitive(p, "exclusiveMinimum");
+        const cJSON *emx = cJSON_GetObjectItemCaseSensitive(p, "exclusiveMaximum");
+        ex_min_bool = cJSON_IsTrue(emn);
+        ex_max_bool = cJSON_IsTrue(emx);
+        for (const cJSON *c = p->child; c; c = c->next) {
+            const char *k = c->string;
+            if (js_is_annotation(k) || !strcmp(k, "$defs") || !strcmp(k, "definitions") ||
+                !strcmp(k, "properties") || !strcmp(k, "additionalProperties") ||
+                !strcmp(k, "items") || !strcmp(k, "prefixItems") || !strcmp(k, "additionalItems"))
+                continue;
+            if (!strcmp(k, "type")) {
+                int t = type_mask(c);
+                if (t < 0) {
+                    cJSON_Delete(R), cJSON_Delete(enum_vals), cJSON_Delete(required);
+                    return fail_null(m, "bad \"type\" value");
+                }
+                mask &= t;
+                typed = true;
+            } else if (!strcmp(k, "enum") || !strcmp(k, "const")) {
+                cJSON *vals = !strcmp(k, "enum") ? cJSON_Duplicate(c, true) : cJSON_CreateArray();
+                if (!strcmp(k, "const"))
+                    cJSON_AddItemToArray(vals, cJSON_Duplicate(c, true));
+                if (!cJSON_IsArray(vals)) {
+                    cJSON_Delete(vals), cJSON_Delete(R), cJSON_Delete(enum_vals), cJSON_Delete(required);
+                    return fail_null(m, "\"enum\" is not an array");
+                }
+                if (!enum_vals) {
+                    enum_vals = vals;
+                } else {
+                    cJSON *keep = cJSON_CreateArray();
+                    for (cJSON *v = enum_vals->child; v; v = v->next) {
+                        bool found = false;
+                        for (cJSON *w = vals->child; w && !found; w = w->next)
+                            found = cJSON_Compare(v, w, true);
+                        if (found)
+                            cJSON_AddItemToArray(keep, cJSON_Duplicate(v, true));
+                    }
+                    cJSON_Delete(enum_vals);
+                    cJSON_Delete(vals);
+                    enum_vals = keep;
+                }
+            } else if (!strcmp(k, "required")) {
+                if (!required)
+                    required = cJSON_CreateArray();
+                for (const cJSON *r = c->child; r; r = r->next) {
+                    bool dup = false;
+                    for (const cJSON *q = required->child; q && !dup; q = q->next)
+                        dup = cJSON_Compare(q, r, true);
+                    if (!dup)
+                        cJSON_AddItemToArray(required, cJSON_Duplicate(r, true));
+                }
+            } else if (is_number_bound(k) && cJSON_IsNumber(c)) {
+                double v = c->valuedouble;
+                if (!strcmp(k, "minimum")) {
+                    if (ex_min_bool) lo_exc = fmax(lo_exc, v), has_bound[1] = true;
+                    else lo_inc = fmax(lo_inc, v), has_bound[0] = true;
+                } else if (!strcmp(k, "maximum")) {
+                    if (ex_max_bool) hi_exc = fmin(hi_exc, v), has_bound[3] = true;
+                    else hi_inc = fmin(hi_inc, v), has_bound[2] = true;
+                } else if (!strcmp(k, "exclusiveMinimum")) {
+                    lo_exc = fmax(lo_exc, v), has_bound[1] = true;
+                } else {
+                    hi_exc = fmin(hi_exc, v), has_bound[3] = true;
+                }
+            } else if (is_number_bound(k) && cJSON_IsBool(c)) {
+                continue;             /* draft-4 flags, folded above */
+            } else if (!strcmp(k, "minLength") || !strcmp(k, "minItems") ||
+                       !strcmp(k, "minProperties") || !strcmp(k, "maxLength") ||
+                       !strcmp(k, "maxItems") || !strcmp(k, "maxProperties")) {
+                cJSON *old = cJSON_GetObjectItemCaseSensitive(R, k);
+                if (!old || !cJSON_IsNumber(c)) {
+                    cJSON_DeleteItemFromObjectCaseSensitive(R, k);
+                    cJSON_AddItemToObject(R, k, cJSON_Duplicate(c, true));
+                } else {
+                    bool is_min = k[1] == 'i' && k[2] == 'n';
+                    double v = is_min ? fmax(old->valuedouble, c->valuedouble)
+                                      : fmin(old->valuedouble, c->valuedouble);
+                    cJSON_SetNumberValue(old, v);
+                }
+            } else if (!strcmp(k, "pattern") || !strcmp(k, "format")) {
+                cJSON *old = cJSON_GetObjectItemCaseSensitive(R, k);
+                if (old && !cJSON_Compare(old, c, true)) {
+                    cJSON_Delete(R), cJSON_Delete(enum_vals), cJSON_Delete(required);
+                    return fail_null(m, !strcmp(k, "pattern")
+                                            ? "two different \"pattern\"s cannot be intersected"
+                                            : "two different \"format\"s cannot be intersected");
+                }
+                if (!old)
+                    cJSON_AddItemToObject(R, k, cJSON_Duplicate(c, true));
+            } else if (!strcmp(k, "uniqueItems")) {
+                cJSON *old = cJSON_GetObjectItemCaseSensitive(R, k);
+                if (!old)
+                    cJSON_AddItemToObject(R, k, cJSON_Duplicate(c, true));
+                else if (cJSON_IsTrue(c))
+                    cJSON_ReplaceItemInObjectCaseSensitive(R, k, cJSON_CreateTrue());
+            } else if (!cJSON_GetObjectItemCaseSensitive(R, k)) {
+                /* anything else (unsupported) is kept so that compiling reports it */
+                cJSON_AddItemToObject(R, k, cJSON_Duplicate(c, true));
+            }
+        }
+        if (cJSON_GetObjectItemCaseSensitive(p, "prefixItems") ||
+            cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(p, "items"))) {
+            if (prefix_part) {
+                cJSON_Delete(R), cJSON_Delete(enum_vals), cJSON_Delete(required);
+                return fail_null(m, "prefixItems (or array items) in several parts cannot be merged");
+            }
+            prefix_part = p;
+        }
+    }
+    if (typed) {
+        if (mask == 0) {
+            cJSON_Delete(R), cJSON_Delete(enum_vals), cJSON_Delete(required);
+            return cJSON_CreateFalse();
+        }
+        cJSON_AddItemToObject(R, "type", type_json(mask));
+    }
+    if (enum_vals) {
+        if (!enum_vals->child) {
+            cJSON_Delete(R), cJSON_Delete(enum_vals), cJSON_Delete(required);
+            return cJSON_CreateFalse();
+        }
+        cJSON_AddItemToObject(R, "enum", enum_vals);
+    }
+    if (required)
+        cJSON_AddItemToObject(R, "required", required);
+    if (has_bound[0]) cJSON_AddNumberToObject(R, "minimum", lo_inc);
+    if (has_bound[1]) cJSON_AddNumberToObject(R, "exclusiveMinimum", lo_exc);
+    if (has_bound[2]) cJSON_AddNumberToObject(R, "maximum", hi_inc);
+    if (has_bound[3]) cJSON_AddNumberToObject(R, "exclusiveMaximum", hi_exc);
+
+    /* properties: union in order of first appearance */
+    cJSON *props = NULL;
+    for (size_t i = 0; i < l->n; i++) {
+        const cJSON *pp = cJSON_GetObjectItemCaseSensitive(l->p[i], "properties");
+        for (const cJSON *c = pp ? pp->child : NULL; c; c = c->next) {
+            if (props && cJSON_GetObjectItemCaseSensitive(props, c->string))
+                continue;
+            cJSON *items[64];
+            size_t n = 0;
+            bool is_false = false;
+            for (size_t j = 0; j < l->n; j++) {
+                const cJSON *pj = cJSON_GetObjectItemCaseSensitive(l->p[j], "properties");
+                const cJSON *s = pj ? cJSON_GetObjectItemCaseSensitive(pj, c->string) : NULL;
+                if (!s)
+                    s = cJSON_GetObjectItemCaseSensitive(l->p[j], "additionalProperties");
+                if (!s || cJSON_IsTrue(s))
+                    continue;
+                if (cJSON_IsFalse(s))
+                    is_false = true;
+                else if (n < 64)
+                    items[n++] = cJSON_Duplicate(s, true);
+            }
+            if (!props)
+                props = cJSON_AddObjectToObject(R, "properties");
+            if (is_false) {
+                for (size_t j = 0; j < n; j++)
+                    cJSON_Delete(items[j]);
+                cJSON_AddItemToObject(props, c->string, cJSON_CreateFalse());
+            } else if (n == 0) {
+                cJSON_AddItemToObject(props, c->string, cJSON_CreateTrue());
+            } else {
+                cJSON_AddItemToObject(props, c->string, make_all_of(items, n));
+            }
+        }
+    }
+    {
+        cJSON *items[64];
+        size_t n = 0;
+        bool is_false = false;
+        for (size_t i = 0; i < l->n; i++) {
+            const cJSON *s = cJSON_GetObjectItemCaseSensitive(l->p[i], "additionalProperties");
+            if (!s || cJSON_IsTrue(s))
+                continue;
+            if (cJSON_IsFalse(s))
+                is_false = true;
+            else if (n < 64)
+                items[n++] = cJSON_Duplicate(s, true);
+        }
+        if (is_false) {
+            for (size_t j = 0; j < n; j++)
+                cJSON_Delete(items[j]);
+            cJSON_AddItemToObject(R, "additionalProperties", cJSON_CreateFalse());
+        } else if (n) {
+            cJSON_AddItemToObject(R, "additionalProperties", make_all_of(items, n));
+        }
+    }
+
+    /* items: the prefix part's tuple, each position also under every other part's items */
+    {
+        cJSON *others[64];
+        size_t n_others = 0;
+        bool others_false = false;
+        for (size_t i = 0; i < l->n; i++) {
+            if (l->p[i] == prefix_part)
+                continue;
+            const cJSON *it = cJSON_GetObjectItemCaseSensitive(l->p[i], "items");
+            if (!it || cJSON_IsTrue(it))
+                continue;
+            if (cJSON_IsFalse(it))
+                others_false = true;
+            else if (n_others < 63)
+                others[n_others++] = (cJSON *)it;
+        }
+        const cJSON *tuple = NULL, *tail = NULL;
+        if (prefix_part) {
+            tuple = cJSON_GetObjectItemCaseSensitive(prefix_part, "prefixItems");
+            if (tuple) {
+                tail = cJSON_GetObjectItemCaseSensitive(prefix_part, "items");
+            } else {
+                tuple = cJSON_GetObjectItemCaseSensitive(prefix_part, "items");
+                tail = cJSON_GetObjectItemCaseSensitive(prefix_part, "additionalItems");
+            }
+            cJSON *pre = cJSON_AddArrayToObject(R, "prefixItems");
+            for (const cJSON *t = tuple->child; t; t = t->next) {
+                if (others_false) {
+                    cJSON_AddItemToArray(pre, cJSON_CreateFalse());
+                    continue;
+                }
+                cJSON *items[64];
+                size_t n = 0;
+                items[n++] = cJSON_Duplicate(t, true);
+                for (size_t j = 0; j < n_others; j++)
+                    items[n++] = cJSON_Duplicate(others[j], true);
+                cJSON_AddItemToArray(pre, make_all_of(items, n));
+            }
+        }
+        if (others_false || cJSON_IsFalse(tail)) {
+            cJSON_AddItemToObject(R, "items", cJSON_CreateFalse());
+        } else {
+            cJSON *items[64];
+            size_t n = 0;
+            if (tail && !cJSON_IsTrue(tail))
+                items[n++] = cJSON_Duplicate(tail, true);
+            for (size_t j = 0; j < n_others; j++)
+                items[n++] = cJSON_Duplicate(others[j], true);
+            if (n)
+                cJSON_AddItemToObject(R, "items", make_all_of(items, n));
+        }
+    }
+    return R;
+}
+
+cJSON *js_merge(const cJSON *root, const cJSON *const *parts, size_t n, const char *path,
+                smc_error *err)
+{
+    merger m = {.root = root, .path = path, .err = err, .keep = cJSON_CreateArray()};
+    if (!m.keep) {
+        smc_fail(err, "out of memory");
+        return NULL;
+    }
+    part_list l = {0};
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = flatten(&m, &l, parts[i]);
+    cJSON *out = NULL;
+    if (rc == 1)
+        out = cJSON_CreateFalse();
+    else if (rc == 0)
+        out = merge_list(&m, &l);
+    free(l.p);
+    cJSON_Delete(m.keep);
+    return out;
+}

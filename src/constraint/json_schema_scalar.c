@@ -1,0 +1,324 @@
+/* json_schema_scalar.c — JSON Schema enum/const, strings (lengths,
+ * patterns, formats), integers (exact ranges) and numbers → GBNF. */
+#include "constraint/json_schema_ctx.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+
+/* ---- constants (enum / const) ---- */
+
+static int const_expr(js_ctx *c, js_buf *o, const cJSON *v, const char *path)
+{
+    if (cJSON_IsNull(v)) {
+        js_put(o, "\"null\"");
+    } else if (cJSON_IsTrue(v)) {
+        js_put(o, "\"true\"");
+    } else if (cJSON_IsFalse(v)) {
+        js_put(o, "\"false\"");
+    } else if (cJSON_IsNumber(v)) {
+        if (!isfinite(v->valuedouble))
+            return smc_fail(c->err, "JSON Schema: non-finite number in enum/const at %s", path);
+        char *t = cJSON_PrintUnformatted(v);
+        if (!t)
+            return smc_fail(c->err, "out of memory");
+        js_gbnf_literal(o, t, strlen(t));
+        free(t);
+    } else if (cJSON_IsString(v)) {
+        js_buf j = {0};
+        js_json_string(&j, v->valuestring);
+        int rc = js_gbnf_literal(o, j.p, j.len);
+        js_buf_free(&j);
+        if (rc < 0)
+            return smc_fail(c->err, "JSON Schema: invalid UTF-8 in a string at %s", path);
+    } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+        bool obj = cJSON_IsObject(v);
+        js_printf(o, "( \"%s\" %s ", obj ? "{" : "[", c->W);
+        for (const cJSON *e = v->child; e; e = e->next) {
+            if (e != v->child)
+                js_printf(o, " \",\" %s ", c->W);
+            if (obj) {
+                js_buf j = {0};
+                js_json_string(&j, e->string);
+                int rc = js_gbnf_literal(o, j.p, j.len);
+                js_buf_free(&j);
+                if (rc < 0)
+                    return smc_fail(c->err, "JSON Schema: invalid UTF-8 in a key at %s", path);
+                js_printf(o, " %s \":\" %s ", c->W, c->W);
+            }
+            if (const_expr(c, o, e, path) < 0)
+                return -1;
+            js_printf(o, " %s", c->W);
+        }
+        js_printf(o, " \"%s\" )", obj ? "}" : "]");
+    } else {
+        return smc_fail(c->err, "JSON Schema: bad value in enum/const at %s", path);
+    }
+    if (cJSON_IsArray(v) || cJSON_IsObject(v))
+        c->used[P_WS] |= c->W[0] != 0;
+    return 0;
+}
+
+static int value_types(const cJSON *v)
+{
+    if (cJSON_IsNull(v)) return T_NULL;
+    if (cJSON_IsBool(v)) return T_BOOL;
+    if (cJSON_IsObject(v)) return T_OBJECT;
+    if (cJSON_IsArray(v)) return T_ARRAY;
+    if (cJSON_IsString(v)) return T_STRING;
+    if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        return d == floor(d) && fabs(d) < 9007199254740992.0 ? (T_NUMBER | T_INTEGER) : T_NUMBER;
+    }
+    return 0;
+}
+
+/* A grammar (compact) for s without enum/const, to filter the values by the
+ * other keywords; NULL with err filled on failure. */
+static smc_grammar *rest_grammar(js_ctx *c, const cJSON *s, const char *path)
+{
+    cJSON *rest = cJSON_Duplicate(s, true);
+    if (!rest) {
+        smc_fail(c->err, "out of memory");
+        return NULL;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(rest, "enum");
+    cJSON_DeleteItemFromObjectCaseSensitive(rest, "const");
+    char *gbnf = NULL;
+    smc_grammar *g = NULL;
+    int rc = js_convert(c->root, rest, path, SMC_JSON_SCHEMA_COMPACT, c->depth + 1, &gbnf, c->err);
+    if (rc == 0 && smc_grammar_from_gbnf(gbnf, strlen(gbnf), "root", &g, c->err) < 0)
+        rc = -1;
+    if (rc < 0)
+        smc_fail_context(c->err, "JSON Schema: the keywords beside enum/const at %s", path);
+    free(gbnf);
+    cJSON_Delete(rest);
+    return rc < 0 ? NULL : g;
+}
+
+char *js_compile_enum(js_ctx *c, const cJSON *s, int types, const char *path)
+{
+    /* other keywords filter the values: each value's compact text is
+     * classified by the grammar of the schema without enum/const */
+    smc_grammar *filter = NULL;
+    for (const cJSON *k = s->child; k; k = k->next) {
+        const char *key = k->string;
+        if (js_is_annotation(key) || !strcmp(key, "type") || !strcmp(key, "enum") ||
+            !strcmp(key, "const") || !strcmp(key, "$defs") || !strcmp(key, "definitions"))
+            continue;
+        filter = rest_grammar(c, s, path);
+        if (!filter)
+            return NULL;
+        break;
+    }
+    const cJSON *e = js_get(s, "enum"), *k = js_get(s, "const");
+    if (e && (!cJSON_IsArray(e) || !e->child)) {
+        smc_fail(c->err, "JSON Schema: \"enum\" at %s must be a non-empty array", path);
+        smc_grammar_free(filter);
+        return NULL;
+    }
+    js_buf o = {0};
+    int n = 0;
+    js_put(&o, "(");
+    const cJSON *first = e ? e->child : k;
+    for (const cJSON *v = first; v; v = e ? v->next : NULL) {
+        if (e && k && !cJSON_Compare(v, k, true))
+            continue;
+        if (!(value_types(v) & types))
+            continue;
+        if (filter) {
+            char *t = cJSON_PrintUnformatted(v);
+            bool keep = t && smc_grammar_classify(filter, t, strlen(t)) == SMC_MATCH_COMPLETE;
+            free(t);
+            if (!keep)
+                continue;
+        }
+        if (n++)
+            js_put(&o, " | ");
+        if (const_expr(c, &o, v, path) < 0) {
+            js_buf_free(&o);
+            smc_grammar_free(filter);
+            return NULL;
+        }
+    }
+    smc_grammar_free(filter);
+    js_put(&o, ")");
+    if (n == 0) {
+        js_buf_free(&o);
+        smc_fail(c->err, "JSON Schema: no \"enum\"/\"const\" value at %s satisfies the schema", path);
+        return NULL;
+    }
+    return js_take(&o);
+}
+
+/* ---- strings ---- */
+
+char *js_compile_string(js_ctx *c, const cJSON *s, const char *path)
+{
+    long long mn = js_get_count(c, s, "minLength", 0, path);
+    long long mx = js_get_count(c, s, "maxLength", -1, path);
+    if (mn == -2 || mx == -2)
+        return NULL;
+    const cJSON *pat = js_get(s, "pattern"), *fmt = js_get(s, "format");
+    bool lengths = js_get(s, "minLength") || js_get(s, "maxLength");
+    js_buf o = {0};
+    if (fmt) {
+        if (!cJSON_IsString(fmt)) {
+            smc_fail(c->err, "JSON Schema: \"format\" at %s must be a string", path);
+            return NULL;
+        }
+        const char *e = js_format_expr(fmt->valuestring);
+        if (!e) {
+            smc_fail(c->err, "JSON Schema: unsupported format \"%.100s\" at %s (supported: date, "
+                     "time, date-time, uuid, email, ipv4, hostname)", fmt->valuestring, path);
+            return NULL;
+        }
+        if (pat || lengths) {
+            smc_fail(c->err, "JSON Schema: \"format\" together with \"%s\" at %s is not supported",
+                     pat ? "pattern" : "minLength/maxLength", path);
+            return NULL;
+        }
+        js_printf(&o, "( \"\\\"\" %s \"\\\"\" )", e);
+        return js_take(&o);
+    }
+    if (pat) {
+        if (!cJSON_IsString(pat)) {
+            smc_fail(c->err, "JSON Schema: \"pattern\" at %s must be a string", path);
+            return NULL;
+        }
+        if (lengths) {
+            smc_fail(c->err, "JSON Schema: \"pattern\" together with minLength/maxLength at %s is "
+                     "not supported", path);
+            return NULL;
+        }
+        js_buf body = {0};
+        if (js_regex_to_gbnf(pat->valuestring, &body, c->err) < 0) {
+            js_buf_free(&body);
+            smc_fail_context(c->err, "JSON Schema: at %s", path);
+            return NULL;
+        }
+        js_prim(c, P_CHAR);
+        js_printf(&o, "( \"\\\"\" %s \"\\\"\" )", body.p ? body.p : "");
+        js_buf_free(&body);
+        return js_take(&o);
+    }
+    if (mx >= 0 && mn > mx) {
+        smc_fail(c->err, "JSON Schema: minLength > maxLength at %s", path);
+        return NULL;
+    }
+    if (mn == 0 && mx < 0)
+        return js_strdup(js_prim(c, P_STRING));
+    const char *ch = js_prim(c, P_CHAR);
+    if (mx < 0)
+        js_printf(&o, "( \"\\\"\" %s{%lld,} \"\\\"\" )", ch, mn);
+    else if (mx == 0)
+        js_put(&o, "( \"\\\"\\\"\" )");
+    else if (mn == mx)
+        js_printf(&o, "( \"\\\"\" %s{%lld} \"\\\"\" )", ch, mn);
+    else
+        js_printf(&o, "( \"\\\"\" %s{%lld,%lld} \"\\\"\" )", ch, mn, mx);
+    return js_take(&o);
+}
+
+/* ---- numbers ---- */
+
+#define INT_DEFAULT_BOUND 9999999999999999LL     /* 16 digits */
+
+static bool num_kw(const cJSON *s, const char *k, double *v)
+{
+    const cJSON *x = js_get(s, k);
+    if (x && cJSON_IsNumber(x)) {
+        *v = x->valuedouble;
+        return true;
+    }
+    return false;
+}
+
+char *js_compile_integer(js_ctx *c, const cJSON *s, const char *path)
+{
+    double lo = -INFINITY, hi = INFINITY, v;
+    bool any = false;
+    bool ex_min_bool = cJSON_IsTrue(js_get(s, "exclusiveMinimum"));
+    bool ex_max_bool = cJSON_IsTrue(js_get(s, "exclusiveMaximum"));
+    if (num_kw(s, "minimum", &v)) {
+        lo = fmax(lo, ex_min_bool ? floor(v) + 1 : ceil(v));
+        any = true;
+    }
+    if (num_kw(s, "exclusiveMinimum", &v)) {
+        lo = fmax(lo, floor(v) + 1);
+        any = true;
+    }
+    if (num_kw(s, "maximum", &v)) {
+        hi = fmin(hi, ex_max_bool ? ceil(v) - 1 : floor(v));
+        any = true;
+    }
+    if (num_kw(s, "exclusiveMaximum", &v)) {
+        hi = fmin(hi, ceil(v) - 1);
+        any = true;
+    }
+    if (!any)
+        return js_strdup(js_prim(c, P_INTEGER));
+    if (lo > 9.2e18 || hi < -9.2e18 || (isfinite(lo) && lo < -9.2e18) ||
+        (isfinite(hi) && hi > 9.2e18)) {
+        smc_fail(c->err, "JSON Schema: integer bound at %s is out of the supported range (|x| < 9.2e18)",
+                 path);
+        return NULL;
+    }
+    int64_t ilo = isfinite(lo) ? (int64_t)lo : -INT_DEFAULT_BOUND;
+    int64_t ihi = isfinite(hi) ? (int64_t)hi : INT_DEFAULT_BOUND;
+    if (!isfinite(lo) && ilo > ihi)
+        ilo = ihi - INT_DEFAULT_BOUND;
+    if (!isfinite(hi) && ihi < ilo)
+        ihi = ilo + INT_DEFAULT_BOUND;
+    js_buf o = {0};
+    if (js_int_range(&o, ilo, ihi) < 0) {
+        js_buf_free(&o);
+        smc_fail(c->err, "JSON Schema: no integer satisfies the bounds at %s", path);
+        return NULL;
+    }
+    return js_take(&o);
+}
+
+/* The tighter of two bounds (is_lo: larger value wins; equal: exclusive wins). */
+static void tighten(bool *has, double *v, bool *excl, double nv, bool nexcl, bool is_lo)
+{
+    if (!*has || (is_lo ? nv > *v : nv < *v) || (nv == *v && nexcl)) {
+        *has = true;
+        *v = nv;
+        *excl = nexcl;
+    }
+}
+
+char *js_compile_number(js_ctx *c, const cJSON *s, const char *path)
+{
+    bool has_lo = false, has_hi = false, lo_ex = false, hi_ex = false;
+    double lo = 0, hi = 0, v;
+    if (num_kw(s, "minimum", &v))
+        tighten(&has_lo, &lo, &lo_ex, v, cJSON_IsTrue(js_get(s, "exclusiveMinimum")), true);
+    if (num_kw(s, "exclusiveMinimum", &v))
+        tighten(&has_lo, &lo, &lo_ex, v, true, true);
+    if (num_kw(s, "maximum", &v))
+        tighten(&has_hi, &hi, &hi_ex, v, cJSON_IsTrue(js_get(s, "exclusiveMaximum")), false);
+    if (num_kw(s, "exclusiveMaximum", &v))
+        tighten(&has_hi, &hi, &hi_ex, v, true, false);
+    if (!has_lo && !has_hi)
+        return js_strdup(js_prim(c, P_NUMBER));
+    js_buf o = {0};
+    int rc = js_number_range(&o, has_lo, lo, lo_ex, has_hi, hi, hi_ex);
+    if (rc == -2) {
+        js_buf_free(&o);
+        smc_fail(c->err, "JSON Schema: minimum/maximum on type \"number\" at %s must be integers "
+                 "with |x| <= 1e15 (non-integer bounds are not supported)", path);
+        return NULL;
+    }
+    if (rc < 0) {
+        js_buf_free(&o);
+        smc_fail(c->err, "JSON Schema: no number satisfies the bounds at %s", path);
+        return NULL;
+    }
+    return js_take(&o);
+}
+

@@ -1,0 +1,66 @@
+/* text_pos.h — line:column of a byte offset, for parser error messages. */
+#ifndef SMC_CONSTRAINT_TEXT_POS_H
+#define SMC_CONSTRAINT_TEXT_POS_H
+
+#include <stddef.h>
+
+/* 1-based line and column (column counts bytes) of offset off in text. */
+static inline void text_pos(const char *text, size_t off, int *line, int *col)
+{
+    int l = 1, c = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') {
+            l++;
+            c = 1;
+        } else {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}
+
+/* Decodes one UTF-8 code point at s[*i] (n bytes available); advances *i.
+ * Returns -1 on invalid UTF-8. */
+static inline long utf8_decode(const char *s, size_t n, size_t *i)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t k = *i;
+    if (k >= n)
+        return -1;
+    unsigned c = u[k];
+    if (c < 0x80) {
+        *i = k + 1;
+        return c;
+    }
+    size_t len;
+    unsigned long cp, min;
+    if ((c & 0xE0) == 0xC0) {
+        len = 2;
+        cp = c & 0x1F;
+        min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3;
+        cp = c & 0x0F;
+        min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+        len = 4;
+        cp = c & 0x07;
+        min = 0x10000;
+    } else {
+        return -1;
+    }
+    if (k + len > n)
+        return -1;
+    for (size_t j = 1; j < len; j++) {
+        if ((u[k + j] & 0xC0) != 0x80)
+            return -1;
+        cp = cp << 6 | (u[k + j] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return -1;
+    *i = k + len;
+    return (long)cp;
+}
+
+#endif

@@ -1,0 +1,38 @@
+/* token_index.h — struct smc_token_index: the vocabulary's byte strings and
+ * a trie of them stored in depth-first preorder (node i's subtree is
+ * i+1 .. skip[i]-1), so a mask walk is a single forward loop that jumps over
+ * dead subtrees. */
+#ifndef SMC_CONSTRAINT_TOKEN_INDEX_H
+#define SMC_CONSTRAINT_TOKEN_INDEX_H
+
+#include <stdint.h>
+
+#include "smcgen.h"
+
+struct smc_token_index {
+    uint64_t uid;             /* unique per index (keys the mask caches) */
+    int32_t n_tokens, eos;
+    char *blob;               /* all token bytes */
+    uint64_t *tok_off;        /* n_tokens + 1 offsets into blob */
+    uint32_t n_nodes, max_depth;
+    uint8_t *node_byte;
+    uint32_t *node_depth;     /* 1 for children of the root */
+    uint32_t *node_skip;      /* first node after this subtree */
+    uint32_t *node_tok;       /* tokens ending here: sorted[node_tok[i] .. node_tok_end[i]) */
+    uint32_t *node_tok_end;
+    int32_t *sorted;          /* token ids with non-empty bytes, sorted by bytes */
+    uint32_t n_sorted;
+    /* bytes occurring strictly below node i (its descendants' bytes), for
+     * the self-loop shortcut; the tokens of node i's subtree are
+     * sorted[node_tok[i] .. subtree_end(i)) */
+    uint32_t (*node_sub)[8];
+};
+
+/* First sorted index after node i's subtree. */
+static inline uint32_t token_index_subtree_end(const struct smc_token_index *ix, uint32_t i)
+{
+    uint32_t j = ix->node_skip[i];
+    return j < ix->n_nodes ? ix->node_tok[j] : ix->n_sorted;
+}
+
+#endif

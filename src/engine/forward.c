@@ -1,0 +1,236 @@
+/* forward.c — the llama / qwen2 / qwen3 forward pass over a batch of
+ * (sequence, token) entries: embedding, RMSNorm, Q/K/V projections (qwen2
+ * biases, qwen3 per-head q/k norms), RoPE (adjacent pairs or NeoX halves),
+ * attention (attention.c), SwiGLU FFN and the output head for the entries
+ * that want logits. Entries go through in micro-batches
+ * of SMC_UBATCH so each weight matrix is read once per micro-batch. */
+#include "engine/ctx.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/kernels.h"
+#include "util/error.h"
+
+/* ---- matmul: fast kernels, or dequantise-then-f32 ("exact") ---- */
+
+typedef struct exact_job {
+    smc_ctx *c;
+    const smc_weight *w;
+    const float *X;
+    int64_t nb;
+    float *Y;
+    atomic_llong next;        /* first row of the next unclaimed 16 */
+} exact_job;
+
+/* Threads claim 16 rows at a time (a preempted thread holds up nobody). */
+static void exact_worker(void *arg, int ith, int nth)
+{
+    exact_job *j = arg;
+    const smc_weight *w = j->w;
+    (void)nth;
+    float *deq = j->c->deq + (size_t)ith * j->c->deq_stride;
+    for (;;) {
+        int64_t o = atomic_fetch_add(&j->next, 16);
+        if (o >= w->n_out)
+            break;
+        int64_t cnt = w->n_out - o < 16 ? w->n_out - o : 16;
+        for (int64_t r = 0; r < cnt; r++)
+            smc_dequantize_row(w->type, (const char *)w->data + (size_t)(o + r) * w->row_bytes,
+                               deq + r * w->n_in, w->n_in);
+        smc_matmul_rows(SMC_TYPE_F32, deq, w->n_in, 0, cnt, j->X, j->nb, j->Y + o, w->n_out);
+    }
+}
+
+/* Y[nb][n_out] = scale * (X[nb][n_in] · Wᵀ) + bias */
+static void matmul(smc_ctx *c, const smc_weight *w, const float *X, int64_t nb, float *Y)
+{
+    if (c->exact && w->type != SMC_TYPE_F32 && w->type != SMC_TYPE_F16 && w->type != SMC_TYPE_BF16) {
+        exact_job j = {c, w, X, nb, Y, 0};
+        atomic_init(&j.next, 0);
+        smc_threadpool_run_dynamic(c->pool, exact_worker, &j);
+    } else {
+        /* Small products are not worth waking the pool for. */
+        bool small = (double)w->n_in * (double)w->n_out * (double)nb < 65536.0;
+        smc_matmul(small ? NULL : c->pool, w->type, w->data, w->n_in, w->n_out, X, nb, Y);
+    }
+    float s = w->scale;
+    const float *b = w->bias;
+    for (int64_t r = 0; r < nb; r++) {
+        float *y = Y + r * w->n_out;
+        if (b && w->bias_first)
+            for (int64_t i = 0; i < w->n_out; i++)
+                y[i] = (y[i] + b[i]) * s;
+        else if (b)
+            for (int64_t i = 0; i < w->n_out; i++)
+                y[i] = y[i] * s + b[i];
+        else if (s != 1.0f)
+            for (int64_t i = 0; i < w->n_out; i++)
+                y[i] *= s;
+    }
+}
+
+/* ---- element-wise pieces ---- */
+
+static void rmsnorm(float *out, const float *x, const float *w, int64_t n, float eps)
+{
+    double ss = 0;
+    for (int64_t i = 0; i < n; i++)
+        ss += (double)x[i] * x[i];
+    float scale = (float)(1.0 / sqrt(ss / (double)n + eps));
+    for (int64_t i = 0; i < n; i++)
+        out[i] = x[i] * scale * w[i];
+}
+
+/* Rotates n_heads heads of hd floats at x by the (cos, sin) table cs. */
+static void rope(const smc_model *m, float *x, int n_heads, const float *cs)
+{
+    int half = m->n_rot / 2;
+    for (int h = 0; h < n_heads; h++) {
+        float *v = x + (size_t)h * m->head_dim;
+        for (int i = 0; i < half; i++) {
+            float co = cs[2 * i], si = cs[2 * i + 1];
+            int a = m->rope_neox ? i : 2 * i, b = m->rope_neox ? i + half : 2 * i + 1;
+            float x0 = v[a], x1 = v[b];
+            v[a] = x0 * co - x1 * si;
+            v[b] = x0 * si + x1 * co;
+        }
+    }
+}
+
+/* ---- one micro-batch: entries [i0, i0+n) ---- */
+
+static void run_ubatch(smc_ctx *c, const smc_batch_entry *ent, int32_t i0, int32_t n, int32_t out0)
+{
+    const smc_model *m = c->m;
+    int64_t d = m->n_embd, hd = m->head_dim, qd = (int64_t)m->n_head * hd, kvd = (int64_t)m->n_head_kv * hd;
+    int64_t ff = m->n_ff;
+    int half = m->n_rot / 2;
+
+    for (int32_t e = 0; e < n; e++) {
+        const smc_weight *te = &m->tok_embd;
+        smc_dequantize_row(te->type, (const char *)te->data + (size_t)ent[i0 + e].token * te->row_bytes,
+                           c->x + e * d, d);
+        float theta = (float)c->slots[i0 + e].pos;
+        float *cs = c->rope_cs + (size_t)e * m->n_rot;
+        for (int i = 0; i < half; i++) {
+            float th = m->rope_pos_scale * (m->rope_factors ? theta / m->rope_factors[i] : theta);
+            cs[2 * i] = cosf(th);
+            cs[2 * i + 1] = sinf(th);
+            theta *= m->rope_theta_scale;
+        }
+    }
+
+    for (int l = 0; l < m->n_layer; l++) {
+        const smc_layer *L = &m->layers[l];
+        for (int32_t e = 0; e < n; e++)
+            rmsnorm(c->h + e * d, c->x + e * d, L->attn_norm, d, m->eps);
+        matmul(c, &L->wq, c->h, n, c->q);
+        matmul(c, &L->wk, c->h, n, c->k);
+        matmul(c, &L->wv, c->h, n, c->v);
+        for (int32_t e = 0; e < n; e++) {
+            float *q = c->q + e * qd, *k = c->k + e * kvd;
+            if (L->q_norm) {
+                for (int h = 0; h < m->n_head; h++)
+                    rmsnorm(q + h * hd, q + h * hd, L->q_norm, hd, m->eps);
+                for (int h = 0; h < m->n_head_kv; h++)
+                    rmsnorm(k + h * hd, k + h * hd, L->k_norm, hd, m->eps);
+            }
+            const float *cs = c->rope_cs + (size_t)e * m->n_rot;
+            rope(m, q, m->n_head, cs);
+            rope(m, k, m->n_head_kv, cs);
+            const smc_kv_slot *s = &c->slots[i0 + e];
+            memcpy(smc_kv_k(&c->kv, s->block, l) + (size_t)s->row * kvd, k, (size_t)kvd * sizeof(float));
+            memcpy(smc_kv_v(&c->kv, s->block, l) + (size_t)s->row * kvd, c->v + e * kvd,
+                   (size_t)kvd * sizeof(float));
+        }
+        smc_attention(c, l, i0, n);
+        matmul(c, &L->wo, c->att, n, c->tmp);
+        for (int64_t i = 0; i < n * d; i++)
+            c->x[i] += c->tmp[i];
+
+        for (int32_t e = 0; e < n; e++)
+            rmsnorm(c->h + e * d, c->x + e * d, L->ffn_norm, d, m->eps);
+        matmul(c, &L->gate, c->h, n, c->gate);
+        matmul(c, &L->up, c->h, n, c->up);
+        for (int64_t i = 0; i < n * ff; i++) {
+            float g = c->gate[i];
+            c->gate[i] = g / (1.0f + expf(-g)) * c->up[i];
+        }
+        matmul(c, &L->down, c->gate, n, c->tmp);
+        for (int64_t i = 0; i < n * d; i++)
+            c->x[i] += c->tmp[i];
+    }
+
+    /* Output head for the entries that want logits. */
+    int32_t nout = 0;
+    for (int32_t e = 0; e < n; e++)
+        if (ent[i0 + e].want_logits)
+            rmsnorm(c->h + (nout++) * d, c->x + e * d, m->output_norm, d, m->eps);
+    if (nout)
+        matmul(c, &m->output, c->h, nout, c->logits + (size_t)out0 * m->n_vocab);
+}
+
+int smc_forward_batch(smc_ctx *c, const smc_batch *b, smc_error *err)
+{
+    const smc_model *m = c->m;
+    int32_t n = b->n;
+    if (n > c->cap_entries) {
+        smc_kv_slot *s = realloc(c->slots, (size_t)n * sizeof *s);
+        if (s)
+            c->slots = s;
+        int32_t *q = realloc(c->seq_ids, (size_t)n * sizeof *q);
+        if (q)
+            c->seq_ids = q;
+        if (!s || !q)
+            return smc_fail(err, "out of memory for a batch of %d entries", n);
+        c->cap_entries = n;
+    }
+    int32_t n_out = 0;
+    for (int32_t i = 0; i < n; i++) {
+        const smc_batch_entry *e = &b->entries[i];
+        if (e->token < 0 || e->token >= m->n_vocab)
+            return smc_fail(err, "batch entry %d: token %d is outside the vocabulary [0, %d)", i,
+                            e->token, m->n_vocab);
+        if (!smc_kv_seq_get(&c->kv, e->seq))
+            return smc_fail(err, "batch entry %d: sequence %d does not exist", i, e->seq);
+        c->seq_ids[i] = e->seq;
+        n_out += e->want_logits ? 1 : 0;
+    }
+    /* Context length: count each sequence's new tokens. */
+    int32_t *count = calloc((size_t)c->kv.n_seqs + 1, sizeof *count);
+    if (!count)
+        return smc_fail(err, "out of memory");
+    for (int32_t i = 0; i < n; i++) {
+        int32_t s = c->seq_ids[i];
+        if (c->kv.seqs[s].len + ++count[s] > c->n_ctx) {
+            int32_t total = c->kv.seqs[s].len;
+            for (int32_t j = 0; j < n; j++)
+                total += c->seq_ids[j] == s;
+            free(count);
+            return smc_fail(err, "sequence %d would hold %d tokens, more than the context size %d",
+                            s, total, c->n_ctx);
+        }
+    }
+    free(count);
+    if (n_out > c->cap_logits) {
+        float *lg = realloc(c->logits, (size_t)n_out * (size_t)m->n_vocab * sizeof *lg);
+        if (!lg)
+            return smc_fail(err, "out of memory for %d rows of logits", n_out);
+        c->logits = lg;
+        c->cap_logits = n_out;
+    }
+    if (smc_kv_append(&c->kv, c->seq_ids, n, c->slots, err) < 0)
+        return -1;
+    int32_t out0 = 0;
+    for (int32_t i0 = 0; i0 < n; i0 += SMC_UBATCH) {
+        int32_t nb = n - i0 < SMC_UBATCH ? n - i0 : SMC_UBATCH;
+        run_ubatch(c, b->entries, i0, nb, out0);
+        for (int32_t e = 0; e < nb; e++)
+            out0 += b->entries[i0 + e].want_logits ? 1 : 0;
+    }
+    c->n_logits = n_out;
+    return 0;
+}

@@ -1,0 +1,36 @@
+/* matmul_avx2.c — picks the AVX2+FMA matmul kernel of a type (kernels live in
+ * matmul_avx2_float.c, matmul_avx2_q.c and matmul_avx2_k.c). */
+#include <pthread.h>
+
+#include "engine/kernels.h"
+#include "engine/matmul_avx2.h"
+#include "engine/quant_blocks.h"
+
+#if defined(__x86_64__)
+float smc_fp16_table[65536];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static void fill_table(void)
+{
+    for (uint32_t h = 0; h < 65536; h++)
+        smc_fp16_table[h] = smc_fp16_to_f32((smc_fp16)h);
+}
+#endif
+
+smc_mm_kernel smc_mm_kernel_avx2(int type)
+{
+#if defined(__x86_64__)
+    if (!smc_cpu_has_avx2_fma())
+        return NULL;
+    pthread_once(&table_once, fill_table);
+    smc_mm_kernel k = smc_mm_kernel_avx2_float(type);
+    if (!k)
+        k = smc_mm_kernel_avx2_q(type);
+    if (!k)
+        k = smc_mm_kernel_avx2_k(type);
+    return k;
+#else
+    (void)type;
+    return NULL;
+#endif
+}

@@ -1,0 +1,330 @@
+/* sql_db.c — the SQL critic's database side: a SQLite file opened read-only
+ * behind an authorizer that allows only reads and a whitelist of pure
+ * functions, a progress handler that enforces a time budget, the schema
+ * (tables and columns), the prefix check (sql_scope.c) and the complete
+ * check, which prepares and runs the query. */
+#include "potentials/sql_db.h"
+#include "potentials/sql_scope.h"
+#include "smcgen.h"
+#include "util/error.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct smc_sql_db {
+    sqlite3 *h;
+    sql_schema schema;
+    double budget_ms;
+    struct timespec deadline;
+    bool timed_out;
+};
+
+static const char *const SAFE_FUNCTIONS[] = {
+    "abs", "avg", "cast", "ceil", "ceiling", "char", "coalesce", "concat", "concat_ws", "count",
+    "cume_dist", "date", "datetime", "dense_rank", "first_value", "floor", "format", "glob",
+    "group_concat", "hex", "ifnull", "iif", "instr", "julianday", "lag", "last_value", "lead",
+    "length", "like", "likelihood", "likely", "lower", "ltrim", "max", "min", "nth_value", "ntile",
+    "nullif", "percent_rank", "printf", "quote", "rank", "replace", "round", "row_number", "rtrim",
+    "sign", "strftime", "string_agg", "substr", "substring", "sum", "time", "total", "trim", "typeof",
+    "unicode", "unixepoch", "unlikely", "upper"};
+
+bool sql_function_allowed(const char *name)
+{
+    if (!name)
+        return false;
+    for (size_t i = 0; i < sizeof SAFE_FUNCTIONS / sizeof SAFE_FUNCTIONS[0]; i++)
+        if (strcasecmp(name, SAFE_FUNCTIONS[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Reads only: SELECT, reading columns, recursive CTEs, whitelisted
+ * functions. Everything else (writes, ATTACH, PRAGMA, schema changes,
+ * transactions, load_extension and any other function) is denied. */
+static int authorize(void *ud, int action, const char *a1, const char *a2, const char *dbname, const char *trig)
+{
+    (void)ud; (void)a1; (void)dbname; (void)trig;
+    switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_RECURSIVE:
+        return SQLITE_OK;
+    case SQLITE_FUNCTION:
+        return sql_function_allowed(a2) ? SQLITE_OK : SQLITE_DENY;
+    default:
+        return SQLITE_DENY;
+    }
+}
+
+static double ms_left(const struct timespec *deadline)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(deadline->tv_sec - now.tv_sec) * 1e3 + (double)(deadline->tv_nsec - now.tv_nsec) / 1e6;
+}
+
+static int progress(void *ud)
+{
+    smc_sql_db *db = ud;
+    if (ms_left(&db->deadline) < 0) {
+        db->timed_out = true;
+        return 1; /* interrupt */
+    }
+    return 0;
+}
+
+static void start_clock(smc_sql_db *db)
+{
+    clock_gettime(CLOCK_MONOTONIC, &db->deadline);
+    long long ns = (long long)(db->budget_ms * 1e6);
+    db->deadline.tv_sec += (time_t)(ns / 1000000000LL);
+    db->deadline.tv_nsec += (long)(ns % 1000000000LL);
+    if (db->deadline.tv_nsec >= 1000000000L) {
+        db->deadline.tv_sec++;
+        db->deadline.tv_nsec -= 1000000000L;
+    }
+    db->timed_out = false;
+}
+
+static char *dupstr(const char *s)
+{
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d)
+        memcpy(d, s, n + 1);
+    return d;
+}
+
+static int load_schema(smc_sql_db *db, smc_error *err)
+{
+    sqlite3_stmt *tables = NULL, *cols = NULL;
+    int r = -1;
+    if (sqlite3_prepare_v2(db->h,
+                           "SELECT name FROM sqlite_master WHERE type IN ('table','view') "
+                           "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+                           -1, &tables, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db->h, "SELECT name FROM pragma_table_info(?)", -1, &cols, NULL) != SQLITE_OK) {
+        smc_fail(err, "reading the schema: %s", sqlite3_errmsg(db->h));
+        goto out;
+    }
+    int rc;
+    while ((rc = sqlite3_step(tables)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(tables, 0);
+        if (!name)
+            continue;
+        sql_table_info *v = realloc(db->schema.tables, ((size_t)db->schema.n_tables + 1) * sizeof *v);
+        if (!v) {
+            smc_fail(err, "out of memory");
+            goto out;
+        }
+        db->schema.tables = v;
+        sql_table_info *t = &v[db->schema.n_tables++];
+        memset(t, 0, sizeof *t);
+        t->name = dupstr(name);
+        if (!t->name) {
+            smc_fail(err, "out of memory");
+            goto out;
+        }
+        sqlite3_reset(cols);
+        sqlite3_bind_text(cols, 1, name, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(cols) == SQLITE_ROW) {
+            const char *c = (const char *)sqlite3_column_text(cols, 0);
+            if (!c)
+                continue;
+            char **cv = realloc(t->cols, ((size_t)t->n_cols + 1) * sizeof *cv);
+            if (!cv || !(cv[t->n_cols] = dupstr(c))) {
+                if (cv)
+                    t->cols = cv;
+                smc_fail(err, "out of memory");
+                goto out;
+            }
+            t->cols = cv;
+            t->n_cols++;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        smc_fail(err, "reading the schema: %s", sqlite3_errmsg(db->h));
+        goto out;
+    }
+    r = 0;
+out:
+    sqlite3_finalize(tables);
+    sqlite3_finalize(cols);
+    return r;
+}
+
+int smc_sql_open(const char *path, smc_sql_db **out, smc_error *err)
+{
+    *out = NULL;
+    if (!path)
+        return smc_fail(err, "no database path");
+    smc_sql_db *db = calloc(1, sizeof *db);
+    if (!db)
+        return smc_fail(err, "out of memory");
+    db->budget_ms = 1000.0;
+    int rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        smc_fail(err, "%s: %s", path, db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+        smc_sql_close(db);
+        return -1;
+    }
+    sqlite3_db_config(db->h, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, (int *)NULL);
+    sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+#ifdef SQLITE_DBCONFIG_TRUSTED_SCHEMA
+    sqlite3_db_config(db->h, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+#endif
+    sqlite3_limit(db->h, SQLITE_LIMIT_ATTACHED, 0);
+    sqlite3_limit(db->h, SQLITE_LIMIT_SQL_LENGTH, 1 << 20);
+    sqlite3_limit(db->h, SQLITE_LIMIT_LENGTH, 1 << 24);
+    if (load_schema(db, err) < 0) {
+        smc_fail_context(err, "%s", path);
+        smc_sql_close(db);
+        return -1;
+    }
+    sqlite3_set_authorizer(db->h, authorize, db);
+    sqlite3_progress_handler(db->h, 1000, progress, db);
+    *out = db;
+    return 0;
+}
+
+void smc_sql_close(smc_sql_db *db)
+{
+    if (!db)
+        return;
+    sqlite3_close_v2(db->h);
+    sql_schema_free(&db->schema);
+    free(db);
+}
+
+void smc_sql_set_budget_ms(smc_sql_db *db, double ms)
+{
+    if (db)
+        db->budget_ms = ms > 0 ? ms : 0;
+}
+
+int smc_sql_n_tables(const smc_sql_db *db) { return db ? db->schema.n_tables : 0; }
+
+const char *smc_sql_table_name(const smc_sql_db *db, int t)
+{
+    return db && t >= 0 && t < db->schema.n_tables ? db->schema.tables[t].name : NULL;
+}
+
+int smc_sql_n_columns(const smc_sql_db *db, int t)
+{
+    return db && t >= 0 && t < db->schema.n_tables ? db->schema.tables[t].n_cols : 0;
+}
+
+const char *smc_sql_column_name(const smc_sql_db *db, int t, int c)
+{
+    if (!db || t < 0 || t >= db->schema.n_tables || c < 0 || c >= db->schema.tables[t].n_cols)
+        return NULL;
+    return db->schema.tables[t].cols[c];
+}
+
+const sql_schema *sql_db_schema(const smc_sql_db *db) { return db ? &db->schema : NULL; }
+
+static void set_reason(char *reason, size_t cap, const char *fmt, const char *arg)
+{
+    if (reason && cap)
+        snprintf(reason, cap, fmt, arg ? arg : "");
+}
+
+/* Only whitespace, ';' and comments after the statement. */
+static bool only_trailer(const char *p, const char *end)
+{
+    while (p < end) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ';' || *p == '\f' || *p == '\v') {
+            p++;
+        } else if (p + 1 < end && p[0] == '-' && p[1] == '-') {
+            while (p < end && *p != '\n')
+                p++;
+        } else if (p + 1 < end && p[0] == '/' && p[1] == '*') {
+            const char *q = p + 2;
+            while (q + 1 < end && !(q[0] == '*' && q[1] == '/'))
+                q++;
+            if (q + 1 >= end)
+                return true; /* unterminated comment: SQLite ignores it */
+            p = q + 2;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+static smc_verdict run_query(smc_sql_db *db, const char *text, size_t n, char *reason, size_t cap, long *rows)
+{
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    *rows = 0;
+    if (n > (size_t)(1 << 20)) {
+        set_reason(reason, cap, "query too long%s", NULL);
+        return SMC_VERDICT_INVALID;
+    }
+    start_clock(db);
+    int rc = sqlite3_prepare_v2(db->h, text, (int)n, &st, &tail);
+    if (rc != SQLITE_OK) {
+        set_reason(reason, cap, "%s", sqlite3_errmsg(db->h));
+        sqlite3_finalize(st);
+        return SMC_VERDICT_INVALID;
+    }
+    if (!st) {
+        set_reason(reason, cap, "no statement%s", NULL);
+        return SMC_VERDICT_INVALID;
+    }
+    if (tail && !only_trailer(tail, text + n)) {
+        sqlite3_finalize(st);
+        set_reason(reason, cap, "only one statement is allowed%s", NULL);
+        return SMC_VERDICT_INVALID;
+    }
+    if (!sqlite3_stmt_readonly(st)) {
+        sqlite3_finalize(st);
+        set_reason(reason, cap, "not a read-only query%s", NULL);
+        return SMC_VERDICT_INVALID;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        (*rows)++;
+    smc_verdict v = SMC_VERDICT_COMPLETE;
+    if (rc != SQLITE_DONE) {
+        if (db->timed_out || rc == SQLITE_INTERRUPT) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "time budget of %.0f ms exceeded", db->budget_ms);
+            set_reason(reason, cap, "%s", msg);
+        } else {
+            set_reason(reason, cap, "%s", sqlite3_errmsg(db->h));
+        }
+        v = SMC_VERDICT_INVALID;
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+smc_verdict smc_sql_check(smc_sql_db *db, const char *text, size_t n, bool complete, char *reason, size_t reason_cap)
+{
+    if (reason && reason_cap)
+        reason[0] = '\0';
+    if (!db) {
+        set_reason(reason, reason_cap, "no database%s", NULL);
+        return SMC_VERDICT_INVALID;
+    }
+    if (!text)
+        text = "", n = 0;
+    if (sql_scope_check(&db->schema, text, n, reason, reason_cap) < 0)
+        return SMC_VERDICT_INVALID;
+    if (!complete)
+        return SMC_VERDICT_PREFIX;
+    long rows;
+    return run_query(db, text, n, reason, reason_cap, &rows);
+}
+
+long smc_sql_count_rows(smc_sql_db *db, const char *text, size_t n, char *reason, size_t reason_cap)
+{
+    long rows = 0;
+    if (!db || !text)
+        return -1;
+    return run_query(db, text, n, reason, reason_cap, &rows) == SMC_VERDICT_COMPLETE ? rows : -1;
+}

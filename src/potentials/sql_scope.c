@@ -1,0 +1,589 @@
+/* sql_scope.c — scope analysis of a SQL prefix for the SQL critic.
+ *
+ * One pass over the tokens tracks the SELECT scopes (nested by parentheses:
+ * subqueries in expressions, derived tables in FROM, CTE bodies), each
+ * scope's clause (select list, FROM with its tables and aliases, WHERE, ...),
+ * its output column names, and every column reference with the scope it
+ * appears in. A reference is judged only when it can no longer change (a
+ * token follows it) and its scope is settled: the FROM clauses of its query
+ * and of every enclosing query are finished, so no table can still come into
+ * scope. Constructs the pass does not model make their scope "opaque" and
+ * are left to the final prepare: the critic must never reject a prefix of a
+ * query SQLite accepts. */
+#include "potentials/sql_scope.h"
+#include "potentials/sql_lex.h"
+#include "potentials/sql_db.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define NAME_CAP 128
+
+void sql_schema_free(sql_schema *s)
+{
+    for (int t = 0; t < s->n_tables; t++) {
+        free(s->tables[t].name);
+        for (int c = 0; c < s->tables[t].n_cols; c++)
+            free(s->tables[t].cols[c]);
+        free(s->tables[t].cols);
+    }
+    free(s->tables);
+    memset(s, 0, sizeof *s);
+}
+
+int sql_schema_find_table(const sql_schema *s, const char *name)
+{
+    for (int t = 0; t < s->n_tables; t++)
+        if (strcasecmp(s->tables[t].name, name) == 0)
+            return t;
+    return -1;
+}
+
+bool sql_schema_has_column(const sql_schema *s, int table, const char *col)
+{
+    if (table < 0 || table >= s->n_tables)
+        return false;
+    for (int c = 0; c < s->tables[table].n_cols; c++)
+        if (strcasecmp(s->tables[table].cols[c], col) == 0)
+            return true;
+    return false;
+}
+
+enum { C_NONE, C_SELECT, C_FROM, C_WHERE, C_GROUP, C_HAVING, C_ORDER, C_LIMIT, C_WINDOW };
+enum { F_TABLE, F_AFTER_TABLE, F_AFTER_AS, F_AFTER_ALIAS, F_ON, F_USING };
+
+typedef struct {
+    int parent;
+    int depth;            /* parenthesis depth of its SELECT */
+    int clause, fstate;
+    bool from_done;
+    bool opaque;          /* something not modelled: never judge this scope */
+    bool out_open;        /* output columns unknown */
+    bool after_setop;
+    int derived_for;      /* scope whose FROM this subquery is a table of, or -1 */
+    int item_start;       /* first token of the current select item */
+} scope;
+
+typedef struct {
+    int scope;
+    char name[NAME_CAP], alias[NAME_CAP];
+    int schema_idx;       /* -1 when not a schema table */
+    int derived;          /* scope of a derived table's query, or -1 */
+    bool open;            /* any column accepted (CTE, table function) */
+} src_table;
+
+typedef struct {
+    int scope;
+    char name[NAME_CAP];
+    bool is_alias;        /* an AS name, usable in WHERE/ORDER BY */
+} out_name;
+
+typedef struct {
+    int scope;
+    char qual[NAME_CAP], name[NAME_CAP];
+    bool has_qual, star, dq, final;
+} col_ref;
+
+typedef struct {
+    const sql_schema *sc;
+    const sql_toks *tk;
+    scope *sc_v; int n_sc;
+    src_table *tb; int n_tb;
+    out_name *out; int n_out;
+    col_ref *refs; int n_refs;
+    char (*ctes)[NAME_CAP]; int n_ctes;
+    int *stack; int n_stack;
+    int depth;
+    char *why; size_t why_cap;
+} walker;
+
+static int wfail(walker *w, const char *fmt, ...)
+{
+    if (w->why && w->why_cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(w->why, w->why_cap, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static bool is_name_tok(const sql_tok *t)
+{
+    return (t->kind == SQL_IDENT && !sql_is_keyword(t)) || t->kind == SQL_QIDENT;
+}
+
+static void tok_name(const sql_tok *t, char *buf)
+{
+    sql_ident_name(t, buf, NAME_CAP);
+}
+
+static scope *top(walker *w) { return w->n_stack ? &w->sc_v[w->stack[w->n_stack - 1]] : NULL; }
+static int top_id(walker *w) { return w->n_stack ? w->stack[w->n_stack - 1] : -1; }
+
+static const sql_tok *tok_at(walker *w, int i) { return i >= 0 && i < w->tk->n ? &w->tk->v[i] : NULL; }
+
+/* Records the output name of the select item tokens [a, b). */
+static void finish_item(walker *w, int sid, int a, int b)
+{
+    scope *s = &w->sc_v[sid];
+    if (b <= a)
+        return;
+    const sql_tok *t = w->tk->v;
+    int end = b;
+    /* trailing alias: "AS x" or an implicit "x" after an expression */
+    if (end - a >= 2 && is_name_tok(&t[end - 1])) {
+        bool as = sql_tok_is(&t[end - 2], "AS");
+        const sql_tok *pv = &t[end - 2];
+        bool expr_end = as || pv->kind == SQL_NUMBER || pv->kind == SQL_STRING || pv->kind == SQL_QIDENT ||
+                        (pv->kind == SQL_IDENT && !sql_is_keyword(pv)) || sql_tok_is(pv, ")") ||
+                        sql_tok_is(pv, "END") || sql_tok_is(pv, "NULL");
+        if (expr_end && !sql_tok_is(pv, ".")) {
+            out_name *o = &w->out[w->n_out++];
+            o->scope = sid;
+            o->is_alias = true;
+            tok_name(&t[end - 1], o->name);
+            return;
+        }
+    }
+    if (end - a == 1 && is_name_tok(&t[a])) {
+        out_name *o = &w->out[w->n_out++];
+        o->scope = sid;
+        o->is_alias = false;
+        tok_name(&t[a], o->name);
+        return;
+    }
+    if (end - a == 3 && is_name_tok(&t[a]) && sql_tok_is(&t[a + 1], ".") && is_name_tok(&t[a + 2])) {
+        out_name *o = &w->out[w->n_out++];
+        o->scope = sid;
+        o->is_alias = false;
+        tok_name(&t[a + 2], o->name);
+        return;
+    }
+    s->out_open = true; /* "*", "t.*" or an expression without a name */
+}
+
+static void end_from(walker *w, scope *s)
+{
+    (void)w;
+    s->from_done = true;
+}
+
+/* The scope on top ends (its ')' came, or the statement ended). */
+static void close_scope(walker *w, int end_tok)
+{
+    int sid = top_id(w);
+    scope *s = top(w);
+    if (!s)
+        return;
+    if (s->clause == C_SELECT)
+        finish_item(w, sid, s->item_start, end_tok);
+    end_from(w, s);
+    w->n_stack--;
+    if (s->derived_for >= 0) {
+        scope *p = &w->sc_v[s->derived_for];
+        src_table *t = &w->tb[w->n_tb++];
+        memset(t, 0, sizeof *t);
+        t->scope = s->derived_for;
+        t->schema_idx = -1;
+        t->derived = sid;
+        t->open = s->out_open || s->after_setop;
+        p->fstate = F_AFTER_TABLE;
+    }
+}
+
+static int new_scope(walker *w, int parent, int derived_for)
+{
+    int id = w->n_sc++;
+    scope *s = &w->sc_v[id];
+    memset(s, 0, sizeof *s);
+    s->parent = parent;
+    s->depth = w->depth;
+    s->clause = C_SELECT;
+    s->derived_for = derived_for;
+    w->stack[w->n_stack++] = id;
+    return id;
+}
+
+static bool is_cte(walker *w, const char *name)
+{
+    for (int i = 0; i < w->n_ctes; i++)
+        if (strcasecmp(w->ctes[i], name) == 0)
+            return true;
+    return false;
+}
+
+static void add_ref(walker *w, int sid, const sql_tok *q, const sql_tok *name, bool star)
+{
+    col_ref *r = &w->refs[w->n_refs++];
+    memset(r, 0, sizeof *r);
+    r->scope = sid;
+    r->star = star;
+    if (q) {
+        r->has_qual = true;
+        tok_name(q, r->qual);
+    }
+    if (name) {
+        tok_name(name, r->name);
+        r->dq = name->kind == SQL_QIDENT && name->p[0] == '"';
+        r->final = name->final && !name->open && name->len < NAME_CAP - 1;
+    } else {
+        r->final = q && q->final && q->len < NAME_CAP - 1;
+    }
+    if (q && q->len >= NAME_CAP - 1)
+        r->final = false;
+}
+
+static bool clause_keyword(const sql_tok *t, int *clause)
+{
+    static const struct { const char *kw; int c; } K[] = {
+        {"WHERE", C_WHERE}, {"GROUP", C_GROUP}, {"HAVING", C_HAVING}, {"ORDER", C_ORDER},
+        {"LIMIT", C_LIMIT}, {"WINDOW", C_WINDOW}};
+    for (size_t i = 0; i < sizeof K / sizeof K[0]; i++)
+        if (sql_tok_is(t, K[i].kw)) {
+            *clause = K[i].c;
+            return true;
+        }
+    return false;
+}
+
+static bool join_word(const sql_tok *t)
+{
+    return sql_tok_is(t, "JOIN") || sql_tok_is(t, "LEFT") || sql_tok_is(t, "RIGHT") || sql_tok_is(t, "FULL") ||
+           sql_tok_is(t, "INNER") || sql_tok_is(t, "OUTER") || sql_tok_is(t, "CROSS") ||
+           sql_tok_is(t, "NATURAL");
+}
+
+static int walk(walker *w)
+{
+    const sql_toks *tk = w->tk;
+    bool statement_over = false;
+    for (int i = 0; i < tk->n; i++) {
+        const sql_tok *t = &tk->v[i];
+        const sql_tok *nx = tok_at(w, i + 1);
+        const sql_tok *pv = tok_at(w, i - 1);
+        scope *s = top(w);
+        if (statement_over)
+            return wfail(w, "only one statement is allowed");
+        if (i == 0) {
+            /* a SELECT statement (or WITH ... SELECT, or VALUES) */
+            static const char *const starts[] = {"SELECT", "WITH", "VALUES"};
+            bool ok = false;
+            for (int k = 0; k < 3 && !ok; k++)
+                ok = t->kind == SQL_IDENT && t->len <= strlen(starts[k]) &&
+                     strncasecmp(t->p, starts[k], t->len) == 0 && (!t->final || t->len == strlen(starts[k]));
+            if (!ok)
+                return wfail(w, "only SELECT queries are allowed");
+        }
+        if (sql_tok_is(t, ";")) {
+            while (w->n_stack)
+                close_scope(w, i);
+            statement_over = true;
+            continue;
+        }
+        if (sql_tok_is(t, "(")) {
+            w->depth++;
+            if (s && s->clause == C_FROM && s->depth == w->depth - 1 && s->fstate == F_TABLE &&
+                !(nx && (sql_tok_is(nx, "SELECT") || sql_tok_is(nx, "WITH") || sql_tok_is(nx, "VALUES")))) {
+                if (nx)
+                    s->opaque = true; /* a parenthesised join: not modelled */
+            }
+            continue;
+        }
+        if (sql_tok_is(t, ")")) {
+            if (s && s->depth == w->depth)
+                close_scope(w, i);
+            w->depth--;
+            if (w->depth < 0)
+                return wfail(w, "unbalanced ')'");
+            continue;
+        }
+        if (sql_tok_is(t, "WITH") && (!s || s->depth < w->depth || i == 0)) {
+            /* CTE names: WITH [RECURSIVE] name [(cols)] AS ( ... ), ... */
+            int j = i + 1;
+            if (tok_at(w, j) && sql_tok_is(tok_at(w, j), "RECURSIVE"))
+                j++;
+            for (;;) {
+                const sql_tok *nm = tok_at(w, j);
+                if (!nm || !is_name_tok(nm))
+                    break;
+                tok_name(nm, w->ctes[w->n_ctes++]);
+                /* skip to the matching ')' of the body, then look for ',' */
+                int d = 0, k = j + 1;
+                bool body = false;
+                for (; k < tk->n; k++) {
+                    if (sql_tok_is(&tk->v[k], "("))
+                        d++;
+                    else if (sql_tok_is(&tk->v[k], ")") && --d == 0 && body)
+                        break;
+                    if (sql_tok_is(&tk->v[k], "AS") && d == 0)
+                        body = true;
+                }
+                if (k + 1 < tk->n && sql_tok_is(&tk->v[k + 1], ","))
+                    j = k + 2;
+                else
+                    break;
+            }
+            continue;
+        }
+        if (sql_tok_is(t, "SELECT")) {
+            if (s && s->depth == w->depth && s->after_setop) {
+                /* the next SELECT of a compound: replaces the finished one */
+                int parent = s->parent, df = s->derived_for;
+                s->derived_for = -1;
+                w->n_stack--;
+                int id = new_scope(w, parent, df);
+                w->sc_v[id].after_setop = true;
+            } else {
+                int df = s && s->clause == C_FROM && s->depth == w->depth - 1 && s->fstate == F_TABLE ? top_id(w) : -1;
+                new_scope(w, top_id(w), df);
+            }
+            top(w)->item_start = i + 1;
+            if (nx && (sql_tok_is(nx, "DISTINCT") || sql_tok_is(nx, "ALL")))
+                top(w)->item_start = i + 2;
+            continue;
+        }
+        if (!s)
+            continue; /* VALUES lists and CTE headers: nothing to check */
+        bool at_level = s->depth == w->depth;
+        if (at_level && (sql_tok_is(t, "UNION") || sql_tok_is(t, "INTERSECT") || sql_tok_is(t, "EXCEPT"))) {
+            if (s->clause == C_SELECT)
+                finish_item(w, top_id(w), s->item_start, i);
+            end_from(w, s);
+            s->after_setop = true;
+            s->clause = C_NONE;
+            continue;
+        }
+        int cl;
+        if (at_level && clause_keyword(t, &cl)) {
+            if (s->clause == C_SELECT)
+                finish_item(w, top_id(w), s->item_start, i);
+            end_from(w, s);
+            s->clause = cl;
+            if (s->after_setop && (cl == C_ORDER || cl == C_LIMIT))
+                s->opaque = true; /* ORDER BY of a compound: names of its first SELECT */
+            continue;
+        }
+        if (at_level && sql_tok_is(t, "FROM") && s->clause == C_SELECT) {
+            finish_item(w, top_id(w), s->item_start, i);
+            s->clause = C_FROM;
+            s->fstate = F_TABLE;
+            continue;
+        }
+        if (at_level && s->clause == C_SELECT && sql_tok_is(t, ",")) {
+            finish_item(w, top_id(w), s->item_start, i);
+            s->item_start = i + 1;
+            continue;
+        }
+        if (at_level && s->clause == C_FROM) {
+            if (sql_tok_is(t, ",") || join_word(t)) {
+                if (sql_tok_is(t, ",") || sql_tok_is(t, "JOIN"))
+                    s->fstate = F_TABLE;
+                continue;
+            }
+            if (sql_tok_is(t, "ON")) {
+                s->fstate = F_ON;
+                continue;
+            }
+            if (sql_tok_is(t, "USING")) {
+                s->fstate = F_USING;
+                continue;
+            }
+            if (sql_tok_is(t, "AS") && s->fstate == F_AFTER_TABLE) {
+                s->fstate = F_AFTER_AS;
+                continue;
+            }
+            if (sql_tok_is(t, "INDEXED") || sql_tok_is(t, "NOT")) {
+                if (s->fstate != F_ON)
+                    s->opaque = true;
+            }
+            if (s->fstate == F_TABLE && is_name_tok(t)) {
+                const sql_tok *name = t;
+                if (nx && sql_tok_is(nx, ".")) { /* schema.table */
+                    const sql_tok *n2 = tok_at(w, i + 2);
+                    if (!n2)
+                        continue;
+                    name = n2;
+                    i += 2;
+                    nx = tok_at(w, i + 1);
+                }
+                src_table *tb = &w->tb[w->n_tb++];
+                memset(tb, 0, sizeof *tb);
+                tb->scope = top_id(w);
+                tb->derived = -1;
+                tok_name(name, tb->name);
+                tb->schema_idx = sql_schema_find_table(w->sc, tb->name);
+                if (nx && sql_tok_is(nx, "(")) {
+                    tb->open = true; /* table-valued function */
+                } else if (is_cte(w, tb->name)) {
+                    tb->open = true;
+                    tb->schema_idx = -1;
+                } else if (tb->schema_idx < 0 && name->final && !name->open && name->len < NAME_CAP - 1) {
+                    return wfail(w, "no such table: %s", tb->name);
+                }
+                s->fstate = F_AFTER_TABLE;
+                continue;
+            }
+            if ((s->fstate == F_AFTER_TABLE || s->fstate == F_AFTER_AS) && is_name_tok(t)) {
+                /* alias of the last table of this scope */
+                for (int k = w->n_tb - 1; k >= 0; k--)
+                    if (w->tb[k].scope == top_id(w)) {
+                        tok_name(t, w->tb[k].alias);
+                        break;
+                    }
+                s->fstate = F_AFTER_ALIAS;
+                continue;
+            }
+            if (s->fstate == F_USING)
+                continue;
+            if (s->fstate != F_ON) {
+                if (t->kind != SQL_PUNCT || !sql_tok_is(t, ")"))
+                    s->opaque = s->opaque || (t->final && !is_name_tok(t) && !sql_is_keyword(t));
+                continue;
+            }
+        }
+        if (at_level && s->clause == C_FROM && s->fstate == F_USING)
+            continue;
+        /* expressions: column references */
+        if (!is_name_tok(t))
+            continue;
+        if (pv && (sql_tok_is(pv, "AS") || sql_tok_is(pv, "COLLATE")))
+            continue; /* alias, type name or collation */
+        if (nx && sql_tok_is(nx, "("))
+            continue; /* function call */
+        if (!nx && t->kind == SQL_IDENT) {
+            char fname[NAME_CAP];
+            tok_name(t, fname);
+            if (sql_function_allowed(fname))
+                continue; /* "COUNT " may still become "COUNT (*)" */
+        }
+        if (s->clause == C_SELECT && at_level && pv && i > s->item_start) {
+            /* implicit alias after an expression */
+            bool expr_end = pv->kind == SQL_NUMBER || pv->kind == SQL_STRING || pv->kind == SQL_QIDENT ||
+                            (pv->kind == SQL_IDENT && !sql_is_keyword(pv)) || sql_tok_is(pv, ")") ||
+                            sql_tok_is(pv, "END");
+            if (expr_end && !sql_tok_is(pv, "."))
+                continue;
+        }
+        if (nx && sql_tok_is(nx, ".")) {
+            const sql_tok *col = tok_at(w, i + 2);
+            if (!col) {
+                add_ref(w, top_id(w), t, NULL, true); /* "t." : the qualifier must exist */
+            } else if (sql_tok_is(col, "*")) {
+                add_ref(w, top_id(w), t, NULL, true);
+            } else if (is_name_tok(col) || col->kind == SQL_IDENT) {
+                add_ref(w, top_id(w), t, col, false);
+            }
+            i += col ? 2 : 1;
+            continue;
+        }
+        if (pv && sql_tok_is(pv, "."))
+            continue;
+        add_ref(w, top_id(w), NULL, t, false);
+    }
+    return 0;
+}
+
+/* Is this scope and every enclosing one settled? */
+static bool settled(walker *w, int sid)
+{
+    for (int s = sid; s >= 0; s = w->sc_v[s].parent)
+        if (!w->sc_v[s].from_done || w->sc_v[s].opaque)
+            return false;
+    return true;
+}
+
+static bool table_has(walker *w, const src_table *t, const char *col)
+{
+    if (t->open)
+        return true;
+    if (t->derived >= 0) {
+        if (w->sc_v[t->derived].out_open || w->sc_v[t->derived].opaque)
+            return true;
+        for (int k = 0; k < w->n_out; k++)
+            if (w->out[k].scope == t->derived && strcasecmp(w->out[k].name, col) == 0)
+                return true;
+        return false;
+    }
+    if (t->schema_idx < 0)
+        return true; /* unknown table: reported elsewhere, or still being typed */
+    return sql_schema_has_column(w->sc, t->schema_idx, col);
+}
+
+static bool rowid_name(const char *c)
+{
+    return strcasecmp(c, "rowid") == 0 || strcasecmp(c, "oid") == 0 || strcasecmp(c, "_rowid_") == 0;
+}
+
+static int resolve(walker *w, const col_ref *r)
+{
+    if (r->has_qual) {
+        for (int s = r->scope; s >= 0; s = w->sc_v[s].parent)
+            for (int k = 0; k < w->n_tb; k++) {
+                const src_table *t = &w->tb[k];
+                if (t->scope != s)
+                    continue;
+                bool match = (t->alias[0] && strcasecmp(t->alias, r->qual) == 0) || strcasecmp(t->name, r->qual) == 0;
+                if (!match)
+                    continue;
+                if (r->star || rowid_name(r->name) || table_has(w, t, r->name))
+                    return 0;
+                return wfail(w, "no such column: %s.%s", r->qual, r->name);
+            }
+        return wfail(w, "no such table or alias: %s", r->qual);
+    }
+    if (rowid_name(r->name) || r->dq)
+        return 0; /* "x" that names no column is a string in SQLite */
+    for (int s = r->scope; s >= 0; s = w->sc_v[s].parent) {
+        for (int k = 0; k < w->n_tb; k++)
+            if (w->tb[k].scope == s && table_has(w, &w->tb[k], r->name))
+                return 0;
+        for (int k = 0; k < w->n_out; k++)
+            if (w->out[k].scope == s && w->out[k].is_alias && strcasecmp(w->out[k].name, r->name) == 0)
+                return 0;
+    }
+    return wfail(w, "no such column: %s", r->name);
+}
+
+int sql_scope_check(const sql_schema *sc, const char *s, size_t n, char *why, size_t why_cap)
+{
+    if (why && why_cap)
+        why[0] = '\0';
+    sql_toks tk;
+    if (sql_lex(s ? s : "", s ? n : 0, &tk, why, why_cap) < 0)
+        return -1;
+    size_t m = (size_t)tk.n + 2;
+    walker w = {0};
+    w.sc = sc;
+    w.tk = &tk;
+    w.why = why;
+    w.why_cap = why_cap;
+    w.sc_v = calloc(m, sizeof *w.sc_v);
+    w.tb = calloc(m, sizeof *w.tb);
+    w.out = calloc(m, sizeof *w.out);
+    w.refs = calloc(m, sizeof *w.refs);
+    w.ctes = calloc(m, sizeof *w.ctes);
+    w.stack = calloc(m, sizeof *w.stack);
+    int r = -1;
+    if (!w.sc_v || !w.tb || !w.out || !w.refs || !w.ctes || !w.stack) {
+        wfail(&w, "out of memory");
+        goto out;
+    }
+    if (walk(&w) < 0)
+        goto out;
+    for (int k = 0; k < w.n_refs; k++) {
+        const col_ref *ref = &w.refs[k];
+        if (ref->scope < 0 || !ref->final || !settled(&w, ref->scope))
+            continue;
+        if (resolve(&w, ref) < 0)
+            goto out;
+    }
+    r = 0;
+out:
+    free(w.sc_v); free(w.tb); free(w.out); free(w.refs); free(w.ctes); free(w.stack);
+    sql_toks_free(&tk);
+    return r;
+}

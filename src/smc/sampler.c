@@ -1,0 +1,498 @@
+/* sampler.c — smc_run: the one code path behind every method (plain, lcd,
+ * is, smc, rerank, is-full, smc-full): propose from the LM restricted by the
+ * cheap potential, weight by the restricted mass, twist by the critic at its
+ * boundaries, force EOS at max_tokens, resample adaptively. */
+#include "smcgen.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smc/awrs.h"
+#include "smc/logmath.h"
+#include "smc/particles.h"
+#include "smc/potential.h"
+#include "smc/prng.h"
+#include "util/error.h"
+
+enum critic_mode { CRITIC_NONE, CRITIC_END, CRITIC_TWIST };
+
+typedef struct run {
+    const smc_lm *lm;
+    const smc_config *cfg;
+    smc_potential *cheap;      /* NULL: unconstrained */
+    smc_potential *critic;     /* NULL unless the method uses it */
+    enum critic_mode cmode;
+    bool correction;           /* add the restricted mass to the weight */
+    bool resampling;
+    int n;
+    smc_particle *ps;
+    smc_rng rng;
+    smc_awrs *awrs;
+    float *logits;             /* n × n_vocab */
+    double *lp, *w;            /* n_vocab each */
+    uint32_t *bits;
+    smc_result *res;
+} run;
+
+static int validate(const smc_lm *lm, smc_potential *cheap, smc_potential *critic,
+                    const smc_config *c, smc_error *err)
+{
+    if (!lm || !lm->token_bytes || !lm->root || !lm->fork || !lm->release || !lm->extend ||
+        !lm->next_logits)
+        return smc_fail(err, "smc: language model interface incomplete");
+    if (lm->n_vocab <= 0 || lm->eos < 0 || lm->eos >= lm->n_vocab)
+        return smc_fail(err, "smc: language model has n_vocab %d and eos %d", (int)lm->n_vocab,
+                        (int)lm->eos);
+    if (!c)
+        return smc_fail(err, "smc: no configuration");
+    if ((int)c->method < 0 || c->method > SMC_METHOD_SMC_FULL)
+        return smc_fail(err, "smc: unknown method %d", (int)c->method);
+    if (c->n_particles < 1 || c->n_particles > 1000000)
+        return smc_fail(err, "smc: particles must be in 1..1000000 (got %d)", c->n_particles);
+    if (!(c->ess_threshold >= 0 && c->ess_threshold <= 1))
+        return smc_fail(err, "smc: ESS threshold must be in [0, 1] (got %g)", c->ess_threshold);
+    if (c->max_tokens < 0)
+        return smc_fail(err, "smc: max_tokens must be >= 0 (got %d)", c->max_tokens);
+    if (!(c->temperature > 0) || !isfinite(c->temperature))
+        return smc_fail(err, "smc: temperature must be positive (got %g)", c->temperature);
+    if ((int)c->resample < 0 || c->resample > SMC_RESAMPLE_RESIDUAL)
+        return smc_fail(err, "smc: unknown resampling scheme %d", (int)c->resample);
+    if (c->proposal != SMC_PROPOSAL_MASKED && c->proposal != SMC_PROPOSAL_AWRS)
+        return smc_fail(err, "smc: unknown proposal %d", (int)c->proposal);
+    bool needs_critic = c->method == SMC_METHOD_RERANK || c->method == SMC_METHOD_IS_FULL ||
+                        c->method == SMC_METHOD_SMC_FULL;
+    if (needs_critic && !critic)
+        return smc_fail(err, "smc: method %s needs a critic", smc_method_name(c->method));
+    if (critic && needs_critic && (!critic->vt->prefix || !critic->vt->complete))
+        return smc_fail(err, "smc: critic %s lacks prefix/complete", critic->name);
+    if (cheap && c->method != SMC_METHOD_PLAIN) {
+        if (!cheap->vt->logw_next && !cheap->vt->token_mask)
+            return smc_fail(err, "smc: potential %s is not token-level (no logw_next or token_mask)",
+                            cheap->name);
+        if (cheap->n_vocab != lm->n_vocab)
+            return smc_fail(err, "smc: potential %s has %d tokens, the model %d", cheap->name,
+                            (int)cheap->n_vocab, (int)lm->n_vocab);
+        if (!cheap->vt->prefix || !cheap->vt->complete)
+            return smc_fail(err, "smc: potential %s lacks prefix/complete", cheap->name);
+        if (c->proposal == SMC_PROPOSAL_AWRS && !cheap->vt->token_allowed)
+            return smc_fail(err, "smc: the AWRS proposal needs a Boolean constraint; %s is not one",
+                            cheap->name);
+    }
+    return 0;
+}
+
+static void free_particle(run *R, smc_particle *p)
+{
+    if (p->lm_state)
+        R->lm->release(R->lm->self, p->lm_state);
+    if (R->cheap)
+        smc_pot_state_free(R->cheap, p->cheap_st);
+    if (R->critic)
+        smc_pot_state_free(R->critic, p->critic_st);
+    smc_particle_free_data(p);
+    memset(p, 0, sizeof *p);
+}
+
+/* A child of src sharing its LM state (forked) and cloned potential states. */
+static int fork_particle(run *R, smc_particle *dst, const smc_particle *src, smc_error *err)
+{
+    if (smc_particle_copy_data(dst, src) < 0)
+        return smc_fail(err, "out of memory");
+    dst->lm_state = R->lm->fork(R->lm->self, src->lm_state);
+    if ((R->cheap && smc_pot_state_clone(R->cheap, src->cheap_st, &dst->cheap_st, err) < 0) ||
+        (R->critic && smc_pot_state_clone(R->critic, src->critic_st, &dst->critic_st, err) < 0)) {
+        free_particle(R, dst);
+        return -1;
+    }
+    return 0;
+}
+
+/* Samples v with probability exp(w[v] - logz). */
+static int32_t sample_index(const double *w, int32_t n, double logz, smc_rng *rng)
+{
+    double u = smc_prng_uniform(rng), c = 0;
+    int32_t last = -1;
+    for (int32_t v = 0; v < n; v++) {
+        if (w[v] == -INFINITY)
+            continue;
+        c += exp(w[v] - logz);
+        last = v;
+        if (u < c)
+            return v;
+    }
+    return last;
+}
+
+/* Boolean fast path: sample among the allowed tokens of the mask only.
+ * lp(v) = logits[v]*inv - lse. Returns the token (-1: nothing allowed) and
+ * the log allowed mass in *inc. */
+static int32_t sample_masked(const float *logits, double inv, double lse, const uint32_t *bits,
+                             int32_t nv, smc_rng *rng, double *inc)
+{
+    int32_t words = (nv + 31) / 32;
+    double m = -INFINITY;
+    for (int32_t w = 0; w < words; w++)
+        for (uint32_t b = bits[w]; b; b &= b - 1) {
+            int32_t v = w * 32 + __builtin_ctz(b);
+            if (v < nv && logits[v] * inv > m)
+                m = logits[v] * inv;
+        }
+    if (m == -INFINITY) {
+        *inc = -INFINITY;
+        return -1;
+    }
+    double s = 0;
+    for (int32_t w = 0; w < words; w++)
+        for (uint32_t b = bits[w]; b; b &= b - 1) {
+            int32_t v = w * 32 + __builtin_ctz(b);
+            if (v < nv)
+                s += exp(logits[v] * inv - m);
+        }
+    *inc = m + log(s) - lse;
+    double u = smc_prng_uniform(rng) * s, c = 0;
+    int32_t last = -1;
+    for (int32_t w = 0; w < words; w++)
+        for (uint32_t b = bits[w]; b; b &= b - 1) {
+            int32_t v = w * 32 + __builtin_ctz(b);
+            if (v >= nv)
+                break;
+            double e = exp(logits[v] * inv - m);
+            if (e <= 0)
+                continue;
+            c += e;
+            last = v;
+            if (u < c)
+                return v;
+        }
+    return last;
+}
+
+/* log Σ exp(x[v]·inv) in double. */
+static double scaled_logsumexp(const float *x, int32_t n, double inv)
+{
+    double m = -INFINITY;
+    for (int32_t v = 0; v < n; v++)
+        if (x[v] * inv > m)
+            m = x[v] * inv;
+    if (m == -INFINITY || !isfinite(m))
+        return m;
+    double s = 0;
+    for (int32_t v = 0; v < n; v++)
+        s += exp(x[v] * inv - m);
+    return m + log(s);
+}
+
+/* One step of particle i, whose next-token scores are in logits. */
+static int step_particle(run *R, smc_particle *p, const float *logits, smc_error *err)
+{
+    const smc_lm *lm = R->lm;
+    int32_t nv = lm->n_vocab, eos = lm->eos;
+    smc_result *res = R->res;
+    double inv = 1.0 / R->cfg->temperature;
+    int32_t tok;
+    double inc;
+    bool forced = p->n_toks >= R->cfg->max_tokens;
+    bool mask_path = R->cheap && R->cheap->vt->token_mask && R->cfg->proposal == SMC_PROPOSAL_MASKED;
+    if (forced || mask_path) {
+        double lse = scaled_logsumexp(logits, nv, inv);
+        if (isnan(lse) || lse == INFINITY)
+            return smc_fail(err, "smc: NaN or infinite next-token scores");
+        if (lse == -INFINITY) {
+            tok = -1;
+            inc = -INFINITY;
+        } else if (forced) {
+            /* Forced EOS: weight by the target's EOS weight (genlm-control #145). */
+            tok = eos;
+            inc = logits[eos] * inv - lse;
+            if (R->cheap) {
+                double t1 = smc_now();
+                inc += R->cheap->vt->complete(R->cheap->self, p->cheap_st, p->text, p->len) -
+                       R->cheap->vt->prefix(R->cheap->self, p->cheap_st, p->text, p->len);
+                res->t_mask += smc_now() - t1;
+            }
+            if (isnan(inc))
+                inc = -INFINITY;
+            p->forced = true;
+        } else {
+            double t1 = smc_now();
+            if (R->cheap->vt->token_mask(R->cheap->self, p->cheap_st, p->text, p->len, R->bits,
+                                         err) < 0)
+                return smc_fail_context(err, "potential %s", R->cheap->name);
+            res->t_mask += smc_now() - t1;
+            tok = sample_masked(logits, inv, lse, R->bits, nv, &R->rng, &inc);
+        }
+    } else if (R->cheap && R->cfg->proposal == SMC_PROPOSAL_AWRS) {
+        smc_log_softmax(logits, (size_t)nv, R->cfg->temperature, R->lp);
+        double t1 = smc_now();
+        int rc = smc_awrs_sample(R->awrs, R->lp, R->cheap, p->cheap_st, p->text, p->len,
+                                 R->cfg->awrs_max_accepts, &R->rng, &tok, &inc,
+                                 &res->n_constraint_checks, err);
+        res->t_mask += smc_now() - t1;
+        if (rc < 0)
+            return -1;
+    } else {
+        smc_log_softmax(logits, (size_t)nv, R->cfg->temperature, R->lp);
+        const double *w = R->lp;
+        if (R->cheap) {
+            double t1 = smc_now();
+            if (smc_pot_logw_next(R->cheap, p->cheap_st, p->text, p->len, R->w, R->bits, err) < 0)
+                return smc_fail_context(err, "potential %s", R->cheap->name);
+            for (int32_t v = 0; v < nv; v++)
+                R->w[v] += R->lp[v];
+            w = R->w;
+            res->t_mask += smc_now() - t1;
+        }
+        inc = smc_logsumexp_d(w, (size_t)nv);
+        if (isnan(inc))
+            return smc_fail(err, "smc: NaN in next-token scores");
+        tok = inc == -INFINITY ? -1 : sample_index(w, nv, inc, &R->rng);
+    }
+    if (inc == INFINITY || isnan(inc))
+        return smc_fail(err, "smc: a potential returned +inf or NaN (cheap potential %s)",
+                        R->cheap ? R->cheap->name : "none");
+    if (tok < 0) {
+        p->logw = -INFINITY; /* dead end: nothing allowed */
+        p->done = true;
+        return 0;
+    }
+    if (inc == -INFINITY) {
+        /* A forced EOS the constraint rejects: the particle ends, dead. */
+        p->logw = -INFINITY;
+        p->done = true;
+        return smc_particle_push(p, tok, "", 0) < 0 ? smc_fail(err, "out of memory") : 0;
+    }
+    if (R->correction)
+        p->logw += inc;
+    smc_str b = tok == eos ? (smc_str){"", 0} : lm->token_bytes(lm->self, tok);
+    if (smc_particle_push(p, tok, b.ptr, b.len) < 0)
+        return smc_fail(err, "out of memory");
+    if (tok == eos) {
+        p->done = true;
+        if (R->cmode != CRITIC_NONE) {
+            double t1 = smc_now();
+            double c = R->critic->vt->complete(R->critic->self, p->critic_st, p->text, p->len);
+            res->t_critic += smc_now() - t1;
+            if (c == INFINITY)
+                return smc_fail(err, "smc: critic %s returned +inf", R->critic->name);
+            p->logw = c == -INFINITY || isnan(c) ? -INFINITY : p->logw - p->twist + c;
+            p->twist = 0;
+        }
+        return 0;
+    }
+    double t1 = smc_now();
+    if (lm->extend(lm->self, &p->lm_state, tok, err) < 0)
+        return smc_fail_context(err, "language model");
+    double t2 = smc_now();
+    res->t_lm += t2 - t1;
+    if (R->cheap && smc_pot_advance(R->cheap, p->cheap_st, p->text, p->len, b.len, err) < 0)
+        return smc_fail_context(err, "potential %s", R->cheap->name);
+    double t3 = smc_now();
+    res->t_mask += t3 - t2;
+    if (R->cmode != CRITIC_NONE) {
+        if (smc_pot_advance(R->critic, p->critic_st, p->text, p->len, b.len, err) < 0)
+            return smc_fail_context(err, "critic %s", R->critic->name);
+        if (R->cmode == CRITIC_TWIST && smc_pot_is_boundary(R->critic, p->text, p->len, b.len)) {
+            double v = R->critic->vt->prefix(R->critic->self, p->critic_st, p->text, p->len);
+            if (v == INFINITY)
+                return smc_fail(err, "smc: critic %s returned +inf", R->critic->name);
+            if (v == -INFINITY || isnan(v)) {
+                p->logw = -INFINITY;
+                p->done = true;
+            } else {
+                p->logw += v - p->twist;
+                p->twist = v;
+            }
+        }
+        res->t_critic += smc_now() - t3;
+    }
+    return 0;
+}
+
+static int resample(run *R, smc_error *err)
+{
+    int n = R->n;
+    double *lw = malloc(sizeof *lw * (size_t)n);
+    int *anc = malloc(sizeof *anc * (size_t)n);
+    smc_particle *next = calloc((size_t)n, sizeof *next);
+    int rc = 0;
+    if (!lw || !anc || !next) {
+        rc = smc_fail(err, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++)
+        lw[i] = R->ps[i].logw;
+    double mean = smc_log_mean_exp(lw, n);
+    if (smc_resample(R->cfg->resample, lw, n, n, &R->rng, anc) < 0) {
+        rc = smc_fail(err, "resampling failed");
+        goto out;
+    }
+    for (int j = 0; j < n; j++) {
+        if (fork_particle(R, &next[j], &R->ps[anc[j]], err) < 0) {
+            for (int k = 0; k < j; k++)
+                free_particle(R, &next[k]);
+            rc = -1;
+            goto out;
+        }
+        next[j].logw = mean;
+    }
+    for (int i = 0; i < n; i++)
+        free_particle(R, &R->ps[i]);
+    free(R->ps);
+    R->ps = next;
+    next = NULL;
+    R->res->n_resamples++;
+out:
+    free(lw);
+    free(anc);
+    free(next);
+    return rc;
+}
+
+static int run_loop(run *R, const int32_t *prompt, size_t n_prompt, smc_error *err)
+{
+    const smc_lm *lm = R->lm;
+    int n = R->n;
+    int32_t nv = lm->n_vocab;
+    smc_result *res = R->res;
+    double t0 = smc_now();
+    void *root = NULL;
+    if (lm->root(lm->self, prompt, n_prompt, &root, err) < 0)
+        return smc_fail_context(err, "language model prompt");
+    res->t_lm += smc_now() - t0;
+    for (int i = 0; i < n; i++) {
+        smc_particle *p = &R->ps[i];
+        p->lm_state = lm->fork(lm->self, root);
+        if ((R->cheap && smc_pot_state_new(R->cheap, &p->cheap_st, err) < 0) ||
+            (R->critic && smc_pot_state_new(R->critic, &p->critic_st, err) < 0))
+            return lm->release(lm->self, root), smc_fail_context(err, "potential state");
+        if (smc_particle_push(p, 0, "", 0) < 0)
+            return lm->release(lm->self, root), smc_fail(err, "out of memory");
+        p->n_toks = 0; /* allocate buffers only */
+    }
+    lm->release(lm->self, root);
+    void **states = malloc(sizeof *states * (size_t)n);
+    int *active = malloc(sizeof *active * (size_t)n);
+    double *lw = malloc(sizeof *lw * (size_t)n);
+    int cap_trace = 64;
+    res->ess_trace = malloc(sizeof *res->ess_trace * (size_t)cap_trace);
+    if (!states || !active || !lw || !res->ess_trace) {
+        free(states);
+        free(active);
+        free(lw);
+        return smc_fail(err, "out of memory");
+    }
+    int rc = 0;
+    for (;;) {
+        int na = 0;
+        for (int i = 0; i < n; i++)
+            if (!R->ps[i].done) {
+                active[na] = i;
+                states[na++] = R->ps[i].lm_state;
+            }
+        if (na == 0)
+            break;
+        double t1 = smc_now();
+        if (lm->next_logits(lm->self, states, (size_t)na, R->logits, err) < 0) {
+            rc = smc_fail_context(err, "language model");
+            break;
+        }
+        res->t_lm += smc_now() - t1;
+        res->n_lm_evals += na;
+        for (int k = 0; k < na && rc == 0; k++)
+            rc = step_particle(R, &R->ps[active[k]], R->logits + (size_t)k * (size_t)nv, err);
+        if (rc < 0)
+            break;
+        for (int i = 0; i < n; i++)
+            lw[i] = R->ps[i].logw;
+        double ess = smc_ess(lw, n);
+        if (res->n_steps == cap_trace) {
+            cap_trace *= 2;
+            double *t = realloc(res->ess_trace, sizeof *t * (size_t)cap_trace);
+            if (!t) {
+                rc = smc_fail(err, "out of memory");
+                break;
+            }
+            res->ess_trace = t;
+        }
+        res->ess_trace[res->n_steps++] = ess;
+        int still = 0;
+        for (int i = 0; i < n; i++)
+            still += !R->ps[i].done;
+        if (R->resampling && still > 0 && ess > 0 && ess < R->cfg->ess_threshold * n) {
+            double t2 = smc_now();
+            rc = resample(R, err);
+            res->t_resample += smc_now() - t2;
+            if (rc < 0)
+                break;
+        }
+        if (R->cfg->progress)
+            R->cfg->progress(R->cfg->progress_ud, res->n_steps, still, ess);
+    }
+    free(states);
+    free(active);
+    free(lw);
+    return rc;
+}
+
+int smc_run(const smc_lm *lm, const int32_t *prompt, size_t n_prompt, smc_potential *cheap,
+            smc_potential *critic, const smc_config *cfg, smc_result **out, smc_error *err)
+{
+    if (!out)
+        return smc_fail(err, "smc: no output pointer");
+    *out = NULL;
+    if (validate(lm, cheap, critic, cfg, err) < 0)
+        return -1;
+    if (n_prompt > 0 && !prompt)
+        return smc_fail(err, "smc: prompt of %zu tokens is NULL", n_prompt);
+    double t_start = smc_now();
+    run R = {0};
+    R.lm = lm;
+    R.cfg = cfg;
+    R.n = cfg->n_particles;
+    smc_method m = cfg->method;
+    R.cheap = m == SMC_METHOD_PLAIN ? NULL : cheap;
+    R.cmode = m == SMC_METHOD_SMC_FULL ? CRITIC_TWIST
+            : (m == SMC_METHOD_RERANK || m == SMC_METHOD_IS_FULL) ? CRITIC_END
+                                                                   : CRITIC_NONE;
+    R.critic = R.cmode == CRITIC_NONE ? NULL : critic;
+    R.correction = !cfg->no_weight_correction &&
+                   (m == SMC_METHOD_IS || m == SMC_METHOD_SMC || m == SMC_METHOD_IS_FULL ||
+                    m == SMC_METHOD_SMC_FULL);
+    R.resampling = m == SMC_METHOD_SMC || m == SMC_METHOD_SMC_FULL;
+    smc_prng_seed(&R.rng, cfg->seed);
+    size_t nv = (size_t)lm->n_vocab;
+    R.ps = calloc((size_t)R.n, sizeof *R.ps);
+    R.logits = malloc(sizeof *R.logits * nv * (size_t)R.n);
+    R.lp = malloc(sizeof *R.lp * nv);
+    R.w = malloc(sizeof *R.w * nv);
+    R.bits = malloc(sizeof *R.bits * ((nv + 31) / 32));
+    R.res = calloc(1, sizeof *R.res);
+    if (R.cheap && cfg->proposal == SMC_PROPOSAL_AWRS)
+        R.awrs = smc_awrs_new(lm->n_vocab);
+    int rc = 0;
+    if (!R.ps || !R.logits || !R.lp || !R.w || !R.bits || !R.res ||
+        (R.cheap && cfg->proposal == SMC_PROPOSAL_AWRS && !R.awrs))
+        rc = smc_fail(err, "smc: out of memory (%d particles × %zu tokens)", R.n, nv);
+    if (rc == 0) {
+        R.res->method = m;
+        rc = run_loop(&R, prompt, n_prompt, err);
+    }
+    if (rc == 0)
+        rc = smc_result_fill(R.res, R.ps, R.n, err);
+    for (int i = 0; R.ps && i < R.n; i++)
+        free_particle(&R, &R.ps[i]);
+    free(R.ps);
+    free(R.logits);
+    free(R.lp);
+    free(R.w);
+    free(R.bits);
+    smc_awrs_free(R.awrs);
+    if (rc < 0) {
+        smc_result_free(R.res);
+        return -1;
+    }
+    R.res->t_total = smc_now() - t_start;
+    *out = R.res;
+    return 0;
+}
