@@ -402,9 +402,11 @@ double smc_matcher_masked_logsumexp(smc_matcher *m, const smc_token_index *ix,
 /* JSON Schema (src/constraint/json_schema*.c): schema text → GBNF (root rule
  * "root"; *gbnf_out malloc'd, caller frees) or → compiled grammar. Output is
  * one JSON value, properties in schema order, at most one bounded whitespace
- * run between tokens (flag SMC_JSON_SCHEMA_COMPACT: none). Unsupported
- * keywords are errors naming the keyword and its JSON pointer. */
+ * run between tokens. Unsupported keywords are errors naming the keyword and
+ * its JSON pointer. Flags: COMPACT = no whitespace at all; NO_EXTRA_PROPERTIES
+ * = an absent additionalProperties means false (as llama.cpp does). */
 #define SMC_JSON_SCHEMA_COMPACT 1u
+#define SMC_JSON_SCHEMA_NO_EXTRA_PROPERTIES 2u
 int smc_json_schema_to_gbnf(const char *schema_json, size_t len, char **gbnf_out, smc_error *err);
 int smc_json_schema_to_gbnf_ex(const char *schema_json, size_t len, unsigned flags,
                                char **gbnf_out, smc_error *err);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/smc_setup.h"
+#include "pipeline/smc_setup.h"
 
 static const char demo_prompt[] =
     "Molecule: CC(C)C(=O)O\n"

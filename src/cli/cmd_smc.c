@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/smc_setup.h"
+#include "pipeline/smc_setup.h"
 
 static void usage(FILE *f)
 {
@@ -208,13 +208,13 @@ int cmd_smc(int argc, char **argv)
         prompt_owned = strdup(o.prompt);
         if (!prompt_owned)
             return 1;
-        cli_unescape(prompt_owned);
+        text_unescape(prompt_owned);
         o.prompt = prompt_owned;
     }
     char *stops_owned[16];
     for (int i = 0; i < o.n_stops; i++) {
         stops_owned[i] = strdup(o.stops[i]);
-        cli_unescape(stops_owned[i]);
+        text_unescape(stops_owned[i]);
         o.stops[i] = stops_owned[i];
     }
     smc_error err = {{0}};

@@ -17,12 +17,12 @@ typedef struct ir_prod {
     uint32_t lhs, start, len;
 } ir_prod;
 
-enum { NT_PLAIN, NT_STAR, NT_OPT };
+enum { NT_PLAIN, NT_STAR, NT_OPT, NT_PLUS };
 
 typedef struct ir_nt {
     char *name;          /* NULL for anonymous */
-    int kind;            /* NT_STAR: x*, NT_OPT: x? (made by the sugar below) */
-    uint32_t inner;      /* x for NT_STAR / NT_OPT */
+    int kind;            /* NT_STAR: x*, NT_OPT: x?, NT_PLUS: x+ (made by the sugar below) */
+    uint32_t inner;      /* x */
     bool defined;
     int line, col;       /* first reference */
 } ir_nt;
@@ -265,14 +265,15 @@ static void set_kind(ir_builder *b, uint32_t nt, int kind, uint32_t inner)
     }
 }
 
-/* Algebra on the sugar keeps nested nullable repetitions (e.g. (x*)*,
- * (x?)*, (x*){500}) from building ambiguous grammars whose Earley sets grow
- * quadratically: (x*)* = (x*)? = (x*)+ = (x*){m,n} = x*, (x?)* = (x?)+ = x*. */
+/* Algebra on the sugar keeps nested repetitions (e.g. (x*)*, (x?)*,
+ * (x+)+, (x*){500}) from building ambiguous grammars whose Earley sets grow
+ * quadratically: (x*)* = (x*)? = (x*)+ = (x*){m,n} = x*, (x?)* = (x?)+ =
+ * (x+)* = (x+)? = x*, (x+)+ = x+. */
 uint32_t ir_star(ir_builder *b, uint32_t sym)
 {
     if (nt_kind(b, sym) == NT_STAR)
         return sym;
-    if (nt_kind(b, sym) == NT_OPT)
+    if (nt_kind(b, sym) == NT_OPT || nt_kind(b, sym) == NT_PLUS)
         sym = b->nts[sym].inner;
     uint32_t r = ir_fresh(b);
     set_kind(b, r, NT_STAR, sym);
@@ -286,7 +287,10 @@ uint32_t ir_plus(ir_builder *b, uint32_t sym)
 {
     if (nt_kind(b, sym) == NT_STAR || nt_kind(b, sym) == NT_OPT)
         return ir_star(b, sym);
+    if (nt_kind(b, sym) == NT_PLUS)
+        return sym;
     uint32_t r = ir_fresh(b);
+    set_kind(b, r, NT_PLUS, sym);
     uint32_t rhs[2] = {r, sym};
     ir_add_prod(b, r, &sym, 1);
     ir_add_prod(b, r, rhs, 2);
@@ -297,6 +301,8 @@ uint32_t ir_opt(ir_builder *b, uint32_t sym)
 {
     if (nt_kind(b, sym) == NT_STAR || nt_kind(b, sym) == NT_OPT)
         return sym;
+    if (nt_kind(b, sym) == NT_PLUS)
+        return ir_star(b, sym);
     uint32_t r = ir_fresh(b);
     set_kind(b, r, NT_OPT, sym);
     ir_add_prod(b, r, NULL, 0);
@@ -329,6 +335,8 @@ uint32_t ir_repeat(ir_builder *b, uint32_t sym, long min, long max)
         return ir_empty(b);
     if (nt_kind(b, sym) == NT_STAR)
         return sym;
+    if (nt_kind(b, sym) == NT_PLUS && max < 0 && min <= 1)
+        return min == 0 ? ir_star(b, sym) : sym;
     if (min == 0 && max < 0)
         return ir_star(b, sym);
     if (min == 1 && max < 0)

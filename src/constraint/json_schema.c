@@ -6,8 +6,8 @@
  *   up to 20 spaces/tabs, so every document has one parse. With
  *   SMC_JSON_SCHEMA_COMPACT no whitespace at all.
  * - Objects: properties in the schema's order, required ones present,
- *   optional ones omissible; extra keys (additionalProperties, default true)
- *   come after them, are written without escapes, differ from every declared
+ *   optional ones omissible; extra keys (additionalProperties, default true,
+ *   or false with SMC_JSON_SCHEMA_NO_EXTRA_PROPERTIES) come after them, are written without escapes, differ from every declared
  *   name, and are not checked for uniqueness among themselves.
  * - Numbers: at most 16 integer digits, 16 fraction digits, 2 exponent
  *   digits; integers are written without fraction or exponent (and never
@@ -259,7 +259,7 @@ int js_convert(const cJSON *root, const cJSON *top_schema, const char *top_path,
                int depth, char **gbnf_out, smc_error *err)
 {
     js_ctx c = {.root = root, .err = err, .W = (flags & SMC_JSON_SCHEMA_COMPACT) ? "" : "ws",
-                .depth = depth};
+                .flags = flags, .depth = depth};
     c.owned = cJSON_CreateObject();
     int rc = -1;
     bool ok = c.owned && cJSON_AddTrueToObject(c.owned, "t") && cJSON_AddArrayToObject(c.owned, "keep");

@@ -26,6 +26,7 @@ typedef struct js_ctx {
     const cJSON *root;
     smc_error *err;
     const char *W;            /* "ws" or "" */
+    unsigned flags;           /* SMC_JSON_SCHEMA_* */
     js_rule *rules;
     size_t n_rules, cap_rules;
     js_memo *memo;

@@ -102,7 +102,7 @@ char *js_compile_object(js_ctx *c, const cJSON *s, const char *path)
             smc_fail(c->err, "JSON Schema: \"required\" at %s must hold strings", path);
             return NULL;
         }
-    bool extra = !cJSON_IsFalse(ap);
+    bool extra = ap ? !cJSON_IsFalse(ap) : !(c->flags & SMC_JSON_SCHEMA_NO_EXTRA_PROPERTIES);
     size_t n_props = (size_t)cJSON_GetArraySize(props) + (size_t)cJSON_GetArraySize(req);
     prop_entry *e = calloc(n_props + 1, sizeof *e);
     const char **declared = calloc(n_props + 1, sizeof *declared);

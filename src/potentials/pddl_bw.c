@@ -575,8 +575,8 @@ char *smc_bw_goal_gbnf(const smc_bw_problem *p)
     sb_add(&b, "root    ::= ws \"(:goal\" ws \"(and\" (ws literal)* ws \")\" ws \")\" (ws \")\")? ws\n");
     sb_add(&b, "# start here when the prompt already ends with \"(:goal (and\"\n");
     sb_add(&b, "after-and ::= (ws literal)* ws \")\" ws \")\" (ws \")\")? ws\n");
-    sb_add(&b, "literal ::= \"(on \" obj \" \" obj \")\" | \"(on-table \" obj \")\" | \"(clear \" obj \")\"\n");
-    sb_add(&b, "          | \"(holding \" obj \")\" | \"(arm-empty)\"\n");
+    sb_add(&b, "literal ::= \"(on \" obj \" \" obj \")\" | \"(on-table \" obj \")\" | \"(clear \" obj \")\" |\n");
+    sb_add(&b, "            \"(holding \" obj \")\" | \"(arm-empty)\"\n");
     sb_add(&b, "obj     ::= ");
     for (int i = 0; i < p->n; i++) {
         sb_add(&b, "%s\"", i ? " | " : "");

@@ -1,7 +1,8 @@
 /* sql_gbnf.c — a GBNF grammar of SQLite SELECT queries whose table and
  * column names are those of one database: joins, aliases, subqueries,
  * GROUP BY / HAVING / ORDER BY / LIMIT, set operations, aggregates.
- * Keywords are accepted in upper or lower case. */
+ * Keywords are accepted in upper or lower case. As in llama.cpp's GBNF, a
+ * rule continues on the next line only inside parentheses or after '|'. */
 #include "potentials/sql_db.h"
 #include "potentials/strbuf.h"
 
@@ -21,9 +22,10 @@ static const char *const GRAMMAR =
     "root    ::= sp query sp (\";\" sp)?\n"
     "query   ::= select (ws setop ws select)*\n"
     "setop   ::= kUNION (ws kALL)? | kINTERSECT | kEXCEPT\n"
-    "select  ::= kSELECT (ws kDISTINCT)? ws items ws kFROM ws from (ws kWHERE ws expr)?\n"
-    "            (ws kGROUP ws kBY ws exprs (ws kHAVING ws expr)?)? (ws kORDER ws kBY ws orders)?\n"
-    "            (ws kLIMIT ws int (ws kOFFSET ws int)?)?\n"
+    "select  ::= kSELECT (ws kDISTINCT)? ws items ws kFROM ws from (ws kWHERE ws expr)? groupby? orderby? limit?\n"
+    "groupby ::= ws kGROUP ws kBY ws exprs (ws kHAVING ws expr)?\n"
+    "orderby ::= ws kORDER ws kBY ws orders\n"
+    "limit   ::= ws kLIMIT ws int (ws kOFFSET ws int)?\n"
     "items   ::= item (sp \",\" sp item)*\n"
     "item    ::= \"*\" | qual \".*\" | expr (ws kAS ws alias)?\n"
     "from    ::= source join*\n"
@@ -41,8 +43,8 @@ static const char *const GRAMMAR =
     "            | ws (kNOT ws)? kBETWEEN ws sum ws kAND ws sum | ws kIS ws (kNOT ws)? kNULL)?\n"
     "cmp     ::= \"=\" | \"==\" | \"!=\" | \"<>\" | \"<=\" | \">=\" | \"<\" | \">\"\n"
     "sum     ::= term (sp [-+*/%] sp term)*\n"
-    "term    ::= colref | num | str | kNULL | agg | func | case | cast | \"-\" sp term\n"
-    "            | \"(\" sp query sp \")\" | \"(\" sp expr sp \")\" | kEXISTS sp \"(\" sp query sp \")\"\n"
+    "term    ::= colref | num | str | kNULL | agg | func | case | cast | \"-\" sp term |\n"
+    "            \"(\" sp query sp \")\" | \"(\" sp expr sp \")\" | kEXISTS sp \"(\" sp query sp \")\"\n"
     "agg     ::= (kCOUNT | kSUM | kAVG | kMIN | kMAX) sp \"(\" sp (kDISTINCT ws)? (expr | \"*\") sp \")\"\n"
     "func    ::= (kABS | kLENGTH | kLOWER | kUPPER | kROUND | kSUBSTR | kCOALESCE | kIFNULL) sp \"(\" sp exprs sp \")\"\n"
     "case    ::= kCASE (ws expr)? (ws kWHEN ws expr ws kTHEN ws expr)+ (ws kELSE ws expr)? ws kEND\n"

@@ -594,6 +594,23 @@ static void test_gbnf_text(void)
         smc_grammar_free(g);
     }
     free(gbnf);
+    /* NO_EXTRA_PROPERTIES: an absent additionalProperties means false */
+    const char *open_obj = "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}}}";
+    g = NULL;
+    CHECK_EQ_INT(smc_grammar_from_json_schema_ex(open_obj, strlen(open_obj),
+                                                 SMC_JSON_SCHEMA_NO_EXTRA_PROPERTIES, &g, &err), 0);
+    if (g) {
+        CHECK_EQ_INT(smc_grammar_classify(g, "{\"a\":1}", 7), SMC_MATCH_COMPLETE);
+        CHECK_EQ_INT(smc_grammar_classify(g, "{}", 2), SMC_MATCH_COMPLETE);
+        CHECK(smc_grammar_classify(g, "{\"a\":1,\"b\":2}", 13) == SMC_MATCH_INVALID);
+        smc_grammar_free(g);
+    }
+    g = NULL;
+    CHECK_EQ_INT(smc_grammar_from_json_schema(open_obj, strlen(open_obj), &g, &err), 0);
+    if (g) {
+        CHECK_EQ_INT(smc_grammar_classify(g, "{\"a\":1,\"b\":2}", 13), SMC_MATCH_COMPLETE);
+        smc_grammar_free(g);
+    }
     /* whitespace policy of the default mode */
     g = NULL;
     CHECK_EQ_INT(smc_grammar_from_json_schema(s, strlen(s), &g, &err), 0);

@@ -145,6 +145,66 @@ static void test_fork_batch(const char *model_rel, int rounds)
     smc_model_free(m);
 }
 
+/* Batches larger than one micro-batch (64 entries), several sequences
+ * interleaved, against one-token-at-a-time decoding. */
+static void test_big_batch(void)
+{
+    smc_model *m = NULL;
+    smc_error err = {{0}};
+    if (smc_model_load(test_shared_path("models/stories260K.gguf"), &m, &err)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    enum { NS = 3, LEN = 70 };
+    int32_t nv = smc_model_n_vocab(m), toks[NS][LEN];
+    for (int s = 0; s < NS; s++)
+        for (int i = 0; i < LEN; i++)
+            toks[s][i] = (int32_t)rnd((uint32_t)nv);
+    smc_ctx_params p = smc_ctx_default_params();
+    p.n_threads = 2;
+    smc_ctx *big = NULL, *one = NULL;
+    CHECK_EQ_INT(smc_ctx_new(m, &p, &big, &err), 0);
+    CHECK_EQ_INT(smc_ctx_new(m, &p, &one, &err), 0);
+    if (!big || !one) {
+        smc_ctx_free(big);
+        smc_ctx_free(one);
+        smc_model_free(m);
+        return;
+    }
+    static smc_batch_entry e[NS * LEN];
+    int32_t ids[NS];
+    for (int s = 0; s < NS; s++)
+        ids[s] = smc_seq_new(big, &err);
+    for (int i = 0; i < LEN; i++)
+        for (int s = 0; s < NS; s++)
+            e[i * NS + s] = (smc_batch_entry){ids[s], toks[s][i], true};
+    smc_batch b = {e, NS * LEN};
+    CHECK_EQ_INT(smc_decode(big, &b, &err), 0);
+    CHECK_EQ_INT(smc_n_logits(big), NS * LEN);
+    double worst = 0;
+    for (int s = 0; s < NS; s++) {
+        int32_t q = smc_seq_new(one, &err);
+        for (int i = 0; i < LEN; i++) {
+            smc_batch_entry x = {q, toks[s][i], true};
+            smc_batch b1 = {&x, 1};
+            if (smc_decode(one, &b1, &err)) {
+                CHECK_MSG(0, "%s", err.msg);
+                break;
+            }
+            const float *a = smc_logits(big, i * NS + s), *o = smc_logits(one, 0);
+            for (int32_t t = 0; t < nv; t++)
+                if (fabs(a[t] - o[t]) > worst)
+                    worst = fabs(a[t] - o[t]);
+        }
+        CHECK_EQ_INT(smc_seq_len(one, q), LEN);
+        CHECK_EQ_INT(smc_seq_len(big, ids[s]), LEN);
+    }
+    CHECK_MSG(worst <= TOL_BATCH, "batch of %d entries vs one at a time: %g", NS * LEN, worst);
+    smc_ctx_free(big);
+    smc_ctx_free(one);
+    smc_model_free(m);
+}
+
 static void test_errors(void)
 {
     smc_model *m = NULL;
@@ -309,6 +369,7 @@ void run_tests(void)
     test_bad_models();
     REQUIRE_SHARED();
     test_errors();
+    test_big_batch();
     int rounds = getenv("SMC_TEST_SANITIZED") ? 6 : 25;
     test_fork_batch("models/small-q8_0.gguf", rounds);
     test_fork_batch("models/stories260K.gguf", rounds);

@@ -1,6 +1,6 @@
 /* smc_setup.c — builds model, context, LM, constraint, critic and prompt for
  * the sampling commands, with one error message naming what went wrong. */
-#include "cli/smc_setup.h"
+#include "pipeline/smc_setup.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include "util/error.h"
 #include "util/paths.h"
 
-void cli_unescape(char *s)
+void text_unescape(char *s)
 {
     char *w = s;
     for (const char *r = s; *r; r++) {

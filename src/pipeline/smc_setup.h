@@ -4,7 +4,7 @@
 #ifndef SMC_CLI_SMC_SETUP_H
 #define SMC_CLI_SMC_SETUP_H
 
-#include "cli/critic_spec.h"
+#include "pipeline/critic_spec.h"
 #include "smcgen.h"
 
 typedef struct smc_setup_opts {
@@ -40,6 +40,6 @@ int smc_setup_build(const smc_setup_opts *o, smc_setup *s, smc_error *err);
 void smc_setup_free(smc_setup *s);
 
 /* Decodes C escapes (\n \t \\ \" \xHH) of s in place. */
-void cli_unescape(char *s);
+void text_unescape(char *s);
 
 #endif

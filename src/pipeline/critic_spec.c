@@ -5,7 +5,7 @@
  * Every critic scores the generated text with its leading whitespace removed
  * (the model writes " CC(=O)O" after "Molecule:"), and is evaluated on
  * prefixes only at the boundaries its domain declares. */
-#include "cli/critic_spec.h"
+#include "pipeline/critic_spec.h"
 
 #include <ctype.h>
 #include <math.h>
