@@ -486,6 +486,10 @@ typedef struct smc_potential_vtable {
      * Between boundaries the last prefix value carries over. */
     bool (*is_boundary)(void *self, const char *text, size_t len, size_t n_new);
     void (*destroy)(void *self);
+    /* Optional: a potential that cannot score (e.g. an external critic
+     * process died) returns +INFINITY from prefix/complete, and this says
+     * why; smc_run then fails with that message. */
+    const char *(*failure)(void *self);
 } smc_potential_vtable;
 
 typedef struct smc_potential smc_potential;
@@ -639,6 +643,40 @@ int smc_run(const smc_lm *lm, const int32_t *prompt, size_t n_prompt, smc_potent
 void smc_result_free(smc_result *r);
 /* The result as JSON (malloc'd string; invalid UTF-8 replaced by U+FFFD). */
 int smc_result_to_json(const smc_result *r, bool with_particles, char **json, smc_error *err);
+
+/* ===================================================================== */
+/* User critics (src/pipeline)                                           */
+/* ===================================================================== */
+/* A C plug-in is a shared library exporting
+ *     int smcgen_critic_init(const char *arg, smc_critic_plugin *out,
+ *                            char *errbuf, size_t errcap);
+ * which fills *out (abi = SMC_CRITIC_PLUGIN_ABI) and returns 0, or writes a
+ * message into errbuf and returns non-zero. Scores are natural logs; return
+ * -INFINITY for "impossible", +INFINITY for "could not score" (an error).
+ * See examples/critic_plugin.c. */
+#define SMC_CRITIC_PLUGIN_ABI 1
+#define SMC_CRITIC_PLUGIN_ENTRY "smcgen_critic_init"
+typedef struct smc_critic_plugin {
+    int abi;
+    void *self;
+    double (*prefix)(void *self, const char *text, size_t len);
+    double (*complete)(void *self, const char *text, size_t len);
+    /* Optional: evaluate prefix() only where this says so (default: every token). */
+    bool (*is_boundary)(void *self, const char *text, size_t len, size_t n_new);
+    void (*destroy)(void *self);                    /* optional */
+} smc_critic_plugin;
+typedef int (*smc_critic_plugin_init_fn)(const char *arg, smc_critic_plugin *out, char *errbuf,
+                                         size_t errcap);
+/* Loads PATH (dlopen) and calls its entry point with arg (may be NULL). */
+int smc_critic_from_plugin(const char *path, const char *arg, smc_potential **out, smc_error *err);
+
+/* An external process (`sh -c COMMAND`) speaking JSON lines on its stdin and
+ * stdout: for each request {"op":"prefix"|"complete","text":"..."} it writes
+ * one line {"logw": NUMBER} (null or "-inf" for impossible). A process that
+ * exits, writes something else, or takes longer than timeout_ms (<= 0: 10 s)
+ * is an error naming what happened; smc_run then fails with it. */
+int smc_critic_from_exec(const char *command, double timeout_ms, smc_potential **out,
+                         smc_error *err);
 
 /* ===================================================================== */
 /* Domain critics (src/potentials)                                       */

@@ -294,10 +294,13 @@ int cmd_bench(int argc, char **argv)
                synthetic ? "random weights generated in memory" : "mmapped");
         printf("memcpy bandwidth:            %8.2f GB/s (bytes copied per second)\n", bw / 1e9);
         printf("prompt processing (%4ld tok): %8.1f tokens/s\n", prefix, pp_tok_s);
-        for (int k = 0; k < n_nseqs; k++)
-            printf("decode, %3d sequence%s:      %8.1f tokens/s total (%.2fx one sequence, %d steps)\n",
-                   res[k].nseq, res[k].nseq == 1 ? " " : "s", res[k].tok_s, tok1 > 0 ? res[k].tok_s / tok1 : 0,
-                   res[k].steps);
+        for (int k = 0; k < n_nseqs; k++) {
+            printf("decode, %3d sequence%s:      %8.1f tokens/s total (", res[k].nseq, res[k].nseq == 1 ? " " : "s",
+                   res[k].tok_s);
+            if (tok1 > 0)
+                printf("%.2fx one sequence, ", res[k].tok_s / tok1);
+            printf("%d steps)\n", res[k].steps);
+        }
         if (tok1 > 0)
             printf("weights read at 1 sequence:  %8.2f GB/s = %.0f%% of memcpy bandwidth\n", wbw / 1e9,
                    bw > 0 ? 100 * wbw / bw : 0);

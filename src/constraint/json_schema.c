@@ -7,15 +7,19 @@
  *   SMC_JSON_SCHEMA_COMPACT no whitespace at all.
  * - Objects: properties in the schema's order, required ones present,
  *   optional ones omissible; extra keys (additionalProperties, default true,
- *   or false with SMC_JSON_SCHEMA_NO_EXTRA_PROPERTIES) come after them, are written without escapes, differ from every declared
- *   name, and are not checked for uniqueness among themselves.
+ *   or false with SMC_JSON_SCHEMA_NO_EXTRA_PROPERTIES) come after them, are
+ *   written without escapes, differ from every declared name, and are not
+ *   checked for uniqueness among themselves.
  * - Numbers: at most 16 integer digits, 16 fraction digits, 2 exponent
  *   digits; integers are written without fraction or exponent (and never
  *   as -0); numbers with bounds (integer-valued only) have no exponent. Integer
  *   minimum/maximum are exact; unbounded sides stop at 16 digits.
  * - Strings: any JSON string character; \u escapes of surrogates only as
  *   valid pairs, and never \u0000. minLength/maxLength count code points.
- * - enum/const: the values written compactly (with `ws` inside containers).
+ * - enum/const: the values written compactly (with `ws` inside containers),
+ *   objects with their keys in the given order; other keywords beside them
+ *   filter the values (through the grammar of the schema without them).
+ * - oneOf is treated as anyOf (exact when the alternatives are disjoint).
  * Anything not supported is an error naming the keyword and JSON pointer. */
 #include "constraint/json_schema_ctx.h"
 

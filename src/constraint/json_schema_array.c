@@ -36,9 +36,7 @@ char *js_compile_array(js_ctx *c, const cJSON *s, const char *path)
         prefix_kw = "items";
         items = js_get(s, "additionalItems");
         items_kw = "additionalItems";
-    } else if (js_get(s, "additionalItems") && !prefix) {
-        items = items ? items : NULL;    /* additionalItems without tuple: ignored per spec */
-    }
+    }   /* additionalItems without a tuple is ignored, as the spec says */
     if (prefix && !cJSON_IsArray(prefix)) {
         smc_fail(c->err, "JSON Schema: \"prefixItems\" at %s must be an array", path);
         return NULL;

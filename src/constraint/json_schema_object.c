@@ -1,6 +1,7 @@
 /* json_schema_object.c — JSON Schema objects → GBNF: properties in schema
  * order, required/optional, additionalProperties (extra keys differ from the
- * declared names), min/maxProperties when implied. */
+ * declared names), min/maxProperties when implied by required/properties or
+ * on maps (objects with only additionalProperties). */
 #include "constraint/json_schema_ctx.h"
 
 #include <math.h>
@@ -156,14 +157,21 @@ char *js_compile_object(js_ctx *c, const cJSON *s, const char *path)
     long long maxp = js_get_count(c, s, "maxProperties", -1, path);
     if (minp == -2 || maxp == -2)
         goto fail;
-    if ((unsigned long long)minp > n_req) {
-        smc_fail(c->err, "JSON Schema: unsupported keyword \"minProperties\" at %s (supported only "
-                 "when implied by \"required\")", path);
+    /* a map (only additionalProperties): property counts are repetitions */
+    bool map_counts = n == 0 && extra && (minp > 0 || maxp >= 0);
+    if (map_counts && maxp >= 0 && minp > maxp) {
+        smc_fail(c->err, "JSON Schema: minProperties > maxProperties at %s", path);
         goto fail;
     }
-    if (maxp >= 0 && (extra || (unsigned long long)maxp < n)) {
+    if (!map_counts && (unsigned long long)minp > n_req) {
+        smc_fail(c->err, "JSON Schema: unsupported keyword \"minProperties\" at %s (supported only "
+                 "when implied by \"required\", or on objects without \"properties\")", path);
+        goto fail;
+    }
+    if (!map_counts && maxp >= 0 && (extra || (unsigned long long)maxp < n)) {
         smc_fail(c->err, "JSON Schema: unsupported keyword \"maxProperties\" at %s (supported only "
-                 "when implied by the properties and additionalProperties false)", path);
+                 "when implied by the properties and additionalProperties false, or on objects "
+                 "without \"properties\")", path);
         goto fail;
     }
     /* key/value expressions */
@@ -212,6 +220,24 @@ char *js_compile_object(js_ctx *c, const cJSON *s, const char *path)
         add_expr = js_take(&kv);
         if (!add_expr)
             goto oom;
+    }
+    if (map_counts) {
+        if (maxp == 0) {
+            js_printf(&o, "( \"{\" %s \"}\" )", c->W);
+        } else {
+            long long lo = minp > 0 ? minp - 1 : 0, hi = maxp > 0 ? maxp - 1 : -1;
+            js_printf(&o, "( \"{\" %s %s%s ( \",\" %s %s )", c->W, minp == 0 ? "( " : "", add_expr,
+                      c->W, add_expr);
+            if (hi < 0)
+                js_printf(&o, "{%lld,}", lo);
+            else
+                js_printf(&o, "{%lld,%lld}", lo, hi);
+            js_printf(&o, "%s \"}\" )", minp == 0 ? " )?" : "");
+        }
+        result = js_take(&o);
+        if (!result)
+            goto oom;
+        goto done;
     }
     /* A_i: the rest from property i, nothing written yet; B_i: something was */
     a_names = calloc(n + 1, sizeof *a_names);

@@ -162,22 +162,59 @@ double smc_matcher_masked_logsumexp(smc_matcher *m, const smc_token_index *ix, c
     }
     double result = NAN;
     if (smc_matcher_token_mask(m, ix, bits, err) == 0) {
-        /* one pass, online rescaling when a larger logit appears */
-        double mx = -INFINITY, sum = 0.0;
+        /* Over the mask: the largest allowed logit, then the sum of
+         * expf(l - max) (relative error ~1e-7, the precision of float
+         * logits), summed per mask word in float and across words in double.
+         * Words with most bits set run densely (masked terms selected
+         * away); sparse words and the last, partial word (whose logits end
+         * early) go bit by bit. */
+        size_t full_words = (size_t)ix->n_tokens / 32;
+        float mx = -INFINITY;
         for (size_t w = 0; w < words; w++) {
             uint32_t x = bits[w];
-            while (x) {
-                int b = __builtin_ctz(x);
-                x &= x - 1;
-                double l = logits[w * 32 + (size_t)b];
-                if (l == -INFINITY)
-                    continue;
-                if (l <= mx) {
-                    sum += exp(l - mx);
-                } else {
-                    sum = sum * exp(mx - l) + 1.0;
-                    mx = l;
+            if (!x)
+                continue;
+            const float *l = logits + w * 32;
+            if (w < full_words) {
+                float m = mx;
+                for (int b = 0; b < 32; b++) {
+                    float v = (x >> b & 1) ? l[b] : -INFINITY;
+                    m = v > m ? v : m;
                 }
+                mx = m;
+            } else {
+                while (x) {
+                    int b = __builtin_ctz(x);
+                    x &= x - 1;
+                    if (l[b] > mx)
+                        mx = l[b];
+                }
+            }
+        }
+        double sum = 0.0;
+        if (mx > -INFINITY) {
+            for (size_t w = 0; w < words; w++) {
+                uint32_t x = bits[w];
+                if (!x)
+                    continue;
+                const float *l = logits + w * 32;
+                float part = 0.0f;
+                if (w < full_words && __builtin_popcount(x) >= 24) {
+                    float p0 = 0.0f, p1 = 0.0f;
+                    for (int b = 0; b < 32; b += 2) {
+                        float e0 = expf(l[b] - mx), e1 = expf(l[b + 1] - mx);
+                        p0 += (x >> b & 1) ? e0 : 0.0f;   /* a select: masked-out logits may be anything */
+                        p1 += (x >> (b + 1) & 1) ? e1 : 0.0f;
+                    }
+                    part = p0 + p1;
+                } else {
+                    while (x) {
+                        int b = __builtin_ctz(x);
+                        x &= x - 1;
+                        part += expf(l[b] - mx);
+                    }
+                }
+                sum += part;
             }
         }
         result = mx == -INFINITY ? -INFINITY : mx + log(sum);

@@ -23,7 +23,11 @@ const char *const critic_spec_help =
     "                       grammar: SELECT over DB's names\n"
     "  pddl:PROBLEM.pddl    Blocksworld goal satisfiable so far; grammar: goals over its objects\n"
     "  python:PROBLEM.json  Python prefix parses and runs (sandboxed worker); JSON object with\n"
-    "                       optional \"setup\" (or \"context_setup\") and \"test\" strings\n";
+    "                       optional \"setup\" (or \"context_setup\") and \"test\" strings\n"
+    "  plugin:PATH.so[:ARG] your C critic: a shared library exporting smcgen_critic_init\n"
+    "                       (include/smcgen.h, examples/critic_plugin.c)\n"
+    "  exec:COMMAND         your critic in any language: a process answering JSON lines\n"
+    "                       {\"op\":\"prefix\"|\"complete\",\"text\":...} -> {\"logw\": x}\n";
 
 typedef enum { CRITIC_SMILES, CRITIC_SQL, CRITIC_PDDL, CRITIC_PYTHON } critic_kind;
 
@@ -181,6 +185,24 @@ int critic_spec_parse(const char *spec, critic_spec *out, smc_error *err)
     const char *colon = strchr(spec, ':');
     size_t name_len = colon ? (size_t)(colon - spec) : strlen(spec);
     const char *arg = colon ? colon + 1 : NULL;
+#define NAME_IS(lit) (name_len == strlen(lit) && !strncmp(spec, lit, name_len))
+    if (NAME_IS("exec")) {
+        if (!arg || !*arg)
+            return smc_fail(err, "critic 'exec' needs a command: --critic exec:COMMAND");
+        return smc_critic_from_exec(arg, 0, &out->critic, err);
+    }
+    if (NAME_IS("plugin")) {
+        if (!arg || !*arg)
+            return smc_fail(err, "critic 'plugin' needs a file: --critic plugin:PATH.so[:ARG]");
+        const char *colon2 = strchr(arg, ':');
+        char *path = colon2 ? strndup(arg, (size_t)(colon2 - arg)) : strdup(arg);
+        if (!path)
+            return smc_fail(err, "out of memory");
+        int rc = smc_critic_from_plugin(path, colon2 ? colon2 + 1 : NULL, &out->critic, err);
+        free(path);
+        return rc;
+    }
+#undef NAME_IS
     critic_self *s = calloc(1, sizeof *s);
     if (!s)
         return smc_fail(err, "out of memory");
@@ -219,7 +241,8 @@ int critic_spec_parse(const char *spec, critic_spec *out, smc_error *err)
         }
     } else {
         free(s);
-        return smc_fail(err, "unknown critic '%.*s' (known: smiles, sql:DB, pddl:PROBLEM, python:PROBLEM)",
+        return smc_fail(err, "unknown critic '%.*s' (known: smiles, sql:DB, pddl:PROBLEM, python:PROBLEM, "
+                        "plugin:PATH.so, exec:COMMAND)",
                         (int)name_len, spec);
     }
 #undef NAME_IS
@@ -237,6 +260,50 @@ int critic_spec_parse(const char *spec, critic_spec *out, smc_error *err)
         return smc_fail(err, "out of memory");
     }
     return 0;
+}
+
+/* Wraps a filled critic_self (ownership moves, also on failure). */
+static int wrap_critic(critic_self *s, const char *name, critic_spec *out, smc_error *err)
+{
+    out->critic = smc_potential_new(&critic_vt, s, name, 0, -1);
+    if (!out->critic) {
+        critic_destroy(s);
+        free(out->grammar_gbnf);
+        out->grammar_gbnf = NULL;
+        return smc_fail(err, "out of memory");
+    }
+    return 0;
+}
+
+int critic_spec_pddl_text(const char *problem, size_t n, critic_spec *out, smc_error *err)
+{
+    memset(out, 0, sizeof *out);
+    critic_self *s = calloc(1, sizeof *s);
+    if (!s)
+        return smc_fail(err, "out of memory");
+    s->kind = CRITIC_PDDL;
+    if (smc_bw_problem_parse(problem, n, &s->bw, err)) {
+        critic_destroy(s);
+        return smc_fail_context(err, "critic pddl");
+    }
+    out->grammar_gbnf = smc_bw_goal_gbnf(s->bw);
+    out->lead = "[ \\t\\n]*";
+    return wrap_critic(s, "pddl", out, err);
+}
+
+int critic_spec_python_code(const char *setup, const char *test, critic_spec *out, smc_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->lead = "";
+    critic_self *s = calloc(1, sizeof *s);
+    if (!s)
+        return smc_fail(err, "out of memory");
+    s->kind = CRITIC_PYTHON;
+    if (smc_py_open(NULL, setup, test, &s->py, err)) {
+        critic_destroy(s);
+        return smc_fail_context(err, "critic python");
+    }
+    return wrap_critic(s, "python", out, err);
 }
 
 void critic_spec_free(critic_spec *c)

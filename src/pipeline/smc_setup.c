@@ -147,12 +147,10 @@ static int build_stops(const smc_setup_opts *o, smc_setup *s, smc_error *err)
     return rc;
 }
 
-int smc_setup_build(const smc_setup_opts *o, smc_setup *s, smc_error *err)
+int smc_setup_model(const smc_setup_opts *o, smc_setup *s, smc_error *err)
 {
     memset(s, 0, sizeof *s);
     const char *path = o->model_path ? o->model_path : smc_default_model_path();
-    if (critic_spec_parse(o->critic, &s->critic, err))
-        return -1;
     if (smc_model_load(path, &s->model, err))
         return -1;
     const smc_vocab *vocab = smc_model_vocab(s->model, err);
@@ -161,12 +159,29 @@ int smc_setup_build(const smc_setup_opts *o, smc_setup *s, smc_error *err)
     smc_ctx_params cp = smc_ctx_default_params();
     cp.n_threads = o->n_threads;
     if (smc_ctx_new(s->model, &cp, &s->ctx, err) ||
-        smc_engine_lm_new(s->model, s->ctx, vocab, -1, &s->engine_lm, err) ||
-        build_stops(o, s, err) || build_grammar(o, s, err))
+        smc_engine_lm_new(s->model, s->ctx, vocab, -1, &s->engine_lm, err))
+        return -1;
+    s->lm = s->engine_lm;
+    return 0;
+}
+
+int smc_setup_instance(const smc_setup_opts *o, critic_spec *critic, smc_setup *s, smc_error *err)
+{
+    smc_setup_instance_free(s);
+    if (critic) {
+        s->critic = *critic;
+        memset(critic, 0, sizeof *critic);
+    } else if (critic_spec_parse(o->critic, &s->critic, err))
+        return -1;
+    const smc_vocab *vocab = smc_model_vocab(s->model, err);
+    if (!vocab)
+        return -1;
+    if (build_stops(o, s, err) || build_grammar(o, s, err))
         return -1;
     if (s->grammar) {
-        if (smc_token_index_from_vocab(vocab, &s->index, err) ||
-            smc_potential_from_grammar(s->grammar, s->index, s->lm, "grammar", &s->cheap, err))
+        if (!s->index && smc_token_index_from_vocab(vocab, &s->index, err))
+            return -1;
+        if (smc_potential_from_grammar(s->grammar, s->index, s->lm, "grammar", &s->cheap, err))
             return -1;
     }
     const char *prompt = o->prompt ? o->prompt : "";
@@ -180,15 +195,40 @@ int smc_setup_build(const smc_setup_opts *o, smc_setup *s, smc_error *err)
     return 0;
 }
 
-void smc_setup_free(smc_setup *s)
+void smc_setup_instance_free(smc_setup *s)
 {
     free(s->prompt);
+    s->prompt = NULL;
+    s->n_prompt = 0;
     smc_potential_free(s->cheap);
+    s->cheap = NULL;
     critic_spec_free(&s->critic);
-    smc_token_index_free(s->index);
     smc_grammar_free(s->grammar);
+    s->grammar = NULL;
     if (s->stop_lm)
         smc_lm_stops_free(s->stop_lm);
+    s->stop_lm = NULL;
+    s->lm = s->engine_lm;
+}
+
+int smc_setup_build(const smc_setup_opts *o, smc_setup *s, smc_error *err)
+{
+    critic_spec critic;
+    if (critic_spec_parse(o->critic, &critic, err)) {
+        memset(s, 0, sizeof *s);
+        return -1;
+    }
+    int rc = smc_setup_model(o, s, err);
+    if (rc == 0)
+        rc = smc_setup_instance(o, &critic, s, err);
+    critic_spec_free(&critic);
+    return rc;
+}
+
+void smc_setup_free(smc_setup *s)
+{
+    smc_setup_instance_free(s);
+    smc_token_index_free(s->index);
     if (s->engine_lm)
         smc_engine_lm_free(s->engine_lm);
     smc_ctx_free(s->ctx);

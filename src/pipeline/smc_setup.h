@@ -39,6 +39,16 @@ typedef struct smc_setup {
 int smc_setup_build(const smc_setup_opts *o, smc_setup *s, smc_error *err);
 void smc_setup_free(smc_setup *s);
 
+/* The same in two steps, so one model serves many prompts (the eval
+ * harness): smc_setup_model loads model, context and LM (o->model_path,
+ * o->n_threads); smc_setup_instance then builds the stop strings, grammar,
+ * critic and prompt from o, replacing the previous instance's. The critic is
+ * taken from *critic when not NULL (ownership moves; *critic is zeroed),
+ * else parsed from o->critic. smc_setup_free frees both parts. */
+int smc_setup_model(const smc_setup_opts *o, smc_setup *s, smc_error *err);
+int smc_setup_instance(const smc_setup_opts *o, critic_spec *critic, smc_setup *s, smc_error *err);
+void smc_setup_instance_free(smc_setup *s);
+
 /* Decodes C escapes (\n \t \\ \" \xHH) of s in place. */
 void text_unescape(char *s);
 

@@ -7,6 +7,9 @@
  * refuses sockets, subprocesses, fork/exec, signals and writes outside the
  * temp dir, and a wall-clock limit after which the child is killed.
  *
+ * At start it moves itself (and so every child) into a new, empty network
+ * namespace when the kernel allows it.
+ *
  * The audit hook guards against accidents of generated code; it is not a
  * security boundary against code written to escape it.
  *
@@ -26,6 +29,16 @@ const char *const SMC_PY_SERVER_SCRIPT =
     "        __import__(_m)\n"
     "    except Exception:\n"
     "        pass\n"
+    "# no network for the server and every child: a new, empty network namespace\n"
+    "# when the kernel lets us (root or user namespaces); the audit hook below\n"
+    "# refuses sockets either way\n"
+    "_netns = 'shared'\n"
+    "try:\n"
+    "    import ctypes\n"
+    "    if ctypes.CDLL(None, use_errno=True).unshare(0x40000000) == 0:\n"
+    "        _netns = 'isolated'\n"
+    "except Exception:\n"
+    "    pass\n"
     "_in = sys.stdin.buffer\n"
     "_out = sys.stdout.buffer\n"
     "_devnull = os.open(os.devnull, os.O_RDWR)\n"
@@ -150,7 +163,7 @@ const char *const SMC_PY_SERVER_SCRIPT =
     "    op = parts[0]\n"
     "    try:\n"
     "        if op == b'PING':\n"
-    "            _reply('OK', 'pong')\n"
+    "            _reply('OK', 'network ' + _netns)\n"
     "        elif op == b'SYN':\n"
     "            _reply(*_syntax(_text(_in.read(int(parts[1])))))\n"
     "        elif op == b'RUN':\n"

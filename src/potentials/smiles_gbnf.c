@@ -5,7 +5,8 @@
 static const char SMILES_GBNF[] =
     "# SMILES (OpenSMILES syntax): the cheap grammar constraint of the molecule\n"
     "# domain. Chemistry (valences, ring closure, aromaticity) is checked by the\n"
-    "# SMILES critic, smc_smiles_check.\n"
+    "# SMILES critic, smc_smiles_check. llama.cpp GBNF: a rule continues on the\n"
+    "# next line only after '|' or inside parentheses.\n"
     "root      ::= chain (\".\" chain)*\n"
     "chain     ::= atom item*\n"
     "item      ::= bond? ringnum | \"(\" bond? chain \")\" | bond? atom\n"
@@ -21,15 +22,14 @@ static const char SMILES_GBNF[] =
     "hcount    ::= \"H\" [0-9]?\n"
     "charge    ::= \"+\" (\"+\" | [1-9] [0-9]?)? | \"-\" (\"-\" | [1-9] [0-9]?)?\n"
     "class     ::= \":\" [0-9]+\n"
-    "element   ::= \"Ac\" | \"Ag\" | \"Al\" | \"Am\" | \"Ar\" | \"As\" | \"At\" | \"Au\" | \"Ba\" | \"Be\" | \"Bh\" | \"Bi\"\n"
-    "            | \"Bk\" | \"Br\" | \"Ca\" | \"Cd\" | \"Ce\" | \"Cf\" | \"Cl\" | \"Cm\" | \"Cn\" | \"Co\" | \"Cr\" | \"Cs\"\n"
-    "            | \"Cu\" | \"Db\" | \"Ds\" | \"Dy\" | \"Er\" | \"Es\" | \"Eu\" | \"Fe\" | \"Fl\" | \"Fm\" | \"Fr\" | \"Ga\"\n"
-    "            | \"Gd\" | \"Ge\" | \"He\" | \"Hf\" | \"Hg\" | \"Ho\" | \"Hs\" | \"In\" | \"Ir\" | \"Kr\" | \"La\" | \"Li\"\n"
-    "            | \"Lr\" | \"Lu\" | \"Lv\" | \"Mc\" | \"Md\" | \"Mg\" | \"Mn\" | \"Mo\" | \"Mt\" | \"Na\" | \"Nb\" | \"Nd\"\n"
-    "            | \"Ne\" | \"Nh\" | \"Ni\" | \"No\" | \"Np\" | \"Og\" | \"Os\" | \"Pa\" | \"Pb\" | \"Pd\" | \"Pm\" | \"Po\"\n"
-    "            | \"Pr\" | \"Pt\" | \"Pu\" | \"Ra\" | \"Rb\" | \"Re\" | \"Rf\" | \"Rg\" | \"Rh\" | \"Rn\" | \"Ru\" | \"Sb\"\n"
-    "            | \"Sc\" | \"Se\" | \"Sg\" | \"Si\" | \"Sm\" | \"Sn\" | \"Sr\" | \"Ta\" | \"Tb\" | \"Tc\" | \"Te\" | \"Th\"\n"
-    "            | \"Ti\" | \"Tl\" | \"Tm\" | \"Ts\" | \"Xe\" | \"Yb\" | \"Zn\" | \"Zr\" | \"B\" | \"C\" | \"F\" | \"H\" | \"I\"\n"
-    "            | \"K\" | \"N\" | \"O\" | \"P\" | \"S\" | \"U\" | \"V\" | \"W\" | \"Y\"\n";
+    "element   ::= \"Ac\" | \"Ag\" | \"Al\" | \"Am\" | \"Ar\" | \"As\" | \"At\" | \"Au\" | \"Ba\" | \"Be\" | \"Bh\" | \"Bi\" |\n"
+    "            \"Bk\" | \"Br\" | \"Ca\" | \"Cd\" | \"Ce\" | \"Cf\" | \"Cl\" | \"Cm\" | \"Cn\" | \"Co\" | \"Cr\" | \"Cs\" | \"Cu\" |\n"
+    "            \"Db\" | \"Ds\" | \"Dy\" | \"Er\" | \"Es\" | \"Eu\" | \"Fe\" | \"Fl\" | \"Fm\" | \"Fr\" | \"Ga\" | \"Gd\" | \"Ge\" |\n"
+    "            \"He\" | \"Hf\" | \"Hg\" | \"Ho\" | \"Hs\" | \"In\" | \"Ir\" | \"Kr\" | \"La\" | \"Li\" | \"Lr\" | \"Lu\" | \"Lv\" |\n"
+    "            \"Mc\" | \"Md\" | \"Mg\" | \"Mn\" | \"Mo\" | \"Mt\" | \"Na\" | \"Nb\" | \"Nd\" | \"Ne\" | \"Nh\" | \"Ni\" | \"No\" |\n"
+    "            \"Np\" | \"Og\" | \"Os\" | \"Pa\" | \"Pb\" | \"Pd\" | \"Pm\" | \"Po\" | \"Pr\" | \"Pt\" | \"Pu\" | \"Ra\" | \"Rb\" |\n"
+    "            \"Re\" | \"Rf\" | \"Rg\" | \"Rh\" | \"Rn\" | \"Ru\" | \"Sb\" | \"Sc\" | \"Se\" | \"Sg\" | \"Si\" | \"Sm\" | \"Sn\" |\n"
+    "            \"Sr\" | \"Ta\" | \"Tb\" | \"Tc\" | \"Te\" | \"Th\" | \"Ti\" | \"Tl\" | \"Tm\" | \"Ts\" | \"Xe\" | \"Yb\" | \"Zn\" |\n"
+    "            \"Zr\" | \"B\" | \"C\" | \"F\" | \"H\" | \"I\" | \"K\" | \"N\" | \"O\" | \"P\" | \"S\" | \"U\" | \"V\" | \"W\" | \"Y\"\n";
 
 const char *smc_smiles_gbnf(void) { return SMILES_GBNF; }

@@ -217,7 +217,7 @@ static int match_rec(matcher *mt)
 
 /* Kekulization. final_order holds the bond orders after clean-up, with
  * aromatic bonds outside rings already made single. The atoms that need a
- * double bond (aromatic, with an aromatic ring bond, no other multiple bond,
+ * double bond (aromatic, with an aromatic ring bond,
  * and a valence below the element's default one, as RDKit's markDbondCands)
  * must be perfectly matched by aromatic bonds between them. */
 static int kekulize(smiles_mol *m, int *final_order)
@@ -225,7 +225,6 @@ static int kekulize(smiles_mol *m, int *final_order)
     int n = m->n_atoms, e = m->n_bonds;
     int *cidx = malloc((size_t)n * sizeof *cidx);
     int *sbo = calloc((size_t)n, sizeof *sbo);
-    bool *multi = calloc((size_t)n, sizeof *multi);
     bool *has_arom = calloc((size_t)n, sizeof *has_arom);
     matcher mt = {0};
     mt.cand_atom = malloc((size_t)n * sizeof(int));
@@ -235,7 +234,7 @@ static int kekulize(smiles_mol *m, int *final_order)
     mt.mate = malloc((size_t)n * sizeof(int));
     int *fill = calloc((size_t)n + 1, sizeof(int));
     int r = -1;
-    if (!cidx || !sbo || !multi || !has_arom || !mt.cand_atom || !mt.nb_start || !mt.nb || !mt.nb_bond ||
+    if (!cidx || !sbo || !has_arom || !mt.cand_atom || !mt.nb_start || !mt.nb || !mt.nb_bond ||
         !mt.mate || !fill) {
         r = fail(m, "out of memory");
         goto out;
@@ -245,17 +244,13 @@ static int kekulize(smiles_mol *m, int *final_order)
         int v = order_value(final_order[k]);
         sbo[b->a] += v;
         sbo[b->b] += v;
-        if (final_order[k] == SMILES_AROMATIC) {
-            if (m->atoms[b->a].aromatic && m->atoms[b->b].aromatic)
-                has_arom[b->a] = has_arom[b->b] = true;
-        } else if (final_order[k] >= 2) {
-            multi[b->a] = multi[b->b] = true;
-        }
+        if (final_order[k] == SMILES_AROMATIC && m->atoms[b->a].aromatic && m->atoms[b->b].aromatic)
+            has_arom[b->a] = has_arom[b->b] = true;
     }
     for (int i = 0; i < n; i++) {
         cidx[i] = -1;
         const smiles_atom *a = &m->atoms[i];
-        if (!a->aromatic || !has_arom[i] || multi[i])
+        if (!a->aromatic || !has_arom[i])
             continue;
         int s = sbo[i] + a->hcount;
         int dv = smc_element_default_valence(a->z, a->charge, s);
@@ -291,7 +286,7 @@ static int kekulize(smiles_mol *m, int *final_order)
     }
     r = 0;
 out:
-    free(cidx); free(sbo); free(multi); free(has_arom); free(fill);
+    free(cidx); free(sbo); free(has_arom); free(fill);
     free(mt.cand_atom); free(mt.nb_start); free(mt.nb); free(mt.nb_bond); free(mt.mate);
     return r;
 }

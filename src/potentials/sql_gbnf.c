@@ -1,7 +1,7 @@
 /* sql_gbnf.c — a GBNF grammar of SQLite SELECT queries whose table and
  * column names are those of one database: joins, aliases, subqueries,
  * GROUP BY / HAVING / ORDER BY / LIMIT, set operations, aggregates.
- * Keywords are accepted in upper or lower case. As in llama.cpp's GBNF, a
+ * Keywords and names are accepted in any letter case. As in llama.cpp's GBNF, a
  * rule continues on the next line only inside parentheses or after '|'. */
 #include "potentials/sql_db.h"
 #include "potentials/strbuf.h"
@@ -75,25 +75,46 @@ static bool bare_ok(const char *name)
     return true;
 }
 
-/* One alternative per spelling: bare when possible, always "quoted". */
+/* text as a case-insensitive GBNF sequence: letters as [xX], runs of other
+ * bytes as literals (SQL names and keywords ignore ASCII case). */
+static void add_nocase(strbuf *b, const char *text, bool dq_doubled)
+{
+    bool in_lit = false;
+    for (const char *c = text; *c; c++) {
+        unsigned char ch = (unsigned char)*c;
+        if (isalpha(ch)) {
+            if (in_lit)
+                sb_add(b, "\" ");
+            in_lit = false;
+            sb_add(b, "[%c%c] ", tolower(ch), toupper(ch));
+        } else {
+            if (!in_lit)
+                sb_add(b, "\"");
+            in_lit = true;
+            char one[2] = {*c, 0};
+            if (*c == '"' && dq_doubled)
+                sb_add(b, "\\\"\\\"");
+            else
+                sb_add_gbnf_literal(b, one);
+        }
+    }
+    if (in_lit)
+        sb_add(b, "\" ");
+}
+
+/* One alternative per spelling: bare when possible, always "quoted"; any
+ * letter case. */
 static void add_name(strbuf *b, const char *name, bool *first)
 {
     if (bare_ok(name)) {
-        sb_add(b, "%s\"", *first ? "" : " | ");
-        sb_add_gbnf_literal(b, name);
-        sb_add(b, "\"");
+        sb_add(b, "%s(", *first ? "" : " | ");
+        add_nocase(b, name, false);
+        sb_add(b, ")");
         *first = false;
     }
-    /* "name" with SQL double quotes (doubled inside) */
-    sb_add(b, "%s\"\\\"", *first ? "" : " | ");
-    for (const char *c = name; *c; c++) {
-        char one[2] = {*c, 0};
-        if (*c == '"')
-            sb_add(b, "\\\"\\\"");
-        else
-            sb_add_gbnf_literal(b, one);
-    }
-    sb_add(b, "\\\"\"");
+    sb_add(b, "%s(\"\\\"\" ", *first ? "" : " | ");
+    add_nocase(b, name, true);
+    sb_add(b, "\"\\\"\")");
     *first = false;
 }
 
@@ -127,12 +148,9 @@ char *smc_sql_gbnf(const smc_sql_db *db)
         sb_add(&b, "\"\\\"\\\"\"");
     sb_add(&b, "\n");
     for (size_t k = 0; k < sizeof KEYWORDS / sizeof KEYWORDS[0]; k++) {
-        char lower[32];
-        size_t i = 0;
-        for (; KEYWORDS[k][i] && i + 1 < sizeof lower; i++)
-            lower[i] = (char)tolower((unsigned char)KEYWORDS[k][i]);
-        lower[i] = '\0';
-        sb_add(&b, "k%s ::= \"%s\" | \"%s\"\n", KEYWORDS[k], KEYWORDS[k], lower);
+        sb_add(&b, "k%s ::= ", KEYWORDS[k]);
+        add_nocase(&b, KEYWORDS[k], false);
+        sb_add(&b, "\n");
     }
     return sb_take(&b);
 }

@@ -271,6 +271,18 @@ static bool product_is_boundary(void *self, const char *text, size_t len, size_t
     return false;
 }
 
+static const char *product_failure(void *self)
+{
+    product *pr = self;
+    for (int i = 0; i < pr->n; i++) {
+        const smc_potential *p = pr->parts[i];
+        const char *why = p->vt->failure ? p->vt->failure(p->self) : NULL;
+        if (why)
+            return why;
+    }
+    return NULL;
+}
+
 static void product_destroy(void *self)
 {
     product *pr = self;
@@ -334,6 +346,7 @@ int smc_potential_product(smc_potential **parts, int n, smc_potential **out, smc
     vt->prefix = product_prefix;
     vt->complete = product_complete;
     vt->destroy = product_destroy;
+    vt->failure = product_failure;
     if (token_level && nv > 0) {
         vt->logw_next = product_logw_next;
         if (all_mask)

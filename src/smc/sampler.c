@@ -184,6 +184,13 @@ static double scaled_logsumexp(const float *x, int32_t n, double inv)
 }
 
 /* One step of particle i, whose next-token scores are in logits. */
+/* A critic returned +inf: it could not score (see smc_potential_vtable). */
+static int critic_failed(const smc_potential *c, smc_error *err)
+{
+    const char *why = c->vt->failure ? c->vt->failure(c->self) : NULL;
+    return smc_fail(err, "smc: critic %s failed: %s", c->name, why ? why : "it returned +inf");
+}
+
 static int step_particle(run *R, smc_particle *p, const float *logits, smc_error *err)
 {
     const smc_lm *lm = R->lm;
@@ -274,7 +281,7 @@ static int step_particle(run *R, smc_particle *p, const float *logits, smc_error
             double c = R->critic->vt->complete(R->critic->self, p->critic_st, p->text, p->len);
             res->t_critic += smc_now() - t1;
             if (c == INFINITY)
-                return smc_fail(err, "smc: critic %s returned +inf", R->critic->name);
+                return critic_failed(R->critic, err);
             p->logw = c == -INFINITY || isnan(c) ? -INFINITY : p->logw - p->twist + c;
             p->twist = 0;
         }
@@ -295,7 +302,7 @@ static int step_particle(run *R, smc_particle *p, const float *logits, smc_error
         if (R->cmode == CRITIC_TWIST && smc_pot_is_boundary(R->critic, p->text, p->len, b.len)) {
             double v = R->critic->vt->prefix(R->critic->self, p->critic_st, p->text, p->len);
             if (v == INFINITY)
-                return smc_fail(err, "smc: critic %s returned +inf", R->critic->name);
+                return critic_failed(R->critic, err);
             if (v == -INFINITY || isnan(v)) {
                 p->logw = -INFINITY;
                 p->done = true;

@@ -33,7 +33,11 @@ static const cJSON *jv_ref(const cJSON *root, const char *ref)
                 tok[n++] = '~', p += 2;
             else if (p[0] == '~' && p[1] == '1')
                 tok[n++] = '/', p += 2;
-            else
+            else if (p[0] == '%' && p[1] && p[2]) {          /* URI fragment escape */
+                char hx[3] = {p[1], p[2], 0};
+                tok[n++] = (char)strtol(hx, NULL, 16);
+                p += 3;
+            } else
                 tok[n++] = *p++;
         }
         tok[n] = 0;

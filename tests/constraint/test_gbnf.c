@@ -204,6 +204,12 @@ static void test_features(void)
     expect("root ::= \"z\"{,2}", rep4, N(rep4));
     gcase opt[] = {{"", C}, {"ab", C}, {"abab", C}, {"a", P}, {"b", I}};
     expect("root ::= (\"a\" \"b\")* ", opt, N(opt));
+    /* nested repetitions (simplified algebraically, see ir.c) keep their meaning */
+    gcase nest[] = {{"abd", P}, {"aacd", I}, {"bd", I}, {"aaaabcccdeeeffff", C}, {"abdff", C}, {"abdfffg", C},
+                    {"abdfg", I}, {"abdffggg", C}};
+    expect("root ::= (\"a\"+)+ \"b\" (\"c\"+)? \"d\" (\"e\"+)* (\"f\"+){2} ((\"g\"?)+)+", nest, N(nest));
+    gcase nest2[] = {{"", C}, {"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", C}, {"y", I}};
+    expect("root ::= ((((\"x\"*)*)+)?){3,7}", nest2, N(nest2));
     /* '.' is one code point of any length; invalid UTF-8 is rejected */
     gcase dot[] = {{"a", C}, {"\xc3\xa9", C}, {"\xe6\x97\xa5", C}, {"\xf0\x9f\x98\x80", C}, {"\n", C},
                    {"\xc3", P}, {"\xf0\x9f\x98", P}, {"\xff", I}, {"\xc0\x80", I}, {"\xed\xa0\x80", I},

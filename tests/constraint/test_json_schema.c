@@ -539,7 +539,9 @@ static void test_unsupported(void)
                  NULL);
     expect_error("{\"type\":\"object\",\"properties\":{\"a\":{}},\"minProperties\":1}", "\"minProperties\"",
                  NULL);
-    expect_error("{\"type\":\"object\",\"maxProperties\":3}", "\"maxProperties\"", NULL);
+    expect_error("{\"type\":\"object\",\"properties\":{\"a\":{}},\"maxProperties\":3}", "\"maxProperties\"",
+                 NULL);
+    expect_error("{\"type\":\"object\",\"minProperties\":3,\"maxProperties\":2}", "minProperties", NULL);
     expect_error("{\"type\":\"array\",\"contains\":{\"type\":\"integer\"}}", "\"contains\"", NULL);
     expect_error("{\"type\":\"string\",\"format\":\"uri\"}", "\"uri\"", "at #");
     expect_error("{\"type\":\"string\",\"pattern\":\"^a(?=b)\"}", "lookaround", NULL);

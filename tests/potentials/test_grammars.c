@@ -4,6 +4,9 @@
  * independent lint, not a GBNF engine. */
 #include "test.h"
 #include "smcgen.h"
+#include "gbnf_earley.h"
+
+#include <cjson/cJSON.h>
 
 #include <ctype.h>
 #include <sqlite3.h>
@@ -98,8 +101,169 @@ static const char *lint(const char *g)
     return NULL;
 }
 
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *t = malloc((size_t)n + 1);
+    t[fread(t, 1, (size_t)n, f)] = '\0';
+    fclose(f);
+    return t;
+}
+
+/* The reader enforces llama.cpp's layout rules, and matching works. */
+static void test_reader(void)
+{
+    ge_grammar g;
+    CHECK(ge_read(&g, "root ::= \"a\"\n  | \"b\"\n") < 0); /* continuation outside parentheses */
+    ge_free(&g);
+    CHECK(ge_read(&g, "root ::= \"a\" |\n  \"b\" (\"c\"\n \"d\")*\n") == 0);
+    CHECK_EQ_INT(ge_match(&g, "root", "a", 1), 2);
+    CHECK_EQ_INT(ge_match(&g, "root", "bcdcd", 5), 2);
+    CHECK_EQ_INT(ge_match(&g, "root", "bcdc", 4), 1);
+    CHECK_EQ_INT(ge_match(&g, "root", "ab", 2), 0);
+    ge_free(&g);
+}
+
+static void test_smiles_grammar(void)
+{
+    ge_grammar g;
+    CHECK_MSG(ge_read(&g, smc_smiles_gbnf()) == 0, "smiles grammar: %s", g.err);
+    const char *bad[] = {"C)", "(C)", "C((C))", "C=", "[C", "C%1", "C..C", "1CC1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_MSG(ge_match(&g, "root", bad[i], strlen(bad[i])) != 2, "grammar accepts %s", bad[i]);
+    CHECK_EQ_INT(ge_match(&g, "root", "C(", 2), 1);
+    const char *files[] = {"data/molecules/GDB17_sample.txt", "data/molecules/zinc_jtnn_valid.txt",
+                           "data/molecules/qm9_smiles_selfies.csv"};
+    int per_file = getenv("SMC_TEST_SANITIZED") ? 100 : 1500, total = 0, accepted = 0;
+    for (int f = 0; f < 3; f++) {
+        char *text = slurp(test_shared_path(files[f]));
+        CHECK(text != NULL);
+        int count = 0;
+        for (char *line = text; line && *line && count < per_file;) {
+            char *nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            if (f == 2 && line == text) { /* csv header */
+                line = nl ? nl + 1 : NULL;
+                continue;
+            }
+            char *comma = memchr(line, ',', len);
+            if (comma)
+                len = (size_t)(comma - line);
+            total++;
+            count++;
+            int m = ge_match(&g, "root", line, len);
+            accepted += m == 2;
+            if (m != 2)
+                fprintf(stderr, "  smiles grammar rejects %.*s\n", (int)len, line);
+            line = nl ? nl + 1 : NULL;
+        }
+        free(text);
+    }
+    fprintf(stderr, "smiles grammar: %d of %d reference molecules accepted\n", accepted, total);
+    CHECK_EQ_INT(accepted, total);
+    ge_free(&g);
+}
+
+static void test_pddl_grammar(void)
+{
+    char *text = slurp(test_shared_path("data/blocksworld/dev.jsonl"));
+    CHECK(text != NULL);
+    int n = 0, ok_root = 0, ok_after = 0;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        cJSON *o = cJSON_Parse(line);
+        const char *pp = cJSON_GetStringValue(cJSON_GetObjectItem(o, "problem_prefix"));
+        const char *gold = cJSON_GetStringValue(cJSON_GetObjectItem(o, "gold_problem"));
+        smc_bw_problem *p = NULL;
+        smc_error err;
+        if (pp && gold && smc_bw_problem_parse(pp, strlen(pp), &p, &err) == 0) {
+            char *gr = smc_bw_goal_gbnf(p);
+            ge_grammar g;
+            if (gr && ge_read(&g, gr) == 0) {
+                const char *goal = gold + strlen(pp);
+                n++;
+                ok_root += ge_match(&g, "root", goal, strlen(goal)) == 2;
+                const char *and_kw = strstr(goal, "(and");
+                if (and_kw)
+                    ok_after += ge_match(&g, "after-and", and_kw + 4, strlen(and_kw + 4)) == 2;
+                /* and an impossible object is not in the grammar */
+                CHECK(ge_match(&g, "root", "(:goal (and (on b1 b99)))", 25) != 2);
+            } else {
+                CHECK_MSG(0, "pddl grammar: %s", g.err);
+            }
+            ge_free(&g);
+            free(gr);
+            smc_bw_problem_free(p);
+        }
+        cJSON_Delete(o);
+        line = nl ? nl + 1 : NULL;
+    }
+    free(text);
+    fprintf(stderr, "pddl grammar: %d gold goals, root accepts %d, after-and accepts %d\n", n, ok_root, ok_after);
+    CHECK_EQ_INT(n, 100);
+    CHECK_EQ_INT(ok_root, n);
+    CHECK_EQ_INT(ok_after, n);
+}
+
+static void test_sql_grammar(void)
+{
+    const char *files[] = {"data/spider/dev.json", "data/spider/train.json"};
+    int n = 0, ok = 0;
+    int step = getenv("SMC_TEST_SANITIZED") ? 10 : 1;
+    for (int f = 0; f < 2; f++) {
+        char *text = slurp(test_shared_path(files[f]));
+        cJSON *arr = text ? cJSON_Parse(text) : NULL;
+        free(text);
+        const cJSON *item;
+        int i = 0;
+        cJSON_ArrayForEach(item, arr) {
+            if (i++ % step)
+                continue;
+            const char *dbid = cJSON_GetStringValue(cJSON_GetObjectItem(item, "db_id"));
+            const char *q = cJSON_GetStringValue(cJSON_GetObjectItem(item, "query"));
+            char rel[256];
+            snprintf(rel, sizeof rel, "data/spider/database/%s/%s.sqlite", dbid, dbid);
+            smc_sql_db *db = NULL;
+            smc_error err;
+            if (!q || smc_sql_open(test_shared_path(rel), &db, &err) < 0)
+                continue;
+            char *gr = smc_sql_gbnf(db);
+            ge_grammar g;
+            if (gr && ge_read(&g, gr) == 0) {
+                n++;
+                int m = ge_match(&g, "root", q, strlen(q));
+                ok += m == 2;
+                if (m != 2)
+                    fprintf(stderr, "  sql grammar rejects [%s] %s\n", dbid, q);
+            } else {
+                CHECK_MSG(0, "sql grammar: %s", g.err);
+            }
+            ge_free(&g);
+            free(gr);
+            smc_sql_close(db);
+        }
+        cJSON_Delete(arr);
+    }
+    fprintf(stderr, "sql grammar: %d of %d Spider gold queries accepted\n", ok, n);
+    CHECK(n > 0);
+    CHECK_MSG(ok * 100 >= n * 95, "only %d of %d", ok, n);
+}
+
 void run_tests(void)
 {
+    test_reader();
+    if (test_shared_path("")) {
+        test_smiles_grammar();
+        test_pddl_grammar();
+        test_sql_grammar();
+    }
     /* the lint itself can fail */
     CHECK(lint("root ::= a\n") != NULL);
     CHECK(lint("root ::= \"x\n") != NULL);
@@ -134,7 +298,18 @@ void run_tests(void)
     g = db ? smc_sql_gbnf(db) : NULL;
     e = g ? lint(g) : "no grammar";
     CHECK_MSG(e == NULL, "sql: %s", e);
-    CHECK(g && strstr(g, "\"\\\"a\\\"\\\"b\\\"\"") != NULL); /* "a""b" as a GBNF literal */
+    ge_grammar eg;
+    if (g && ge_read(&eg, g) == 0) {
+        const char *q1 = "SELECT \"a\"\"b\", C, \"select\" FROM \"My Table\" WHERE c = 'x' ;";
+        CHECK_EQ_INT(ge_match(&eg, "root", q1, strlen(q1)), 2);
+        const char *q2 = "select select from t2"; /* a keyword is not a bare column */
+        CHECK(ge_match(&eg, "root", q2, strlen(q2)) != 2);
+        const char *q3 = "SELECT nosuch FROM t2";
+        CHECK(ge_match(&eg, "root", q3, strlen(q3)) != 2);
+    } else {
+        CHECK_MSG(0, "sql grammar does not read: %s", eg.err);
+    }
+    ge_free(&eg);
     free(g);
     smc_sql_close(db);
     unlink(path);
