@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "pipeline/smc_setup.h"
+#include "util/file.h"
 
 static void usage(FILE *f)
 {
@@ -49,31 +50,6 @@ static void progress(void *ud, int step, int n_active, double ess)
     (void)ud;
     fprintf(stderr, "\rstep %4d  active %3d  ESS %6.2f ", step, n_active, ess);
     fflush(stderr);
-}
-
-static char *read_prompt_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n + 1 >= cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-            } else
-                buf = nb;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = 0;
-    return buf;
 }
 
 static void print_text(const smc_result *r, int top, double secs)
@@ -198,9 +174,10 @@ int cmd_smc(int argc, char **argv)
         return 2;
     }
     if (prompt_file) {
-        prompt_owned = read_prompt_file(prompt_file);
+        smc_error ferr = {{0}};
+        prompt_owned = smc_read_file(prompt_file, NULL, &ferr);
         if (!prompt_owned) {
-            cli_error("%s: cannot read the prompt file", prompt_file);
+            cli_error("%s", ferr.msg);
             return 1;
         }
         o.prompt = prompt_owned;

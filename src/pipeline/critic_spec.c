@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "util/error.h"
+#include "util/file.h"
 
 const char *const critic_spec_help =
     "  smiles               SMILES chemistry (valences, rings, aromaticity); grammar: SMILES\n"
@@ -110,45 +111,6 @@ static const smc_potential_vtable critic_vt = {
     .destroy = critic_destroy,
 };
 
-static char *read_file(const char *path, size_t *len, smc_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        smc_fail(err, "%s: cannot open", path);
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                smc_fail(err, "%s: out of memory", path);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        smc_fail(err, "%s: read error", path);
-        return NULL;
-    }
-    buf[n] = 0;
-    if (len)
-        *len = n;
-    return buf;
-}
-
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
@@ -157,7 +119,7 @@ static char *dup_or_null(const char *s)
 static int open_python(critic_self *s, const char *path, smc_error *err)
 {
     size_t len;
-    char *text = read_file(path, &len, err);
+    char *text = smc_read_file(path, &len, err);
     if (!text)
         return -1;
     cJSON *j = cJSON_ParseWithLength(text, len);
@@ -229,7 +191,7 @@ int critic_spec_parse(const char *spec, critic_spec *out, smc_error *err)
         } else if (NAME_IS("pddl")) {
             s->kind = CRITIC_PDDL;
             size_t len;
-            char *text = read_file(arg, &len, err);
+            char *text = smc_read_file(arg, &len, err);
             rc = text ? smc_bw_problem_parse(text, len, &s->bw, err) : -1;
             free(text);
             if (!rc)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "util/file.h"
 #include "util/paths.h"
 
 void text_unescape(char *s)
@@ -46,30 +47,6 @@ void text_unescape(char *s)
     *w = 0;
 }
 
-static int read_text_file(const char *path, char **out, size_t *len, smc_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return smc_fail(err, "%s: cannot open", path);
-    if (fseek(f, 0, SEEK_END) || ftell(f) < 0) {
-        fclose(f);
-        return smc_fail(err, "%s: cannot read", path);
-    }
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        fclose(f);
-        return smc_fail(err, "%s: cannot read", path);
-    }
-    fclose(f);
-    buf[n] = 0;
-    *out = buf;
-    *len = (size_t)n;
-    return 0;
-}
-
 /* The grammar: explicit (file, GBNF text, regex, JSON Schema) or the
  * critic's default, which is wrapped so its leading text may come first. */
 static int build_grammar(const smc_setup_opts *o, smc_setup *s, smc_error *err)
@@ -84,9 +61,9 @@ static int build_grammar(const smc_setup_opts *o, smc_setup *s, smc_error *err)
     if (o->regex)
         return smc_grammar_from_regex(o->regex, strlen(o->regex), &s->grammar, err);
     if (o->json_schema_path) {
-        char *text = NULL;
         size_t len = 0;
-        if (read_text_file(o->json_schema_path, &text, &len, err))
+        char *text = smc_read_file(o->json_schema_path, &len, err);
+        if (!text)
             return -1;
         int rc = smc_grammar_from_json_schema(text, len, &s->grammar, err);
         free(text);

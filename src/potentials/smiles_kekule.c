@@ -217,9 +217,10 @@ static int match_rec(matcher *mt)
 
 /* Kekulization. final_order holds the bond orders after clean-up, with
  * aromatic bonds outside rings already made single. The atoms that need a
- * double bond (aromatic, with an aromatic ring bond,
- * and a valence below the element's default one, as RDKit's markDbondCands)
- * must be perfectly matched by aromatic bonds between them. */
+ * double bond (aromatic, with an aromatic ring bond, and a valence below the
+ * element's default one, as RDKit's markDbondCands; an explicit '=' does not
+ * exempt an atom, RDKit then writes a cumulene) must be perfectly matched by
+ * aromatic bonds between them. */
 static int kekulize(smiles_mol *m, int *final_order)
 {
     int n = m->n_atoms, e = m->n_bonds;
