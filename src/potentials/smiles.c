@@ -375,6 +375,8 @@ int smiles_parse(smiles_mol *m, const char *s, size_t n)
             pending = bond_code(c);
             expect = expect == EXPECT_AFTER_OPEN ? EXPECT_AFTER_OPEN_BOND : EXPECT_AFTER_BOND;
             p++;
+            if (c == '\\' && p < n && s[p] == '\\')
+                p++; /* "\\" (an escaped backslash) is one bond for RDKit */
             continue;
         }
         if (c == '(') {

@@ -21,6 +21,7 @@ static void test_valid_molecules(void)
         "c1ccc1", "[cH-]1cccc1", "Cn1cnc2c1c(=O)n(C)c(=O)n2C" /* caffeine */, "*C", "[*]", "[H]", "[C]",
         "C(C)", "[CH3:12]", "Cl(=O)(=O)(=O)O" /* perchloric acid */, "CN=N#N" /* azide */, "C:C",
         "c1ccccc1c1ccccc1", "[C+](C)(C)(C)C", "[B-](F)(F)(F)F", "[Se]", "c1cc[se]c1",
+        "C/C(=N\\\\NC)C" /* a doubled backslash is one bond */, "Cc1=cccc1" /* RDKit: a cumulene */,
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         VALID(ok[i]);

@@ -1,0 +1,476 @@
+/* eval_run.c — the eval harness's main loop: per model (loaded once), task,
+ * instance (grammar, critic and prompt built once) and method / particle
+ * count / replicate, one SMC run scored by the task's metric and appended to
+ * OUT/units.jsonl; finished units are skipped on --resume. */
+#include "pipeline/eval_run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "pipeline/eval_metrics.h"
+#include "pipeline/eval_report.h"
+#include "pipeline/smc_setup.h"
+#include "util/error.h"
+
+void eval_opts_default(eval_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    for (int t = 0; t < EVAL_N_TASKS; t++)
+        o->tasks[t] = true;
+    for (int m = 0; m < 7; m++)
+        o->methods[m] = true;
+    o->n_particles = 10;
+    o->ess_threshold = 0.9;
+    o->replicates = 5;
+    o->seed = 1;
+}
+
+void eval_unit_key(char *buf, size_t cap, const char *task, const char *model, const char *method,
+                   int n_particles, const char *instance, int replicate)
+{
+    snprintf(buf, cap, "%s|%s|%s|%d|%s|%d", task, model, method, n_particles, instance, replicate);
+}
+
+/* ---- the set of finished units ------------------------------------------ */
+
+typedef struct keyset {
+    char **v;
+    size_t n, cap;
+} keyset;
+
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool keyset_has(const keyset *k, const char *key)
+{
+    return k->n && bsearch(&key, k->v, k->n, sizeof *k->v, cmp_key);
+}
+
+static void keyset_free(keyset *k)
+{
+    for (size_t i = 0; i < k->n; i++)
+        free(k->v[i]);
+    free(k->v);
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static int jint(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valueint : -1;
+}
+
+/* Reads the keys of units.jsonl; a torn last line (an interrupted write) is
+ * ignored. */
+static int load_done(const char *path, keyset *k, smc_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        cJSON *u = cJSON_Parse(line);
+        if (!u)
+            continue;
+        char key[1024];
+        eval_unit_key(key, sizeof key, jstr(u, "task"), jstr(u, "model"), jstr(u, "method"),
+                      jint(u, "n_particles"), jstr(u, "instance"), jint(u, "replicate"));
+        cJSON_Delete(u);
+        if (k->n == k->cap) {
+            size_t nc = k->cap ? k->cap * 2 : 256;
+            char **g = realloc(k->v, nc * sizeof *g);
+            if (!g) {
+                rc = smc_fail(err, "out of memory");
+                break;
+            }
+            k->v = g;
+            k->cap = nc;
+        }
+        if (!(k->v[k->n] = strdup(key))) {
+            rc = smc_fail(err, "out of memory");
+            break;
+        }
+        k->n++;
+    }
+    free(line);
+    fclose(f);
+    if (k->n)
+        qsort(k->v, k->n, sizeof *k->v, cmp_key);
+    return rc;
+}
+
+static int mkdir_p(const char *path, smc_error *err)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0777) && errno != EEXIST)
+                return smc_fail(err, "%s: cannot create (%s)", buf, strerror(errno));
+            *p = '/';
+        }
+    if (mkdir(buf, 0777) && errno != EEXIST)
+        return smc_fail(err, "%s: cannot create (%s)", buf, strerror(errno));
+    return 0;
+}
+
+/* ---- JSON of one unit ---------------------------------------------------- */
+
+/* Text as valid UTF-8 (invalid bytes become U+FFFD), for JSON. */
+static char *utf8_clean(const char *s, size_t n)
+{
+    char *out = malloc(n * 3 + 1), *w = out;
+    if (!out)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        int k = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        bool ok = k > 0 && p + k <= end && *p != 0;
+        for (int i = 1; ok && i < k; i++)
+            ok = (p[i] & 0xC0) == 0x80;
+        if (ok && k == 2 && *p < 0xC2)
+            ok = false;
+        if (ok) {
+            memcpy(w, p, (size_t)k);
+            w += k;
+            p += k;
+        } else {
+            memcpy(w, "\xEF\xBF\xBD", 3);
+            w += 3;
+            p++;
+        }
+    }
+    *w = 0;
+    return out;
+}
+
+static void add_text(cJSON *o, const char *key, const char *s, size_t n)
+{
+    char *c = utf8_clean(s, n);
+    cJSON_AddStringToObject(o, key, c ? c : "");
+    free(c);
+}
+
+static void add_finite(cJSON *o, const char *key, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+typedef struct unit_info {
+    const char *task, *model, *model_path, *method, *instance;
+    int n_particles, replicate, max_tokens;
+    uint64_t seed;
+    const eval_instance *in;
+} unit_info;
+
+/* Scores every particle, the posterior-weighted score, and writes the line. */
+static int write_unit(FILE *f, const unit_info *u, const smc_result *r, eval_scorer *sc, double *wscore,
+                      smc_error *err)
+{
+    int n = r->n_particles;
+    double *logw = malloc((size_t)n * sizeof *logw), *score = malloc((size_t)n * sizeof *score);
+    if (!logw || !score) {
+        free(logw);
+        free(score);
+        return smc_fail(err, "out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        logw[i] = r->particles[i].log_weight;
+        if (eval_scorer_score(sc, r->particles[i].text, r->particles[i].len, &score[i], err)) {
+            free(logw);
+            free(score);
+            return -1;
+        }
+    }
+    double lse = smc_log_mean_exp(logw, n) + log((double)n);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "task", u->task);
+    cJSON_AddStringToObject(o, "model", u->model);
+    cJSON_AddStringToObject(o, "model_path", u->model_path);
+    cJSON_AddStringToObject(o, "method", u->method);
+    cJSON_AddNumberToObject(o, "n_particles", u->n_particles);
+    cJSON_AddStringToObject(o, "instance", u->instance);
+    cJSON_AddNumberToObject(o, "replicate", u->replicate);
+    cJSON_AddNumberToObject(o, "seed", (double)u->seed);
+    cJSON_AddNumberToObject(o, "max_tokens", u->max_tokens);
+    add_finite(o, "log_z", r->log_z);
+    cJSON_AddNumberToObject(o, "ess", r->ess);
+    cJSON_AddNumberToObject(o, "n_resamples", r->n_resamples);
+    cJSON_AddNumberToObject(o, "n_steps", r->n_steps);
+    cJSON_AddBoolToObject(o, "all_dead", r->all_dead || !isfinite(lse));
+    cJSON_AddNumberToObject(o, "t_total", r->t_total);
+    cJSON_AddNumberToObject(o, "t_lm", r->t_lm);
+    cJSON_AddNumberToObject(o, "t_mask", r->t_mask);
+    cJSON_AddNumberToObject(o, "t_critic", r->t_critic);
+    cJSON_AddNumberToObject(o, "t_resample", r->t_resample);
+    cJSON *ps = cJSON_AddArrayToObject(o, "particles");
+    double ws = 0;
+    for (int i = 0; i < n; i++) {
+        const smc_particle_out *p = &r->particles[i];
+        double w = isfinite(lse) && isfinite(logw[i]) ? exp(logw[i] - lse) : 0;
+        ws += w * score[i];
+        cJSON *pj = cJSON_CreateObject();
+        add_text(pj, "text", p->text, p->len);
+        add_finite(pj, "log_weight", logw[i]);
+        cJSON_AddNumberToObject(pj, "weight", w);
+        cJSON_AddNumberToObject(pj, "score", score[i]);
+        cJSON_AddNumberToObject(pj, "n_tokens", p->n_tokens);
+        cJSON_AddBoolToObject(pj, "forced_eos", p->forced_eos);
+        cJSON_AddItemToArray(ps, pj);
+    }
+    cJSON_AddNumberToObject(o, "score", ws);
+    if (u->in->n_examples) {
+        cJSON *ex = cJSON_AddArrayToObject(o, "reference");
+        for (int i = 0; i < u->in->n_examples; i++)
+            cJSON_AddItemToArray(ex, cJSON_CreateString(u->in->examples[i]));
+    }
+    char *line = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    free(logw);
+    free(score);
+    if (!line)
+        return smc_fail(err, "out of memory");
+    int bad = fprintf(f, "%s\n", line) < 0 || fflush(f);
+    free(line);
+    if (bad)
+        return smc_fail(err, "cannot write units.jsonl: %s", strerror(errno));
+    *wscore = ws;
+    return 0;
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+typedef struct run_spec {
+    smc_method method;
+    int n_particles;
+} run_spec;
+
+typedef struct progress {
+    long done, total;
+    double t0;
+    bool quiet;
+} progress;
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void show(progress *pg, const unit_info *u, int inst_i, int n_inst, int n_reps, double mean_score)
+{
+    if (pg->quiet)
+        return;
+    double el = wall() - pg->t0;
+    double eta = pg->done ? el / pg->done * (pg->total - pg->done) : 0;
+    fprintf(stderr,
+            "eval %-11s %-6s %-8s N=%-3d instance %d/%d (%d reps) score %.3f | %ld/%ld units, %.0fs, ETA %dm%02ds\n",
+            u->task, u->model, u->method, u->n_particles, inst_i + 1, n_inst, n_reps, mean_score, pg->done,
+            pg->total, el, (int)eta / 60, (int)eta % 60);
+}
+
+static int task_limit(const eval_opts *o, eval_task_kind t)
+{
+    return t == EVAL_PYDATA && o->limit_pydata > 0 ? o->limit_pydata : o->limit;
+}
+
+static int specs_for(const eval_opts *o, int inst_i, run_spec *sp)
+{
+    int k = 0;
+    for (int m = 0; m < 7; m++)
+        if (o->methods[m])
+            sp[k++] = (run_spec){(smc_method)m, o->n_particles};
+    int sl = o->sweep_limit > 0 ? o->sweep_limit : (1 << 30);
+    if (inst_i < sl)
+        for (int s = 0; s < o->n_sweep; s++)
+            if (o->sweep[s] != o->n_particles || !o->methods[SMC_METHOD_SMC_FULL])
+                sp[k++] = (run_spec){SMC_METHOD_SMC_FULL, o->sweep[s]};
+    return k;
+}
+
+static int build_instance(const eval_opts *o, eval_task_kind t, const eval_instance *in, smc_setup *s,
+                          smc_error *err)
+{
+    smc_setup_opts so = {.default_stops = true, .prompt = in->prompt, .n_threads = o->n_threads};
+    critic_spec cs;
+    char spec[4200], regex[128];
+    switch (t) {
+    case EVAL_SPIDER:
+        snprintf(spec, sizeof spec, "sql:%s", in->db_path);
+        so.critic = spec;
+        return smc_setup_instance(&so, NULL, s, err);
+    case EVAL_MOLECULES:
+        so.critic = "smiles";
+        return smc_setup_instance(&so, NULL, s, err);
+    case EVAL_BLOCKSWORLD:
+        if (critic_spec_pddl_text(in->problem, strlen(in->problem), &cs, err))
+            return -1;
+        return smc_setup_instance(&so, &cs, s, err);
+    case EVAL_PYDATA: {
+        /* Cheap potential: at most max_lines lines of code; a blank line
+         * ends the answer. The critic runs the setup and the code so far. */
+        snprintf(regex, sizeof regex, "[^\\n]+(\\n[^\\n]+){0,%d}\\n?", in->max_lines - 1);
+        so.regex = regex;
+        so.stops[so.n_stops++] = "\n\n";
+        if (critic_spec_python_code(in->setup, NULL, &cs, err))
+            return -1;
+        int rc = smc_setup_instance(&so, &cs, s, err);
+        return rc;
+    }
+    default:
+        return smc_fail(err, "unknown task");
+    }
+}
+
+static int run_task(const eval_opts *o, const eval_model_ref *mr, smc_setup *s, eval_task_kind t, FILE *uf,
+                    const keyset *done, progress *pg, smc_error *err)
+{
+    eval_instance *insts = NULL;
+    int n_inst = 0;
+    if (eval_task_load(t, o->shared_dir, task_limit(o, t), &insts, &n_inst, err))
+        return -1;
+    eval_scorer *sc = NULL;
+    int rc = eval_scorer_new(t, &sc, err);
+    run_spec specs[7 + EVAL_MAX_SWEEP];
+    for (int i = 0; rc == 0 && i < n_inst; i++) {
+        const eval_instance *in = &insts[i];
+        int n_specs = specs_for(o, i, specs);
+        bool any = false;
+        char key[1024];
+        for (int k = 0; k < n_specs && !any; k++)
+            for (int r = 0; r < o->replicates && !any; r++) {
+                eval_unit_key(key, sizeof key, eval_task_name(t), mr->name, smc_method_name(specs[k].method),
+                              specs[k].n_particles, in->id, r);
+                any = !keyset_has(done, key);
+            }
+        if (!any)
+            continue;
+        if (build_instance(o, t, in, s, err) || eval_scorer_set_instance(sc, in, err)) {
+            rc = smc_fail_context(err, "%s %s", eval_task_name(t), in->id);
+            break;
+        }
+        for (int k = 0; rc == 0 && k < n_specs; k++) {
+            unit_info u = {.task = eval_task_name(t), .model = mr->name, .model_path = mr->path,
+                           .method = smc_method_name(specs[k].method), .instance = in->id,
+                           .n_particles = specs[k].n_particles,
+                           .max_tokens = o->max_tokens > 0 ? o->max_tokens : eval_task_max_tokens(t), .in = in};
+            double sum = 0;
+            int ran = 0;
+            for (int r = 0; r < o->replicates; r++) {
+                eval_unit_key(key, sizeof key, u.task, u.model, u.method, u.n_particles, in->id, r);
+                if (keyset_has(done, key))
+                    continue;
+                smc_config cfg;
+                smc_config_default(&cfg);
+                cfg.method = specs[k].method;
+                cfg.n_particles = specs[k].n_particles;
+                cfg.ess_threshold = o->ess_threshold;
+                cfg.max_tokens = u.max_tokens;
+                cfg.seed = o->seed + (uint64_t)r;
+                u.replicate = r;
+                u.seed = cfg.seed;
+                smc_result *res = NULL;
+                double ws = 0;
+                if (smc_run(s->lm, s->prompt, s->n_prompt, s->cheap, s->critic.critic, &cfg, &res, err) ||
+                    write_unit(uf, &u, res, sc, &ws, err)) {
+                    smc_result_free(res);
+                    rc = smc_fail_context(err, "%s %s %s %s", u.task, u.model, u.method, in->id);
+                    break;
+                }
+                smc_result_free(res);
+                sum += ws;
+                ran++;
+                pg->done++;
+            }
+            if (ran)
+                show(pg, &u, i, n_inst, ran, sum / ran);
+        }
+    }
+    smc_setup_instance_free(s);
+    eval_scorer_free(sc);
+    eval_instances_free(insts, n_inst);
+    return rc;
+}
+
+static long count_units(const eval_opts *o, const keyset *done)
+{
+    long total = 0;
+    (void)done;
+    for (int t = 0; t < EVAL_N_TASKS; t++) {
+        if (!o->tasks[t])
+            continue;
+        int lim = task_limit(o, (eval_task_kind)t);
+        int n = lim > 0 ? lim : 250;
+        run_spec sp[7 + EVAL_MAX_SWEEP];
+        for (int i = 0; i < n; i++)
+            total += (long)specs_for(o, i, sp) * o->replicates;
+    }
+    return total * o->n_models - (long)done->n;
+}
+
+int eval_run(const eval_opts *o, smc_error *err)
+{
+    if (o->n_models < 1)
+        return smc_fail(err, "eval: no models");
+    if (!o->shared_dir)
+        return smc_fail(err, "eval: the shared data folder (../shared or $SMCGEN_SHARED) is missing");
+    if (mkdir_p(o->out_dir, err))
+        return -1;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/units.jsonl", o->out_dir);
+    struct stat st;
+    if (!o->resume && stat(path, &st) == 0 && st.st_size > 0)
+        return smc_fail(err, "%s already holds results: give --resume to continue it, or another --out", path);
+    keyset done = {0};
+    if (o->resume && load_done(path, &done, err))
+        return -1;
+    FILE *uf = fopen(path, "a");
+    if (!uf) {
+        keyset_free(&done);
+        return smc_fail(err, "%s: cannot open for writing", path);
+    }
+    progress pg = {.total = count_units(o, &done), .t0 = wall(), .quiet = o->quiet};
+    if (pg.total < 0)
+        pg.total = 0;
+    int rc = 0;
+    for (int m = 0; rc == 0 && m < o->n_models; m++) {
+        smc_setup s;
+        smc_setup_opts so = {.model_path = o->models[m].path, .n_threads = o->n_threads};
+        if (smc_setup_model(&so, &s, err)) {
+            smc_setup_free(&s);
+            rc = smc_fail_context(err, "model %s", o->models[m].name);
+            break;
+        }
+        for (int t = 0; rc == 0 && t < EVAL_N_TASKS; t++)
+            if (o->tasks[t])
+                rc = run_task(o, &o->models[m], &s, (eval_task_kind)t, uf, &done, &pg, err);
+        smc_setup_free(&s);
+    }
+    fclose(uf);
+    keyset_free(&done);
+    if (rc)
+        return rc;
+    return eval_report(o->out_dir, NULL, err);
+}
