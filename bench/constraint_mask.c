@@ -5,7 +5,9 @@
  * and the mask is computed at every state visited. Pass 1 starts from a
  * freshly compiled grammar (cold caches); pass 2 replays the same documents
  * (the per-state mask cache is warm, as when many particles or requests share
- * a grammar). Prints p50/p99/p99.9/max per pass.
+ * a grammar). Prints p50/p99/p99.9/max per pass, in wall-clock time and in
+ * thread CPU time (on a shared machine the wall-clock tail is preemption).
+ * SMC_BENCH_SLOW=1 names the states whose mask took over 1 ms.
  *
  * usage: bench_constraint_mask [path/to/ggml-vocab-gpt-2.gguf] */
 #include <stdio.h>

@@ -308,7 +308,11 @@ int32_t smc_sample(const float *logits, int32_t n, float temp, int32_t top_k, fl
  * Earley recognizer over bytes whose states (Earley sets) are interned and
  * memoised per grammar, so a matcher is one pointer: cloning is O(1), and
  * transitions and token masks are cached per state (a lazily built automaton).
- * A grammar may be shared by threads: its internal cache has a lock.
+ * The first mask of a state walks the vocabulary trie (tens to hundreds of
+ * microseconds on 50k tokens); later masks of the same state are a copy.
+ * The cache lives as long as the grammar (masks capped at 512 MiB).
+ * A grammar may be shared by threads: its internal cache has a lock (mask
+ * computations on one grammar are serialised).
  * Errors from the parsers name the line and column ("3:14: ..."). */
 
 typedef struct smc_grammar smc_grammar;      /* compiled grammar (immutable to callers, shareable) */

@@ -18,6 +18,7 @@ static const struct {
     {"grammar", cmd_grammar, "check a grammar, or test a string against it"},
     {"smc", cmd_smc, "constrained generation by sequential Monte Carlo"},
     {"demo", cmd_demo, "plain vs. masked vs. SMC on a molecule prompt, side by side"},
+    {"eval", cmd_eval, "the paper's comparison: methods x tasks x models, with CIs"},
 };
 
 static void usage(FILE *f)

@@ -436,19 +436,25 @@ eset *earley_step(const smc_grammar *g, eset *s, unsigned char byte)
     return t;
 }
 
-const ir_byteset *earley_loop_bytes(const smc_grammar *g, eset *s)
+int earley_loops_on(const smc_grammar *g, eset *s, const uint32_t bytes[8])
 {
-    if (s->loop_known)
-        return &s->loop;
-    ir_byteset l = {{0}};
-    for (unsigned b = 0; b < 256; b++) {
-        eset *t = earley_step(g, s, (unsigned char)b);
-        if (!t)
-            return NULL;
-        if (t == s)
-            ir_byteset_add(&l, b);
+    for (int w = 0; w < 8; w++)
+        if (bytes[w] & s->loop_tested.w[w] & ~s->loop.w[w])
+            return 0;   /* a known non-looping byte */
+    for (int w = 0; w < 8; w++) {
+        uint32_t need = bytes[w] & ~s->loop_tested.w[w];
+        while (need) {
+            int b = __builtin_ctz(need);
+            need &= need - 1;
+            unsigned byte = (unsigned)(w * 32 + b);
+            eset *t = earley_step(g, s, (unsigned char)byte);
+            if (!t)
+                return -1;
+            ir_byteset_add(&s->loop_tested, byte);
+            if (t != s)
+                return 0;
+            ir_byteset_add(&s->loop, byte);
+        }
     }
-    s->loop = l;
-    s->loop_known = true;
-    return &s->loop;
+    return 1;
 }

@@ -55,8 +55,8 @@ typedef struct eset {
     emask *masks;          /* token masks per token index */
     eproj *proj;           /* memoised projections of this set, per nonterminal */
     uint32_t n_proj;
-    bool loop_known;       /* loop is computed */
-    ir_byteset loop;       /* bytes b with step(this, b) == this */
+    ir_byteset loop_tested; /* bytes whose self-loop status is known */
+    ir_byteset loop;       /* of those, the bytes b with step(this, b) == this */
 } eset;
 
 /* The state with no future (rejected). */
@@ -68,9 +68,10 @@ eset *earley_initial(const smc_grammar *g);
 /* Transition on one byte (memoised): a set, &earley_dead, or NULL when out of
  * memory. */
 eset *earley_step(const smc_grammar *g, eset *s, unsigned char byte);
-/* The bytes that lead from s back to s (computed once per set: 256 steps).
- * NULL when out of memory. */
-const ir_byteset *earley_loop_bytes(const smc_grammar *g, eset *s);
+/* Does every byte in `bytes` lead from s back to s? Steps on demand and
+ * remembers the answers per byte (at most 256 steps per set over its life).
+ * -1 when out of memory. */
+int earley_loops_on(const smc_grammar *g, eset *s, const uint32_t bytes[8]);
 /* Work done computing new sets (items processed) since creation. */
 uint64_t earley_work(const smc_grammar *g);
 /* Mask cache accounting: true if another mask of this many bytes may be kept. */

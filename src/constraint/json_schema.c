@@ -20,6 +20,8 @@
  *   objects with their keys in the given order; other keywords beside them
  *   filter the values (through the grammar of the schema without them).
  * - oneOf is treated as anyOf (exact when the alternatives are disjoint).
+ * - unevaluatedProperties: false only; inside an allOf part it closes that
+ *   part like additionalProperties false (stricter than the spec, sound).
  * Anything not supported is an error naming the keyword and JSON pointer. */
 #include "constraint/json_schema_ctx.h"
 
@@ -157,6 +159,58 @@ static char *compile_typed(js_ctx *c, const cJSON *s, const char *path)
     return js_take(&o);
 }
 
+/* unevaluatedProperties false: with allOf/$ref merged (properties united)
+ * and anyOf distributed, the evaluated properties of each alternative are its
+ * properties, so it becomes additionalProperties false where that is absent
+ * (a part's additionalProperties evaluates every property). */
+static void close_objects(cJSON *m)
+{
+    const cJSON *alts = js_get(m, "anyOf");
+    if (alts && !js_has_other_keywords(m, "anyOf", NULL)) {
+        for (cJSON *a = alts->child; a; a = a->next)
+            if (cJSON_IsObject(a))
+                close_objects(a);
+        return;
+    }
+    if (!js_get(m, "additionalProperties"))
+        cJSON_AddFalseToObject(m, "additionalProperties");
+}
+
+static char *compile_inner(js_ctx *c, const cJSON *s, const char *path);
+
+static char *compile_unevaluated(js_ctx *c, const cJSON *s, const char *path)
+{
+    bool closed = cJSON_IsFalse(js_get(s, "unevaluatedProperties"));
+    cJSON *copy = cJSON_Duplicate(s, true);
+    if (!copy) {
+        smc_fail(c->err, "out of memory");
+        return NULL;
+    }
+    own(c, copy);
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "unevaluatedProperties");
+    if (!closed)
+        return js_compile(c, copy, path);
+    if (!js_get(copy, "$ref") && !js_get(copy, "allOf") && !js_get(copy, "anyOf") &&
+        !js_get(copy, "oneOf")) {
+        close_objects(copy);
+        return js_compile(c, copy, path);
+    }
+    const cJSON *parts[1] = {copy};
+    cJSON *m = js_merge(c->root, parts, 1, path, c->err);
+    if (!m)
+        return NULL;
+    own(c, m);
+    if (cJSON_IsFalse(m)) {
+        smc_fail(c->err, "JSON Schema: the combination at %s matches nothing", path);
+        return NULL;
+    }
+    close_objects(m);
+    const cJSON *alts = js_get(m, "anyOf");
+    if (alts && !js_has_other_keywords(m, "anyOf", NULL))
+        return compile_alternatives(c, alts, "anyOf", path);
+    return js_compile(c, m, path);
+}
+
 static char *compile_inner(js_ctx *c, const cJSON *s, const char *path)
 {
     if (cJSON_IsTrue(s))
@@ -171,6 +225,8 @@ static char *compile_inner(js_ctx *c, const cJSON *s, const char *path)
     }
     if (js_check_keywords(c, s, path) < 0)
         return NULL;
+    if (js_get(s, "unevaluatedProperties"))
+        return compile_unevaluated(c, s, path);
     const cJSON *ref = js_get(s, "$ref"), *all = js_get(s, "allOf");
     const cJSON *any = js_get(s, "anyOf"), *one = js_get(s, "oneOf");
     if (ref && !all && !any && !one && !js_has_other_keywords(s, "$ref", NULL))

@@ -21,23 +21,6 @@ const char *js_prim(js_ctx *c, enum prim p)
     return js_prim_name[p];
 }
 
-static bool name_taken(js_ctx *c, const char *name)
-{
-    if (strcmp(name, "root") == 0)
-        return true;
-    for (int i = 0; i < N_PRIM; i++)
-        if (strcmp(js_prim_name[i], name) == 0)
-            return true;
-    for (size_t i = 0; i < c->n_rules; i++)
-        if (strcmp(c->rules[i].name, name) == 0)
-            return true;
-    for (size_t i = 0; i < c->n_memo; i++)
-        if (strcmp(c->memo[i].name, name) == 0)
-            return true;
-    return false;
-}
-
-/* A fresh rule name from a hint: [a-zA-Z0-9-] only, made unique. */
 char *js_new_name(js_ctx *c, const char *kind, const char *hint)
 {
     char base[64];
@@ -57,10 +40,10 @@ char *js_new_name(js_ctx *c, const char *kind, const char *hint)
             n--;
     }
     base[n] = 0;
-    char name[80];
-    snprintf(name, sizeof name, "%s", base);
-    for (int k = 2; name_taken(c, name); k++)
-        snprintf(name, sizeof name, "%s-%d", base, k);
+    /* every generated name ends with "-N", N unique in this conversion, so
+     * names never collide with each other or with the primitive rules */
+    char name[96];
+    snprintf(name, sizeof name, "%s-%u", base, ++c->n_names);
     return js_strdup(name);
 }
 

@@ -33,6 +33,7 @@ typedef struct js_ctx {
     size_t n_memo, cap_memo;
     cJSON *owned;             /* merged schemas made while compiling */
     bool used[N_PRIM];
+    unsigned n_names;         /* rule names handed out */
     int depth;
 } js_ctx;
 
@@ -43,7 +44,7 @@ extern const char *const js_prim_name[N_PRIM];
 
 /* ---- rules and paths (json_schema_ctx.c) ---- */
 const char *js_prim(js_ctx *c, enum prim p);               /* marks a primitive rule used */
-char *js_new_name(js_ctx *c, const char *kind, const char *hint);  /* unique [a-zA-Z0-9-] name */
+char *js_new_name(js_ctx *c, const char *kind, const char *hint);  /* unique: kind-hint-N */
 int js_add_rule(js_ctx *c, char *name, char *body);        /* takes ownership of both */
 char *js_path_join(const char *path, const char *key);     /* JSON pointer + escaped key */
 char *js_path_index(const char *path, const char *key, int i);

@@ -30,7 +30,7 @@ static const char *const supported[] = {
     "prefixItems", "additionalItems", "minItems", "maxItems", "uniqueItems", "minLength",
     "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
     "exclusiveMaximum", "anyOf", "oneOf", "allOf", "$ref", "$defs", "definitions",
-    "minProperties", "maxProperties", NULL};
+    "minProperties", "maxProperties", "unevaluatedProperties", NULL};
 
 static bool in_list(const char *const *list, const char *k)
 {
@@ -122,6 +122,8 @@ const char *js_value_shape_error(const char *key, const cJSON *v)
         return cJSON_IsArray(v) && v->child ? NULL : "a non-empty array";
     if (!strcmp(key, "uniqueItems"))
         return cJSON_IsBool(v) ? NULL : "a boolean";
+    if (!strcmp(key, "unevaluatedProperties"))
+        return cJSON_IsBool(v) ? NULL : "a boolean (schemas are not supported)";
     if (!strcmp(key, "type")) {
         if (cJSON_IsString(v))
             return NULL;

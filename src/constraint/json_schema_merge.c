@@ -211,6 +211,17 @@ static bool is_number_bound(const char *k)
 
 static cJSON *merge_flat(merger *m, const part_list *l);
 
+/* A part's additionalProperties; unevaluatedProperties false inside a part
+ * closes that part the same way (stricter than the spec, never looser). */
+static const cJSON *part_additional(const cJSON *p)
+{
+    static cJSON closed = {.type = cJSON_False};
+    const cJSON *ap = cJSON_GetObjectItemCaseSensitive(p, "additionalProperties");
+    if (!ap && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(p, "unevaluatedProperties")))
+        ap = &closed;
+    return ap;
+}
+
 static cJSON *merge_list(merger *m, const part_list *l)
 {
     /* distribute the first anyOf/oneOf over the conjunction */
@@ -301,7 +312,8 @@ static cJSON *merge_flat(merger *m, const part_list *l)
             const char *k = c->string;
             if (js_is_annotation(k) || !strcmp(k, "$defs") || !strcmp(k, "definitions") ||
                 !strcmp(k, "properties") || !strcmp(k, "additionalProperties") ||
-                !strcmp(k, "items") || !strcmp(k, "prefixItems") || !strcmp(k, "additionalItems"))
+                !strcmp(k, "items") || !strcmp(k, "prefixItems") || !strcmp(k, "additionalItems") ||
+                !strcmp(k, "unevaluatedProperties"))
                 continue;
             if (!strcmp(k, "type")) {
                 int t = type_mask(c);
@@ -437,7 +449,7 @@ static cJSON *merge_flat(merger *m, const part_list *l)
                 const cJSON *pj = cJSON_GetObjectItemCaseSensitive(l->p[j], "properties");
                 const cJSON *s = pj ? cJSON_GetObjectItemCaseSensitive(pj, c->string) : NULL;
                 if (!s)
-                    s = cJSON_GetObjectItemCaseSensitive(l->p[j], "additionalProperties");
+                    s = part_additional(l->p[j]);
                 if (!s || cJSON_IsTrue(s))
                     continue;
                 if (cJSON_IsFalse(s))
@@ -463,7 +475,7 @@ static cJSON *merge_flat(merger *m, const part_list *l)
         size_t n = 0;
         bool is_false = false;
         for (size_t i = 0; i < l->n; i++) {
-            const cJSON *s = cJSON_GetObjectItemCaseSensitive(l->p[i], "additionalProperties");
+            const cJSON *s = part_additional(l->p[i]);
             if (!s || cJSON_IsTrue(s))
                 continue;
             if (cJSON_IsFalse(s))

@@ -86,6 +86,16 @@ static void not_strings(js_ctx *c, js_buf *o, const char **names, size_t n, size
     js_put(o, final ? ")" : ")?");
 }
 
+/* A_k (the rest from property k, nothing written yet) is reached from A_0
+ * only through optional properties 0..k-1: k <= the first required index. */
+static size_t first_required(const prop_entry *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (e[i].required)
+            return i;
+    return n;
+}
+
 char *js_compile_object(js_ctx *c, const cJSON *s, const char *path)
 {
     const cJSON *props = js_get(s, "properties"), *req = js_get(s, "required");
@@ -217,8 +227,10 @@ char *js_compile_object(js_ctx *c, const cJSON *s, const char *path)
         not_strings(c, &kv, declared, n_decl, 0);
         js_printf(&kv, " \"\\\"\" %s \":\" %s %s %s", c->W, c->W, v, c->W);
         free(v);
-        add_expr = js_take(&kv);
-        if (!add_expr)
+        /* one rule for the extra key/value, referenced from A_n and B_n */
+        char *kv_name = js_new_name(c, "obj-kv", strrchr(path, '/') ? strrchr(path, '/') + 1 : "");
+        add_expr = kv_name ? js_strdup(kv_name) : NULL;
+        if (!add_expr || js_add_rule(c, kv_name, js_take(&kv)) < 0)
             goto oom;
     }
     if (map_counts) {
@@ -252,13 +264,14 @@ char *js_compile_object(js_ctx *c, const cJSON *s, const char *path)
         b_names[n] = js_new_name(c, "obj-b", hint);
         if (js_add_rule(c, js_strdup(b_names[n]), js_take(&b)) < 0)
             goto fail;
-        if (n == 0 || !e[n - 1].required) {      /* A_n is used only then */
+        if (first_required(e, n) == n) {
             js_printf(&b, "( %s %s )?", add_expr, b_names[n]);
             a_names[n] = js_new_name(c, "obj-a", hint);
             if (js_add_rule(c, js_strdup(a_names[n]), js_take(&b)) < 0)
                 goto fail;
         }
     }
+    size_t first_req = first_required(e, n);
     for (size_t k = n; k-- > 0;) {
         const char *bn = b_names[k + 1] ? b_names[k + 1] : "";
         js_buf b = {0};
@@ -272,8 +285,8 @@ char *js_compile_object(js_ctx *c, const cJSON *s, const char *path)
                 goto fail;
         }
         js_buf_free(&b);
-        if (k > 0 && e[k - 1].required)
-            continue;                             /* A_k is used only by an optional k-1 */
+        if (k > first_req)
+            continue;
         if (e[k].required)
             js_printf(&b, "%s %s", exprs[k], bn);
         else if (a_names[k + 1])

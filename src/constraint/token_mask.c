@@ -64,21 +64,18 @@ static int walk(const smc_grammar *g, eset *s, const smc_token_index *ix, uint32
             continue;
         }
         stack[nd[i]] = to;
-        /* Self-loop shortcut: when this byte led back to the same state and
-         * every byte below this node also loops on it (e.g. the body of a
-         * string), the whole subtree is allowed: its tokens are a
-         * contiguous run of the sorted list. */
-        if (to == from) {
-            const ir_byteset *loop = earley_loop_bytes(g, to);
-            if (!loop) {
+        /* Self-loop shortcut: when every byte below this node leads from
+         * the state reached here back to itself (e.g. the body of a string
+         * or an identifier), the whole subtree is allowed: its tokens are a
+         * contiguous run of the sorted list. Loop answers are remembered per
+         * state, so this costs at most 256 steps per state ever. */
+        if (ix->node_skip[i] > i + 1) {
+            int loops = earley_loops_on(g, to, ix->node_sub[i]);
+            if (loops < 0) {
                 rc = smc_fail(err, "out of memory computing a token mask");
                 break;
             }
-            const uint32_t *sub = ix->node_sub[i];
-            bool all = true;
-            for (int w = 0; w < 8 && all; w++)
-                all = (sub[w] & ~loop->w[w]) == 0;
-            if (all) {
+            if (loops) {
                 uint32_t end = token_index_subtree_end(ix, i);
                 for (uint32_t k = ix->node_tok[i]; k < end; k++) {
                     int32_t t = ix->sorted[k];

@@ -44,7 +44,7 @@ static double fail(exec_critic *c, const char *fmt, const char *detail)
     if (!c->failure[0])
         snprintf(c->failure, sizeof c->failure, fmt, c->command, detail ? detail : "");
     if (c->pid > 0) {
-        kill(c->pid, SIGKILL);
+        kill(-c->pid, SIGKILL);   /* the shell and whatever it started */
         waitpid(c->pid, NULL, 0);
         c->pid = -1;
     }
@@ -248,7 +248,7 @@ static void exec_destroy(void *self)
             usleep(2000);
         }
         if (c->pid > 0) {
-            kill(c->pid, SIGKILL);
+            kill(-c->pid, SIGKILL);
             waitpid(c->pid, NULL, 0);
         }
     }
@@ -292,11 +292,13 @@ int smc_critic_from_exec(const char *command, double timeout_ms, smc_potential *
         return smc_fail(err, "exec critic: fork: %s", strerror(e));
     }
     if (pid == 0) {
+        setpgid(0, 0);   /* its own group, so a timeout kills all of it */
         dup2(sv[1], 0);
         dup2(sv[1], 1);
         execl("/bin/sh", "sh", "-c", command, (char *)NULL);
         _exit(127);
     }
+    setpgid(pid, pid);   /* also here: whichever of the two runs first */
     close(sv[1]);
     c->pid = pid;
     *out = smc_potential_new(&exec_vt, c, command, 0, -1);

@@ -253,7 +253,8 @@ int critic_spec_pddl_text(const char *problem, size_t n, critic_spec *out, smc_e
     return wrap_critic(s, "pddl", out, err);
 }
 
-int critic_spec_python_code(const char *setup, const char *test, critic_spec *out, smc_error *err)
+int critic_spec_python_code(const char *python, const char *setup, const char *test, critic_spec *out,
+                            smc_error *err)
 {
     memset(out, 0, sizeof *out);
     out->lead = "";
@@ -261,7 +262,7 @@ int critic_spec_python_code(const char *setup, const char *test, critic_spec *ou
     if (!s)
         return smc_fail(err, "out of memory");
     s->kind = CRITIC_PYTHON;
-    if (smc_py_open(NULL, setup, test, &s->py, err)) {
+    if (smc_py_open(python, setup, test, &s->py, err)) {
         critic_destroy(s);
         return smc_fail_context(err, "critic python");
     }

@@ -18,9 +18,10 @@ int critic_spec_parse(const char *spec, critic_spec *out, smc_error *err);
 void critic_spec_free(critic_spec *c);
 /* The pddl and python critics from text instead of files (the eval
  * harness): a Blocksworld problem's PDDL text; Python setup and test code
- * (either may be NULL). */
+ * (either may be NULL), run by the interpreter `python` (NULL: the default). */
 int critic_spec_pddl_text(const char *problem, size_t n, critic_spec *out, smc_error *err);
-int critic_spec_python_code(const char *setup, const char *test, critic_spec *out, smc_error *err);
+int critic_spec_python_code(const char *python, const char *setup, const char *test, critic_spec *out,
+                            smc_error *err);
 /* One line per critic name, for --help. */
 extern const char *const critic_spec_help;
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/error.h"
 
@@ -239,6 +240,14 @@ void eval_bootstrap_ci(const double *x, int n, int resamples, uint64_t seed, dou
     free(means);
 }
 
+const char *eval_python(void)
+{
+    const char *env = getenv("SMCGEN_PYTHON");
+    if (env && *env)
+        return env;
+    return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : NULL;
+}
+
 /* ---- scorers ------------------------------------------------------------- */
 
 typedef struct cached {
@@ -302,7 +311,7 @@ int eval_scorer_set_instance(eval_scorer *s, const eval_instance *in, smc_error 
             return smc_fail(err, "%s: the gold problem has no goal", in->id);
         return 0;
     case EVAL_PYDATA:
-        if (!s->py && smc_py_open(NULL, NULL, NULL, &s->py, err))
+        if (!s->py && smc_py_open(eval_python(), NULL, NULL, &s->py, err))
             return -1;
         return smc_py_set_context(s->py, in->setup, in->test, err);
     default:
@@ -354,6 +363,8 @@ static int score_uncached(eval_scorer *s, const char *t, size_t n, double *score
         if (smc_py_run(s->py, t, n, true, &st, msg, sizeof msg, err))
             return -1;
         *score = st == SMC_PY_OK;
+        if (getenv("SMCGEN_EVAL_DEBUG"))
+            fprintf(stderr, "pydata %s: status %d: %s\n", s->in->id, (int)st, msg);
         return 0;
     }
     default:

@@ -37,4 +37,8 @@ int eval_scorer_set_instance(eval_scorer *s, const eval_instance *in, smc_error 
 int eval_scorer_score(eval_scorer *s, const char *text, size_t len, double *score, smc_error *err);
 void eval_scorer_free(eval_scorer *s);
 
+/* The Python for pydata: $SMCGEN_PYTHON, else /usr/bin/python3 when present
+ * (Debian's, with pandas), else NULL (the critic's default). */
+const char *eval_python(void);
+
 #endif

@@ -334,7 +334,7 @@ static int build_instance(const eval_opts *o, eval_task_kind t, const eval_insta
         snprintf(regex, sizeof regex, "[^\\n]+(\\n[^\\n]+){0,%d}\\n?", in->max_lines - 1);
         so.regex = regex;
         so.stops[so.n_stops++] = "\n\n";
-        if (critic_spec_python_code(in->setup, NULL, &cs, err))
+        if (critic_spec_python_code(eval_python(), in->setup, NULL, &cs, err))
             return -1;
         int rc = smc_setup_instance(&so, &cs, s, err);
         return rc;
@@ -430,6 +430,35 @@ static long count_units(const eval_opts *o, const keyset *done)
     return total * o->n_models - (long)done->n;
 }
 
+static void write_config(const eval_opts *o)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/config.json", o->out_dir);
+    cJSON *c = cJSON_CreateObject();
+    if (o->command)
+        cJSON_AddStringToObject(c, "command", o->command);
+    cJSON_AddNumberToObject(c, "n_particles", o->n_particles);
+    cJSON_AddNumberToObject(c, "ess_threshold", o->ess_threshold);
+    cJSON_AddNumberToObject(c, "replicates", o->replicates);
+    cJSON_AddNumberToObject(c, "limit", o->limit);
+    cJSON_AddNumberToObject(c, "seed", (double)o->seed);
+    cJSON *m = cJSON_AddObjectToObject(c, "models");
+    for (int i = 0; i < o->n_models; i++)
+        cJSON_AddStringToObject(m, o->models[i].name, o->models[i].path);
+    cJSON *mt = cJSON_AddObjectToObject(c, "max_tokens");
+    for (int t = 0; t < EVAL_N_TASKS; t++)
+        cJSON_AddNumberToObject(mt, eval_task_name((eval_task_kind)t),
+                                o->max_tokens > 0 ? o->max_tokens : eval_task_max_tokens((eval_task_kind)t));
+    char *text = cJSON_Print(c);
+    cJSON_Delete(c);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    free(text);
+}
+
 int eval_run(const eval_opts *o, smc_error *err)
 {
     if (o->n_models < 1)
@@ -446,6 +475,8 @@ int eval_run(const eval_opts *o, smc_error *err)
     keyset done = {0};
     if (o->resume && load_done(path, &done, err))
         return -1;
+    if (!done.n)
+        write_config(o);
     FILE *uf = fopen(path, "a");
     if (!uf) {
         keyset_free(&done);

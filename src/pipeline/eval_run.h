@@ -36,6 +36,7 @@ typedef struct eval_opts {
     const char *shared_dir;
     bool resume;
     bool quiet;
+    const char *command;           /* the command line, for config.json */
 } eval_opts;
 
 void eval_opts_default(eval_opts *o);

@@ -223,8 +223,10 @@ int smc_py_open(const char *python, const char *setup, const char *test, smc_py_
     c->cpu_s = 10;
     if (!python)
         python = getenv("SMCGEN_PYTHON");
+    /* Debian's interpreter, where the data-science packages smcgen installs
+     * live, before whatever python3 comes first on PATH. */
     if (!python)
-        python = "python3";
+        python = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
     c->python = dup_n(python, strlen(python));
     c->setup_len = setup ? strlen(setup) : 0;
     c->test_len = test ? strlen(test) : 0;
@@ -291,6 +293,8 @@ int smc_py_syntax(smc_py_critic *c, const char *code, size_t n, int *state, char
                   smc_error *err)
 {
     char hdr[64], st[16], m[512];
+    if (!c || (!code && n))
+        return smc_fail(err, "no Python critic or no code");
     snprintf(hdr, sizeof hdr, "SYN %zu\n", n);
     const char *parts[1] = {code};
     size_t lens[1] = {n};
@@ -315,8 +319,10 @@ int smc_py_run(smc_py_critic *c, const char *code, size_t n, bool with_test, smc
                size_t msg_cap, smc_error *err)
 {
     char hdr[160], st[16], m[512];
-    if (!c)
-        return smc_fail(err, "no Python critic");
+    if (!c || (!code && n)) {
+        *status = SMC_PY_WORKER_FAILED;
+        return smc_fail(err, "no Python critic or no code");
+    }
     uint64_t h = fnv1a(code, n, with_test ? 14695981039346656037ULL : 1469598103934665603ULL);
     py_cache_entry *ce = &c->cache[h % PY_CACHE];
     if (ce->used && ce->hash == h && ce->len == n) {

@@ -492,8 +492,8 @@ smc_verdict smc_smiles_check(const char *s, size_t n, bool complete, char *reaso
 {
     smiles_mol m;
     set_reason(reason, reason_cap, "");
-    if (!s && n)
-        s = "";
+    if (!s)
+        s = "", n = 0;
     if (smiles_parse(&m, s ? s : "", n) < 0) {
         set_reason(reason, reason_cap, m.reason);
         smiles_mol_free(&m);

@@ -24,7 +24,9 @@ struct smc_sql_db {
 };
 
 static const char *const SAFE_FUNCTIONS[] = {
-    "abs", "avg", "cast", "ceil", "ceiling", "char", "coalesce", "concat", "concat_ws", "count",
+    "abs", "acos", "asin", "atan", "atan2", "avg", "cast", "ceil", "ceiling", "char", "coalesce", "concat",
+    "concat_ws", "cos", "count", "degrees", "exp", "ln", "log", "log10", "log2", "mod", "pi", "pow", "power",
+    "radians", "sin", "sqrt", "tan", "trunc",
     "cume_dist", "date", "datetime", "dense_rank", "first_value", "floor", "format", "glob",
     "group_concat", "hex", "ifnull", "iif", "instr", "julianday", "lag", "last_value", "lead",
     "length", "like", "likelihood", "likely", "lower", "ltrim", "max", "min", "nth_value", "ntile",

@@ -452,8 +452,29 @@ static int walk(walker *w)
             continue;
         if (pv && (sql_tok_is(pv, "AS") || sql_tok_is(pv, "COLLATE")))
             continue; /* alias, type name or collation */
-        if (nx && sql_tok_is(nx, "("))
-            continue; /* function call */
+        if (nx && sql_tok_is(nx, "(")) {
+            /* a function call, unless "name(cols) AS (" of a CTE */
+            int d = 0, k = i + 1;
+            for (; k < tk->n; k++) {
+                if (sql_tok_is(&tk->v[k], "("))
+                    d++;
+                else if (sql_tok_is(&tk->v[k], ")") && --d == 0)
+                    break;
+            }
+            bool cte_header = k + 1 < tk->n && sql_tok_is(&tk->v[k + 1], "AS");
+            /* where a CTE name can stand: after WITH [RECURSIVE], or after
+             * "), " outside any SELECT of this parenthesis level */
+            const sql_tok *p2 = tok_at(w, i - 2);
+            bool cte_place = pv && (sql_tok_is(pv, "WITH") || sql_tok_is(pv, "RECURSIVE") ||
+                                    (sql_tok_is(pv, ",") && p2 && sql_tok_is(p2, ")") && s->depth < w->depth));
+            if (t->kind == SQL_IDENT && !cte_header && !cte_place) {
+                char fname[NAME_CAP];
+                tok_name(t, fname);
+                if (!sql_function_allowed(fname))
+                    return wfail(w, "function %s is unknown to SQLite or not allowed", fname);
+            }
+            continue;
+        }
         if (!nx && t->kind == SQL_IDENT) {
             char fname[NAME_CAP];
             tok_name(t, fname);

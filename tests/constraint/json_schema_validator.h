@@ -6,7 +6,9 @@
  * pattern, format (date, time, date-time, uuid, email, ipv4, hostname),
  * items/prefixItems (and the draft-7 tuple form), min/maxItems, properties,
  * required, additionalProperties, min/maxProperties, allOf, anyOf, oneOf
- * (exactly one, unless jv_oneof_as_anyof), local $ref. */
+ * (exactly one, unless jv_oneof_as_anyof), local $ref, unevaluatedProperties
+ * (with the evaluated-property annotations of properties, additionalProperties,
+ * $ref, allOf and the successful anyOf/oneOf branches). */
 #ifndef SMC_TEST_JSON_SCHEMA_VALIDATOR_H
 #define SMC_TEST_JSON_SCHEMA_VALIDATOR_H
 
@@ -211,7 +213,12 @@ static bool jv_pattern(const char *pat, const char *s)
 {
     int ec;
     PCRE2_SIZE eo;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
+    /* ECMA-262 escapes: \uHHHH and \u{H...} (PCRE2's ALT_BSUX options) */
+    pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+    pcre2_set_compile_extra_options(cc, PCRE2_EXTRA_ALT_BSUX);
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_ALT_BSUX,
+                                   &ec, &eo, cc);
+    pcre2_compile_context_free(cc);
     if (!re)
         return false;
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
@@ -240,6 +247,37 @@ static bool jv_type_ok(const char *t, const cJSON *x)
 }
 
 #define JV_GET(k) cJSON_GetObjectItemCaseSensitive(s, k)
+
+/* Whether schema s, applied to object x (successfully), evaluates key k:
+ * the annotations unevaluatedProperties depends on. */
+static bool jv_evaluates(const cJSON *root, const cJSON *s, const cJSON *x, const char *k, int depth)
+{
+    if (!cJSON_IsObject(s) || depth > 200)
+        return false;
+    const cJSON *props = JV_GET("properties");
+    if (props && cJSON_GetObjectItemCaseSensitive(props, k))
+        return true;
+    if (JV_GET("additionalProperties") || JV_GET("unevaluatedProperties"))
+        return true;
+    const cJSON *r = JV_GET("$ref");
+    if (r) {
+        const cJSON *t = jv_ref(root, r->valuestring);
+        if (t && jv_evaluates(root, t, x, k, depth + 1))
+            return true;
+    }
+    const cJSON *all = JV_GET("allOf");
+    for (const cJSON *a = all ? all->child : NULL; a; a = a->next)
+        if (jv_evaluates(root, a, x, k, depth + 1))
+            return true;
+    static const char *const alt_kw[] = {"anyOf", "oneOf"};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *alts = JV_GET(alt_kw[i]);
+        for (const cJSON *a = alts ? alts->child : NULL; a; a = a->next)
+            if (jv_valid(root, a, x, depth + 1) && jv_evaluates(root, a, x, k, depth + 1))
+                return true;
+    }
+    return false;
+}
 
 static bool jv_valid(const cJSON *root, const cJSON *s, const cJSON *x, int depth)
 {
@@ -334,6 +372,11 @@ static bool jv_valid(const cJSON *root, const cJSON *s, const cJSON *x, int dept
                 return false;
         if ((k = JV_GET("minProperties")) && n < k->valuedouble)
             return false;
+        const cJSON *uneval = JV_GET("unevaluatedProperties");
+        for (const cJSON *e = uneval ? x->child : NULL; e; e = e->next)
+            if (!jv_evaluates(root, s, x, e->string, depth + 1) &&
+                !jv_valid(root, uneval, e, depth + 1))
+                return false;
         if ((k = JV_GET("maxProperties")) && n > k->valuedouble)
             return false;
     }

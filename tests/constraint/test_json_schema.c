@@ -1,19 +1,23 @@
 /* test_json_schema.c — JSON Schema → grammar (smc_json_schema_to_gbnf,
  * smc_grammar_from_json_schema).
  *
- * For every case in tests/constraint/schemas/NN_name.json ({"schema", "valid",
- * "invalid", "valid_text", "invalid_text"}):
- *  - the generated GBNF compiles;
- *  - random walks under the matcher produce strings that parse as JSON and
+ * For every case in tests/constraint/schemas/NN_name.json ({"schema",
+ * "valid", "invalid", "valid_text", "invalid_text", "outside_subset",
+ * "walk_boost"}):
+ *  - the generated GBNF compiles (default and compact whitespace);
+ *  - random walks under the matcher (random allowed next characters until
+ *    accepting and a stop coin flips) produce strings that parse as JSON and
  *    pass an independent validator (json_schema_validator.h: schema rules
- *    checked directly, PCRE2 for patterns), and every byte step of a walk
- *    stays a live prefix;
+ *    checked directly, PCRE2 for patterns), and never reach a dead state;
  *  - hand-written valid instances (compact and pretty-printed) are COMPLETE,
- *    and are themselves checked by the validator (so the cases can't drift);
+ *    and the validator accepts them too (so the cases can't drift);
  *  - hand-written invalid instances are not COMPLETE, and the validator
- *    rejects those that are JSON.
- * Plus: exact integer ranges checked value by value, compact mode, and
- * unsupported keywords reported by name and JSON pointer. */
+ *    rejects those that are JSON;
+ *  - "outside_subset": valid instances the grammar excludes by its stated
+ *    policy (property order, escaped extra keys, exponents under bounds).
+ * Plus: exact integer and number ranges checked value by value, flags,
+ * unsupported keywords reported by name and JSON pointer, and mutated
+ * schemas (no crash; what converts compiles and generates valid JSON). */
 #include "test.h"
 
 #include <dirent.h>

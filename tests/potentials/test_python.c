@@ -113,6 +113,8 @@ static void test_bad_worker(void)
     smc_error err;
     CHECK(smc_py_open("/nonexistent/python3", NULL, NULL, &bad, &err) < 0 && bad == NULL);
     CHECK(smc_py_check(NULL, "x\n", 2, false, NULL, 0) == SMC_VERDICT_INVALID);
+    smc_py_status st;
+    CHECK(smc_py_run(NULL, "x", 1, false, &st, NULL, 0, &err) < 0);
 }
 
 static void test_pydata(const char *py)

@@ -93,6 +93,7 @@ static void test_reason_and_logw(void)
     CHECK(smc_verdict_logw(SMC_VERDICT_PREFIX) == 0.0);
     CHECK(smc_verdict_logw(SMC_VERDICT_COMPLETE) == 0.0);
     CHECK(smc_smiles_check(NULL, 0, false, NULL, 0) == SMC_VERDICT_PREFIX);
+    CHECK(smc_smiles_check(NULL, 5, false, NULL, 0) == SMC_VERDICT_PREFIX); /* NULL reads nothing */
 }
 
 static void test_random_bytes(void)

@@ -67,6 +67,8 @@ static void test_schema_and_scopes(void)
         "SELECT DISTINCT country FROM singer EXCEPT SELECT country FROM singer WHERE age > 35",
         "SELECT name FROM singer -- comment\n WHERE age > 1",
         "SELECT T2.year FROM singer T1, concert T2 WHERE T1.singer_id = T2.singer_id",
+        "SELECT n FROM (WITH c(n) AS (SELECT name FROM singer) SELECT n FROM c) WHERE n > 'A'",
+        "SELECT upper(name), length(name), round(avg(age), 1) FROM singer GROUP BY name",
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         ALL_PREFIXES_OK(good[i]);
@@ -91,6 +93,10 @@ static void test_schema_and_scopes(void)
         "PRAGMA writable_schema = 1",
         "ATTACH '/tmp/x.db' AS y",
         "SELECT name FROM singer UNION SELECT nam FROM concert WHERE",
+        "SELECT YEAR(",                      /* MySQL functions SQLite lacks */
+        "SELECT name FROM singer WHERE DATEDIFF(",
+        "SELECT load_extension(",
+        "SELECT randomblob(",
     };
     for (size_t i = 0; i < sizeof bad_prefix / sizeof bad_prefix[0]; i++)
         CHECK_MSG(pre(bad_prefix[i]) == SMC_VERDICT_INVALID, "%s should be rejected", bad_prefix[i]);
@@ -100,6 +106,8 @@ static void test_schema_and_scopes(void)
     CHECK(pre("SELECT * FROM sing") == SMC_VERDICT_PREFIX);
     CHECK(pre("SELECT name FROM singer WHERE ag") == SMC_VERDICT_PREFIX);
     CHECK(pre("SEL") == SMC_VERDICT_PREFIX);
+    CHECK(pre("SELECT coalesce(") == SMC_VERDICT_PREFIX);
+    CHECK(pre("SELECT YEAR") == SMC_VERDICT_PREFIX);   /* may still become YEARS, a column */
     CHECK(pre("") == SMC_VERDICT_PREFIX);
     char why[160];
     CHECK(smc_sql_check(db, "SELECT foo FROM singer WHERE", 28, false, why, sizeof why) == SMC_VERDICT_INVALID);

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# test_eval.sh — `smcgen eval` end to end on a tiny limit: runs two tasks with
+# the small model, checks results.json's arithmetic with python3 (weights sum
+# to 1 per run, scores in [0,1], run score = Σ w·score, group means and CIs),
+# summary.md, --resume (no unit is redone; new replicates are added) and
+# usage errors. Usage: bash tests/cli/test_eval.sh path/to/smcgen
+set -u
+BIN=${1:?usage: test_eval.sh path/to/smcgen}
+SHARED=${SMCGEN_SHARED:-../shared}
+MODEL=$SHARED/models/small-q8_0.gguf
+if [ ! -f "$MODEL" ] || [ ! -d "$SHARED/data" ]; then
+  echo "SKIP: $SHARED (models, data) is absent"; exit 77
+fi
+command -v python3 >/dev/null || { echo "SKIP: python3 is absent"; exit 77; }
+OUT=$(mktemp -d /tmp/smc_test_eval.XXXXXX)
+trap 'rm -rf "$OUT"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# Usage errors exit 2.
+"$BIN" eval --task nosuch >/dev/null 2>&1; [ $? -eq 2 ] || fail "--task nosuch should exit 2"
+"$BIN" eval --methods plain,bogus >/dev/null 2>&1; [ $? -eq 2 ] || fail "--methods bogus should exit 2"
+"$BIN" eval --particles 0 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--particles 0 should exit 2"
+"$BIN" eval --models small >/dev/null 2>&1; [ $? -eq 2 ] || fail "--models without =PATH should exit 2"
+"$BIN" eval --help | grep -q -- "--particle-sweep" || fail "--help lacks --particle-sweep"
+
+RUN=$OUT/run
+"$BIN" eval -q --task spider,blocksworld --limit 1 --replicates 2 --particles 3 \
+  --particle-sweep 1,3,4 --models small="$MODEL" --out "$RUN" -t 1 > "$OUT/stdout" 2> "$OUT/stderr" \
+  || { cat "$OUT/stderr"; fail "eval run failed"; }
+for f in units.jsonl results.json summary.md config.json; do
+  [ -s "$RUN/$f" ] || fail "$f missing"
+done
+# 2 tasks x 1 instance x 2 replicates x (7 methods + sweep 1 and 4) = 36 units
+n=$(wc -l < "$RUN/units.jsonl")
+[ "$n" -eq 36 ] || fail "expected 36 units, got $n"
+
+python3 - "$RUN/results.json" <<'PY' || fail "results.json arithmetic"
+import json, math, sys
+r = json.load(open(sys.argv[1]))
+units, groups = r["units"], r["groups"]
+assert len(units) == 36, len(units)
+bad = []
+for u in units:
+    ws = [p["weight"] for p in u["particles"]]
+    assert len(ws) == u["n_particles"], u
+    for p in u["particles"]:
+        assert 0 <= p["score"] <= 1, p
+        assert 0 <= p["weight"] <= 1 + 1e-12, p
+    if u["all_dead"]:
+        assert sum(ws) == 0 and u["score"] == 0, u
+    else:
+        assert abs(sum(ws) - 1) < 1e-9, ("weights sum", sum(ws), u["method"])
+        # the weights are the normalised exp(log_weight)
+        lw = [p["log_weight"] for p in u["particles"]]
+        fin = [x for x in lw if x is not None]
+        m = max(fin)
+        z = sum(math.exp(x - m) for x in fin)
+        for p in u["particles"]:
+            want = 0 if p["log_weight"] is None else math.exp(p["log_weight"] - m) / z
+            assert abs(p["weight"] - want) < 1e-9, (p, want)
+    s = sum(p["weight"] * p["score"] for p in u["particles"])
+    assert abs(s - u["score"]) < 1e-9, (s, u["score"])
+    assert 0 <= u["score"] <= 1
+    if u["method"] == "plain":
+        assert u["n_resamples"] == 0
+keys = {(u["task"], u["model"], u["method"], u["n_particles"]) for u in units}
+assert len(groups) == len(keys), (len(groups), len(keys))
+for g in groups:
+    mine = [u["score"] for u in units if (u["task"], u["model"], u["method"], u["n_particles"]) ==
+            (g["task"], g["model"], g["method"], g["n_particles"])]
+    assert g["n_runs"] == len(mine)
+    mean = sum(mine) / len(mine)
+    assert abs(g["score"] - mean) < 1e-9, (g, mean)
+    assert g["score_ci_lo"] - 1e-12 <= g["score"] <= g["score_ci_hi"] + 1e-12, g
+    assert 0 <= g["score_ci_lo"] <= g["score_ci_hi"] <= 1, g
+# the sweep: smc-full at 1, 3 and 4 particles
+assert {g["n_particles"] for g in groups if g["method"] == "smc-full"} == {1, 3, 4}
+assert {g["method"] for g in groups} == {"plain", "lcd", "is", "smc", "rerank", "is-full", "smc-full"}
+PY
+
+grep -q "^| smc-full |" "$RUN/summary.md" || fail "summary.md lacks the smc-full row"
+grep -q "score vs particles" "$RUN/summary.md" || fail "summary.md lacks the sweep"
+
+# --resume: nothing is redone...
+cp "$RUN/units.jsonl" "$OUT/before.jsonl"
+"$BIN" eval -q --task spider,blocksworld --limit 1 --replicates 2 --particles 3 \
+  --particle-sweep 1,3,4 --models small="$MODEL" --out "$RUN" -t 1 --resume >/dev/null 2>"$OUT/stderr" \
+  || { cat "$OUT/stderr"; fail "resume failed"; }
+cmp -s "$RUN/units.jsonl" "$OUT/before.jsonl" || fail "--resume redid finished units"
+# ...and a third replicate adds exactly the new units (7 + 2 sweep per task).
+"$BIN" eval -q --task spider,blocksworld --limit 1 --replicates 3 --particles 3 \
+  --particle-sweep 1,3,4 --models small="$MODEL" --out "$RUN" -t 1 --resume >/dev/null 2>"$OUT/stderr" \
+  || { cat "$OUT/stderr"; fail "resume with more replicates failed"; }
+n=$(wc -l < "$RUN/units.jsonl")
+[ "$n" -eq 54 ] || fail "expected 54 units after the third replicate, got $n"
+head -36 "$RUN/units.jsonl" | cmp -s - "$OUT/before.jsonl" || fail "--resume rewrote old units"
+# Without --resume an existing run is refused.
+"$BIN" eval -q --task spider --limit 1 --models small="$MODEL" --out "$RUN" >/dev/null 2>&1
+[ $? -eq 1 ] || fail "an existing run without --resume should exit 1"
+echo "test_eval: ok"
