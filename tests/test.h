@@ -13,6 +13,9 @@
 
 extern int test_passed, test_failed;
 void run_tests(void);
+/* The whole file, malloc'd and NUL-terminated (*len bytes when len is not
+ * NULL), or NULL after printing why. */
+char *test_read_file(const char *path, size_t *len);
 /* Path of a file under ../shared, or NULL when ../shared is absent. */
 const char *test_shared_path(const char *rel);
 

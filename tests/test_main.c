@@ -1,5 +1,6 @@
 /* test_main.c — runs one test binary's run_tests() and prints the tally. */
 #include "test.h"
+#include "util/file.h"
 #include "util/paths.h"
 
 int test_passed, test_failed;
@@ -14,6 +15,15 @@ const char *test_shared_path(const char *rel)
     char *out = buf[slot++ & 3];
     snprintf(out, sizeof buf[0], "%s/%s", dir, rel);
     return out;
+}
+
+char *test_read_file(const char *path, size_t *len)
+{
+    smc_error err = {{0}};
+    char *buf = smc_read_file(path, len, &err);
+    if (!buf)
+        fprintf(stderr, "test_read_file: %s\n", err.msg);
+    return buf;
 }
 
 int main(void)

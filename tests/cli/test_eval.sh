@@ -23,22 +23,25 @@ fail() { echo "FAIL: $*"; exit 1; }
 "$BIN" eval --models small >/dev/null 2>&1; [ $? -eq 2 ] || fail "--models without =PATH should exit 2"
 "$BIN" eval --help | grep -q -- "--particle-sweep" || fail "--help lacks --particle-sweep"
 
+# Under sanitizers (slow) one task; else two.
+TASKS=spider,blocksworld; NT=2
+[ -n "${SMC_TEST_SANITIZED:-}" ] && { TASKS=spider; NT=1; }
 RUN=$OUT/run
-"$BIN" eval -q --task spider,blocksworld --limit 1 --replicates 2 --particles 3 \
+"$BIN" eval -q --task $TASKS --limit 1 --replicates 2 --particles 3 \
   --particle-sweep 1,3,4 --models small="$MODEL" --out "$RUN" -t 1 > "$OUT/stdout" 2> "$OUT/stderr" \
   || { cat "$OUT/stderr"; fail "eval run failed"; }
 for f in units.jsonl results.json summary.md config.json; do
   [ -s "$RUN/$f" ] || fail "$f missing"
 done
-# 2 tasks x 1 instance x 2 replicates x (7 methods + sweep 1 and 4) = 36 units
+# tasks x 1 instance x 2 replicates x (7 methods + sweep 1 and 4) = 18 units per task
 n=$(wc -l < "$RUN/units.jsonl")
-[ "$n" -eq 36 ] || fail "expected 36 units, got $n"
+[ "$n" -eq $((18 * NT)) ] || fail "expected $((18 * NT)) units, got $n"
 
-python3 - "$RUN/results.json" <<'PY' || fail "results.json arithmetic"
+python3 - "$RUN/results.json" $((18 * NT)) <<'PY' || fail "results.json arithmetic"
 import json, math, sys
 r = json.load(open(sys.argv[1]))
 units, groups = r["units"], r["groups"]
-assert len(units) == 36, len(units)
+assert len(units) == int(sys.argv[2]), len(units)
 bad = []
 for u in units:
     ws = [p["weight"] for p in u["particles"]]
@@ -83,17 +86,17 @@ grep -q "score vs particles" "$RUN/summary.md" || fail "summary.md lacks the swe
 
 # --resume: nothing is redone...
 cp "$RUN/units.jsonl" "$OUT/before.jsonl"
-"$BIN" eval -q --task spider,blocksworld --limit 1 --replicates 2 --particles 3 \
+"$BIN" eval -q --task $TASKS --limit 1 --replicates 2 --particles 3 \
   --particle-sweep 1,3,4 --models small="$MODEL" --out "$RUN" -t 1 --resume >/dev/null 2>"$OUT/stderr" \
   || { cat "$OUT/stderr"; fail "resume failed"; }
 cmp -s "$RUN/units.jsonl" "$OUT/before.jsonl" || fail "--resume redid finished units"
 # ...and a third replicate adds exactly the new units (7 + 2 sweep per task).
-"$BIN" eval -q --task spider,blocksworld --limit 1 --replicates 3 --particles 3 \
+"$BIN" eval -q --task $TASKS --limit 1 --replicates 3 --particles 3 \
   --particle-sweep 1,3,4 --models small="$MODEL" --out "$RUN" -t 1 --resume >/dev/null 2>"$OUT/stderr" \
   || { cat "$OUT/stderr"; fail "resume with more replicates failed"; }
 n=$(wc -l < "$RUN/units.jsonl")
-[ "$n" -eq 54 ] || fail "expected 54 units after the third replicate, got $n"
-head -36 "$RUN/units.jsonl" | cmp -s - "$OUT/before.jsonl" || fail "--resume rewrote old units"
+[ "$n" -eq $((27 * NT)) ] || fail "expected $((27 * NT)) units after the third replicate, got $n"
+head -$((18 * NT)) "$RUN/units.jsonl" | cmp -s - "$OUT/before.jsonl" || fail "--resume rewrote old units"
 # Without --resume an existing run is refused.
 "$BIN" eval -q --task spider --limit 1 --models small="$MODEL" --out "$RUN" >/dev/null 2>&1
 [ $? -eq 1 ] || fail "an existing run without --resume should exit 1"

@@ -2,7 +2,7 @@
  * validates a cJSON instance against the schema rules directly (no grammar),
  * with PCRE2 for `pattern` and hand-written format checks. Header-only so
  * that any constraint test can include it. Covers the keywords the converter
- * supports: type, enum, const, numeric bounds, string lengths (code points),
+ * supports: type, enum, const, numeric bounds, multipleOf, string lengths (code points),
  * pattern, format (date, time, date-time, uuid, email, ipv4, hostname),
  * items/prefixItems (and the draft-7 tuple form), min/maxItems, properties,
  * required, additionalProperties, min/maxProperties, allOf, anyOf, oneOf
@@ -250,30 +250,31 @@ static bool jv_type_ok(const char *t, const cJSON *x)
 
 /* Whether schema s, applied to object x (successfully), evaluates key k:
  * the annotations unevaluatedProperties depends on. */
-static bool jv_evaluates(const cJSON *root, const cJSON *s, const cJSON *x, const char *k, int depth)
+static bool jv_evaluates(const cJSON *root, const cJSON *s, const cJSON *x, const char *k, int depth,
+                         bool top)
 {
     if (!cJSON_IsObject(s) || depth > 200)
         return false;
     const cJSON *props = JV_GET("properties");
     if (props && cJSON_GetObjectItemCaseSensitive(props, k))
         return true;
-    if (JV_GET("additionalProperties") || JV_GET("unevaluatedProperties"))
+    if (JV_GET("additionalProperties") || (!top && JV_GET("unevaluatedProperties")))
         return true;
     const cJSON *r = JV_GET("$ref");
     if (r) {
         const cJSON *t = jv_ref(root, r->valuestring);
-        if (t && jv_evaluates(root, t, x, k, depth + 1))
+        if (t && jv_evaluates(root, t, x, k, depth + 1, false))
             return true;
     }
     const cJSON *all = JV_GET("allOf");
     for (const cJSON *a = all ? all->child : NULL; a; a = a->next)
-        if (jv_evaluates(root, a, x, k, depth + 1))
+        if (jv_evaluates(root, a, x, k, depth + 1, false))
             return true;
     static const char *const alt_kw[] = {"anyOf", "oneOf"};
     for (int i = 0; i < 2; i++) {
         const cJSON *alts = JV_GET(alt_kw[i]);
         for (const cJSON *a = alts ? alts->child : NULL; a; a = a->next)
-            if (jv_valid(root, a, x, depth + 1) && jv_evaluates(root, a, x, k, depth + 1))
+            if (jv_valid(root, a, x, depth + 1) && jv_evaluates(root, a, x, k, depth + 1, false))
                 return true;
     }
     return false;
@@ -315,6 +316,8 @@ static bool jv_valid(const cJSON *root, const cJSON *s, const cJSON *x, int dept
         if ((k = JV_GET("minimum")) && (cJSON_IsTrue(emin) ? v <= k->valuedouble : v < k->valuedouble))
             return false;
         if ((k = JV_GET("maximum")) && (cJSON_IsTrue(emax) ? v >= k->valuedouble : v > k->valuedouble))
+            return false;
+        if ((k = JV_GET("multipleOf")) && fmod(v, k->valuedouble) != 0)
             return false;
         if (cJSON_IsNumber(emin) && v <= emin->valuedouble)
             return false;
@@ -374,7 +377,7 @@ static bool jv_valid(const cJSON *root, const cJSON *s, const cJSON *x, int dept
             return false;
         const cJSON *uneval = JV_GET("unevaluatedProperties");
         for (const cJSON *e = uneval ? x->child : NULL; e; e = e->next)
-            if (!jv_evaluates(root, s, x, e->string, depth + 1) &&
+            if (!jv_evaluates(root, s, x, e->string, depth + 1, true) &&
                 !jv_valid(root, uneval, e, depth + 1))
                 return false;
         if ((k = JV_GET("maxProperties")) && n > k->valuedouble)

@@ -17,21 +17,6 @@ typedef struct gcase {
     int kind;
 } gcase;
 
-static char *read_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)sz + 1);
-    *n = fread(buf, 1, (size_t)sz, f);
-    buf[*n] = 0;
-    fclose(f);
-    return buf;
-}
-
 static smc_grammar *load_gbnf(const char *text)
 {
     smc_grammar *g = NULL;
@@ -148,7 +133,7 @@ static void test_shared_grammars(void)
     };
     for (size_t k = 0; k < N(sets); k++) {
         size_t n;
-        char *text = read_file(test_shared_path(sets[k].file), &n);
+        char *text = test_read_file(test_shared_path(sets[k].file), &n);
         CHECK_MSG(text != NULL, "cannot read %s", sets[k].file);
         if (!text)
             continue;

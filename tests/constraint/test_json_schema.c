@@ -492,6 +492,45 @@ static void check_num_range(const char *schema_text, int from, int to)
     cJSON_Delete(schema);
 }
 
+/* Integers in a window, expected verdict from the independent validator. */
+static void check_int_validator(const char *schema_text, int from, int to)
+{
+    smc_error err = {{0}};
+    smc_grammar *g = NULL;
+    int rc = smc_grammar_from_json_schema(schema_text, strlen(schema_text), &g, &err);
+    CHECK_MSG(rc == 0, "%s: %s", schema_text, err.msg);
+    cJSON *schema = cJSON_Parse(schema_text);
+    int bad = 0;
+    for (int v = from; rc == 0 && schema && v <= to; v++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%d", v);
+        cJSON *x = cJSON_Parse(buf);
+        bool want = jv_valid(schema, schema, x, 0);
+        bool got = smc_grammar_classify(g, buf, strlen(buf)) == SMC_MATCH_COMPLETE;
+        if (want != got && bad++ < 5)
+            CHECK_MSG(false, "%s: %s %s", schema_text, buf, got ? "accepted" : "rejected");
+        cJSON_Delete(x);
+    }
+    CHECK_MSG(bad == 0, "%s: %d wrong values", schema_text, bad);
+    if (g)
+        CHECK(smc_grammar_classify(g, "-0", 2) != SMC_MATCH_COMPLETE);
+    smc_grammar_free(g);
+    cJSON_Delete(schema);
+}
+
+static void test_multiple_of(void)
+{
+    check_int_validator("{\"type\":\"integer\",\"multipleOf\":7}", -500, 500);
+    check_int_validator("{\"type\":\"integer\",\"multipleOf\":12,\"minimum\":0}", -100, 400);
+    check_int_validator("{\"type\":\"integer\",\"multipleOf\":3,\"exclusiveMinimum\":0}", -100, 400);
+    check_int_validator("{\"type\":\"integer\",\"multipleOf\":25,\"minimum\":-1000,\"maximum\":1000}",
+                        -1200, 1200);
+    check_int_validator("{\"type\":\"integer\",\"multipleOf\":1,\"minimum\":3,\"maximum\":9}", -20, 20);
+    check_int_validator("{\"allOf\":[{\"type\":\"integer\",\"multipleOf\":4},{\"multipleOf\":6}]}", -300,
+                        300);
+    check_int_validator("{\"type\":\"integer\",\"multipleOf\":100}", -1000, 3000);
+}
+
 static void test_number_ranges(void)
 {
     check_num_range("{\"type\":\"number\",\"minimum\":0,\"maximum\":1}", 0, 5);
@@ -532,7 +571,11 @@ static void expect_error(const char *schema, const char *needle1, const char *ne
 
 static void test_unsupported(void)
 {
-    expect_error("{\"type\":\"integer\",\"multipleOf\":3}", "\"multipleOf\"", "at #");
+    expect_error("{\"type\":\"number\",\"multipleOf\":3}", "\"multipleOf\"", "at #");
+    expect_error("{\"type\":\"integer\",\"multipleOf\":0.5}", "\"multipleOf\"", "at #");
+    expect_error("{\"type\":\"integer\",\"multipleOf\":7,\"maximum\":100}", "\"multipleOf\"", NULL);
+    expect_error("{\"type\":\"integer\",\"multipleOf\":7,\"minimum\":8,\"maximum\":13}", "no integer",
+                 NULL);
     expect_error("{\"type\":\"object\",\"properties\":{\"a\":{\"not\":{\"type\":\"null\"}}}}", "\"not\"",
                  "#/properties/a");
     expect_error("{\"if\":{\"type\":\"string\"},\"then\":{\"minLength\":2}}", "\"if\"", "at #");
@@ -648,6 +691,8 @@ static int mutation_walks, mutation_walks_ok;
 
 static void convert_and_compile(const char *text, size_t n, int *converted)
 {
+    if (getenv("SMC_TEST_SHOW_MUTATIONS"))
+        fprintf(stderr, "MUT %.*s\n", (int)n, text);
     smc_error err = {{0}};
     char *gbnf = NULL;
     int rc = smc_json_schema_to_gbnf(text, n, &gbnf, &err);
@@ -715,7 +760,8 @@ static void test_mutations(void)
     static const char *kws[] = {"type", "minimum", "maximum", "minLength", "maxLength", "pattern", "enum",
                                 "const", "items", "prefixItems", "properties", "required",
                                 "additionalProperties", "anyOf", "allOf", "oneOf", "$ref", "format",
-                                "minItems", "maxItems", "exclusiveMinimum", "title"};
+                                "minItems", "maxItems", "exclusiveMinimum", "title",
+                                "unevaluatedProperties", "minProperties", "multipleOf"};
     static const char *inserts[] = {"{", "}", "[", "]", ",", ":", "\"", "\\", "0", "-1", "\"$ref\"", "true"};
     int rounds = sanitized() ? 300 : 3000, converted = 0, tree_rounds = 0;
     if (getenv("SMC_TEST_MUTATIONS"))
@@ -796,6 +842,7 @@ void run_tests(void)
     test_unsupported();
     test_integer_ranges();
     test_number_ranges();
+    test_multiple_of();
     test_mutations();
     test_schema_cases();
 }

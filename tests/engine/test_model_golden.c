@@ -7,29 +7,10 @@
 
 #include "smcgen.h"
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) == (size_t)n)
-        s[n] = 0;
-    else {
-        free(s);
-        s = NULL;
-    }
-    fclose(f);
-    return s;
-}
-
 void run_tests(void)
 {
     REQUIRE_SHARED();
-    char *js = slurp(test_shared_path("models/stories260K_llama2c_argmax_golden.json"));
+    char *js = test_read_file(test_shared_path("models/stories260K_llama2c_argmax_golden.json"), NULL);
     cJSON *j = js ? cJSON_Parse(js) : NULL;
     free(js);
     CHECK(j != NULL);

@@ -21,31 +21,9 @@
 #define TOL_FIXTURE 1e-6  /* arch fixtures (logits of magnitude ~1e-2), llama.cpp f32: measured 2e-7 */
 #define TOL_STORIES 1e-4  /* stories260K vs llama.cpp f32: measured 1.1e-5 */
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = 0;
-        if (len)
-            *len = (size_t)n;
-    }
-    return buf;
-}
-
 static cJSON *read_json(const char *path)
 {
-    char *s = read_file(path, NULL);
+    char *s = test_read_file(path, NULL);
     if (!s)
         return NULL;
     cJSON *j = cJSON_Parse(s);
@@ -192,7 +170,7 @@ static void check_llamacpp(const char *gguf, const char *json, const char *f32, 
         return;
     cJSON *j = read_json(test_shared_path(json));
     size_t flen = 0;
-    float *ref = (float *)read_file(test_shared_path(f32), &flen);
+    float *ref = (float *)test_read_file(test_shared_path(f32), &flen);
     CHECK(j && ref);
     smc_ctx *c = NULL;
     smc_ctx_params p = smc_ctx_default_params();

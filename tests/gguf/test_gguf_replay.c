@@ -8,36 +8,12 @@
 #include <dirent.h>
 #include <stdint.h>
 
-static uint8_t *read_all(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, len = 0;
-    uint8_t *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += got;
-        if (len == cap) {
-            uint8_t *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = nb;
-        }
-    }
-    fclose(f);
-    *n = len;
-    return buf;
-}
-
 /* Opens the bytes of path from an exact-size heap copy (so ASan sees any
  * overread) and walks every accessor. Returns 1 opened, 0 failed, -1 bad. */
 static int replay(const char *path, char *msg, size_t cap)
 {
     size_t n = 0;
-    uint8_t *all = read_all(path, &n);
+    uint8_t *all = (uint8_t *)test_read_file(path, &n);
     if (!all)
         return -1;
     uint8_t *exact = malloc(n ? n : 1);

@@ -101,20 +101,6 @@ static const char *lint(const char *g)
     return NULL;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *t = malloc((size_t)n + 1);
-    t[fread(t, 1, (size_t)n, f)] = '\0';
-    fclose(f);
-    return t;
-}
-
 /* The reader enforces llama.cpp's layout rules, and matching works. */
 static void test_reader(void)
 {
@@ -141,7 +127,7 @@ static void test_smiles_grammar(void)
                            "data/molecules/qm9_smiles_selfies.csv"};
     int per_file = getenv("SMC_TEST_SANITIZED") ? 100 : 1500, total = 0, accepted = 0;
     for (int f = 0; f < 3; f++) {
-        char *text = slurp(test_shared_path(files[f]));
+        char *text = test_read_file(test_shared_path(files[f]), NULL);
         CHECK(text != NULL);
         int count = 0;
         for (char *line = text; line && *line && count < per_file;) {
@@ -171,7 +157,7 @@ static void test_smiles_grammar(void)
 
 static void test_pddl_grammar(void)
 {
-    char *text = slurp(test_shared_path("data/blocksworld/dev.jsonl"));
+    char *text = test_read_file(test_shared_path("data/blocksworld/dev.jsonl"), NULL);
     CHECK(text != NULL);
     int n = 0, ok_root = 0, ok_after = 0;
     for (char *line = text; line && *line;) {
@@ -218,7 +204,7 @@ static void test_sql_grammar(void)
     int n = 0, ok = 0;
     int step = getenv("SMC_TEST_SANITIZED") ? 10 : 1;
     for (int f = 0; f < 2; f++) {
-        char *text = slurp(test_shared_path(files[f]));
+        char *text = test_read_file(test_shared_path(files[f]), NULL);
         cJSON *arr = text ? cJSON_Parse(text) : NULL;
         free(text);
         const cJSON *item;

@@ -4,21 +4,6 @@
 #include "test.h"
 #include "smcgen.h"
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    *len = fread(s, 1, (size_t)n, f);
-    s[*len] = '\0';
-    fclose(f);
-    return s;
-}
-
 static const char *PROBLEM3 =
     "(define (problem p) (:domain blocksworld) (:objects b1 b2 b3)\n"
     " (:init (arm-empty) (on-table b1) (on b2 b1) (on b3 b2) (clear b3))\n";
@@ -308,7 +293,7 @@ static smc_bw_problem *load_problem(const char *name, char **text)
     char rel[256];
     snprintf(rel, sizeof rel, "data/planetarium/problems/blocksworld/%s.pddl", name);
     size_t len = 0;
-    *text = read_file(test_shared_path(rel), &len);
+    *text = test_read_file(test_shared_path(rel), &len);
     CHECK_MSG(*text != NULL, "cannot read %s", rel);
     if (!*text)
         return NULL;
@@ -373,7 +358,7 @@ static void test_planetarium(void)
 static void test_dev_goals(void)
 {
     size_t len = 0;
-    char *all = read_file(test_shared_path("data/blocksworld/dev.jsonl"), &len);
+    char *all = test_read_file(test_shared_path("data/blocksworld/dev.jsonl"), &len);
     CHECK(all != NULL);
     if (!all)
         return;

@@ -46,7 +46,7 @@ static void check_prompt(smc_vocab *v, const char *label, const char *text, cons
 
 static cJSON *load_json(const char *rel)
 {
-    char *s = read_file(test_shared_path(rel), NULL);
+    char *s = test_read_file(test_shared_path(rel), NULL);
     CHECK_MSG(s != NULL, "cannot read %s", rel);
     cJSON *j = s ? cJSON_Parse(s) : NULL;
     CHECK_MSG(!s || j, "%s is not JSON", rel);
@@ -78,7 +78,7 @@ static void test_small_model(void)
         CHECK_MSG(cJSON_IsString(prompt), "%s: no prompt", rel);
         /* The reference's prompt is the prompt file's text. */
         snprintf(rel, sizeof rel, "models/prompts/%s.txt", prompts[i]);
-        char *file_text = read_file(test_shared_path(rel), NULL);
+        char *file_text = test_read_file(test_shared_path(rel), NULL);
         CHECK_MSG(file_text && cJSON_IsString(prompt) && !strcmp(file_text, prompt->valuestring),
                   "%s differs from the reference prompt", rel);
         free(file_text);
@@ -101,7 +101,7 @@ static void test_stories(void)
     CHECK_EQ_INT(smc_vocab_bos(v), 1);
     CHECK(smc_vocab_add_space_prefix(v));
     cJSON *j = load_json("models/ref/stories260K-llamacpp.json");
-    char *text = read_file(test_shared_path("models/prompts/story.txt"), NULL);
+    char *text = test_read_file(test_shared_path("models/prompts/story.txt"), NULL);
     CHECK(text != NULL);
     if (j && text)
         check_prompt(v, "story", text, cJSON_GetObjectItemCaseSensitive(j, "ids"));

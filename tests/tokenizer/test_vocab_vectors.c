@@ -47,8 +47,8 @@ static void check_vocab(const char *name)
     char inp_path[4096], out_path[4096];
     snprintf(inp_path, sizeof inp_path, "%s.inp", gguf_path);
     snprintf(out_path, sizeof out_path, "%s.out", gguf_path);
-    char *inp_raw = read_file(inp_path, NULL);
-    char *out_raw = read_file(out_path, NULL);
+    char *inp_raw = test_read_file(inp_path, NULL);
+    char *out_raw = test_read_file(out_path, NULL);
     smc_vocab *v = load_vocab(gguf_path);
     CHECK_MSG(inp_raw && out_raw && v, "cannot load %s", name);
     if (!inp_raw || !out_raw || !v)
