@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/file.h"
 
 static void usage(FILE *f)
 {
@@ -31,33 +32,15 @@ static void usage(FILE *f)
             "  -h, --help              this help\n");
 }
 
+/* A file's contents, or standard input's for "-"; NULL after saying why. */
 static char *read_all(const char *path, size_t *len)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0, k;
-    char *buf = malloc(cap + 1);
-    while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += k;
-        if (n == cap) {
-            char *b = realloc(buf, 2 * cap + 1);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-    }
-    if (f != stdin)
-        fclose(f);
-    if (buf) {
-        buf[n] = 0;
-        *len = n;
-    }
-    return buf;
+    smc_error err = {{0}};
+    char *text = strcmp(path, "-") == 0 ? smc_read_stream(stdin, len, &err)
+                                        : smc_read_file(path, len, &err);
+    if (!text)
+        cli_error("%s", err.msg);
+    return text;
 }
 
 static int hexval(char c)
@@ -119,10 +102,8 @@ static int load(const char *spec, const char *type, bool inline_regex, const cha
     }
     size_t len;
     char *text = read_all(spec, &len);
-    if (!text) {
-        cli_error("cannot read %s", spec);
+    if (!text)
         return -1;
-    }
     if (!type)
         type = has_suffix(spec, ".lark") ? "lark" : (has_suffix(spec, ".regex") || has_suffix(spec, ".re")) ? "regex" : "gbnf";
     if (strcmp(type, "lark") == 0) {
@@ -223,7 +204,6 @@ int cmd_grammar(int argc, char **argv)
         if (file) {
             text = read_all(file, &len);
             if (!text) {
-                cli_error("cannot read %s", file);
                 smc_grammar_free(g);
                 return 1;
             }

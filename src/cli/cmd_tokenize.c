@@ -6,31 +6,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/file.h"
 #include "util/paths.h"
-
-/* Reads all of f into a malloc'd buffer. */
-static char *slurp(FILE *f, size_t *len)
-{
-    size_t cap = 1 << 16, n = 0, k;
-    char *buf = malloc(cap + 1);
-    while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += k;
-        if (n == cap) {
-            char *b = realloc(buf, 2 * cap + 1);
-            if (!b) {
-                free(buf);
-                return NULL;
-            }
-            buf = b;
-            cap *= 2;
-        }
-    }
-    if (buf) {
-        buf[n] = '\0';
-        *len = n;
-    }
-    return buf;
-}
 
 static smc_vocab *open_vocab(const char *path)
 {
@@ -188,7 +165,7 @@ int cmd_tokenize(int argc, char **argv)
             cli_error("cannot open %s: %s", file, strerror(errno));
             return 1;
         }
-        text = slurp(f, &len);
+        text = smc_read_stream(f, &len, NULL);
         if (file)
             fclose(f);
         if (!text) {
@@ -328,7 +305,7 @@ int cmd_detokenize(int argc, char **argv)
             json = true;
         } else if (!strcmp(a, "-")) {
             size_t in_len = 0;
-            char *in = slurp(stdin, &in_len);
+            char *in = smc_read_stream(stdin, &in_len, NULL);
             if (!in || strlen(in) != in_len || parse_id_list(in, &ids, &n, &cap) != 0) {
                 if (in && strlen(in) != in_len)
                     cli_error("detokenize: standard input holds a NUL byte, not ids");
