@@ -23,7 +23,9 @@ static void usage(FILE *f)
             "the whole file, trailing newline stripped); other extensions are read as GBNF.\n"
             "\n"
             "options:\n"
-            "  --type gbnf|lark|regex  the grammar's syntax, overriding the extension\n"
+            "  --type gbnf|lark|regex|json-schema\n"
+            "                          the grammar's syntax, overriding the extension\n"
+            "                          (.gbnf, .lark, .regex/.re, .json = JSON Schema)\n"
             "  --regex                 GRAMMAR is a regex pattern given inline, not a file\n"
             "  --root NAME             the start rule (default: root for GBNF, start for Lark)\n"
             "  -f, --file PATH         accept: read TEXT from PATH ('-' for stdin) instead\n"
@@ -105,9 +107,14 @@ static int load(const char *spec, const char *type, bool inline_regex, const cha
     if (!text)
         return -1;
     if (!type)
-        type = has_suffix(spec, ".lark") ? "lark" : (has_suffix(spec, ".regex") || has_suffix(spec, ".re")) ? "regex" : "gbnf";
+        type = has_suffix(spec, ".lark")                                ? "lark"
+               : (has_suffix(spec, ".regex") || has_suffix(spec, ".re")) ? "regex"
+               : has_suffix(spec, ".json")                               ? "json-schema"
+                                                                         : "gbnf";
     if (strcmp(type, "lark") == 0) {
         rc = smc_grammar_from_lark(text, len, root, g, &err);
+    } else if (strcmp(type, "json-schema") == 0) {
+        rc = smc_grammar_from_json_schema(text, len, g, &err);
     } else if (strcmp(type, "regex") == 0) {
         while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
             len--;
@@ -134,8 +141,9 @@ int cmd_grammar(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--type") == 0 && i + 1 < argc) {
             type = argv[++i];
-            if (strcmp(type, "gbnf") && strcmp(type, "lark") && strcmp(type, "regex")) {
-                cli_error("grammar: --type must be gbnf, lark or regex");
+            if (strcmp(type, "gbnf") && strcmp(type, "lark") && strcmp(type, "regex") &&
+                strcmp(type, "json-schema")) {
+                cli_error("grammar: --type must be gbnf, lark, regex or json-schema");
                 return 2;
             }
         } else if (strcmp(a, "--root") == 0 && i + 1 < argc) {

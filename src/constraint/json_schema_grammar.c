@@ -15,8 +15,16 @@ int smc_grammar_from_json_schema_ex(const char *schema_json, size_t len, unsigne
     char *gbnf = NULL;
     if (smc_json_schema_to_gbnf_ex(schema_json, len, flags, &gbnf, err) < 0)
         return -1;
+    smc_error local = {{0}};
+    if (!err)
+        err = &local;
     int rc = smc_grammar_from_gbnf(gbnf, strlen(gbnf), "root", out, err);
     free(gbnf);
+    /* A schema whose every instance would be infinite (a required property
+     * that refers back to its own object, say) has no JSON value at all. */
+    if (rc < 0 && strstr(err->msg, "matches no string"))
+        return smc_fail(err, "JSON Schema: no finite JSON value satisfies this schema "
+                             "(e.g. a required property that refers back to its own object)");
     if (rc < 0)
         return smc_fail_context(err, "JSON Schema: compiling the generated grammar");
     return 0;
