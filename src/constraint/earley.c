@@ -33,7 +33,65 @@ typedef struct earley_cache {
     uint32_t *nt_mark;     /* per nonterminal */
     uint32_t nt_stamp;
     uint32_t *nt_queue;
+    /* byte classes: bytes that every terminal either contains or not step
+     * every set to the same place, so one step serves the whole class;
+     * class_bytes[class_start[k] .. class_start[k + 1]) are class k's bytes */
+    uint8_t byte_class[256];
+    uint8_t class_bytes[256];
+    uint16_t class_start[257];
+    unsigned n_classes;
+    /* unions of whole trie subtrees, per token index, parent node and set
+     * of child bytes (see earley_subtree_union), hashed into buckets */
+    struct subtree_union *unions[64];
+    size_t n_unions;
 } earley_cache;
+
+typedef struct subtree_union {
+    uint64_t index_uid;
+    uint32_t parent;
+    uint64_t child_bytes[4];
+    uint32_t *bits;
+    struct subtree_union *next;
+} subtree_union;
+
+#define MAX_SUBTREE_UNIONS 1024
+
+static unsigned union_bucket(uint64_t uid, uint32_t parent, const uint64_t child_bytes[4])
+{
+    uint64_t h = uid * 0x9E3779B97F4A7C15ull ^ parent;
+    for (int w = 0; w < 4; w++)
+        h = (h ^ child_bytes[w]) * 0xff51afd7ed558ccdull;
+    return (unsigned)(h >> 58);
+}
+
+/* Splits the 256 bytes into classes no terminal tells apart. */
+static void compute_byte_classes(const smc_grammar *g, earley_cache *c)
+{
+    unsigned n = 1;
+    memset(c->byte_class, 0, sizeof c->byte_class);
+    for (uint32_t t = 0; t < g->n_terms && n < 256; t++) {
+        int16_t split[256][2];
+        memset(split, -1, sizeof split);
+        unsigned m = 0;
+        for (unsigned b = 0; b < 256; b++) {
+            int in = ir_byteset_has(&g->terms[t], b);
+            int16_t *k = &split[c->byte_class[b]][in];
+            if (*k < 0)
+                *k = (int16_t)m++;
+            c->byte_class[b] = (uint8_t)*k;
+        }
+        n = m;
+    }
+    c->n_classes = n;
+    uint16_t count[257] = {0};
+    for (unsigned b = 0; b < 256; b++)
+        count[c->byte_class[b] + 1]++;
+    for (unsigned k = 0; k < 256; k++)
+        count[k + 1] += count[k];
+    memcpy(c->class_start, count, sizeof count);
+    for (unsigned b = 0; b < 256; b++)
+        c->class_bytes[count[c->byte_class[b]]++] = (uint8_t)b;
+}
 
 static uint64_t hash_items(const eitem *it, uint32_t n)
 {
@@ -131,9 +189,16 @@ static eset *intern_items(const smc_grammar *g, earley_cache *c, eitem *items, s
     s->n = n;
     s->hash = h;
     s->accepting = accepting;
-    for (uint32_t i = 0; i < n; i++)
-        if (IR_IS_TERM(g->pos_sym[s->items[i].pos]))
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t sym = g->pos_sym[s->items[i].pos];
+        if (IR_IS_TERM(sym)) {
             s->can_continue = true;
+            for (int w = 0; w < 8; w++)
+                s->first.w[w] |= g->terms[sym & ~IR_TERM].w[w];
+        }
+    }
+    for (int w = 0; w < 4; w++)   /* dead bytes never loop */
+        s->no_loop[w] = ~((uint64_t)s->first.w[2 * w] | (uint64_t)s->first.w[2 * w + 1] << 32);
     if (c->n_sets == c->cap_sets) {
         size_t cap = c->cap_sets ? c->cap_sets * 2 : 256;
         eset **v = realloc(c->sets, cap * sizeof *v);
@@ -259,6 +324,7 @@ int earley_cache_init(smc_grammar *g)
     c->nt_queue = malloc((g->n_nt ? g->n_nt : 1) * sizeof *c->nt_queue);
     if (!c->self_stamp || !c->nt_mark || !c->nt_queue)
         return -1;
+    compute_byte_classes(g, c);
     next_stamp(c, g);
     if (add_predicted(g, c, g->start_nt) != 0)
         return -1;
@@ -283,6 +349,12 @@ void earley_cache_free(smc_grammar *g)
         free(s->items);
         free(s);
     }
+    for (int k = 0; k < 64; k++)
+        for (subtree_union *u = c->unions[k], *nx; u; u = nx) {
+            nx = u->next;
+            free(u->bits);
+            free(u);
+        }
     free(c->sets);
     free(c->table);
     free(c->out);
@@ -298,6 +370,7 @@ void earley_cache_free(smc_grammar *g)
 }
 
 eset *earley_initial(const smc_grammar *g) { return g->cache->init; }
+const uint8_t *earley_byte_classes(const smc_grammar *g) { return g->cache->byte_class; }
 uint64_t earley_work(const smc_grammar *g) { return g->cache->work; }
 size_t earley_n_sets(const smc_grammar *g) { return g->cache->n_sets; }
 
@@ -421,39 +494,82 @@ eset *earley_step(const smc_grammar *g, eset *s, unsigned char byte)
 {
     if (s == &earley_dead)
         return s;
-    if (s->next && s->next[byte])
-        return s->next[byte];
     earley_cache *c = g->cache;
+    unsigned k = c->byte_class[byte];
+    if (s->next && s->next[k])
+        return s->next[k];
+    if (!ir_byteset_has(&s->first, byte))
+        return &earley_dead;   /* no item scans it: no need to memoise */
     eset *t = compute_step(g, c, s, byte);
     if (!t)
         return NULL;
     if (!s->next) {
-        s->next = calloc(256, sizeof *s->next);
+        s->next = calloc(c->n_classes, sizeof *s->next);
         if (!s->next)
             return t;   /* works, just not memoised */
     }
-    s->next[byte] = t;
+    s->next[k] = t;
     return t;
 }
 
-int earley_loops_on(const smc_grammar *g, eset *s, const uint32_t bytes[8])
+const uint32_t *earley_subtree_union(const smc_grammar *g, uint64_t index_uid, uint32_t parent,
+                                     const uint64_t child_bytes[4])
 {
-    for (int w = 0; w < 8; w++)
-        if (bytes[w] & s->loop_tested.w[w] & ~s->loop.w[w])
-            return 0;   /* a known non-looping byte */
-    for (int w = 0; w < 8; w++) {
-        uint32_t need = bytes[w] & ~s->loop_tested.w[w];
+    const earley_cache *c = g->cache;
+    for (const subtree_union *u = c->unions[union_bucket(index_uid, parent, child_bytes)]; u; u = u->next)
+        if (u->index_uid == index_uid && u->parent == parent &&
+            memcmp(u->child_bytes, child_bytes, sizeof u->child_bytes) == 0)
+            return u->bits;
+    return NULL;
+}
+
+bool earley_subtree_union_add(const smc_grammar *g, uint64_t index_uid, uint32_t parent, const uint64_t child_bytes[4],
+                              uint32_t *bits, size_t n_bytes)
+{
+    earley_cache *c = g->cache;
+    if (c->n_unions >= MAX_SUBTREE_UNIONS || !earley_mask_budget(g, n_bytes))
+        return false;
+    subtree_union *u = malloc(sizeof *u);
+    if (!u)
+        return false;
+    u->index_uid = index_uid;
+    u->parent = parent;
+    memcpy(u->child_bytes, child_bytes, sizeof u->child_bytes);
+    u->bits = bits;
+    unsigned k = union_bucket(index_uid, parent, child_bytes);
+    u->next = c->unions[k];
+    c->unions[k] = u;
+    c->n_unions++;
+    return true;
+}
+
+eset *earley_step_direct(const smc_grammar *g, eset *s, unsigned char byte)
+{
+    if (s == &earley_dead)
+        return s;
+    return compute_step(g, g->cache, s, byte);
+}
+
+int earley_loops_slow(const smc_grammar *g, eset *s, const uint64_t bytes[4])
+{
+    earley_cache *c = g->cache;
+    for (int w = 0; w < 4; w++) {
+        uint64_t need = bytes[w] & ~s->loop[w] & ~s->no_loop[w];
         while (need) {
-            int b = __builtin_ctz(need);
-            need &= need - 1;
-            unsigned byte = (unsigned)(w * 32 + b);
+            unsigned byte = (unsigned)(w * 64 + __builtin_ctzll(need));
             eset *t = earley_step(g, s, (unsigned char)byte);
             if (!t)
                 return -1;
-            ir_byteset_add(&s->loop_tested, byte);
+            /* the answer holds for the byte's whole class */
+            unsigned k = c->byte_class[byte];
+            for (unsigned j = c->class_start[k]; j < c->class_start[k + 1]; j++) {
+                unsigned b2 = c->class_bytes[j];
+                uint64_t *known = t == s ? s->loop : s->no_loop;
+                known[b2 >> 6] |= 1ull << (b2 & 63);
+            }
             if (t != s)
                 return 0;
-            ir_byteset_add(&s->loop, byte);
+            need &= ~s->loop[w];
         }
     }
     return 1;

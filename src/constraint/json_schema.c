@@ -196,7 +196,7 @@ static char *compile_unevaluated(js_ctx *c, const cJSON *s, const char *path)
         return js_compile(c, copy, path);
     }
     const cJSON *parts[1] = {copy};
-    cJSON *m = js_merge(c->root, parts, 1, path, c->err);
+    cJSON *m = js_merge(c->root, parts, 1, path, c->work, c->err);
     if (!m)
         return NULL;
     own(c, m);
@@ -237,7 +237,7 @@ static char *compile_inner(js_ctx *c, const cJSON *s, const char *path)
         return compile_alternatives(c, one, "oneOf", path);
     if (ref || all || any || one) {
         const cJSON *parts[1] = {s};
-        cJSON *m = js_merge(c->root, parts, 1, path, c->err);
+        cJSON *m = js_merge(c->root, parts, 1, path, c->work, c->err);
         if (!m)
             return NULL;
         own(c, m);
@@ -255,6 +255,11 @@ static char *compile_inner(js_ctx *c, const cJSON *s, const char *path)
 
 char *js_compile(js_ctx *c, const cJSON *s, const char *path)
 {
+    if (++*c->work > JS_MAX_WORK) {
+        smc_fail(c->err, "JSON Schema: the schema expands too much (more than %lu subschemas "
+                 "after resolving allOf/$ref/anyOf) at %s", JS_MAX_WORK, path);
+        return NULL;
+    }
     if (++c->depth > 200) {
         smc_fail(c->err, "JSON Schema: nesting too deep at %s", path);
         c->depth--;
@@ -316,10 +321,11 @@ static void emit_prims(js_ctx *c, js_buf *o)
 }
 
 int js_convert(const cJSON *root, const cJSON *top_schema, const char *top_path, unsigned flags,
-               int depth, char **gbnf_out, smc_error *err)
+               int depth, unsigned long *work, char **gbnf_out, smc_error *err)
 {
     js_ctx c = {.root = root, .err = err, .W = (flags & SMC_JSON_SCHEMA_COMPACT) ? "" : "ws",
                 .flags = flags, .depth = depth};
+    c.work = work ? work : &c.own_work;
     c.owned = cJSON_CreateObject();
     int rc = -1;
     bool ok = c.owned && cJSON_AddTrueToObject(c.owned, "t") && cJSON_AddArrayToObject(c.owned, "keep");
@@ -385,7 +391,7 @@ int smc_json_schema_to_gbnf_ex(const char *schema_json, size_t len, unsigned fla
             cJSON_Delete(root);
             return smc_fail(err, "JSON Schema: trailing text after the schema");
         }
-    int rc = js_convert(root, root, "#", flags, 0, gbnf_out, err);
+    int rc = js_convert(root, root, "#", flags, 0, NULL, gbnf_out, err);
     cJSON_Delete(root);
     return rc;
 }

@@ -34,10 +34,17 @@ typedef struct js_ctx {
     cJSON *owned;             /* merged schemas made while compiling */
     bool used[N_PRIM];
     unsigned n_names;         /* rule names handed out */
+    unsigned long own_work;
+    unsigned long *work;      /* steps (compiles, merges) so far, shared with
+                                 nested conversions; against JS_MAX_WORK */
     int depth;
 } js_ctx;
 
 extern const char *const js_prim_name[N_PRIM];
+
+/* Schemas compiled per conversion before giving up: merging allOf/$ref can
+ * expand a schema exponentially. */
+#define JS_MAX_WORK 200000UL
 
 /* Repetition bounds the GBNF compiler accepts. */
 #define JS_MAX_COUNT 10000
@@ -61,7 +68,7 @@ bool js_has_other_keywords(const cJSON *s, const char *except1, const char *exce
 /* Converts top_schema (inside root, for $refs; at JSON pointer top_path) into
  * a whole GBNF text whose compile depth starts at depth (json_schema.c). */
 int js_convert(const cJSON *root, const cJSON *top_schema, const char *top_path, unsigned flags,
-               int depth, char **gbnf_out, smc_error *err);
+               int depth, unsigned long *work /* NULL: fresh */, char **gbnf_out, smc_error *err);
 
 /* ---- compilers: a GBNF expression (malloc'd) or NULL with err filled ---- */
 char *js_compile(js_ctx *c, const cJSON *s, const char *path);             /* json_schema.c */

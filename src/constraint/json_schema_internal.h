@@ -84,9 +84,10 @@ const cJSON *js_resolve_ref(const cJSON *root, const char *ref);
 /* Merges schemas (each true/false/object, $refs resolved one level, nested
  * allOf flattened, anyOf/oneOf distributed) into one new schema: an object,
  * possibly {"anyOf":[...]} of merged alternatives, or cJSON false when the
- * conjunction is unsatisfiable. NULL (err filled) when not mergeable. */
+ * conjunction is unsatisfiable. NULL (err filled) when not mergeable or when
+ * *work (incremented per step) passes JS_MAX_WORK. */
 cJSON *js_merge(const cJSON *root, const cJSON *const *parts, size_t n, const char *path,
-                smc_error *err);
+                unsigned long *work, smc_error *err);
 
 /* Keyword classification (json_schema.c). */
 bool js_is_annotation(const char *key);

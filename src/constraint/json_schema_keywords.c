@@ -30,7 +30,7 @@ static const char *const supported[] = {
     "prefixItems", "additionalItems", "minItems", "maxItems", "uniqueItems", "minLength",
     "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
     "exclusiveMaximum", "anyOf", "oneOf", "allOf", "$ref", "$defs", "definitions",
-    "minProperties", "maxProperties", "unevaluatedProperties", NULL};
+    "minProperties", "maxProperties", "unevaluatedProperties", "multipleOf", NULL};
 
 static bool in_list(const char *const *list, const char *k)
 {
@@ -80,6 +80,8 @@ static bool is_count(const cJSON *v)
 /* What a keyword's value must be, or NULL when it is fine. */
 const char *js_value_shape_error(const char *key, const cJSON *v)
 {
+    if (!strcmp(key, "multipleOf"))
+        return cJSON_IsNumber(v) && v->valuedouble > 0 ? NULL : "a positive number";
     if (!strcmp(key, "minimum") || !strcmp(key, "maximum"))
         return cJSON_IsNumber(v) ? NULL : "a number";
     if (!strcmp(key, "exclusiveMinimum") || !strcmp(key, "exclusiveMaximum"))

@@ -116,6 +116,7 @@ typedef struct merger {
     smc_error *err;
     cJSON *keep;          /* array owning copies made while flattening */
     int depth;
+    unsigned long *work;  /* the conversion's step counter, against JS_MAX_WORK */
 } merger;
 
 static int push(merger *m, part_list *l, const cJSON *s)
@@ -211,6 +212,9 @@ static bool is_number_bound(const char *k)
 
 static cJSON *merge_flat(merger *m, const part_list *l);
 
+/* anyOf distributed over allOf multiplies out: merge steps count against
+ * the conversion's JS_MAX_WORK. */
+
 /* A part's additionalProperties; unevaluatedProperties false inside a part
  * closes that part the same way (stricter than the spec, never looser). */
 static const cJSON *part_additional(const cJSON *p)
@@ -246,6 +250,12 @@ static cJSON *merge_list(merger *m, const part_list *l)
         cJSON *out = cJSON_CreateObject();
         cJSON *arr = cJSON_AddArrayToObject(out, "anyOf");
         for (const cJSON *a = alts->child; a; a = a->next) {
+            if (++*m->work > JS_MAX_WORK) {
+                cJSON_Delete(out);
+                smc_fail(m->err, "JSON Schema: allOf at %s expands too much (more than %lu steps)",
+                         m->path, JS_MAX_WORK);
+                return NULL;
+            }
             part_list sub = {0};
             int rc = 0;
             for (size_t j = 0; j < l->n && rc == 0; j++)
@@ -284,6 +294,11 @@ static cJSON *fail_null(merger *m, const char *what)
 
 static cJSON *merge_flat(merger *m, const part_list *l)
 {
+    if (++*m->work > JS_MAX_WORK) {
+        smc_fail(m->err, "JSON Schema: allOf at %s expands too much (more than %lu steps)",
+                 m->path, JS_MAX_WORK);
+        return NULL;
+    }
     for (size_t i = 0; i < l->n; i++)
         for (const cJSON *c = l->p[i]->child; c; c = c->next) {
             const char *want = js_value_shape_error(c->string, c);
@@ -394,6 +409,24 @@ static cJSON *merge_flat(merger *m, const part_list *l)
                 }
                 if (!old)
                     cJSON_AddItemToObject(R, k, cJSON_Duplicate(c, true));
+            } else if (!strcmp(k, "multipleOf")) {
+                cJSON *old = cJSON_GetObjectItemCaseSensitive(R, k);
+                if (!old) {
+                    cJSON_AddItemToObject(R, k, cJSON_Duplicate(c, true));
+                } else if (old->valuedouble != c->valuedouble) {
+                    double a = old->valuedouble, b = c->valuedouble;
+                    if (a != floor(a) || b != floor(b) || a > 1e9 || b > 1e9) {
+                        cJSON_Delete(R), cJSON_Delete(enum_vals), cJSON_Delete(required);
+                        return fail_null(m, "two different non-integer \"multipleOf\"s");
+                    }
+                    double x = a, y = b;          /* lcm */
+                    while (y > 0) {
+                        double t = fmod(x, y);
+                        x = y;
+                        y = t;
+                    }
+                    cJSON_SetNumberValue(old, a / x * b);
+                }
             } else if (!strcmp(k, "uniqueItems")) {
                 cJSON *old = cJSON_GetObjectItemCaseSensitive(R, k);
                 if (!old)
@@ -548,9 +581,9 @@ static cJSON *merge_flat(merger *m, const part_list *l)
 }
 
 cJSON *js_merge(const cJSON *root, const cJSON *const *parts, size_t n, const char *path,
-                smc_error *err)
+                unsigned long *work, smc_error *err)
 {
-    merger m = {.root = root, .path = path, .err = err, .keep = cJSON_CreateArray()};
+    merger m = {.root = root, .path = path, .err = err, .keep = cJSON_CreateArray(), .work = work};
     if (!m.keep) {
         smc_fail(err, "out of memory");
         return NULL;

@@ -89,7 +89,8 @@ static smc_grammar *rest_grammar(js_ctx *c, const cJSON *s, const char *path)
     cJSON_DeleteItemFromObjectCaseSensitive(rest, "const");
     char *gbnf = NULL;
     smc_grammar *g = NULL;
-    int rc = js_convert(c->root, rest, path, SMC_JSON_SCHEMA_COMPACT, c->depth + 1, &gbnf, c->err);
+    int rc = js_convert(c->root, rest, path, SMC_JSON_SCHEMA_COMPACT, c->depth + 1, c->work, &gbnf,
+                        c->err);
     if (rc == 0 && smc_grammar_from_gbnf(gbnf, strlen(gbnf), "root", &g, c->err) < 0)
         rc = -1;
     if (rc < 0)
@@ -237,6 +238,96 @@ static bool num_kw(const cJSON *s, const char *k, double *v)
     return false;
 }
 
+/* multipleOf m on integers: within two bounds, the multiples listed (at most
+ * MOF_MAX_LIST); otherwise (no bound, or only a lower bound in 0..m) a
+ * divisibility automaton over the decimal digits, one rule per remainder. */
+#define MOF_MAX_LIST 2000
+#define MOF_MAX_DFA 100
+
+static char *multiple_of(js_ctx *c, double m, bool bounded, double lo, double hi, const char *path)
+{
+    if (m != floor(m) || m < 1 || m > 1e9) {
+        smc_fail(c->err, "JSON Schema: \"multipleOf\" %g at %s: only positive integers are supported "
+                 "on integers", m, path);
+        return NULL;
+    }
+    int64_t k = (int64_t)m;
+    js_buf o = {0};
+    if (bounded && isfinite(lo) && isfinite(hi)) {
+        if (fabs(lo) > 9e15 || fabs(hi) > 9e15) {
+            smc_fail(c->err, "JSON Schema: integer bound at %s is out of the supported range", path);
+            return NULL;
+        }
+        int64_t first = (int64_t)ceil(lo / m), last = (int64_t)floor(hi / m);
+        if (first > last) {
+            smc_fail(c->err, "JSON Schema: no integer satisfies the bounds and multipleOf at %s", path);
+            return NULL;
+        }
+        if (last - first >= MOF_MAX_LIST) {
+            smc_fail(c->err, "JSON Schema: \"multipleOf\" at %s: more than %d multiples within the "
+                     "bounds (not supported)", path, MOF_MAX_LIST);
+            return NULL;
+        }
+        js_put(&o, "(");
+        for (int64_t q = first; q <= last; q++)
+            js_printf(&o, "%s\"%lld\"", q == first ? "" : " | ", (long long)(q * k));
+        js_put(&o, ")");
+        return js_take(&o);
+    }
+    /* no upper bound: a lower bound of at most 0 (or none) or in 1..m */
+    bool allow_neg = !bounded || !isfinite(lo) ? true : false;
+    bool allow_zero = true;
+    if (bounded) {
+        if (isfinite(hi) || (isfinite(lo) && (lo < 0 || lo > m))) {
+            smc_fail(c->err, "JSON Schema: \"multipleOf\" at %s with these bounds is not supported "
+                     "(supported: both bounds, no bounds, or only a minimum in 0..multipleOf)", path);
+            return NULL;
+        }
+        allow_neg = false;
+        allow_zero = lo <= 0;
+    }
+    if (k > MOF_MAX_DFA) {
+        smc_fail(c->err, "JSON Schema: \"multipleOf\" %lld at %s: above %d only with both bounds",
+                 (long long)k, path, MOF_MAX_DFA);
+        return NULL;
+    }
+    char **names = calloc((size_t)k, sizeof *names);
+    if (!names) {
+        smc_fail(c->err, "out of memory");
+        return NULL;
+    }
+    bool ok = true;
+    for (int64_t r = 0; r < k && ok; r++)
+        ok = (names[r] = js_new_name(c, "mod", NULL)) != NULL;
+    for (int64_t r = 0; r < k && ok; r++) {
+        js_buf b = {0};
+        js_put(&b, "(");
+        for (int d = 0; d <= 9; d++)
+            js_printf(&b, "%s\"%d\" %s", d ? " | " : "", d, names[(10 * r + d) % k]);
+        js_put(&b, r == 0 ? ")?" : ")");
+        ok = js_add_rule(c, js_strdup(names[r]), js_take(&b)) == 0;
+    }
+    if (ok) {
+        js_put(&o, "(");
+        if (allow_zero)
+            js_put(&o, "\"0\" | ");
+        if (allow_neg)
+            js_put(&o, "\"-\"? ");
+        js_put(&o, "(");
+        for (int d = 1; d <= 9; d++)
+            js_printf(&o, "%s\"%d\" %s", d > 1 ? " | " : "", d, names[d % k]);
+        js_put(&o, "))");
+    }
+    for (int64_t r = 0; r < k; r++)
+        free(names[r]);
+    free(names);
+    if (!ok) {
+        js_buf_free(&o);
+        return NULL;
+    }
+    return js_take(&o);
+}
+
 char *js_compile_integer(js_ctx *c, const cJSON *s, const char *path)
 {
     double lo = -INFINITY, hi = INFINITY, v;
@@ -259,6 +350,9 @@ char *js_compile_integer(js_ctx *c, const cJSON *s, const char *path)
         hi = fmin(hi, ceil(v) - 1);
         any = true;
     }
+    const cJSON *mof = js_get(s, "multipleOf");
+    if (mof && mof->valuedouble != 1)
+        return multiple_of(c, mof->valuedouble, any, lo, hi, path);
     if (!any)
         return js_strdup(js_prim(c, P_INTEGER));
     if (lo > 9.2e18 || hi < -9.2e18 || (isfinite(lo) && lo < -9.2e18) ||
@@ -294,6 +388,11 @@ static void tighten(bool *has, double *v, bool *excl, double nv, bool nexcl, boo
 
 char *js_compile_number(js_ctx *c, const cJSON *s, const char *path)
 {
+    if (js_get(s, "multipleOf")) {
+        smc_fail(c->err, "JSON Schema: \"multipleOf\" on type \"number\" at %s is not supported "
+                 "(only on \"integer\")", path);
+        return NULL;
+    }
     bool has_lo = false, has_hi = false, lo_ex = false, hi_ex = false;
     double lo = 0, hi = 0, v;
     if (num_kw(s, "minimum", &v))

@@ -3,6 +3,7 @@
 #include "constraint/token_index.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,33 @@ static int cmp_tok(const void *a, const void *b, void *user)
     return x < y ? -1 : x > y;
 }
 
+/* Dense bitmaps for the subtrees with at least TOKEN_INDEX_DENSE_MIN
+ * tokens (a few hundred nodes on a 50k vocabulary, one bitmap each). */
+static int build_dense(smc_token_index *ix)
+{
+    ix->node_dense = malloc((ix->n_nodes ? ix->n_nodes : 1) * sizeof *ix->node_dense);
+    if (!ix->node_dense)
+        return -1;
+    uint32_t n_dense = 0;
+    for (uint32_t i = 0; i < ix->n_nodes; i++) {
+        bool big = token_index_subtree_end(ix, i) - ix->node_tok[i] >= TOKEN_INDEX_DENSE_MIN;
+        ix->node_dense[i] = big ? n_dense++ : UINT32_MAX;
+    }
+    size_t words = ((size_t)ix->n_tokens + 31) / 32;
+    ix->n_dense = n_dense;
+    ix->dense_bits = calloc(n_dense ? (size_t)n_dense * words : 1, sizeof *ix->dense_bits);
+    if (!ix->dense_bits)
+        return -1;
+    for (uint32_t i = 0; i < ix->n_nodes; i++) {
+        if (ix->node_dense[i] == UINT32_MAX)
+            continue;
+        uint32_t *bits = ix->dense_bits + (size_t)ix->node_dense[i] * words;
+        for (uint32_t k = ix->node_tok[i], end = token_index_subtree_end(ix, i); k < end; k++)
+            bits[ix->sorted[k] >> 5] |= 1u << (ix->sorted[k] & 31);
+    }
+    return 0;
+}
+
 void smc_token_index_free(smc_token_index *ix)
 {
     if (!ix)
@@ -37,6 +65,8 @@ void smc_token_index_free(smc_token_index *ix)
     free(ix->node_tok_end);
     free(ix->sorted);
     free(ix->node_sub);
+    free(ix->node_dense);
+    free(ix->dense_bits);
     free(ix);
 }
 
@@ -167,14 +197,16 @@ int smc_token_index_new(int32_t n_tokens, smc_token_bytes_fn get, void *user, in
             uint32_t p = parent[i];
             if (p == UINT32_MAX)
                 continue;
-            for (int w = 0; w < 8; w++)
+            for (int w = 0; w < 4; w++)
                 ix->node_sub[p][w] |= ix->node_sub[i][w];
-            ix->node_sub[p][ix->node_byte[i] >> 5] |= 1u << (ix->node_byte[i] & 31);
+            ix->node_sub[p][ix->node_byte[i] >> 6] |= 1ull << (ix->node_byte[i] & 63);
         }
     }
     free(parent);
     free(path);
     ix->max_depth = (uint32_t)max_len;
+    if (build_dense(ix) != 0)
+        goto oom;
     *out = ix;
     return 0;
 oom:

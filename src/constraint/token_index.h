@@ -25,8 +25,18 @@ struct smc_token_index {
     /* bytes occurring strictly below node i (its descendants' bytes), for
      * the self-loop shortcut; the tokens of node i's subtree are
      * sorted[node_tok[i] .. subtree_end(i)) */
-    uint32_t (*node_sub)[8];
+    uint64_t (*node_sub)[4];
+    /* Nodes whose subtree holds many tokens also keep those tokens as a
+     * dense bitmap over token ids (ORed in a vectorisable loop instead of
+     * setting thousands of scattered bits): node_dense[i] is the bitmap's
+     * number in dense_bits (mask words each), or UINT32_MAX. */
+    uint32_t *node_dense;
+    uint32_t *dense_bits;
+    uint32_t n_dense;
 };
+
+/* Subtrees with at least this many tokens get a dense bitmap. */
+#define TOKEN_INDEX_DENSE_MIN 256u
 
 /* First sorted index after node i's subtree. */
 static inline uint32_t token_index_subtree_end(const struct smc_token_index *ix, uint32_t i)

@@ -7,7 +7,7 @@
  *  - the generated GBNF compiles (default and compact whitespace);
  *  - random walks under the matcher (random allowed next characters until
  *    accepting and a stop coin flips) produce strings that parse as JSON and
- *    pass an independent validator (json_schema_validator.h: schema rules
+ *    pass an independent validator (test_json_schema_validator.h: schema rules
  *    checked directly, PCRE2 for patterns), and never reach a dead state;
  *  - hand-written valid instances (compact and pretty-printed) are COMPLETE,
  *    and the validator accepts them too (so the cases can't drift);
@@ -17,13 +17,16 @@
  *    policy (property order, escaped extra keys, exponents under bounds).
  * Plus: exact integer and number ranges checked value by value, flags,
  * unsupported keywords reported by name and JSON pointer, and mutated
- * schemas (no crash; what converts compiles and generates valid JSON). */
+ * schemas (no crash; what converts compiles and generates valid JSON).
+ * Debugging: SMC_TEST_SHOW_GBNF, SMC_TEST_SHOW_WALKS, SMC_TEST_SHOW_UNFINISHED,
+ * SMC_TEST_SHOW_MUTATIONS print what they say; SMC_TEST_MUTATIONS=N sets
+ * the number of mutation rounds. */
 #include "test.h"
 
 #include <dirent.h>
 #include <stdint.h>
 
-#include "json_schema_validator.h"
+#include "test_json_schema_validator.h"
 #include "smcgen.h"
 
 static bool sanitized(void)
@@ -113,6 +116,8 @@ static char *random_walk(const smc_grammar *g, size_t soft_len, size_t max_len, 
         if (acc && (rng_unit() < 0.15 || len >= soft_len))
             break;
         if (len + 4 > max_len) {
+            if (getenv("SMC_TEST_SHOW_UNFINISHED"))
+                fprintf(stderr, "UNFINISHED ...%.*s\n", 200, out + len - (len > 200 ? 200 : len));
             free(out);
             out = NULL;
             break;
@@ -157,11 +162,13 @@ static char *random_walk(const smc_grammar *g, size_t soft_len, size_t max_len, 
             out[len++] = ch;
             continue;
         }
-        /* past the soft length, steer towards closing tokens */
+        /* past the soft length, mostly steer towards closing characters
+         * (not always: e.g. '}' may be allowed inside an email address) */
+        bool steer = len >= soft_len && closing && rng_unit() < 0.7;
         for (int i = 0; i < n_allowed; i++) {
             int u = allowed[i];
             double w = unit_weight[u];
-            if (len >= soft_len && closing && !(unit_len[u] == 1 && strchr("\"}]", units[u][0])))
+            if (steer && !(unit_len[u] == 1 && strchr("\"}]", units[u][0])))
                 w = 0;
             total += w;
         }
@@ -170,7 +177,7 @@ static char *random_walk(const smc_grammar *g, size_t soft_len, size_t max_len, 
         for (int i = 0; i < n_allowed; i++) {
             int u = allowed[i];
             double w = unit_weight[u];
-            if (len >= soft_len && closing && !(unit_len[u] == 1 && strchr("\"}]", units[u][0])))
+            if (steer && !(unit_len[u] == 1 && strchr("\"}]", units[u][0])))
                 w = 0;
             if (r < w) {
                 pick = u;

@@ -1,4 +1,4 @@
-/* json_schema_validator.h — an independent JSON Schema checker for the tests:
+/* test_json_schema_validator.h — an independent JSON Schema checker for the tests:
  * validates a cJSON instance against the schema rules directly (no grammar),
  * with PCRE2 for `pattern` and hand-written format checks. Header-only so
  * that any constraint test can include it. Covers the keywords the converter
