@@ -44,18 +44,9 @@ static void exact_worker(void *arg, int ith, int nth)
     }
 }
 
-/* Y[nb][n_out] = scale * (X[nb][n_in] · Wᵀ) + bias */
-static void matmul(smc_ctx *c, const smc_weight *w, const float *X, int64_t nb, float *Y)
+/* Y[nb][n_out] = scale * Y + bias, or scale * (Y + bias). */
+static void epilogue(const smc_weight *w, int64_t nb, float *Y)
 {
-    if (c->exact && w->type != SMC_TYPE_F32 && w->type != SMC_TYPE_F16 && w->type != SMC_TYPE_BF16) {
-        exact_job j = {c, w, X, nb, Y, 0};
-        atomic_init(&j.next, 0);
-        smc_threadpool_run_dynamic(c->pool, exact_worker, &j);
-    } else {
-        /* Small products are not worth waking the pool for. */
-        bool small = (double)w->n_in * (double)w->n_out * (double)nb < 65536.0;
-        smc_matmul(small ? NULL : c->pool, w->type, w->data, w->n_in, w->n_out, X, nb, Y);
-    }
     float s = w->scale;
     const float *b = w->bias;
     for (int64_t r = 0; r < nb; r++) {
@@ -70,6 +61,48 @@ static void matmul(smc_ctx *c, const smc_weight *w, const float *X, int64_t nb, 
             for (int64_t i = 0; i < w->n_out; i++)
                 y[i] *= s;
     }
+}
+
+static bool exact_path(const smc_ctx *c, const smc_weight *w)
+{
+    return c->exact && w->type != SMC_TYPE_F32 && w->type != SMC_TYPE_F16 && w->type != SMC_TYPE_BF16;
+}
+
+/* Y[nb][n_out] = scale * (X[nb][n_in] · Wᵀ) + bias */
+static void matmul(smc_ctx *c, const smc_weight *w, const float *X, int64_t nb, float *Y)
+{
+    if (exact_path(c, w)) {
+        exact_job j = {c, w, X, nb, Y, 0};
+        atomic_init(&j.next, 0);
+        smc_threadpool_run_dynamic(c->pool, exact_worker, &j);
+    } else {
+        /* Small products are not worth waking the pool for. */
+        bool small = (double)w->n_in * (double)w->n_out * (double)nb < 65536.0;
+        smc_matmul(small ? NULL : c->pool, w->type, w->data, w->n_in, w->n_out, X, nb, Y);
+    }
+    epilogue(w, nb, Y);
+}
+
+/* n (<= SMC_MATMUL_MULTI_MAX) weights with the same input X, in one pool run
+ * (one synchronisation, activations quantised once); same results as n
+ * matmul() calls. */
+static void matmul_group(smc_ctx *c, int n, const smc_weight *const *ws, const float *X, int64_t nb,
+                         float *const *Ys)
+{
+    smc_matmul_spec sp[SMC_MATMUL_MULTI_MAX];
+    double work = 0;
+    for (int i = 0; i < n; i++) {
+        if (exact_path(c, ws[i]) || ws[i]->n_in != ws[0]->n_in) {
+            for (int k = 0; k < n; k++)
+                matmul(c, ws[k], X, nb, Ys[k]);
+            return;
+        }
+        sp[i] = (smc_matmul_spec){ws[i]->type, ws[i]->data, ws[i]->n_out, Ys[i]};
+        work += (double)ws[i]->n_in * (double)ws[i]->n_out * (double)nb;
+    }
+    smc_matmul_multi(work < 65536.0 ? NULL : c->pool, n, sp, ws[0]->n_in, X, nb);
+    for (int i = 0; i < n; i++)
+        epilogue(ws[i], nb, Ys[i]);
 }
 
 /* ---- element-wise pieces ---- */
@@ -127,9 +160,11 @@ static void run_ubatch(smc_ctx *c, const smc_batch_entry *ent, int32_t i0, int32
         const smc_layer *L = &m->layers[l];
         for (int32_t e = 0; e < n; e++)
             rmsnorm(c->h + e * d, c->x + e * d, L->attn_norm, d, m->eps);
-        matmul(c, &L->wq, c->h, n, c->q);
-        matmul(c, &L->wk, c->h, n, c->k);
-        matmul(c, &L->wv, c->h, n, c->v);
+        {
+            const smc_weight *ws[3] = {&L->wq, &L->wk, &L->wv};
+            float *ys[3] = {c->q, c->k, c->v};
+            matmul_group(c, 3, ws, c->h, n, ys);
+        }
         for (int32_t e = 0; e < n; e++) {
             float *q = c->q + e * qd, *k = c->k + e * kvd;
             if (L->q_norm) {
@@ -153,8 +188,11 @@ static void run_ubatch(smc_ctx *c, const smc_batch_entry *ent, int32_t i0, int32
 
         for (int32_t e = 0; e < n; e++)
             rmsnorm(c->h + e * d, c->x + e * d, L->ffn_norm, d, m->eps);
-        matmul(c, &L->gate, c->h, n, c->gate);
-        matmul(c, &L->up, c->h, n, c->up);
+        {
+            const smc_weight *ws[2] = {&L->gate, &L->up};
+            float *ys[2] = {c->gate, c->up};
+            matmul_group(c, 2, ws, c->h, n, ys);
+        }
         for (int64_t i = 0; i < n * ff; i++) {
             float g = c->gate[i];
             c->gate[i] = g / (1.0f + expf(-g)) * c->up[i];

@@ -56,6 +56,21 @@ void smc_matmul_rows(int type, const void *W, int64_t n_in, int64_t o0, int64_t 
 void smc_matmul(struct smc_threadpool *pool, int type, const void *W, int64_t n_in, int64_t n_out,
                 const float *X, int64_t n_batch, float *Y);
 
+/* Several matrices applied to the same X in one pool run (e.g. Q, K and V of
+ * one normalised input): the activations are prepared once per format and
+ * threads claim rows of any of the matrices, so there is one
+ * synchronisation instead of n. Y of spec i is [n_batch][n_out_i]; results
+ * are bit-identical to n smc_matmul calls. Invalid input: nothing is done. */
+#define SMC_MATMUL_MULTI_MAX 4
+typedef struct smc_matmul_spec {
+    int type;
+    const void *W;
+    int64_t n_out;
+    float *Y;
+} smc_matmul_spec;
+void smc_matmul_multi(struct smc_threadpool *pool, int n, const smc_matmul_spec *specs, int64_t n_in,
+                      const float *X, int64_t n_batch);
+
 /* Force the portable scalar path (tests compare it with AVX2). Global. */
 void smc_kernels_force_scalar(bool on);
 /* "avx2+fma" or "scalar": the path matmul takes now. */

@@ -102,6 +102,15 @@ static void mm_worker(void *arg, int ith, int nth)
     }
 }
 
+/* Rows per work item of a threaded run: about 8 items per thread, at least
+ * 16 rows, multiples of 4. */
+static int64_t chunk_rows(int64_t n_out, int nth)
+{
+    int64_t chunk = (n_out + 8 * nth - 1) / (8 * nth);
+    chunk = (chunk + 3) / 4 * 4;
+    return chunk < 16 ? 16 : chunk;
+}
+
 void smc_matmul(struct smc_threadpool *pool, int type, const void *W, int64_t n_in, int64_t n_out,
                 const float *X, int64_t n_batch, float *Y)
 {
@@ -113,10 +122,7 @@ void smc_matmul(struct smc_threadpool *pool, int type, const void *W, int64_t n_
     if (ok) {
         int nth = smc_threadpool_size(pool);
         if (pool && nth > 1 && n_out >= 8) {
-            /* about 8 work items per thread, at least 16 rows, multiples of 4 */
-            int64_t chunk = (n_out + 8 * nth - 1) / (8 * nth);
-            chunk = (chunk + 3) / 4 * 4;
-            j.chunk = chunk < 16 ? 16 : chunk;
+            j.chunk = chunk_rows(n_out, nth);
             atomic_init(&j.next_row, 0);
             smc_threadpool_run_dynamic(pool, mm_worker, &j);
         }
@@ -124,4 +130,77 @@ void smc_matmul(struct smc_threadpool *pool, int type, const void *W, int64_t n_
             run_rows(&j, 0, n_out);
     }
     free(buf);
+}
+
+/* ---- several matrices, one input, one pool run ---- */
+
+typedef struct {
+    mm_job jobs[SMC_MATMUL_MULTI_MAX];
+    int n;
+    int64_t first_item[SMC_MATMUL_MULTI_MAX + 1]; /* work items before matrix i */
+    atomic_llong next_item;
+} multi_job;
+
+static void multi_worker(void *arg, int ith, int nth)
+{
+    multi_job *mj = arg;
+    (void)ith;
+    (void)nth;
+    for (;;) {
+        int64_t k = atomic_fetch_add(&mj->next_item, 1);
+        if (k >= mj->first_item[mj->n])
+            break;
+        int i = 0;
+        while (k >= mj->first_item[i + 1])
+            i++;
+        const mm_job *j = &mj->jobs[i];
+        int64_t b = (k - mj->first_item[i]) * j->chunk;
+        run_rows(j, b, b + j->chunk < j->n_out ? b + j->chunk : j->n_out);
+    }
+}
+
+void smc_matmul_multi(struct smc_threadpool *pool, int n, const smc_matmul_spec *specs, int64_t n_in,
+                      const float *X, int64_t n_batch)
+{
+    if (n <= 0 || n > SMC_MATMUL_MULTI_MAX)
+        return;
+    for (int i = 0; i < n; i++)
+        if (!valid(specs[i].type, n_in, n_batch) || specs[i].n_out <= 0)
+            return;
+    bool avx2 = use_avx2(), ok = true;
+    multi_job mj;
+    void *bufs[SMC_MATMUL_MULTI_MAX] = {0};
+    int nth = smc_threadpool_size(pool);
+    mj.n = n;
+    mj.first_item[0] = 0;
+    for (int i = 0; i < n && ok; i++) {
+        const smc_matmul_spec *sp = &specs[i];
+        mm_job *j = &mj.jobs[i];
+        *j = (mm_job){pick_kernel(sp->type, avx2), sp->W, smc_row_bytes(sp->type, n_in), n_in, sp->n_out, NULL, 0,
+                      n_batch, sp->Y, sp->n_out, 0, 0};
+        /* reuse the activations of an earlier matrix with the same format */
+        int same = -1;
+        for (int k = 0; k < i && same < 0; k++)
+            if (smc_act_kind(specs[k].type) == smc_act_kind(sp->type))
+                same = k;
+        if (same >= 0) {
+            j->A = mj.jobs[same].A;
+            j->astride = mj.jobs[same].astride;
+        } else {
+            bufs[i] = prepare(j, sp->type, X, avx2, &ok);
+        }
+        j->chunk = nth > 1 ? chunk_rows(sp->n_out, nth) : sp->n_out;
+        mj.first_item[i + 1] = mj.first_item[i] + (sp->n_out + j->chunk - 1) / j->chunk;
+    }
+    if (ok) {
+        if (pool && nth > 1) {
+            atomic_init(&mj.next_item, 0);
+            smc_threadpool_run_dynamic(pool, multi_worker, &mj);
+        } else {
+            for (int i = 0; i < n; i++)
+                run_rows(&mj.jobs[i], 0, mj.jobs[i].n_out);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        free(bufs[i]);
 }

@@ -1,6 +1,8 @@
 /* matmul_avx2.c — picks the AVX2+FMA matmul kernel of a type (kernels live in
- * matmul_avx2_float.c, matmul_avx2_q.c and matmul_avx2_k.c). */
+ * matmul_avx2_float.c, matmul_avx2_q.c and matmul_avx2_k.c; Q8_0/Q4_0 use
+ * matmul_vnni_q.c on CPUs with AVX512-VNNI unless $SMC_NO_VNNI is set). */
 #include <pthread.h>
+#include <stdlib.h>
 
 #include "engine/kernels.h"
 #include "engine/matmul_avx2.h"
@@ -23,7 +25,9 @@ smc_mm_kernel smc_mm_kernel_avx2(int type)
     if (!smc_cpu_has_avx2_fma())
         return NULL;
     pthread_once(&table_once, fill_table);
-    smc_mm_kernel k = smc_mm_kernel_avx2_float(type);
+    smc_mm_kernel k = getenv("SMC_NO_VNNI") ? NULL : smc_mm_kernel_vnni_q(type);
+    if (!k)
+        k = smc_mm_kernel_avx2_float(type);
     if (!k)
         k = smc_mm_kernel_avx2_q(type);
     if (!k)

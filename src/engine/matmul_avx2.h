@@ -57,8 +57,10 @@ AVX2_INLINE void smc_prefetch_rows(const uint8_t *W, size_t wrow, int64_t o, int
  * C <= 4 constants. nb == 1 uses R1 rows per tile; larger batches RB x CB.
  * PF: software-prefetch the rows two tiles ahead (helps the integer kernels
  * keep memory busy; the float kernels do as well without). */
-#define SMC_AVX2_DRIVER(NAME, TILE, R1, RB, CB, PF)                                                          \
-    AVX2_FN static void NAME(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1,        \
+#define SMC_AVX2_DRIVER(NAME, TILE, R1, RB, CB, PF) SMC_AVX2_DRIVER_ATTR(NAME, TILE, R1, RB, CB, PF, AVX2_FN)
+/* The same driver for kernels compiled for a wider target (ATTR). */
+#define SMC_AVX2_DRIVER_ATTR(NAME, TILE, R1, RB, CB, PF, ATTR)                                              \
+    ATTR static void NAME(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1,        \
                              const uint8_t *A, size_t astride, int nb, float *Y, int64_t ldy)            \
     {                                                                                                    \
         int64_t o = o0;                                                                                  \
@@ -97,6 +99,9 @@ AVX2_INLINE void smc_prefetch_rows(const uint8_t *W, size_t wrow, int64_t o, int
 smc_mm_kernel smc_mm_kernel_avx2_float(int type);
 smc_mm_kernel smc_mm_kernel_avx2_q(int type);
 smc_mm_kernel smc_mm_kernel_avx2_k(int type);
+/* Q8_0/Q4_0 kernels using AVX512-VNNI on 256-bit vectors, bit-identical to
+ * the AVX2 ones; NULL when the CPU lacks AVX512-VNNI/VL or for other types. */
+smc_mm_kernel smc_mm_kernel_vnni_q(int type);
 
 #endif
 #endif

@@ -371,11 +371,20 @@ static int run_task(const eval_opts *o, const eval_model_ref *mr, smc_setup *s, 
             rc = smc_fail_context(err, "%s %s", eval_task_name(t), in->id);
             break;
         }
+        /* The prompt and the generation must fit the context: long prompts
+         * get fewer tokens (recorded as the unit's max_tokens). */
+        int max_tokens = o->max_tokens > 0 ? o->max_tokens : eval_task_max_tokens(t);
+        int room = smc_ctx_n_ctx(s->ctx) - (int)s->n_prompt - 1;
+        if (room < 1) {
+            fprintf(stderr, "smcgen eval: %s: the prompt fills the context; skipped\n", in->id);
+            continue;
+        }
+        if (max_tokens > room)
+            max_tokens = room;
         for (int k = 0; rc == 0 && k < n_specs; k++) {
             unit_info u = {.task = eval_task_name(t), .model = mr->name, .model_path = mr->path,
                            .method = smc_method_name(specs[k].method), .instance = in->id,
-                           .n_particles = specs[k].n_particles,
-                           .max_tokens = o->max_tokens > 0 ? o->max_tokens : eval_task_max_tokens(t), .in = in};
+                           .n_particles = specs[k].n_particles, .max_tokens = max_tokens, .in = in};
             double sum = 0;
             int ran = 0;
             for (int r = 0; r < o->replicates; r++) {
@@ -430,13 +439,38 @@ static long count_units(const eval_opts *o, const keyset *done)
     return total * o->n_models - (long)done->n;
 }
 
+/* config.json: this run's options, and every command that added to the run
+ * folder (a resumed run keeps the earlier ones). */
 static void write_config(const eval_opts *o)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/config.json", o->out_dir);
+    cJSON *commands = NULL;
+    FILE *old = o->resume ? fopen(path, "r") : NULL;
+    if (old) {
+        char buf[16384];
+        size_t n = fread(buf, 1, sizeof buf - 1, old);
+        buf[n] = 0;
+        fclose(old);
+        cJSON *prev = cJSON_Parse(buf);
+        commands = cJSON_DetachItemFromObjectCaseSensitive(prev, "commands");
+        if (!cJSON_IsArray(commands)) {
+            cJSON_Delete(commands);
+            commands = cJSON_CreateArray();
+            const cJSON *c1 = cJSON_GetObjectItemCaseSensitive(prev, "command");
+            if (cJSON_IsString(c1))
+                cJSON_AddItemToArray(commands, cJSON_CreateString(c1->valuestring));
+        }
+        cJSON_Delete(prev);
+    }
+    if (!commands)
+        commands = cJSON_CreateArray();
+    if (o->command)
+        cJSON_AddItemToArray(commands, cJSON_CreateString(o->command));
     cJSON *c = cJSON_CreateObject();
     if (o->command)
         cJSON_AddStringToObject(c, "command", o->command);
+    cJSON_AddItemToObject(c, "commands", commands);
     cJSON_AddNumberToObject(c, "n_particles", o->n_particles);
     cJSON_AddNumberToObject(c, "ess_threshold", o->ess_threshold);
     cJSON_AddNumberToObject(c, "replicates", o->replicates);
@@ -475,8 +509,7 @@ int eval_run(const eval_opts *o, smc_error *err)
     keyset done = {0};
     if (o->resume && load_done(path, &done, err))
         return -1;
-    if (!done.n)
-        write_config(o);
+    write_config(o);
     FILE *uf = fopen(path, "a");
     if (!uf) {
         keyset_free(&done);
