@@ -86,7 +86,7 @@ static bool critic_boundary(void *self, const char *t, size_t n, size_t n_new)
     const critic_self *s = self;
     switch (s->kind) {
     case CRITIC_SMILES: return true;
-    case CRITIC_SQL: return new_bytes_contain(t, n, n_new, " ,();\n");
+    case CRITIC_SQL: return new_bytes_contain(t, n, n_new, " ,();.\n");
     case CRITIC_PDDL: return new_bytes_contain(t, n, n_new, ")");
     case CRITIC_PYTHON: return new_bytes_contain(t, n, n_new, "\n");
     }

@@ -583,6 +583,8 @@ char *smc_bw_goal_gbnf(const smc_bw_problem *p)
         sb_add_gbnf_literal(&b, p->names[i]);
         sb_add(&b, "\"");
     }
-    sb_add(&b, "\nws      ::= [ \\t\\n]*\n");
+    /* Bounded, so that a sampler cannot spend its tokens on white space. */
+    sb_add(&b, "\nws      ::= wsc? wsc? wsc? wsc? wsc? wsc? wsc? wsc? wsc? wsc? wsc? wsc?\n"
+               "wsc     ::= [ \\t\\n]\n");
     return sb_take(&b);
 }

@@ -51,12 +51,14 @@ static const char *const GRAMMAR =
     "cast    ::= kCAST sp \"(\" sp expr ws kAS ws (kINTEGER | kREAL | kTEXT) sp \")\"\n"
     "colref  ::= (qual \".\")? column\n"
     "qual    ::= table | alias\n"
-    "alias   ::= [A-Za-z_] [A-Za-z0-9_]*\n"
+    "alias   ::= [A-Za-z_] idc? idc? idc? idc? idc? idc? idc? idc? idc? idc? idc?\n"
+    "idc     ::= [A-Za-z0-9_]\n"
     "num     ::= [0-9]+ (\".\" [0-9]+)?\n"
     "int     ::= [0-9]+\n"
     "str     ::= \"'\" ([^'] | \"''\")* \"'\" | \"\\\"\" [^\"]* \"\\\"\"\n"
-    "ws      ::= [ \\t\\n]+\n"
-    "sp      ::= [ \\t\\n]*\n";
+    "ws      ::= wsc wsc? wsc? wsc?\n"
+    "sp      ::= wsc? wsc? wsc? wsc?\n"
+    "wsc     ::= [ \\t\\n]\n";
 
 /* A name SQLite accepts unquoted: [A-Za-z_][A-Za-z0-9_]*, not a keyword. */
 static bool bare_ok(const char *name)
