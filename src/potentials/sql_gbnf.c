@@ -1,7 +1,10 @@
 /* sql_gbnf.c — a GBNF grammar of SQLite SELECT queries whose table and
  * column names are those of one database: joins, aliases, subqueries,
  * GROUP BY / HAVING / ORDER BY / LIMIT, set operations, aggregates.
- * Keywords and names are accepted in any letter case. As in llama.cpp's GBNF, a
+ * Keywords and names are accepted in any letter case. To keep a sampler
+ * from wandering in invented names and endless literals, aliases are a
+ * letter and up to two digits (T1, t2, a: Spider's style), string literals
+ * at most 48 characters, white space at most 4. As in llama.cpp's GBNF, a
  * rule continues on the next line only inside parentheses or after '|'. */
 #include "potentials/sql_db.h"
 #include "potentials/strbuf.h"
@@ -51,11 +54,12 @@ static const char *const GRAMMAR =
     "cast    ::= kCAST sp \"(\" sp expr ws kAS ws (kINTEGER | kREAL | kTEXT) sp \")\"\n"
     "colref  ::= (qual \".\")? column\n"
     "qual    ::= table | alias\n"
-    "alias   ::= [A-Za-z_] idc? idc? idc? idc? idc? idc? idc? idc? idc? idc? idc?\n"
-    "idc     ::= [A-Za-z0-9_]\n"
+    "alias   ::= [A-Za-z] ([0-9] [0-9]?)?\n"
     "num     ::= [0-9]+ (\".\" [0-9]+)?\n"
     "int     ::= [0-9]+\n"
-    "str     ::= \"'\" ([^'] | \"''\")* \"'\" | \"\\\"\" [^\"]* \"\\\"\"\n"
+    "str     ::= \"'\" sq1 \"'\" | \"\\\"\" dq1 \"\\\"\"\n"
+    "sqc     ::= [^'\\n] | \"''\"\n"
+    "dqc     ::= [^\"\\n]\n"
     "ws      ::= wsc wsc? wsc? wsc?\n"
     "sp      ::= wsc? wsc? wsc? wsc?\n"
     "wsc     ::= [ \\t\\n]\n";
@@ -120,6 +124,8 @@ static void add_name(strbuf *b, const char *name, bool *first)
     *first = false;
 }
 
+enum { STR_MAX = 48 };
+
 char *smc_sql_gbnf(const smc_sql_db *db)
 {
     const sql_schema *sc = sql_db_schema(db);
@@ -149,6 +155,18 @@ char *smc_sql_gbnf(const smc_sql_db *db)
     if (first)
         sb_add(&b, "\"\\\"\\\"\"");
     sb_add(&b, "\n");
+    /* String literals of at most STR_MAX characters, as a chain of optional
+     * rules (unambiguous, unlike x? x? x?): an unbounded literal lets a
+     * sampler wander inside a string, where no critic boundary comes. */
+    for (int k = 1; k <= STR_MAX; k++) {
+        sb_add(&b, "sq%d ::= (sqc", k);
+        if (k < STR_MAX)
+            sb_add(&b, " sq%d", k + 1);
+        sb_add(&b, ")?\ndq%d ::= (dqc", k);
+        if (k < STR_MAX)
+            sb_add(&b, " dq%d", k + 1);
+        sb_add(&b, ")?\n");
+    }
     for (size_t k = 0; k < sizeof KEYWORDS / sizeof KEYWORDS[0]; k++) {
         sb_add(&b, "k%s ::= ", KEYWORDS[k]);
         add_nocase(&b, KEYWORDS[k], false);
