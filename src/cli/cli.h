@@ -31,4 +31,14 @@ void cli_json_string(FILE *f, const char *s, size_t len);
 int cli_parse_long(const char *opt, const char *val, long min, long max, long *out);
 int cli_parse_double(const char *opt, const char *val, double *out);
 
+/* Tokenizes prompt with the model's vocabulary, BOS added. Prints why and
+ * returns -1 on failure or an empty result. cmd names the command. */
+int cli_tokenize_prompt(smc_model *m, const char *cmd, const char *prompt, int32_t **ids, size_t *n);
+
+/* Evaluates ids as a new sequence of c (logits at every position when
+ * all_logits, else at the last). Prints why and returns -1 on failure
+ * (including a prompt longer than the context). */
+int cli_decode_prompt(smc_ctx *c, const char *cmd, const int32_t *ids, size_t n, bool all_logits,
+                      int32_t *seq);
+
 #endif

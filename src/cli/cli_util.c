@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 void cli_error(const char *fmt, ...)
 {
@@ -69,4 +70,48 @@ int cli_parse_double(const char *opt, const char *val, double *out)
     }
     *out = v;
     return 0;
+}
+
+int cli_tokenize_prompt(smc_model *m, const char *cmd, const char *prompt, int32_t **ids, size_t *n)
+{
+    smc_error err = {{0}};
+    const smc_vocab *v = smc_model_vocab(m, &err);
+    if (!v || smc_tokenize(v, prompt, strlen(prompt), true, false, ids, n, &err) < 0) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    if (*n == 0) {
+        cli_error("%s: the prompt has no tokens", cmd);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_decode_prompt(smc_ctx *c, const char *cmd, const int32_t *ids, size_t n, bool all_logits,
+                      int32_t *seq)
+{
+    if ((int64_t)n > smc_ctx_n_ctx(c)) {
+        cli_error("%s: the prompt has %zu tokens, more than the context size %d", cmd, n,
+                  smc_ctx_n_ctx(c));
+        return -1;
+    }
+    smc_error err = {{0}};
+    *seq = smc_seq_new(c, &err);
+    if (*seq < 0) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    smc_batch_entry *e = malloc(n * sizeof *e);
+    if (!e) {
+        cli_error("out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        e[i] = (smc_batch_entry){*seq, ids[i], all_logits || i + 1 == n};
+    smc_batch b = {e, (int32_t)n};
+    int rc = smc_decode(c, &b, &err);
+    free(e);
+    if (rc < 0)
+        cli_error("%s", err.msg);
+    return rc < 0 ? -1 : 0;
 }

@@ -95,46 +95,25 @@ int cmd_generate(int argc, char **argv)
     smc_model *m = NULL;
     smc_ctx *c = NULL;
     int32_t *ids = NULL;
-    smc_batch_entry *e = NULL;
     size_t n = 0;
     int rc = 1;
     if (smc_model_load(model_path, &m, &err) < 0) {
         cli_error("%s", err.msg);
         goto done;
     }
-    const smc_vocab *v = smc_model_vocab(m, &err);
-    if (!v || smc_tokenize(v, prompt, strlen(prompt), true, false, &ids, &n, &err) < 0) {
-        cli_error("%s", err.msg);
+    if (cli_tokenize_prompt(m, "generate", prompt, &ids, &n) < 0)
         goto done;
-    }
-    if (n == 0) {
-        cli_error("generate: the prompt has no tokens");
-        goto done;
-    }
+    const smc_vocab *v = smc_model_vocab(m, NULL);   /* loaded by the tokenizing */
     smc_ctx_params p = smc_ctx_default_params();
     p.n_threads = (int32_t)threads;
     if (smc_ctx_new(m, &p, &c, &err) < 0) {
         cli_error("%s", err.msg);
         goto done;
     }
-    if ((int64_t)n > smc_ctx_n_ctx(c)) {
-        cli_error("generate: the prompt has %zu tokens, more than the context size %d", n, smc_ctx_n_ctx(c));
-        goto done;
-    }
-    int32_t seq = smc_seq_new(c, &err);
-    e = malloc(n * sizeof *e);
-    if (!e || seq < 0) {
-        cli_error("out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        e[i] = (smc_batch_entry){seq, ids[i], i + 1 == n};
-    smc_batch b = {e, (int32_t)n};
+    int32_t seq;
     double t0 = now_s();
-    if (smc_decode(c, &b, &err) < 0) {
-        cli_error("%s", err.msg);
+    if (cli_decode_prompt(c, "generate", ids, n, false, &seq) < 0)
         goto done;
-    }
     double t1 = now_s();
     smc_rng rng;
     smc_rng_seed(&rng, (uint64_t)seed);
@@ -172,7 +151,6 @@ int cmd_generate(int argc, char **argv)
             produced / (t2 - t1 > 0 ? t2 - t1 : 1e-9), stop);
     rc = 0;
 done:
-    free(e);
     free(ids);
     smc_ctx_free(c);
     smc_model_free(m);

@@ -107,23 +107,13 @@ int cmd_logits(int argc, char **argv)
     smc_error err = {{0}};
     smc_model *m = NULL;
     smc_ctx *c = NULL;
-    smc_batch_entry *e = NULL;
     int rc = 1;
     if (smc_model_load(model_path, &m, &err) < 0) {
         cli_error("%s", err.msg);
         goto done;
     }
-    if (prompt) {
-        const smc_vocab *v = smc_model_vocab(m, &err);
-        if (!v || smc_tokenize(v, prompt, strlen(prompt), true, false, &ids, &n, &err) < 0) {
-            cli_error("%s", err.msg);
-            goto done;
-        }
-        if (n == 0) {
-            cli_error("logits: the prompt has no tokens");
-            goto done;
-        }
-    }
+    if (prompt && cli_tokenize_prompt(m, "logits", prompt, &ids, &n) < 0)
+        goto done;
     smc_ctx_params p = smc_ctx_default_params();
     p.n_threads = (int32_t)threads;
     p.exact = exact;
@@ -131,19 +121,9 @@ int cmd_logits(int argc, char **argv)
         cli_error("%s", err.msg);
         goto done;
     }
-    int32_t seq = smc_seq_new(c, &err);
-    e = malloc(n * sizeof *e);
-    if (!e || seq < 0) {
-        cli_error("out of memory");
+    int32_t seq;
+    if (cli_decode_prompt(c, "logits", ids, n, all, &seq) < 0)
         goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        e[i] = (smc_batch_entry){seq, ids[i], all || i + 1 == n};
-    smc_batch b = {e, (int32_t)n};
-    if (smc_decode(c, &b, &err) < 0) {
-        cli_error("%s", err.msg);
-        goto done;
-    }
     int32_t nv = smc_model_n_vocab(m);
     if (json) {
         printf("{\"model\": ");
@@ -172,7 +152,6 @@ int cmd_logits(int argc, char **argv)
         printf("\n]}\n");
     rc = 0;
 done:
-    free(e);
     free(ids);
     smc_ctx_free(c);
     smc_model_free(m);
