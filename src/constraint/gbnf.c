@@ -221,16 +221,7 @@ static uint32_t parse_class(gp *p)
 
 static bool parse_int(gp *p, long *v)
 {
-    if (p->i >= p->n || !isdigit((unsigned char)p->s[p->i]))
-        return false;
-    long x = 0;
-    while (p->i < p->n && isdigit((unsigned char)p->s[p->i])) {
-        x = x * 10 + (p->s[p->i++] - '0');
-        if (x > 1000000)
-            x = 1000000;
-    }
-    *v = x;
-    return true;
+    return text_scan_count(p->s, p->n, &p->i, v);
 }
 
 /* After a primary: quantifiers. */

@@ -315,16 +315,7 @@ static void parse_expansions(lp *p, uint32_t lhs);
 
 static bool lark_int(lp *p, long *v)
 {
-    if (p->i >= p->n || !isdigit((unsigned char)p->s[p->i]))
-        return false;
-    long x = 0;
-    while (p->i < p->n && isdigit((unsigned char)p->s[p->i])) {
-        x = x * 10 + (p->s[p->i++] - '0');
-        if (x > 1000000)
-            x = 1000000;
-    }
-    *v = x;
-    return true;
+    return text_scan_count(p->s, p->n, &p->i, v);
 }
 
 /* One atom into elem (may be several symbols). */

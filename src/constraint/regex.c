@@ -301,16 +301,7 @@ static uint32_t parse_alt(rx *p);
 
 static bool rx_int(rx *p, long *v)
 {
-    if (p->i >= p->n || !isdigit((unsigned char)p->s[p->i]))
-        return false;
-    long x = 0;
-    while (p->i < p->n && isdigit((unsigned char)p->s[p->i])) {
-        x = x * 10 + (p->s[p->i++] - '0');
-        if (x > 1000000)
-            x = 1000000;
-    }
-    *v = x;
-    return true;
+    return text_scan_count(p->s, p->n, &p->i, v);
 }
 
 /* Is there a valid {m}, {m,}, {m,n} or {,n} at p->i? (Otherwise '{' is a

@@ -1,8 +1,27 @@
-/* text_pos.h — line:column of a byte offset, for parser error messages. */
+/* text_pos.h — scanning helpers the grammar parsers share: line:column of a
+ * byte offset for error messages, UTF-8 decoding, decimal counts. */
 #ifndef SMC_CONSTRAINT_TEXT_POS_H
 #define SMC_CONSTRAINT_TEXT_POS_H
 
+#include <ctype.h>
+#include <stdbool.h>
 #include <stddef.h>
+
+/* Reads the decimal number at s[*i] (n bytes in all), advancing *i; values
+ * saturate at 1,000,000 (repetition counts). False when no digit is there. */
+static inline bool text_scan_count(const char *s, size_t n, size_t *i, long *v)
+{
+    if (*i >= n || !isdigit((unsigned char)s[*i]))
+        return false;
+    long x = 0;
+    while (*i < n && isdigit((unsigned char)s[*i])) {
+        x = x * 10 + (s[(*i)++] - '0');
+        if (x > 1000000)
+            x = 1000000;
+    }
+    *v = x;
+    return true;
+}
 
 /* 1-based line and column (column counts bytes) of offset off in text. */
 static inline void text_pos(const char *text, size_t off, int *line, int *col)
