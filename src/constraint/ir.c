@@ -691,19 +691,11 @@ int ir_finish(ir_builder *b, uint32_t root, int n_source_rules, smc_grammar **ou
     uint32_t *stack = malloc((n_pos ? n_pos : 1) * sizeof *stack);
     uint32_t *seen = calloc(n_pos ? n_pos : 1, sizeof *seen);
     uint32_t *nt_seen = calloc(n_nt, sizeof *nt_seen);
+    bool oom = false;   /* on any allocation failure: free the scratch arrays below */
     if (!g->pos_sym || !g->pos_lhs || !g->terms || !g->nullable || !g->pred || !g->n_pred || !prod_first || !prod_lhs ||
         !nt_first_off || !nt_firsts || !stack || !seen || !nt_seen) {
-        free(prod_first);
-        free(prod_lhs);
-        free(nt_first_off);
-        free(nt_firsts);
-        free(stack);
-        free(seen);
-        free(nt_seen);
-        free(productive);
-        free(keep);
-        smc_grammar_free(g);
-        return finish_fail(b, err, "out of memory");
+        oom = true;
+        goto free_scratch;
     }
     memcpy(g->terms, b->terms, b->n_terms * sizeof *g->terms);
     size_t pos = 0, k = 0;
@@ -724,30 +716,14 @@ int ir_finish(ir_builder *b, uint32_t root, int n_source_rules, smc_grammar **ou
     }
     for (size_t i = 0; i < n_nt; i++)
         nt_first_off[i + 1] += nt_first_off[i];
-    {
-        uint32_t *fill = calloc(n_nt, sizeof *fill);
-        if (!fill) {
-            ir_free(b);
-            smc_grammar_free(g);
-            g = NULL;
-        } else {
-            for (size_t i = 0; i < n_kept; i++)
-                nt_firsts[nt_first_off[prod_lhs[i]] + fill[prod_lhs[i]]++] = prod_first[i];
-            free(fill);
-        }
+    uint32_t *fill = calloc(n_nt, sizeof *fill);
+    if (!fill) {
+        oom = true;
+        goto free_scratch;
     }
-    if (!g) {
-        free(prod_first);
-        free(prod_lhs);
-        free(nt_first_off);
-        free(nt_firsts);
-        free(stack);
-        free(seen);
-        free(nt_seen);
-        free(productive);
-        free(keep);
-        return smc_fail(err, "out of memory");
-    }
+    for (size_t i = 0; i < n_kept; i++)
+        nt_firsts[nt_first_off[prod_lhs[i]] + fill[prod_lhs[i]]++] = prod_first[i];
+    free(fill);
     /* nullable fixpoint */
     for (bool changed = true; changed;) {
         changed = false;
@@ -773,7 +749,6 @@ int ir_finish(ir_builder *b, uint32_t root, int n_source_rules, smc_grammar **ou
     /* prediction closure per nonterminal: the positions predicted (origin =
      * the current set) when a nonterminal is expected, walking through
      * nullable prefixes */
-    bool oom = false;
     for (uint32_t a = 0; a < n_nt && !oom; a++) {
         if (!productive[a])
             continue;
@@ -817,6 +792,7 @@ int ir_finish(ir_builder *b, uint32_t root, int n_source_rules, smc_grammar **ou
         g->pred[a] = list;
         g->n_pred[a] = (uint32_t)cnt;
     }
+free_scratch:
     free(prod_first);
     free(prod_lhs);
     free(nt_first_off);
