@@ -84,6 +84,21 @@ static const cJSON *own(js_ctx *c, cJSON *merged)
     return merged;
 }
 
+/* Appends alternative e (consumed) to "(a | b ..." in o; n counts them. On
+ * e == NULL (its compile failed) frees o and returns false. */
+static bool put_alternative(js_buf *o, int *n, char *e)
+{
+    if (!e) {
+        js_buf_free(o);
+        return false;
+    }
+    if ((*n)++)
+        js_put(o, " | ");
+    js_put(o, e);
+    free(e);
+    return true;
+}
+
 static char *compile_alternatives(js_ctx *c, const cJSON *alts, const char *kw, const char *path)
 {
     if (!cJSON_IsArray(alts) || !alts->child) {
@@ -99,14 +114,8 @@ static char *compile_alternatives(js_ctx *c, const cJSON *alts, const char *kw, 
         char *sub = js_path_index(path, kw, i);
         char *e = sub ? js_compile(c, a, sub) : NULL;
         free(sub);
-        if (!e) {
-            js_buf_free(&o);
+        if (!put_alternative(&o, &n, e))
             return NULL;
-        }
-        if (n++)
-            js_put(&o, " | ");
-        js_put(&o, e);
-        free(e);
     }
     js_put(&o, ")");
     if (n == 0) {
@@ -146,14 +155,8 @@ static char *compile_typed(js_ctx *c, const cJSON *s, const char *path)
         case T_BOOL: e = js_strdup(js_prim(c, P_BOOLEAN)); break;
         case T_NULL: e = js_strdup(js_prim(c, P_NULL)); break;
         }
-        if (!e) {
-            js_buf_free(&o);
+        if (!put_alternative(&o, &n, e))
             return NULL;
-        }
-        if (n++)
-            js_put(&o, " | ");
-        js_put(&o, e);
-        free(e);
     }
     js_put(&o, ")");
     return js_take(&o);
