@@ -6,7 +6,8 @@
  * Prefixes containing the substring score -inf (so do all their
  * extensions: the contract every prefix score must keep); everything else 0.
  * A text containing a NUL byte returns +inf, "could not score", to show how a
- * plug-in reports an error. */
+ * plug-in reports an error. It also has the optional batch entry point
+ * (trivial here; a critic that calls a remote model would send one request). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,14 @@ static double score(void *self, const char *text, size_t len)
         if (!memcmp(text + i, c->needle, c->len))
             return -INFINITY;
     return 0.0;
+}
+
+static void score_batch(void *self, int n, const char *const *texts, const size_t *lens,
+                        const bool *complete, double *out)
+{
+    (void)complete;   /* this critic's prefix and complete scores agree */
+    for (int i = 0; i < n; i++)
+        out[i] = score(self, texts[i], lens[i]);
 }
 
 /* Only the last few bytes can create a new match: check when a token ends. */
@@ -67,6 +76,7 @@ int smcgen_critic_init(const char *arg, smc_critic_plugin *out, char *errbuf, si
         .complete = score,
         .is_boundary = boundary,
         .destroy = destroy,
+        .score_batch = score_batch,
     };
     return 0;
 }

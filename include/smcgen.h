@@ -460,6 +460,16 @@ typedef struct smc_lm {
  * A potential scores the generated text (the bytes after the prompt).
  * Contract: if prefix(x) = -inf then complete(xy) = -inf for every y.
  * `text`/`len` is always the whole generated text so far. */
+
+/* One request of a batch: a particle's potential state and whole text, as
+ * complete (EOS reached) or as a prefix. */
+typedef struct smc_score_request {
+    void *state;
+    const char *text;
+    size_t len;
+    bool complete;
+} smc_score_request;
+
 typedef struct smc_potential_vtable {
     /* Per-particle state. state_new/clone/free and advance may be NULL for
      * stateless potentials; prefix and complete are required. The vtable
@@ -494,6 +504,16 @@ typedef struct smc_potential_vtable {
      * process died) returns +INFINITY from prefix/complete, and this says
      * why; smc_run then fails with that message. */
     const char *(*failure)(void *self);
+    /* Optional batch scoring (e.g. one round trip to an external critic for
+     * all particles of a step): out[i] = complete(reqs[i]) when
+     * reqs[i].complete, else prefix(reqs[i]), exactly the values the one-by-one
+     * calls would give (+INFINITY included); the requests' states are
+     * distinct. Returns 0, or -1 with err when the whole batch failed. NULL:
+     * the sampler calls prefix/complete one by one. smc_run gathers, each
+     * step, the particles that reached a critic boundary and those that ended,
+     * and makes one call with all of them. */
+    int (*score_batch)(void *self, int n, const smc_score_request *reqs, double *out,
+                       smc_error *err);
 } smc_potential_vtable;
 
 typedef struct smc_potential smc_potential;
@@ -507,7 +527,9 @@ void smc_potential_free(smc_potential *p);
 const char *smc_potential_name(const smc_potential *p);
 /* Product of n potentials (it takes ownership of them, also on failure):
  * scores add; token masks intersect; it is at a boundary when any factor is,
- * and re-evaluates only the factors whose boundary was crossed. */
+ * and re-evaluates only the factors whose boundary was crossed. When a factor
+ * has score_batch, so does the product: it hands each such factor one batch
+ * of the requests that factor must score (the others are scored one by one). */
 int smc_potential_product(smc_potential **parts, int n, smc_potential **out, smc_error *err);
 
 /* Boolean constraints (e.g. a grammar matcher) as potentials: 0 / -inf. */
@@ -668,6 +690,12 @@ typedef struct smc_critic_plugin {
     /* Optional: evaluate prefix() only where this says so (default: every token). */
     bool (*is_boundary)(void *self, const char *text, size_t len, size_t n_new);
     void (*destroy)(void *self);                    /* optional */
+    /* Optional: scores n texts at once (out[i] = complete(texts[i]) when
+     * complete[i], else prefix(texts[i]), the same values). smcgen calls it
+     * once per SMC step with every particle that needs a score. (Added after
+     * ABI 1 was fixed, at the end: plug-ins built without it still load.) */
+    void (*score_batch)(void *self, int n, const char *const *texts, const size_t *lens,
+                        const bool *complete, double *out);
 } smc_critic_plugin;
 typedef int (*smc_critic_plugin_init_fn)(const char *arg, smc_critic_plugin *out, char *errbuf,
                                          size_t errcap);
@@ -676,9 +704,19 @@ int smc_critic_from_plugin(const char *path, const char *arg, smc_potential **ou
 
 /* An external process (`sh -c COMMAND`) speaking JSON lines on its stdin and
  * stdout: for each request {"op":"prefix"|"complete","text":"..."} it writes
- * one line {"logw": NUMBER} (null or "-inf" for impossible). A process that
- * exits, writes something else, or takes longer than timeout_ms (<= 0: 10 s)
- * is an error naming what happened; smc_run then fails with it. */
+ * one line {"logw": NUMBER} (null or "-inf" for impossible), in order.
+ * Batches: smc_run asks for all the particles of a step at once (score_batch).
+ * By default these go as single request lines, pipelined (all written before
+ * the answers are awaited, so a line-at-a-time process answers them without
+ * a round trip each). A process that prints {"batch": true} as its very first
+ * line, before reading anything, instead gets one line
+ *     {"op":"batch","requests":[{"op":"prefix","text":"..."}, ...]}
+ * and must answer one line {"logws":[NUMBER, ...]} with a score per request,
+ * in order; it must still answer single requests (smcgen sends those for
+ * one text, and until it has read that first line). A process that exits,
+ * writes something else or a wrong number of scores, or takes longer than
+ * timeout_ms (<= 0: 10 s) per answer (a batch of n: n × timeout_ms) is an
+ * error naming what happened; smc_run then fails with it. */
 int smc_critic_from_exec(const char *command, double timeout_ms, smc_potential **out,
                          smc_error *err);
 

@@ -1,12 +1,18 @@
 /* critic_exec.c — user critics as external processes speaking JSON lines:
  * one request {"op":"prefix"|"complete","text":...} per line on the child's
- * stdin, one answer {"logw": x} per line on its stdout, with a timeout. A
- * process that dies, hangs or answers nonsense becomes an error message (the
- * critic returns +inf and reports why through the vtable's failure hook). */
+ * stdin, one answer {"logw": x} per line on its stdout, with a timeout.
+ * Batches (score_batch) go as one {"op":"batch","requests":[...]} line
+ * answered by {"logws":[...]} when the process said {"batch": true} as its
+ * first line; otherwise as single requests, pipelined: every line is written
+ * while the answers are read (poll on one socket, so neither side can block
+ * the other on a full buffer). A process that dies, hangs or answers nonsense
+ * becomes an error message (the critic returns +inf and reports why through
+ * the vtable's failure hook). */
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +26,24 @@
 #include "smcgen.h"
 #include "util/error.h"
 
+#define MAX_LINE (64u << 20)   /* longest answer line accepted */
+
+/* Bytes [pos, len) are pending: not yet sent (requests) or not yet read
+ * (answers). */
+typedef struct buf {
+    char *p;
+    size_t len, cap, pos;
+} buf;
+
 typedef struct exec_critic {
     pid_t pid;
     int fd;                 /* our end of the socket pair */
     double timeout_ms;
     char *command;
     char failure[512];      /* set once the process is unusable */
-    char *req;              /* request buffer */
-    size_t req_cap;
-    char *line;             /* reply line buffer */
-    size_t line_len, line_cap;
+    bool heard;             /* its first line was read (a hello comes first, if at all) */
+    bool batch;             /* its first line was {"batch": true} */
+    buf out, in;
 } exec_critic;
 
 static double now_ms(void)
@@ -39,30 +53,44 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static double fail(exec_critic *c, const char *fmt, const char *detail)
+/* Records why the process is unusable (the first reason wins) and kills it. */
+static void fail(exec_critic *c, const char *fmt, ...)
 {
-    if (!c->failure[0])
-        snprintf(c->failure, sizeof c->failure, fmt, c->command, detail ? detail : "");
+    if (!c->failure[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->failure, sizeof c->failure, fmt, ap);
+        va_end(ap);
+    }
     if (c->pid > 0) {
         kill(-c->pid, SIGKILL);   /* the shell and whatever it started */
         waitpid(c->pid, NULL, 0);
         c->pid = -1;
     }
-    return INFINITY;
 }
 
-static bool req_reserve(exec_critic *c, size_t need)
+static bool buf_reserve(buf *b, size_t extra)
 {
-    if (need <= c->req_cap)
+    if (b->len + extra <= b->cap)
         return true;
-    size_t cap = c->req_cap ? c->req_cap : 256;
-    while (cap < need)
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + extra)
         cap *= 2;
-    char *b = realloc(c->req, cap);
-    if (!b)
+    char *p = realloc(b->p, cap);
+    if (!p)
         return false;
-    c->req = b;
-    c->req_cap = cap;
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+static bool put(buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (!buf_reserve(b, n))
+        return false;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
     return true;
 }
 
@@ -84,15 +112,16 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return k;
 }
 
-/* {"op":"OP","text":"..."}\n — invalid UTF-8 bytes become U+FFFD. */
-static bool build_request(exec_critic *c, const char *op, const char *text, size_t len, size_t *n)
+/* Appends {"op":"prefix"|"complete","text":"..."}; invalid UTF-8 bytes
+ * become U+FFFD. */
+static bool put_request(buf *b, const smc_score_request *r)
 {
-    if (!req_reserve(c, 32 + strlen(op) + 6 * len + 4))
+    if (!buf_reserve(b, 40 + 6 * r->len))
         return false;
-    char *w = c->req;
-    w += sprintf(w, "{\"op\":\"%s\",\"text\":\"", op);
-    const unsigned char *s = (const unsigned char *)text;
-    for (size_t i = 0; i < len;) {
+    char *w = b->p + b->len;
+    w += sprintf(w, "{\"op\":\"%s\",\"text\":\"", r->complete ? "complete" : "prefix");
+    const unsigned char *s = (const unsigned char *)r->text;
+    for (size_t i = 0; i < r->len;) {
         unsigned char ch = s[i];
         if (ch == '"' || ch == '\\') {
             *w++ = '\\';
@@ -102,7 +131,7 @@ static bool build_request(exec_critic *c, const char *op, const char *text, size
             w += sprintf(w, "\\u%04x", ch);
             i++;
         } else {
-            size_t k = utf8_len(s + i, len - i);
+            size_t k = utf8_len(s + i, r->len - i);
             if (!k) {
                 w += sprintf(w, "\\ufffd");
                 i++;
@@ -113,118 +142,257 @@ static bool build_request(exec_critic *c, const char *op, const char *text, size
             }
         }
     }
-    w += sprintf(w, "\"}\n");
-    *n = (size_t)(w - c->req);
+    w += sprintf(w, "\"}");
+    b->len = (size_t)(w - b->p);
     return true;
 }
 
-static bool send_all(exec_critic *c, const char *buf, size_t n)
+/* Sends what the socket takes of c->out and receives what has arrived,
+ * waiting until deadline: 1 progress, 0 end of file, -1 timeout, -2 read
+ * error, -3 the process stopped reading its input. */
+static int pump(exec_critic *c, double deadline)
 {
-    while (n) {
-        ssize_t k = send(c->fd, buf, n, MSG_NOSIGNAL);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return false;
-        buf += k;
-        n -= (size_t)k;
-    }
-    return true;
-}
-
-/* Reads one line (without its newline) into c->line within the timeout:
- * 1 ok, 0 end of file, -1 timeout, -2 error. */
-static int read_line(exec_critic *c)
-{
-    c->line_len = 0;
-    double deadline = now_ms() + c->timeout_ms;
     for (;;) {
         double left = deadline - now_ms();
         if (left <= 0)
             return -1;
-        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-        int r = poll(&pfd, 1, (int)ceil(left));
+        bool sending = c->out.pos < c->out.len;
+        struct pollfd pfd = {.fd = c->fd, .events = POLLIN | (sending ? POLLOUT : 0)};
+        int r = poll(&pfd, 1, left > 1e9 ? 1000000000 : (int)ceil(left));
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
             return -2;
         if (r == 0)
             return -1;
-        if (c->line_len + 4096 + 1 > c->line_cap) {
-            size_t cap = c->line_cap ? c->line_cap * 2 : 8192;
-            char *b = realloc(c->line, cap);
-            if (!b)
+        bool progress = false;
+        if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+            if (!buf_reserve(&c->in, 65536))
                 return -2;
-            c->line = b;
-            c->line_cap = cap;
+            ssize_t k = recv(c->fd, c->in.p + c->in.len, 65536, MSG_DONTWAIT);
+            if (k == 0 || (k < 0 && errno == ECONNRESET))
+                return 0;
+            if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                return -2;
+            if (k > 0) {
+                c->in.len += (size_t)k;
+                progress = true;
+            }
         }
-        /* Peek so that bytes after the newline stay for the next answer. */
-        ssize_t k = recv(c->fd, c->line + c->line_len, 4096, MSG_PEEK);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0 && errno == ECONNRESET)
-            return 0;
-        if (k < 0)
-            return -2;
-        if (k == 0)
-            return 0;
-        char *nl = memchr(c->line + c->line_len, '\n', (size_t)k);
-        size_t take = nl ? (size_t)(nl - (c->line + c->line_len)) + 1 : (size_t)k;
-        if (recv(c->fd, c->line + c->line_len, take, 0) != (ssize_t)take)
-            return -2;
-        c->line_len += take;
-        if (nl) {
-            c->line[--c->line_len] = 0;
+        if (sending && (pfd.revents & (POLLOUT | POLLERR))) {
+            ssize_t k = send(c->fd, c->out.p + c->out.pos, c->out.len - c->out.pos,
+                             MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                return -3;
+            if (k > 0) {
+                c->out.pos += (size_t)k;
+                progress = true;
+            }
+        }
+        if (progress)
             return 1;
-        }
-        if (c->line_len > (64u << 20))
-            return -2;
     }
 }
 
-static double ask(exec_critic *c, const char *op, const char *text, size_t len)
+/* The next line the process wrote (NUL-terminated, without its newline;
+ * valid until the next call), sending the rest of c->out meanwhile. Returns
+ * as pump. */
+static int next_line(exec_critic *c, double deadline, char **line)
 {
-    if (c->failure[0])
-        return INFINITY;
-    size_t n;
-    if (!build_request(c, op, text, len, &n))
-        return fail(c, "critic process '%s': out of memory%s", NULL);
-    if (!send_all(c, c->req, n))
-        return fail(c, "critic process '%s' exited without answering (it stopped reading its input)%s", NULL);
-    int r = read_line(c);
-    if (r == 0)
-        return fail(c, "critic process '%s' exited without answering%s", NULL);
-    if (r == -1)
-        return fail(c, "critic process '%s' did not answer within the timeout%s", NULL);
-    if (r < 0)
-        return fail(c, "critic process '%s': cannot read its answer%s", NULL);
-    cJSON *j = cJSON_Parse(c->line);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "logw");
-    double out;
-    if (cJSON_IsNumber(v) && !isnan(v->valuedouble) && v->valuedouble != INFINITY)
-        out = v->valuedouble;
-    else if (cJSON_IsNull(v) || (cJSON_IsString(v) && !strcmp(v->valuestring, "-inf")))
-        out = -INFINITY;
-    else {
-        char shown[96];
-        snprintf(shown, sizeof shown, ": %.80s", c->line);
-        cJSON_Delete(j);
-        return fail(c, "critic process '%s' answered something other than {\"logw\": number}%s", shown);
+    for (;;) {
+        size_t have = c->in.len - c->in.pos;
+        char *start = have ? c->in.p + c->in.pos : NULL;
+        char *nl = have ? memchr(start, '\n', have) : NULL;
+        if (nl) {
+            *nl = 0;
+            *line = start;
+            c->in.pos = (size_t)(nl + 1 - c->in.p);
+            return 1;
+        }
+        if (have > MAX_LINE)
+            return -2;
+        if (c->in.pos) {
+            if (have)
+                memmove(c->in.p, start, have);
+            c->in.len = have;
+            c->in.pos = 0;
+        }
+        int r = pump(c, deadline);
+        if (r != 1)
+            return r;
     }
+}
+
+/* The next answer, parsed (cJSON_Parse's result: NULL when not JSON), after
+ * the hello line a process may print first. Returns as pump. */
+static int next_answer(exec_critic *c, double deadline, cJSON **json, char **line)
+{
+    for (;;) {
+        int r = next_line(c, deadline, line);
+        if (r != 1)
+            return r;
+        cJSON *j = cJSON_Parse(*line);
+        if (!c->heard) {
+            c->heard = true;
+            const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "batch");
+            if (cJSON_IsBool(b) && !cJSON_HasObjectItem(j, "logw")) {
+                c->batch = cJSON_IsTrue(b);
+                cJSON_Delete(j);
+                continue;
+            }
+        }
+        *json = j;
+        return 1;
+    }
+}
+
+/* Turns a transport failure (pump's codes) while waiting for answer `got` of
+ * `want` into the critic's failure. */
+static void io_fail(exec_critic *c, int r, int got, int want)
+{
+    char after[64] = "";
+    if (want > 1)
+        snprintf(after, sizeof after, " (after %d of %d answers)", got, want);
+    if (r == 0)
+        fail(c, "critic process '%s' exited without answering%s", c->command, after);
+    else if (r == -1)
+        fail(c, "critic process '%s' did not answer within the timeout%s", c->command, after);
+    else if (r == -3)
+        fail(c, "critic process '%s' exited without answering (it stopped reading its input)%s",
+             c->command, after);
+    else
+        fail(c, "critic process '%s': cannot read its answer%s", c->command, after);
+}
+
+static void bad_answer(exec_critic *c, const char *line, const char *expected)
+{
+    fail(c, "critic process '%s' answered something other than %s: %.80s", c->command, expected,
+         line);
+}
+
+/* A score: a number (not NaN or +inf), or null / "-inf" for impossible. */
+static bool logw_value(const cJSON *v, double *out)
+{
+    if (cJSON_IsNumber(v) && !isnan(v->valuedouble) && v->valuedouble != INFINITY) {
+        *out = v->valuedouble;
+        return true;
+    }
+    if (cJSON_IsNull(v) || (cJSON_IsString(v) && !strcmp(v->valuestring, "-inf"))) {
+        *out = -INFINITY;
+        return true;
+    }
+    return false;
+}
+
+/* Between exchanges nothing may be left to send or to read (after the
+ * first line, which may be a hello): that would be a process answering
+ * before it read its requests, or too often. */
+static bool in_step(exec_critic *c)
+{
+    char b;
+    bool extra = c->heard && (c->in.pos < c->in.len ||
+                              recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1);
+    if (c->out.pos == c->out.len && !extra)
+        return true;
+    fail(c, "critic process '%s' answered more lines than it was asked for", c->command);
+    return false;
+}
+
+/* n single requests: all lines written while the n answers are read, each
+ * within the timeout. false on failure. */
+static bool ask_each(exec_critic *c, int n, const smc_score_request *reqs, double *out)
+{
+    for (int i = 0; i < n; i++)
+        if (!put_request(&c->out, &reqs[i]) || !put(&c->out, "\n")) {
+            fail(c, "critic process '%s': out of memory", c->command);
+            return false;
+        }
+    for (int i = 0; i < n; i++) {
+        cJSON *j;
+        char *line;
+        int r = next_answer(c, now_ms() + c->timeout_ms, &j, &line);
+        if (r != 1) {
+            io_fail(c, r, i, n);
+            return false;
+        }
+        bool ok = logw_value(cJSON_GetObjectItemCaseSensitive(j, "logw"), &out[i]);
+        if (!ok)
+            bad_answer(c, line, "{\"logw\": number}");
+        cJSON_Delete(j);
+        if (!ok)
+            return false;
+    }
+    return in_step(c);
+}
+
+/* One {"op":"batch"} line, answered within n timeouts. false on failure. */
+static bool ask_batch(exec_critic *c, int n, const smc_score_request *reqs, double *out)
+{
+    bool ok = put(&c->out, "{\"op\":\"batch\",\"requests\":[");
+    for (int i = 0; i < n && ok; i++)
+        ok = put_request(&c->out, &reqs[i]) && put(&c->out, i + 1 < n ? "," : "]}\n");
+    if (!ok) {
+        fail(c, "critic process '%s': out of memory", c->command);
+        return false;
+    }
+    cJSON *j;
+    char *line;
+    int r = next_answer(c, now_ms() + c->timeout_ms * n, &j, &line);
+    if (r != 1) {
+        io_fail(c, r, 0, 1);
+        return false;
+    }
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "logws");
+    ok = cJSON_IsArray(a);
+    if (!ok)
+        bad_answer(c, line, "{\"logws\": [numbers]}");
+    else if (cJSON_GetArraySize(a) != n) {
+        fail(c, "critic process '%s' answered %d scores to a batch of %d requests", c->command,
+             cJSON_GetArraySize(a), n);
+        ok = false;
+    }
+    int i = 0;
+    for (const cJSON *v = ok ? a->child : NULL; v && ok; v = v->next)
+        if (!logw_value(v, &out[i++])) {
+            bad_answer(c, line, "{\"logws\": [numbers]}");
+            ok = false;
+        }
     cJSON_Delete(j);
-    return out;
+    return ok && in_step(c);
+}
+
+static int exec_score_batch(void *self, int n, const smc_score_request *reqs, double *out,
+                            smc_error *err)
+{
+    (void)err;
+    exec_critic *c = self;
+    c->out.len = c->out.pos = 0;
+    bool ok = !c->failure[0] && in_step(c) && (n >= 2 && c->batch ? ask_batch(c, n, reqs, out)
+                                                     : ask_each(c, n, reqs, out));
+    if (!ok)
+        for (int i = 0; i < n; i++)
+            out[i] = INFINITY;
+    return 0;
+}
+
+static double ask_one(void *self, const char *text, size_t len, bool complete)
+{
+    smc_score_request r = {NULL, text, len, complete};
+    double v;
+    exec_score_batch(self, 1, &r, &v, NULL);
+    return v;
 }
 
 static double exec_prefix(void *self, void *state, const char *text, size_t len)
 {
     (void)state;
-    return ask(self, "prefix", text, len);
+    return ask_one(self, text, len, false);
 }
 
 static double exec_complete(void *self, void *state, const char *text, size_t len)
 {
     (void)state;
-    return ask(self, "complete", text, len);
+    return ask_one(self, text, len, true);
 }
 
 static const char *exec_failure(void *self)
@@ -253,8 +421,8 @@ static void exec_destroy(void *self)
         }
     }
     free(c->command);
-    free(c->req);
-    free(c->line);
+    free(c->out.p);
+    free(c->in.p);
     free(c);
 }
 
@@ -263,6 +431,7 @@ static const smc_potential_vtable exec_vt = {
     .complete = exec_complete,
     .destroy = exec_destroy,
     .failure = exec_failure,
+    .score_batch = exec_score_batch,
 };
 
 int smc_critic_from_exec(const char *command, double timeout_ms, smc_potential **out,

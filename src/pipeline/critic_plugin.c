@@ -27,6 +27,32 @@ static double plugin_complete(void *self, void *state, const char *text, size_t 
     return p->api.complete(p->api.self, text, len);
 }
 
+/* Unpacks the requests into the plug-in's arrays (a batch is at most the
+ * number of particles). */
+static int plugin_score_batch(void *self, int n, const smc_score_request *reqs, double *out,
+                              smc_error *err)
+{
+    plugin_critic *p = self;
+    const char **texts = malloc(sizeof *texts * (size_t)n);
+    size_t *lens = malloc(sizeof *lens * (size_t)n);
+    bool *complete = malloc(sizeof *complete * (size_t)n);
+    int rc = 0;
+    if (texts && lens && complete) {
+        for (int i = 0; i < n; i++) {
+            texts[i] = reqs[i].text;
+            lens[i] = reqs[i].len;
+            complete[i] = reqs[i].complete;
+        }
+        p->api.score_batch(p->api.self, n, texts, lens, complete, out);
+    } else {
+        rc = smc_fail(err, "out of memory");
+    }
+    free(texts);
+    free(lens);
+    free(complete);
+    return rc;
+}
+
 static bool plugin_boundary(void *self, const char *text, size_t len, size_t n_new)
 {
     plugin_critic *p = self;
@@ -54,6 +80,16 @@ static const smc_potential_vtable plugin_vt = {
     .is_boundary = plugin_boundary,
     .destroy = plugin_destroy,
     .failure = plugin_failure,
+};
+
+/* The same, for plug-ins with a batch entry point. */
+static const smc_potential_vtable plugin_batch_vt = {
+    .prefix = plugin_prefix,
+    .complete = plugin_complete,
+    .is_boundary = plugin_boundary,
+    .destroy = plugin_destroy,
+    .failure = plugin_failure,
+    .score_batch = plugin_score_batch,
 };
 
 int smc_critic_from_plugin(const char *path, const char *arg, smc_potential **out, smc_error *err)
@@ -103,7 +139,7 @@ int smc_critic_from_plugin(const char *path, const char *arg, smc_potential **ou
                               SMC_CRITIC_PLUGIN_ABI)
                    : smc_fail(err, "plug-in %s gave no prefix or complete function", path);
     }
-    *out = smc_potential_new(&plugin_vt, p, path, 0, -1);
+    *out = smc_potential_new(p->api.score_batch ? &plugin_batch_vt : &plugin_vt, p, path, 0, -1);
     if (!*out) {
         plugin_destroy(p);
         return smc_fail(err, "out of memory");

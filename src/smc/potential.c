@@ -87,6 +87,20 @@ bool smc_pot_is_boundary(smc_potential *p, const char *text, size_t len, size_t 
     return p->vt->is_boundary ? p->vt->is_boundary(p->self, text, len, n_new) : true;
 }
 
+int smc_pot_score_batch(smc_potential *p, int n, const smc_score_request *reqs, double *out,
+                        smc_error *err)
+{
+    if (n <= 0)
+        return 0;
+    if (p->vt->score_batch)
+        return p->vt->score_batch(p->self, n, reqs, out, err);
+    for (int i = 0; i < n; i++) {
+        const smc_score_request *r = &reqs[i];
+        out[i] = (r->complete ? p->vt->complete : p->vt->prefix)(p->self, r->state, r->text, r->len);
+    }
+    return 0;
+}
+
 /* ---- Products -------------------------------------------------------- */
 
 typedef struct product {
@@ -214,6 +228,54 @@ static double product_complete(void *self, void *state, const char *text, size_t
     return s;
 }
 
+/* The batch form of product_prefix/product_complete, with the same sums in
+ * the same order: per factor, one batch of the prefixes whose boundary was
+ * crossed and of the complete strings not yet at -inf. */
+static int product_score_batch(void *self, int n, const smc_score_request *reqs, double *out,
+                               smc_error *err)
+{
+    product *pr = self;
+    smc_score_request *sub = malloc(sizeof *sub * (size_t)n);
+    double *val = malloc(sizeof *val * (size_t)n);
+    int *idx = malloc(sizeof *idx * (size_t)n);
+    int rc = 0;
+    if (!sub || !val || !idx)
+        rc = smc_fail(err, "out of memory");
+    for (int k = 0; k < n; k++)
+        out[k] = 0;
+    for (int i = 0; i < pr->n && rc == 0; i++) {
+        int m = 0;
+        for (int k = 0; k < n; k++) {
+            product_state *ps = reqs[k].state;
+            if (reqs[k].complete ? out[k] > -INFINITY : ps->dirty[i]) {
+                sub[m] = reqs[k];
+                sub[m].state = ps->st[i];
+                idx[m++] = k;
+            }
+        }
+        if (smc_pot_score_batch(pr->parts[i], m, sub, val, err) < 0) {
+            rc = smc_fail_context(err, "%s", pr->parts[i]->name);
+            break;
+        }
+        for (int j = 0; j < m; j++) {
+            product_state *ps = reqs[idx[j]].state;
+            if (reqs[idx[j]].complete) {
+                out[idx[j]] += val[j];
+            } else {
+                ps->last[i] = val[j];
+                ps->dirty[i] = false;
+            }
+        }
+        for (int k = 0; k < n; k++)
+            if (!reqs[k].complete)
+                out[k] += ((product_state *)reqs[k].state)->last[i];
+    }
+    free(sub);
+    free(val);
+    free(idx);
+    return rc;
+}
+
 static int product_logw_next(void *self, void *state, const char *text, size_t len, double *out,
                              smc_error *err)
 {
@@ -332,7 +394,9 @@ int smc_potential_product(smc_potential **parts, int n, smc_potential **out, smc
     memcpy(pr->parts, parts, sizeof *parts * (size_t)n);
     pr->n = n;
     bool token_level = true, all_mask = true, all_allowed = true, any_boundary = false;
+    bool any_batch = false;
     for (int i = 0; i < n; i++) {
+        any_batch |= parts[i]->vt->score_batch != NULL;
         token_level &= parts[i]->vt->logw_next || parts[i]->vt->token_mask;
         all_mask &= parts[i]->vt->token_mask != NULL;
         all_allowed &= parts[i]->vt->token_allowed != NULL;
@@ -356,6 +420,8 @@ int smc_potential_product(smc_potential **parts, int n, smc_potential **out, smc
     }
     if (any_boundary)
         vt->is_boundary = product_is_boundary;
+    if (any_batch)
+        vt->score_batch = product_score_batch;
     char name[256] = "";
     for (int i = 0; i < n; i++) {
         size_t k = strlen(name);

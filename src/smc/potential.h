@@ -23,5 +23,9 @@ int smc_pot_advance(smc_potential *p, void *st, const char *text, size_t len, si
 int smc_pot_logw_next(smc_potential *p, void *st, const char *text, size_t len, double *out,
                       uint32_t *bits, smc_error *err);
 bool smc_pot_is_boundary(smc_potential *p, const char *text, size_t len, size_t n_new);
+/* out[i] = the complete or prefix score of reqs[i]: one score_batch call
+ * when p has one, else one call per request. 0, or -1 with err. */
+int smc_pot_score_batch(smc_potential *p, int n, const smc_score_request *reqs, double *out,
+                        smc_error *err);
 
 #endif

@@ -1,7 +1,8 @@
 /* sampler.c — smc_run: the one code path behind every method (plain, lcd,
  * is, smc, rerank, is-full, smc-full): propose from the LM restricted by the
  * cheap potential, weight by the restricted mass, twist by the critic at its
- * boundaries, force EOS at max_tokens, resample adaptively. */
+ * boundaries, force EOS at max_tokens, resample adaptively. The critic's
+ * scores of a step are gathered and asked for in one batch (score_batch). */
 #include "smcgen.h"
 
 #include <math.h>
@@ -33,6 +34,11 @@ typedef struct run {
     double *lp, *w;            /* n_vocab each */
     uint32_t *bits;
     smc_result *res;
+    /* Critic scores owed by this step's particles (at most one each). */
+    int n_owed;
+    smc_particle **owed;
+    smc_score_request *reqs;
+    double *scores;
 } run;
 
 static int validate(const smc_lm *lm, smc_potential *cheap, smc_potential *critic,
@@ -183,7 +189,6 @@ static double scaled_logsumexp(const float *x, int32_t n, double inv)
     return m + log(s);
 }
 
-/* One step of particle i, whose next-token scores are in logits. */
 /* A critic returned +inf: it could not score (see smc_potential_vtable). */
 static int critic_failed(const smc_potential *c, smc_error *err)
 {
@@ -191,6 +196,48 @@ static int critic_failed(const smc_potential *c, smc_error *err)
     return smc_fail(err, "smc: critic %s failed: %s", c->name, why ? why : "it returned +inf");
 }
 
+/* Particle p owes the critic its complete or prefix score (asked for by
+ * settle_critic once every particle has stepped). */
+static void owe_critic(run *R, smc_particle *p, bool complete)
+{
+    R->owed[R->n_owed] = p;
+    R->reqs[R->n_owed++] = (smc_score_request){p->critic_st, p->text, p->len, complete};
+}
+
+/* Asks for the owed scores in one batch and applies them: a complete score
+ * replaces the twist inside the weight, a prefix score becomes the new twist;
+ * -inf (or NaN) kills the particle. */
+static int settle_critic(run *R, smc_error *err)
+{
+    int n = R->n_owed;
+    R->n_owed = 0;
+    if (n == 0)
+        return 0;
+    double t1 = smc_now();
+    int rc = smc_pot_score_batch(R->critic, n, R->reqs, R->scores, err);
+    R->res->t_critic += smc_now() - t1;
+    if (rc < 0)
+        return smc_fail_context(err, "smc: critic %s", R->critic->name);
+    for (int k = 0; k < n; k++) {
+        smc_particle *p = R->owed[k];
+        double v = R->scores[k];
+        if (v == INFINITY)
+            return critic_failed(R->critic, err);
+        if (R->reqs[k].complete) {
+            p->logw = v == -INFINITY || isnan(v) ? -INFINITY : p->logw - p->twist + v;
+            p->twist = 0;
+        } else if (v == -INFINITY || isnan(v)) {
+            p->logw = -INFINITY;
+            p->done = true;
+        } else {
+            p->logw += v - p->twist;
+            p->twist = v;
+        }
+    }
+    return 0;
+}
+
+/* One step of particle p, whose next-token scores are in logits. */
 static int step_particle(run *R, smc_particle *p, const float *logits, smc_error *err)
 {
     const smc_lm *lm = R->lm;
@@ -276,15 +323,8 @@ static int step_particle(run *R, smc_particle *p, const float *logits, smc_error
         return smc_fail(err, "out of memory");
     if (tok == eos) {
         p->done = true;
-        if (R->cmode != CRITIC_NONE) {
-            double t1 = smc_now();
-            double c = R->critic->vt->complete(R->critic->self, p->critic_st, p->text, p->len);
-            res->t_critic += smc_now() - t1;
-            if (c == INFINITY)
-                return critic_failed(R->critic, err);
-            p->logw = c == -INFINITY || isnan(c) ? -INFINITY : p->logw - p->twist + c;
-            p->twist = 0;
-        }
+        if (R->cmode != CRITIC_NONE)
+            owe_critic(R, p, true);
         return 0;
     }
     double t1 = smc_now();
@@ -299,18 +339,8 @@ static int step_particle(run *R, smc_particle *p, const float *logits, smc_error
     if (R->cmode != CRITIC_NONE) {
         if (smc_pot_advance(R->critic, p->critic_st, p->text, p->len, b.len, err) < 0)
             return smc_fail_context(err, "critic %s", R->critic->name);
-        if (R->cmode == CRITIC_TWIST && smc_pot_is_boundary(R->critic, p->text, p->len, b.len)) {
-            double v = R->critic->vt->prefix(R->critic->self, p->critic_st, p->text, p->len);
-            if (v == INFINITY)
-                return critic_failed(R->critic, err);
-            if (v == -INFINITY || isnan(v)) {
-                p->logw = -INFINITY;
-                p->done = true;
-            } else {
-                p->logw += v - p->twist;
-                p->twist = v;
-            }
-        }
+        if (R->cmode == CRITIC_TWIST && smc_pot_is_boundary(R->critic, p->text, p->len, b.len))
+            owe_critic(R, p, false);
         res->t_critic += smc_now() - t3;
     }
     return 0;
@@ -408,6 +438,8 @@ static int run_loop(run *R, const int32_t *prompt, size_t n_prompt, smc_error *e
         res->n_lm_evals += na;
         for (int k = 0; k < na && rc == 0; k++)
             rc = step_particle(R, &R->ps[active[k]], R->logits + (size_t)k * (size_t)nv, err);
+        if (rc == 0)
+            rc = settle_critic(R, err);
         if (rc < 0)
             break;
         for (int i = 0; i < n; i++)
@@ -475,10 +507,13 @@ int smc_run(const smc_lm *lm, const int32_t *prompt, size_t n_prompt, smc_potent
     R.w = malloc(sizeof *R.w * nv);
     R.bits = malloc(sizeof *R.bits * ((nv + 31) / 32));
     R.res = calloc(1, sizeof *R.res);
+    R.owed = malloc(sizeof *R.owed * (size_t)R.n);
+    R.reqs = malloc(sizeof *R.reqs * (size_t)R.n);
+    R.scores = malloc(sizeof *R.scores * (size_t)R.n);
     if (R.cheap && cfg->proposal == SMC_PROPOSAL_AWRS)
         R.awrs = smc_awrs_new(lm->n_vocab);
     int rc = 0;
-    if (!R.ps || !R.logits || !R.lp || !R.w || !R.bits || !R.res ||
+    if (!R.ps || !R.logits || !R.lp || !R.w || !R.bits || !R.res || !R.owed || !R.reqs || !R.scores ||
         (R.cheap && cfg->proposal == SMC_PROPOSAL_AWRS && !R.awrs))
         rc = smc_fail(err, "smc: out of memory (%d particles × %zu tokens)", R.n, nv);
     if (rc == 0) {
@@ -494,6 +529,9 @@ int smc_run(const smc_lm *lm, const int32_t *prompt, size_t n_prompt, smc_potent
     free(R.lp);
     free(R.w);
     free(R.bits);
+    free(R.owed);
+    free(R.reqs);
+    free(R.scores);
     smc_awrs_free(R.awrs);
     if (rc < 0) {
         smc_result_free(R.res);

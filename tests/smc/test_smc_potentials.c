@@ -1,7 +1,8 @@
 /* test_smc_potentials.c — the potential interface: the Boolean adapter
  * (masks, empty tokens, EOS), products (scores add, masks intersect, only
  * factors at a boundary are re-evaluated, the last value carries over), and
- * the logw_next / prefix / complete consistency of the toy potentials. */
+ * the logw_next / prefix / complete consistency of the toy potentials, and
+ * products forwarding batches (score_batch) to the factors that have them. */
 #include "test.h"
 
 #include <stdlib.h>
@@ -26,6 +27,7 @@ typedef struct counted {
     char boundary;
     double weight;
     int calls;
+    int completes;
 } counted;
 
 static double counted_score(const counted *c, const char *t, size_t n)
@@ -45,7 +47,9 @@ static double counted_prefix(void *self, void *st, const char *t, size_t n)
 static double counted_complete(void *self, void *st, const char *t, size_t n)
 {
     (void)st;
-    return counted_score(self, t, n) + 1.0;
+    counted *c = self;
+    c->completes++;
+    return counted_score(c, t, n) + 1.0;
 }
 static bool counted_boundary(void *self, const char *t, size_t n, size_t n_new)
 {
@@ -57,6 +61,25 @@ static bool counted_boundary(void *self, const char *t, size_t n, size_t n_new)
 }
 static const smc_potential_vtable counted_vt = {
     .prefix = counted_prefix, .complete = counted_complete, .is_boundary = counted_boundary};
+
+/* The same critic with a batch hook; calls counts the prefixes it scored. */
+static int counted_batches;
+static int counted_batch(void *self, int n, const smc_score_request *reqs, double *out,
+                         smc_error *err)
+{
+    (void)err;
+    counted *c = self;
+    counted_batches++;
+    for (int i = 0; i < n; i++) {
+        c->calls += !reqs[i].complete;
+        c->completes += reqs[i].complete;
+        out[i] = counted_score(c, reqs[i].text, reqs[i].len) + (reqs[i].complete ? 1.0 : 0.0);
+    }
+    return 0;
+}
+static const smc_potential_vtable counted_batch_vt = {
+    .prefix = counted_prefix, .complete = counted_complete, .is_boundary = counted_boundary,
+    .score_batch = counted_batch};
 
 /* Boolean: at most 3 bytes. */
 static int len_new(void *self, void **st, smc_error *err)
@@ -224,8 +247,76 @@ static void test_stop_lm(void)
     smc_toy_lm_free(t);
 }
 
+/* A product whose first factor has score_batch, driven with one batch per
+ * step for four texts, against the same product without it driven one call
+ * at a time: equal values (bit for bit), the same factor evaluations (only
+ * those at a boundary), and one batch per step at most. */
+static void test_product_batch(void)
+{
+    counted a1 = {'c', 0.5, 0, 0}, a2 = {'e', 0.25, 0, 0}, b1 = {'c', 0.5, 0, 0}, b2 = {'e', 0.25, 0, 0};
+    smc_potential *fa[2] = {smc_potential_new(&counted_batch_vt, &a1, "a1", 0, -1),
+                            smc_potential_new(&counted_vt, &a2, "a2", 0, -1)};
+    smc_potential *fb[2] = {smc_potential_new(&counted_vt, &b1, "b1", 0, -1),
+                            smc_potential_new(&counted_vt, &b2, "b2", 0, -1)};
+    smc_potential *pa = NULL, *pb = NULL;
+    smc_error err = {{0}};
+    CHECK_EQ_INT(smc_potential_product(fa, 2, &pa, &err), 0);
+    CHECK_EQ_INT(smc_potential_product(fb, 2, &pb, &err), 0);
+    if (!pa || !pb)
+        return;
+    CHECK(pa->vt->score_batch != NULL && pb->vt->score_batch == NULL);
+    const char *texts[4] = {"abcdeec", "ccxccc", "eeabce", "cdcdcdc"};
+    void *sa[4], *sb[4];
+    for (int k = 0; k < 4; k++) {
+        pa->vt->state_new(pa->self, &sa[k], &err);
+        pb->vt->state_new(pb->self, &sb[k], &err);
+    }
+    smc_score_request req[4];
+    double va[4], vb_[4];
+    int mismatches = 0, steps = 0;
+    counted_batches = 0;
+    for (size_t n = 0; n <= 8; n++) {   /* prefixes of n bytes; the whole text at len + 1 */
+        int m = 0;
+        for (int k = 0; k < 4; k++) {
+            size_t len = strlen(texts[k]);
+            if (n > len + 1)
+                continue;
+            bool complete = n == len + 1;
+            if (n > 0 && !complete) {
+                pa->vt->advance(pa->self, sa[k], texts[k], n, 1, &err);
+                pb->vt->advance(pb->self, sb[k], texts[k], n, 1, &err);
+            }
+            size_t at = complete ? len : n;
+            req[m] = (smc_score_request){sa[k], texts[k], at, complete};
+            vb_[m++] = (complete ? pb->vt->complete : pb->vt->prefix)(pb->self, sb[k], texts[k], at);
+        }
+        if (m == 0)
+            continue;
+        steps++;
+        CHECK_EQ_INT(pa->vt->score_batch(pa->self, m, req, va, &err), 0);
+        for (int j = 0; j < m; j++)
+            mismatches += memcmp(&va[j], &vb_[j], sizeof va[j]) != 0;
+    }
+    CHECK_EQ_INT(mismatches, 0);
+    CHECK_EQ_INT(a1.calls, b1.calls);
+    CHECK_EQ_INT(a2.calls, b2.calls);
+    CHECK_EQ_INT(a1.completes, b1.completes);
+    CHECK_EQ_INT(a2.completes, b2.completes);   /* not asked after a -inf factor */
+    CHECK_EQ_INT(a2.completes, 2);   /* "abcdeec", "eeabce": the others have 3+ c */
+    CHECK(a1.calls > 0 && counted_batches > 0 && counted_batches <= steps);
+    /* A value checked by hand: "ccxccc" has three 'c': -inf, complete too. */
+    CHECK(pa->vt->complete(pa->self, sa[1], "ccxccc", 6) == -INFINITY);
+    for (int k = 0; k < 4; k++) {
+        pa->vt->state_free(pa->self, sa[k]);
+        pb->vt->state_free(pb->self, sb[k]);
+    }
+    smc_potential_free(pa);
+    smc_potential_free(pb);
+}
+
 void run_tests(void)
 {
+    test_product_batch();
     smc_error err = {{0}};
     smc_toy_dfa *dfa = smc_toy_dfa_default();
 
@@ -290,7 +381,7 @@ void run_tests(void)
 
     /* Product of two critics with different boundaries: only the factor
      * whose boundary was crossed is re-evaluated; values carry over. */
-    counted c1 = {'c', 0.5, 0}, c2 = {'e', 0.25, 0};
+    counted c1 = {'c', 0.5, 0, 0}, c2 = {'e', 0.25, 0, 0};
     smc_potential *q[2] = {smc_potential_new(&counted_vt, &c1, "c1", 0, -1),
                            smc_potential_new(&counted_vt, &c2, "c2", 0, -1)};
     smc_potential *crit = NULL;

@@ -3,16 +3,19 @@
  * target: unbiased Ẑ for every weighted method and resampling scheme, a
  * chi-squared test of the weighted samples, bias of lcd (and of smc without
  * the weight correction), KL falling with particles, EOS forcing, all -inf
- * weights, critic boundaries, determinism, JSON. */
+ * weights, critic boundaries, determinism, JSON, and batched critic calls
+ * (score_batch) giving bit-identical runs. */
 #include "test.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 
+#include "smc/potential.h"
 #include "smc/prng.h"
 #include "smc/toy.h"
 #include "smcgen.h"
 #include "toy_target.h"
+#include "util/error.h"
 
 static toy_exact *E;          /* enumeration up to MAXT tokens */
 static int *code_index;       /* toy_code -> index in E */
@@ -645,6 +648,135 @@ static void test_enumeration(void)
            E->z_lm, E->z_cheap, E->z_full, E->n);
 }
 
+/* The toy critic's scores through a batch hook, computed from the last
+ * request to the first, counting calls and requests. */
+static int64_t batch_calls, batch_prefixes, batch_completes;
+static int toy_batch(void *self, int n, const smc_score_request *reqs, double *out, smc_error *err)
+{
+    (void)self, (void)err;
+    batch_calls++;
+    for (int i = n - 1; i >= 0; i--) {
+        const smc_score_request *r = &reqs[i];
+        batch_completes += r->complete;
+        batch_prefixes += !r->complete;
+        out[i] = r->complete ? smc_toy_critic_complete_score(r->text, r->len)
+                             : smc_toy_critic_prefix_score(r->text, r->len);
+    }
+    return 0;
+}
+
+static int failing_batch(void *self, int n, const smc_score_request *reqs, double *out,
+                         smc_error *err)
+{
+    (void)self, (void)n, (void)reqs, (void)out;
+    return smc_fail(err, "the batch service is down");
+}
+
+static smc_result *run_critic(smc_potential *crit, smc_method m, uint64_t seed, int n)
+{
+    smc_config c;
+    smc_config_default(&c);
+    c.method = m;
+    c.n_particles = n;
+    c.seed = seed;
+    c.max_tokens = 6;
+    smc_result *r = NULL;
+    smc_error err = {{0}};
+    if (smc_run(lm, NULL, 0, cheap, crit, &c, &r, &err) != 0)
+        fprintf(stderr, "smc_run: %s\n", err.msg);
+    return r;
+}
+
+/* Bit for bit: texts, tokens, weights, log Z, ESS trace, resamples. */
+static bool same_run(const smc_result *a, const smc_result *b)
+{
+    if (!a || !b || a->n_particles != b->n_particles || a->n_steps != b->n_steps ||
+        a->n_resamples != b->n_resamples || memcmp(&a->log_z, &b->log_z, sizeof a->log_z) ||
+        memcmp(a->ess_trace, b->ess_trace, sizeof *a->ess_trace * (size_t)a->n_steps))
+        return false;
+    for (int i = 0; i < a->n_particles; i++) {
+        const smc_particle_out *p = &a->particles[i], *q = &b->particles[i];
+        if (p->len != q->len || memcmp(p->text, q->text, p->len) || p->n_tokens != q->n_tokens ||
+            memcmp(p->tokens, q->tokens, sizeof *p->tokens * (size_t)p->n_tokens) ||
+            memcmp(&p->log_weight, &q->log_weight, sizeof p->log_weight) ||
+            p->forced_eos != q->forced_eos)
+            return false;
+    }
+    return true;
+}
+
+/* A critic with score_batch gives the same runs as the same critic without
+ * it; the sampler makes at most one batch call per step, with every prefix
+ * the one-by-one run evaluated. Also through a product. */
+static void test_batched_critic(void)
+{
+    static smc_potential_vtable batch_vt;
+    batch_vt = *critic->vt;
+    batch_vt.score_batch = toy_batch;
+    smc_potential *bcritic = smc_potential_new(&batch_vt, critic->self, "toy-critic-batch", 0, -1);
+    smc_potential *pa[2] = {smc_potential_new(&batch_vt, NULL, "b", 0, -1), smc_toy_critic_new(NULL)};
+    smc_potential *pb[2] = {smc_toy_critic_new(NULL), smc_toy_critic_new(NULL)};
+    smc_potential *prod_batch = NULL, *prod_plain = NULL;
+    smc_error err = {{0}};
+    CHECK_EQ_INT(smc_potential_product(pa, 2, &prod_batch, &err), 0);
+    CHECK_EQ_INT(smc_potential_product(pb, 2, &prod_plain, &err), 0);
+    if (!bcritic || !prod_batch || !prod_plain)
+        return;
+    CHECK(prod_batch->vt->score_batch != NULL && prod_plain->vt->score_batch == NULL);
+    const smc_method methods[3] = {SMC_METHOD_SMC_FULL, SMC_METHOD_IS_FULL, SMC_METHOD_RERANK};
+    int runs = 0, same = 0, same_prod = 0, differ = 0;
+    int64_t steps = 0, calls = 0;
+    for (int mi = 0; mi < 3; mi++)
+        for (uint64_t seed = 1; seed <= 6; seed++) {
+            critic_calls = batch_calls = batch_prefixes = batch_completes = 0;
+            smc_result *a = run_critic(critic, methods[mi], seed, 24);
+            int64_t plain_prefixes = critic_calls;
+            smc_result *b = run_critic(bcritic, methods[mi], seed, 24);
+            CHECK_EQ_INT(batch_prefixes, plain_prefixes);
+            CHECK_EQ_INT(critic_calls, plain_prefixes);   /* none one by one */
+            CHECK(batch_completes > 0);
+            if (a && b) {
+                steps += a->n_steps;
+                calls += batch_calls;
+                CHECK(batch_calls <= a->n_steps);
+            }
+            batch_calls = 0;
+            smc_result *c = run_critic(prod_plain, methods[mi], seed, 24);
+            smc_result *d = run_critic(prod_batch, methods[mi], seed, 24);
+            smc_result *e = run_critic(critic, methods[mi], seed + 100, 24);
+            runs++;
+            same += same_run(a, b);
+            same_prod += same_run(c, d) && batch_calls > 0;
+            differ += !same_run(a, e);
+            smc_result_free(a);
+            smc_result_free(b);
+            smc_result_free(c);
+            smc_result_free(d);
+            smc_result_free(e);
+        }
+    CHECK_EQ_INT(same, runs);
+    CHECK_EQ_INT(same_prod, runs);
+    CHECK(differ > 0);   /* same_run can tell runs apart */
+    printf("  batched critic: %lld batch calls over %lld steps, %d runs identical\n",
+           (long long)calls, (long long)steps, same);
+    /* A batch that fails as a whole fails the run with its message. */
+    static smc_potential_vtable fail_vt;
+    fail_vt = *critic->vt;
+    fail_vt.score_batch = failing_batch;
+    smc_potential *fcritic = smc_potential_new(&fail_vt, NULL, "down", 0, -1);
+    smc_config c;
+    smc_config_default(&c);
+    c.method = SMC_METHOD_SMC_FULL;
+    smc_result *r = NULL;
+    CHECK_EQ_INT(smc_run(lm, NULL, 0, cheap, fcritic, &c, &r, &err), -1);
+    CHECK_MSG(strstr(err.msg, "down") && strstr(err.msg, "batch service"), "%s", err.msg);
+    CHECK(r == NULL);
+    smc_potential_free(fcritic);
+    smc_potential_free(bcritic);
+    smc_potential_free(prod_batch);
+    smc_potential_free(prod_plain);
+}
+
 void run_tests(void)
 {
     sanitized = getenv("SMC_TEST_SANITIZED") != NULL;
@@ -667,6 +799,7 @@ void run_tests(void)
 
     test_enumeration();
     test_misc();
+    test_batched_critic();
     test_temperature_and_rerank();
     test_weights_and_boundaries();
     test_forcing_and_dead();
