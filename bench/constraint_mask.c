@@ -16,6 +16,8 @@
  * interference on a shared machine).
  * SMC_BENCH_SLOW=T names the states whose mask took over T us of CPU time;
  * SMC_BENCH_ONLY=NAME runs one case (json.gbnf, json-schema, c.gbnf, sql).
+ * SMC_BENCH_COLD_ONLY=1 runs only the first cold pass (for profiling, e.g.
+ * under callgrind with --toggle-collect=smc_matcher_token_mask).
  *
  * usage: bench_constraint_mask [path/to/ggml-vocab-gpt-2.gguf] */
 #include <stdbool.h>
@@ -301,7 +303,8 @@ int main(int argc, char **argv)
         }
         printf("%-12s compile %.2f ms\n", cases[k].name, compile / 1e3);
         result cold_all = {0};   /* the headline: the cold document replay, CPU */
-        for (int pass = 1; pass <= 2; pass++) {
+        bool cold_only = getenv("SMC_BENCH_COLD_ONLY") != NULL;
+        for (int pass = 1; pass <= (cold_only ? 1 : 2); pass++) {
             result r = {0}, rc_cpu = {0};
             size_t allowed = 0;
             if (replay(g, ix, v, cases[k].docs, cases[k].n_docs, &r, &rc_cpu, &allowed) != 0)
@@ -320,7 +323,7 @@ int main(int argc, char **argv)
         /* the cold pass again on fresh grammars; per mask, the least CPU
          * time over all runs (the same work each time: the minimum drops
          * what other processes on a shared machine add to a run) */
-        for (int rep = 1; rep < repeats && cold_all.n; rep++) {
+        for (int rep = 1; rep < repeats && cold_all.n && !cold_only; rep++) {
             g = NULL;
             t0 = now_us();
             if (compile_case(cases[k].kind, cases[k].src, &g, &err) != 0)
@@ -348,7 +351,7 @@ int main(int argc, char **argv)
         }
         /* sampled: a fresh grammar, particles exploring at random */
         g = NULL;
-        if (compile_case(cases[k].kind, cases[k].src, &g, &err) == 0) {
+        if (!cold_only && compile_case(cases[k].kind, cases[k].src, &g, &err) == 0) {
             result rs = {0};
             if (sample(g, ix, 16, 48, &rs) != 0)
                 status = 1;

@@ -394,7 +394,8 @@ size_t smc_token_mask_words(const smc_token_index *ix);
 int smc_matcher_advance_token(smc_matcher *m, const smc_token_index *ix, int32_t token_id);
 /* Fill mask_bits (smc_token_mask_words words) with the allowed tokens: those
  * whose bytes can be advanced, plus EOS exactly when accepting. A finished
- * matcher allows nothing. 0 ok, -1 on error (work limit, out of memory). */
+ * matcher allows nothing. 0 ok, -1 on error (work limit, out of memory, a
+ * vocabulary token longer than 4096 bytes). */
 int smc_matcher_token_mask(smc_matcher *m, const smc_token_index *ix, uint32_t *mask_bits,
                            smc_error *err);
 /* Fused: log sum over allowed tokens of exp(logits[i]) (natural log; -INFINITY

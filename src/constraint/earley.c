@@ -2,6 +2,7 @@
  * earley.h for the design). */
 #include "constraint/earley.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,7 @@ typedef struct earley_cache {
     eset **table;          /* intern hash table (open addressing) */
     size_t table_cap;
     eset *init;
-    uint64_t work;
+    uint64_t work, memo_hits;
     size_t mask_bytes;
     /* scratch for one step */
     eitem *out;
@@ -44,7 +45,38 @@ typedef struct earley_cache {
      * of child bytes (see earley_subtree_union), hashed into buckets */
     struct subtree_union *unions[64];
     size_t n_unions;
+    /* sets, their items and transition arrays live in zeroed chunks, all
+     * freed with the cache */
+    struct arena_chunk *arena;
 } earley_cache;
+
+typedef struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, cap;
+    max_align_t data[];
+} arena_chunk;
+
+#define ARENA_CHUNK_BYTES ((size_t)64 << 10)
+
+/* Zeroed, aligned memory that lives as long as the cache; NULL when out of
+ * memory. */
+static void *arena_alloc(earley_cache *c, size_t bytes)
+{
+    bytes = (bytes + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    arena_chunk *a = c->arena;
+    if (!a || a->cap - a->used < bytes) {
+        size_t cap = bytes > ARENA_CHUNK_BYTES ? bytes : ARENA_CHUNK_BYTES;
+        a = calloc(1, sizeof *a + cap);
+        if (!a)
+            return NULL;
+        a->cap = cap;
+        a->next = c->arena;
+        c->arena = a;
+    }
+    void *p = (char *)a->data + a->used;
+    a->used += bytes;
+    return p;
+}
 
 typedef struct subtree_union {
     uint64_t index_uid;
@@ -177,14 +209,12 @@ static eset *intern_items(const smc_grammar *g, earley_cache *c, eitem *items, s
     eset *s = table_find(c, items, n, h);
     if (s && s->accepting == accepting)
         return s;
-    s = calloc(1, sizeof *s);
+    s = arena_alloc(c, sizeof *s);
     if (!s)
         return NULL;
-    s->items = malloc((n ? n : 1) * sizeof *s->items);
-    if (!s->items) {
-        free(s);
+    s->items = arena_alloc(c, (n ? n : 1) * sizeof *s->items);
+    if (!s->items)
         return NULL;
-    }
     memcpy(s->items, items, n * sizeof *s->items);
     s->n = n;
     s->hash = h;
@@ -202,20 +232,14 @@ static eset *intern_items(const smc_grammar *g, earley_cache *c, eitem *items, s
     if (c->n_sets == c->cap_sets) {
         size_t cap = c->cap_sets ? c->cap_sets * 2 : 256;
         eset **v = realloc(c->sets, cap * sizeof *v);
-        if (!v) {
-            free(s->items);
-            free(s);
-            return NULL;
-        }
+        if (!v)
+            return NULL;   /* (arena memory is released with the cache) */
         c->sets = v;
         c->cap_sets = cap;
     }
     s->id = (uint32_t)c->n_sets;
-    if (table_insert(c, s) != 0) {
-        free(s->items);
-        free(s);
+    if (table_insert(c, s) != 0)
         return NULL;
-    }
     c->sets[c->n_sets++] = s;
     return s;
 }
@@ -344,10 +368,18 @@ void earley_cache_free(smc_grammar *g)
             free(m->bits);
             free(m);
         }
-        free(s->next);
+        for (enmemo *m = s->nmemo, *nx; m; m = nx) {
+            nx = m->next;
+            free(m->idx);
+            free(m->bits);
+            free(m->unc);
+            free(m);
+        }
         free(s->proj);
-        free(s->items);
-        free(s);
+    }
+    for (arena_chunk *a = c->arena, *nx; a; a = nx) {
+        nx = a->next;
+        free(a);
     }
     for (int k = 0; k < 64; k++)
         for (subtree_union *u = c->unions[k], *nx; u; u = nx) {
@@ -372,6 +404,8 @@ void earley_cache_free(smc_grammar *g)
 eset *earley_initial(const smc_grammar *g) { return g->cache->init; }
 const uint8_t *earley_byte_classes(const smc_grammar *g) { return g->cache->byte_class; }
 uint64_t earley_work(const smc_grammar *g) { return g->cache->work; }
+void earley_count_memo_hit(const smc_grammar *g) { g->cache->memo_hits++; }
+uint64_t earley_memo_hits(const smc_grammar *g) { return g->cache->memo_hits; }
 size_t earley_n_sets(const smc_grammar *g) { return g->cache->n_sets; }
 
 bool earley_mask_budget(const smc_grammar *g, size_t bytes)
@@ -433,8 +467,9 @@ static uint32_t project(const smc_grammar *g, earley_cache *c, eset *s, uint32_t
     return p->id;
 }
 
-static eset *compute_step(const smc_grammar *g, earley_cache *c, eset *s, unsigned char byte)
+static eset *compute_step(const smc_grammar *g, earley_cache *c, eset *s, unsigned char byte, bool *popped)
 {
+    *popped = false;
     next_stamp(c, g);
     c->work++;
     bool accepting = false;
@@ -465,6 +500,10 @@ static eset *compute_step(const smc_grammar *g, earley_cache *c, eset *s, unsign
                 accepting = true;
                 continue;
             }
+            if (it.org == EORG_EXT) {
+                *popped = true;   /* completes into the unknown context */
+                continue;
+            }
             const eset *o = c->sets[it.org];
             for (uint32_t k = 0; k < o->n; k++) {
                 if (g->pos_sym[o->items[k].pos] != lhs)
@@ -492,24 +531,105 @@ static eset *compute_step(const smc_grammar *g, earley_cache *c, eset *s, unsign
 
 eset *earley_step(const smc_grammar *g, eset *s, unsigned char byte)
 {
+    bool popped;
+    return earley_step_pop(g, s, byte, &popped);
+}
+
+eset *earley_step_pop(const smc_grammar *g, eset *s, unsigned char byte, bool *popped)
+{
+    *popped = false;
     if (s == &earley_dead)
         return s;
     earley_cache *c = g->cache;
     unsigned k = c->byte_class[byte];
-    if (s->next && s->next[k])
+    if (s->next && s->next[k]) {
+        *popped = s->pop[k >> 6] >> (k & 63) & 1;
         return s->next[k];
+    }
     if (!ir_byteset_has(&s->first, byte))
         return &earley_dead;   /* no item scans it: no need to memoise */
-    eset *t = compute_step(g, c, s, byte);
+    eset *t = compute_step(g, c, s, byte, popped);
     if (!t)
         return NULL;
     if (!s->next) {
-        s->next = calloc(c->n_classes, sizeof *s->next);
+        s->next = arena_alloc(c, c->n_classes * sizeof *s->next);
         if (!s->next)
             return t;   /* works, just not memoised */
     }
+    /* The step depends on the byte only through the terminals of s's
+     * scanning items that hold it: every byte in exactly the same ones
+     * (its local class in s, usually much coarser than the grammar-wide
+     * byte class) steps s to t too. Memoise t for all of them, and record
+     * whether they loop. */
+    ir_byteset local;
+    memset(&local, 0xFF, sizeof local);
+    for (uint32_t i = 0; i < s->n; i++) {
+        uint32_t sym = g->pos_sym[s->items[i].pos];
+        if (!IR_IS_TERM(sym))
+            continue;
+        const ir_byteset *ts = &g->terms[sym & ~IR_TERM];
+        uint32_t flip = ir_byteset_has(ts, byte) ? 0 : UINT32_MAX;
+        for (int w = 0; w < 8; w++)
+            local.w[w] &= ts->w[w] ^ flip;
+    }
+    uint64_t *known = t == s ? s->loop : s->no_loop;
+    for (int w = 0; w < 8; w++)
+        known[w >> 1] |= (uint64_t)local.w[w] << (32 * (w & 1));
+    /* a local class is a union of byte classes: test one byte of each */
+    for (unsigned k2 = 0; k2 < c->n_classes; k2++) {
+        if (!ir_byteset_has(&local, c->class_bytes[c->class_start[k2]]))
+            continue;
+        s->next[k2] = t;
+        if (*popped)
+            s->pop[k2 >> 6] |= 1ull << (k2 & 63);
+    }
     s->next[k] = t;
+    if (*popped)
+        s->pop[k >> 6] |= 1ull << (k & 63);
     return t;
+}
+
+eset *earley_abstract(const smc_grammar *g, eset *s)
+{
+    if (s->abs)
+        return s->abs;
+    if (s == &earley_dead)
+        return s;
+    earley_cache *c = g->cache;
+    bool any = false;
+    for (uint32_t i = 0; i < s->n && !any; i++)
+        any = s->items[i].org != EORG_SELF && s->items[i].org != EORG_EXT;
+    if (!any) {
+        s->abs = s;
+        return s;
+    }
+    if (c->cap_pout < s->n + 1) {
+        eitem *v = realloc(c->pout, (s->n + 1) * sizeof *v);
+        if (!v)
+            return NULL;
+        c->pout = v;
+        c->cap_pout = s->n + 1;
+    }
+    /* s's items are sorted by (pos, org): EXT sorts after every set id and
+     * before SELF, so equal positions stay adjacent for the dedup */
+    size_t n = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        eitem it = s->items[i];
+        if (it.org != EORG_SELF)
+            it.org = EORG_EXT;
+        bool dup = false;
+        for (size_t j = n; j-- > 0 && c->pout[j].pos == it.pos;)
+            if (c->pout[j].org == it.org)
+                dup = true;
+        if (!dup)
+            c->pout[n++] = it;
+    }
+    eset *a = intern_items(g, c, c->pout, n, false);
+    if (!a)
+        return NULL;
+    a->abs = a;
+    s->abs = a;
+    return a;
 }
 
 const uint32_t *earley_subtree_union(const smc_grammar *g, uint64_t index_uid, uint32_t parent,
@@ -547,7 +667,8 @@ eset *earley_step_direct(const smc_grammar *g, eset *s, unsigned char byte)
 {
     if (s == &earley_dead)
         return s;
-    return compute_step(g, g->cache, s, byte);
+    bool popped;
+    return compute_step(g, g->cache, s, byte, &popped);
 }
 
 int earley_loops_slow(const smc_grammar *g, eset *s, const uint64_t bytes[4])
@@ -569,7 +690,7 @@ int earley_loops_slow(const smc_grammar *g, eset *s, const uint64_t bytes[4])
             }
             if (t != s)
                 return 0;
-            need &= ~s->loop[w];
+            need &= ~s->loop[w];   /* earley_step marked the byte's local class */
         }
     }
     return 1;

@@ -20,13 +20,18 @@
  * irrelevant history (e.g. the second and the third key of a JSON object)
  * become the same interned set and share their cached masks.
  *
- * Token masks (token_mask.c) lean on three things kept here: byte classes
+ * Token masks (token_mask.c) lean on what is kept here: byte classes
  * (bytes no terminal tells apart share one transition, so a new set costs
- * one step per class, not per byte), each set's `first` bytes (any other
- * byte is dead without a step) and its per-byte self-loop knowledge, and a
- * memo of unions of whole trie subtrees (a string body or an identifier
+ * one step per class, not per byte), and per set the finer local classes
+ * (bytes its own scanning items do not tell apart: one step serves them
+ * all), its `first` bytes (any other byte is dead without a step), its
+ * per-byte self-loop knowledge, a memo of unions of whole trie subtrees (a string body or an identifier
  * takes the same subtrees in every context, so the thousands of tokens they
- * hold are ORed in as one bitmap after the first time).
+ * hold are ORed in as one bitmap after the first time), and abstract sets
+ * with their "pops" (earley_abstract): the part of a mask that does not
+ * depend on the context is computed once per abstract set, as XGrammar
+ * precomputes context-independent tokens, and only the rest is walked per
+ * state.
  *
  * All functions here need g->lock held by the caller (except init/free). */
 #ifndef SMC_CONSTRAINT_EARLEY_H
@@ -38,6 +43,9 @@
 #include "constraint/grammar_internal.h"
 
 #define EORG_SELF UINT32_MAX
+/* Origin of the items of an abstract set (see earley_abstract): an
+ * unknown context. */
+#define EORG_EXT (UINT32_MAX - 1)
 
 typedef struct eitem {
     uint32_t pos, org;
@@ -48,6 +56,22 @@ typedef struct emask {
     uint32_t *bits;
     struct emask *next;
 } emask;
+
+/* A token-mask walk result shared between contexts (token_mask.c): for a
+ * token index, a trie node (UINT32_MAX: the root) and the abstract set
+ * holding it, the tokens strictly below the node found viable from the
+ * abstract set (as token-id words: n_words pairs idx[k], bits[k], or a
+ * dense bitmap when idx is NULL) and the undecided nodes (see
+ * earley_abstract), in trie order; or just the mark that the node's
+ * subtree is too context-dependent to be worth sharing. */
+typedef struct enmemo {
+    uint64_t index_uid;
+    uint32_t node;
+    uint32_t n_words, n_unc;
+    uint32_t *idx, *bits, *unc;
+    bool useless;   /* too many undecided nodes: walk from the real state */
+    struct enmemo *next;
+} enmemo;
 
 typedef struct eproj {
     uint32_t nt, id;
@@ -70,6 +94,11 @@ typedef struct eset {
      * (dead bytes, outside `first`, from the start). Untested bytes are in
      * neither. */
     uint64_t loop[4], no_loop[4];
+    /* per byte class: the memoised transition completed an item whose
+     * origin is the unknown context (EORG_EXT; abstract sets only) */
+    uint64_t pop[4];
+    struct eset *abs;      /* earley_abstract(s), once computed */
+    enmemo *nmemo;         /* subtree results from this (abstract) set */
 } eset;
 
 /* The state with no future (rejected). */
@@ -84,6 +113,22 @@ const uint8_t *earley_byte_classes(const smc_grammar *g);
 /* Transition on one byte (memoised): a set, &earley_dead, or NULL when out of
  * memory. */
 eset *earley_step(const smc_grammar *g, eset *s, unsigned char byte);
+/* Abstract states. earley_abstract(s) is s with the origin of every item
+ * not predicted in s replaced by EORG_EXT, an unknown context: the set
+ * s would be if it were reached from any context with the same positions.
+ * Stepping an abstract set computes only what does not depend on the
+ * context (completing an item whose origin is EORG_EXT is skipped and
+ * reported as a "pop"), so along a path of bytes the abstract sets are,
+ * position for position, subsets of the sets the real state reaches, and
+ * equal to them until the first pop. Hence, from an abstract state: a
+ * prefix whose abstract set is alive is viable from every real state with
+ * that abstraction; one that dies with no pop on its path is dead from all
+ * of them; one that dies after a pop is undecided. Token masks use this to
+ * share subtree results between contexts (token_mask.c). NULL when out of
+ * memory. */
+eset *earley_abstract(const smc_grammar *g, eset *s);
+/* earley_step, also telling whether the step popped (abstract sets). */
+eset *earley_step_pop(const smc_grammar *g, eset *s, unsigned char byte, bool *popped);
 /* The same transition computed from the items alone, bypassing the memo,
  * the byte classes and the `first` shortcut (a reference for tests). */
 eset *earley_step_direct(const smc_grammar *g, eset *s, unsigned char byte);
@@ -115,6 +160,9 @@ const uint32_t *earley_subtree_union(const smc_grammar *g, uint64_t index_uid, u
                                      const uint64_t child_bytes[4]);
 bool earley_subtree_union_add(const smc_grammar *g, uint64_t index_uid, uint32_t parent, const uint64_t child_bytes[4],
                               uint32_t *bits, size_t n_bytes);
+/* Token masks count the subtree results they reuse (for tests). */
+void earley_count_memo_hit(const smc_grammar *g);
+uint64_t earley_memo_hits(const smc_grammar *g);
 /* Work done computing new sets (items processed) since creation. */
 uint64_t earley_work(const smc_grammar *g);
 /* Mask cache accounting: true if another mask of this many bytes may be kept. */

@@ -42,6 +42,11 @@ static int build_dense(smc_token_index *ix)
     ix->dense_bits = calloc(n_dense ? (size_t)n_dense * words : 1, sizeof *ix->dense_bits);
     if (!ix->dense_bits)
         return -1;
+    ix->all_bits = calloc(words ? words : 1, sizeof *ix->all_bits);
+    if (!ix->all_bits)
+        return -1;
+    for (uint32_t k = 0; k < ix->n_sorted; k++)
+        ix->all_bits[ix->sorted[k] >> 5] |= 1u << (ix->sorted[k] & 31);
     for (uint32_t i = 0; i < ix->n_nodes; i++) {
         if (ix->node_dense[i] == UINT32_MAX)
             continue;
@@ -65,8 +70,10 @@ void smc_token_index_free(smc_token_index *ix)
     free(ix->node_tok_end);
     free(ix->sorted);
     free(ix->node_sub);
+    free(ix->node_parent);
     free(ix->node_dense);
     free(ix->dense_bits);
+    free(ix->all_bits);
     free(ix);
 }
 
@@ -84,6 +91,7 @@ int smc_token_index_new(int32_t n_tokens, smc_token_bytes_fn get, void *user, in
     ix->n_tokens = n_tokens;
     ix->eos = eos_id < 0 ? -1 : eos_id;
     ix->uid = atomic_fetch_add(&next_uid, 1);
+    ix->memo_min_nodes = TOKEN_INDEX_MEMO_MIN_NODES;
     ix->tok_off = malloc(((size_t)n_tokens + 1) * sizeof *ix->tok_off);
     size_t cap = (size_t)n_tokens * 8 + 16, used = 0;
     ix->blob = malloc(cap);
@@ -179,8 +187,8 @@ int smc_token_index_new(int32_t n_tokens, smc_token_bytes_fn get, void *user, in
      * with a smaller depth (found with a stack in one forward pass) */
     ix->node_sub = calloc(n_nodes ? n_nodes : 1, sizeof *ix->node_sub);
     uint32_t *parent = malloc((n_nodes ? n_nodes : 1) * sizeof *parent);
+    ix->node_parent = parent;
     if (!ix->node_sub || !parent) {
-        free(parent);
         free(path);
         goto oom;
     }
@@ -202,7 +210,6 @@ int smc_token_index_new(int32_t n_tokens, smc_token_bytes_fn get, void *user, in
             ix->node_sub[p][ix->node_byte[i] >> 6] |= 1ull << (ix->node_byte[i] & 63);
         }
     }
-    free(parent);
     free(path);
     ix->max_depth = (uint32_t)max_len;
     if (build_dense(ix) != 0)

@@ -26,6 +26,7 @@ struct smc_token_index {
      * the self-loop shortcut; the tokens of node i's subtree are
      * sorted[node_tok[i] .. subtree_end(i)) */
     uint64_t (*node_sub)[4];
+    uint32_t *node_parent;    /* UINT32_MAX for the root's children */
     /* Nodes whose subtree holds many tokens also keep those tokens as a
      * dense bitmap over token ids (ORed in a vectorisable loop instead of
      * setting thousands of scattered bits): node_dense[i] is the bitmap's
@@ -33,7 +34,15 @@ struct smc_token_index {
     uint32_t *node_dense;
     uint32_t *dense_bits;
     uint32_t n_dense;
+    uint32_t *all_bits;       /* every token with bytes (the root's subtree) */
+    /* Mask walks share the results of subtrees of at least this many nodes
+     * between contexts (token_mask.c; the root: from min(this, 64) nodes).
+     * TOKEN_INDEX_MEMO_MIN_NODES by default; tests lower it to force the
+     * sharing everywhere. */
+    uint32_t memo_min_nodes;
 };
+
+#define TOKEN_INDEX_MEMO_MIN_NODES 16384u
 
 /* Subtrees with at least this many tokens get a dense bitmap. */
 #define TOKEN_INDEX_DENSE_MIN 256u

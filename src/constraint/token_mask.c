@@ -1,7 +1,9 @@
 /* token_mask.c — token-level operations: advance by a token, the allowed-token
  * mask (vocabulary trie walked against the memoised Earley automaton, dead
- * subtrees skipped, whole looping subtrees ORed in as memoised unions,
- * result cached per state and index), and the fused masked log-sum-exp. */
+ * subtrees skipped, whole looping subtrees ORed in as memoised unions, the
+ * context-independent part of a walk shared between states through their
+ * abstract sets, result cached per state and index), and the fused masked
+ * log-sum-exp. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,185 +59,432 @@ static void add_subtree(const smc_token_index *ix, uint32_t i, uint32_t *bits)
     }
 }
 
-/* Whole subtrees the walk takes under one parent node: the children's
- * bytes and token count, their nodes being taken[start ..] (a stack shared
- * by the nested parents of the current path). ORed in together when the
- * walk leaves the parent. */
-typedef struct pending {
-    uint32_t parent;          /* UINT32_MAX for the root */
-    uint32_t start, n_tokens;
-    uint64_t child_bytes[4];
-} pending;
+/* The walk is recursive over trie nodes. visit() steps the state at a
+ * node's parent by the node's byte and sets the tokens ending there; a
+ * subtree whose every byte loops back to the state reached is taken whole
+ * (gathered per parent, see flush_taken); nodes with large subtrees go
+ * through memo_visit, which shares their result between contexts.
+ *
+ * Sharing (see earley_abstract in earley.h): the tokens below a node that
+ * are viable from a state depend on the state's context only through the
+ * "pops" of its abstract set. memo_visit walks the subtree once from the
+ * abstract set, keeping the tokens found viable and the nodes left
+ * undecided (dead after a pop), memoised per (node, abstract set); every
+ * state with that abstraction then ORs the tokens in and walks only the
+ * undecided nodes from the real state. The walk from an abstract set marks
+ * a node undecided when it dies with a pop anywhere on its path (`popped`),
+ * and uses memo_visit itself only where nothing popped yet. */
 
-typedef struct walk_scratch {
-    pending *pend;            /* per depth of the parent: max_depth + 1 */
-    uint32_t *taken;
-    size_t n_taken, cap_taken;
-} walk_scratch;
-
+#define WALK_ROOT UINT32_MAX
+/* Longest token the (recursive) walk accepts. */
+#define WALK_MAX_DEPTH 4096u
+/* The root goes through memo_visit when the trie has this many nodes (or
+ * ix->memo_min_nodes, when smaller); other nodes from ix->memo_min_nodes. */
+#define MEMO_ROOT_MIN_NODES 64u
 /* Unions below this many tokens are set directly, not memoised. */
 #define UNION_MEMO_MIN 256u
 
-/* ORs the subtrees pending under one parent into bits, through the
- * grammar's memo of such unions when they are large, and pops them. Lock
- * held. */
-static int flush_pending(const smc_grammar *g, const smc_token_index *ix, walk_scratch *ws, pending *p,
-                         uint32_t *bits, smc_error *err)
+/* A memo whose subtree leaves more undecided nodes than this is not worth
+ * keeping: that (node, abstract set) is walked from the real state when it
+ * comes back. */
+#define MEMO_MAX_UNDECIDED 256u
+
+typedef struct ulist {
+    uint32_t *v;
+    size_t n, cap;
+} ulist;
+
+typedef struct walker {
+    const smc_grammar *g;
+    const smc_token_index *ix;
+    const uint8_t *cls;
+    size_t words;
+    uint64_t limit, visited, work0;
+    smc_error *err;
+    uint32_t *taken;   /* whole subtrees taken, pending per parent (a stack) */
+    size_t n_taken, cap_taken;
+} walker;
+
+static int push_u32(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
 {
-    if (ws->n_taken == p->start)
-        return 0;
-    uint32_t *target = bits, *fresh = NULL;
-    size_t words = smc_token_mask_words(ix);
-    if (p->n_tokens >= UNION_MEMO_MIN) {
-        const uint32_t *u = earley_subtree_union(g, ix->uid, p->parent, p->child_bytes);
-        if (u) {
-            or_words(bits, u, words);
-            goto done;
-        }
-        fresh = calloc(words, sizeof *fresh);
-        if (!fresh)
-            return smc_fail(err, "out of memory computing a token mask");
-        target = fresh;
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        uint32_t *nv = realloc(*v, c * sizeof *nv);
+        if (!nv)
+            return -1;
+        *v = nv;
+        *cap = c;
     }
-    for (size_t k = p->start; k < ws->n_taken; k++)
-        add_subtree(ix, ws->taken[k], target);
-    if (fresh) {
-        or_words(bits, fresh, words);
-        if (!earley_subtree_union_add(g, ix->uid, p->parent, p->child_bytes, fresh, words * sizeof *fresh))
-            free(fresh);
-    }
-done:
-    ws->n_taken = p->start;
-    memset(p->child_bytes, 0, sizeof p->child_bytes);
-    p->n_tokens = 0;
+    (*v)[(*n)++] = x;
     return 0;
 }
 
-static void start_pending(walk_scratch *ws, uint32_t depth, uint32_t parent)
+static int oom(walker *w) { return smc_fail(w->err, "out of memory computing a token mask"); }
+
+static int over_limit(walker *w)
 {
-    pending *p = &ws->pend[depth];
-    p->parent = parent;
-    p->start = (uint32_t)ws->n_taken;
-    p->n_tokens = 0;
-    memset(p->child_bytes, 0, sizeof p->child_bytes);
+    return smc_fail(w->err,
+                    "token mask: work limit of %llu exceeded (trie nodes visited plus Earley items processed); "
+                    "raise it with smc_matcher_set_limit",
+                    (unsigned long long)w->limit);
+}
+
+static inline bool limit_hit(const walker *w)
+{
+    return w->limit && w->visited + (earley_work(w->g) - w->work0) > w->limit;
+}
+
+static uint32_t tokens_below(const smc_token_index *ix, uint32_t i)
+{
+    return token_index_subtree_end(ix, i) - ix->node_tok[i];
+}
+
+/* ORs the whole subtrees taken since `start` (all children of `parent`,
+ * their bytes child_bytes) into bits, through the grammar's memo of such
+ * unions when they are large, and pops them. */
+static int flush_taken(walker *w, uint32_t parent, size_t start, const uint64_t child_bytes[4], uint32_t n_tokens,
+                       uint32_t *bits)
+{
+    if (w->n_taken == start)
+        return 0;
+    const smc_token_index *ix = w->ix;
+    uint32_t *target = bits, *fresh = NULL;
+    if (n_tokens >= UNION_MEMO_MIN) {
+        const uint32_t *u = earley_subtree_union(w->g, ix->uid, parent, child_bytes);
+        if (u) {
+            or_words(bits, u, w->words);
+            w->n_taken = start;
+            return 0;
+        }
+        fresh = malloc(w->words * sizeof *fresh);   /* filled below */
+        if (!fresh)
+            return oom(w);
+        target = fresh;
+    }
+    const uint32_t *all = parent == WALK_ROOT                     ? ix->all_bits
+                          : ix->node_dense[parent] != UINT32_MAX ? ix->dense_bits + (size_t)ix->node_dense[parent] * w->words
+                                                                 : NULL;
+    uint32_t total = parent == WALK_ROOT ? ix->n_sorted : tokens_below(ix, parent);
+    if (fresh && all && (uint64_t)n_tokens * 2 > total) {
+        /* most of the parent's tokens: its bitmap less the rest */
+        memcpy(fresh, all, w->words * sizeof *fresh);
+        uint32_t c = parent == WALK_ROOT ? 0 : parent + 1, end = parent == WALK_ROOT ? ix->n_nodes : ix->node_skip[parent];
+        if (parent != WALK_ROOT)
+            for (uint32_t t = ix->node_tok[parent]; t < ix->node_tok_end[parent]; t++)
+                fresh[ix->sorted[t] >> 5] &= ~(1u << (ix->sorted[t] & 31));
+        for (; c < end; c = ix->node_skip[c]) {
+            if (child_bytes[ix->node_byte[c] >> 6] >> (ix->node_byte[c] & 63) & 1)
+                continue;
+            for (uint32_t t = ix->node_tok[c], e = token_index_subtree_end(ix, c); t < e; t++)
+                fresh[ix->sorted[t] >> 5] &= ~(1u << (ix->sorted[t] & 31));
+        }
+    } else {
+        if (fresh)
+            memset(fresh, 0, w->words * sizeof *fresh);
+        for (size_t k = start; k < w->n_taken; k++)
+            add_subtree(ix, w->taken[k], target);
+    }
+    if (fresh) {
+        or_words(bits, fresh, w->words);
+        if (!earley_subtree_union_add(w->g, ix->uid, parent, child_bytes, fresh, w->words * sizeof *fresh))
+            free(fresh);
+    }
+    w->n_taken = start;
+    return 0;
+}
+
+static int visit(walker *w, uint32_t i, eset *from, bool popped, uint32_t *bits, ulist *unc);
+static int memo_visit(walker *w, uint32_t i, eset *to, uint32_t *bits, ulist *unc);
+
+/* Visits the children of node i (WALK_ROOT: the top-level nodes) from state
+ * `to`, the state at i. */
+static int children(walker *w, uint32_t i, eset *to, bool popped, uint32_t *bits, ulist *unc)
+{
+    const smc_token_index *ix = w->ix;
+    uint32_t c = i == WALK_ROOT ? 0 : i + 1, end = i == WALK_ROOT ? ix->n_nodes : ix->node_skip[i];
+    size_t start = w->n_taken;
+    uint64_t child_bytes[4] = {0};
+    uint32_t n_tokens = 0;
+    for (; c < end; c = ix->node_skip[c]) {
+        if (!popped && !ir_byteset_has(&to->first, ix->node_byte[c])) {
+            w->visited++;   /* no item scans the byte: dead (decided when nothing popped) */
+            continue;
+        }
+        int r = visit(w, c, to, popped, bits, unc);
+        if (r < 0) {
+            w->n_taken = start;
+            return r;
+        }
+        if (r == 1) {
+            if (push_u32(&w->taken, &w->n_taken, &w->cap_taken, c) != 0)
+                return oom(w);
+            child_bytes[ix->node_byte[c] >> 6] |= 1ull << (ix->node_byte[c] & 63);
+            n_tokens += tokens_below(ix, c);
+        }
+    }
+    return flush_taken(w, i, start, child_bytes, n_tokens, bits);
+}
+
+/* Node i from its parent's state. 1: its whole subtree is viable (the
+ * caller gathers it), 0: done, -1: error. */
+static int visit(walker *w, uint32_t i, eset *from, bool popped, uint32_t *bits, ulist *unc)
+{
+    const smc_token_index *ix = w->ix;
+    unsigned char byte = ix->node_byte[i];
+    unsigned k = w->cls[byte];
+    eset *to;
+    w->visited++;
+    if (from->next && from->next[k]) {
+        to = from->next[k];
+        popped |= from->pop[k >> 6] >> (k & 63) & 1;
+    } else if (!ir_byteset_has(&from->first, byte)) {
+        to = &earley_dead;
+    } else {
+        bool p = false;
+        to = earley_step_pop(w->g, from, byte, &p);
+        if (!to)
+            return oom(w);
+        popped |= p;
+        if (limit_hit(w))
+            return over_limit(w);
+    }
+    if ((w->visited & 1023) == 0 && limit_hit(w))
+        return over_limit(w);
+    if (to == &earley_dead) {
+        if (!popped)
+            return 0;
+        if (push_u32(&unc->v, &unc->n, &unc->cap, i) != 0)
+            return oom(w);
+        return 0;
+    }
+    if (ix->node_skip[i] == i + 1) {   /* a leaf */
+        for (uint32_t t = ix->node_tok[i]; t < ix->node_tok_end[i]; t++)
+            bits[ix->sorted[t] >> 5] |= 1u << (ix->sorted[t] & 31);
+        return 0;
+    }
+    /* Self-loop shortcut: when every byte below this node leads from the
+     * state reached here back to itself (the body of a string or an
+     * identifier), the whole subtree is viable. Loop answers are
+     * remembered per state. */
+    int loops = earley_loops_on(w->g, to, ix->node_sub[i]);
+    if (loops < 0)
+        return oom(w);
+    if (loops) {
+        w->visited += tokens_below(ix, i);
+        return 1;
+    }
+    for (uint32_t t = ix->node_tok[i]; t < ix->node_tok_end[i]; t++)
+        bits[ix->sorted[t] >> 5] |= 1u << (ix->sorted[t] & 31);
+    if (!popped && ix->node_skip[i] - i >= ix->memo_min_nodes)
+        return memo_visit(w, i, to, bits, unc);
+    return children(w, i, to, popped, bits, unc);
+}
+
+/* Stores a memo for (node, abstract set a) from a dense result; false
+ * (keeping nothing) when over budget. */
+static bool memo_store(walker *w, eset *a, uint32_t node, const uint32_t *dense, const ulist *u)
+{
+    uint32_t nz = 0;
+    for (size_t k = 0; k < w->words; k++)
+        nz += dense[k] != 0;
+    bool sparse = (size_t)nz * 3 < w->words;
+    size_t bytes = sizeof(enmemo) + u->n * sizeof(uint32_t) + (sparse ? 2 * (size_t)nz : w->words) * sizeof(uint32_t);
+    if (!earley_mask_budget(w->g, bytes))
+        return false;
+    enmemo *m = calloc(1, sizeof *m);
+    if (!m)
+        return false;
+    m->index_uid = w->ix->uid;
+    m->node = node;
+    m->n_unc = (uint32_t)u->n;
+    m->unc = malloc((u->n ? u->n : 1) * sizeof *m->unc);
+    if (sparse) {
+        m->n_words = nz;
+        m->idx = malloc((nz ? nz : 1) * sizeof *m->idx);
+        m->bits = malloc((nz ? nz : 1) * sizeof *m->bits);
+    } else {
+        m->n_words = (uint32_t)w->words;
+        m->bits = malloc(w->words * sizeof *m->bits);
+    }
+    if (!m->unc || !m->bits || (sparse && !m->idx)) {
+        free(m->unc);
+        free(m->idx);
+        free(m->bits);
+        free(m);
+        return false;
+    }
+    if (u->n)
+        memcpy(m->unc, u->v, u->n * sizeof *m->unc);
+    if (sparse) {
+        uint32_t j = 0;
+        for (size_t k = 0; k < w->words; k++)
+            if (dense[k]) {
+                m->idx[j] = (uint32_t)k;
+                m->bits[j++] = dense[k];
+            }
+    } else {
+        memcpy(m->bits, dense, w->words * sizeof *m->bits);
+    }
+    m->next = a->nmemo;
+    a->nmemo = m;
+    return true;
+}
+
+static void memo_store_useless(walker *w, eset *a, uint32_t node)
+{
+    if (!earley_mask_budget(w->g, sizeof(enmemo)))
+        return;
+    enmemo *m = calloc(1, sizeof *m);
+    if (!m)
+        return;
+    m->index_uid = w->ix->uid;
+    m->node = node;
+    m->useless = true;
+    m->next = a->nmemo;
+    a->nmemo = m;
+}
+
+static const enmemo *memo_find(const eset *a, uint64_t uid, uint32_t node)
+{
+    for (const enmemo *m = a->nmemo; m; m = m->next)
+        if (m->node == node && m->index_uid == uid)
+            return m;
+    return NULL;
+}
+
+/* Walks undecided nodes (in trie order) from `to`, the state at node i:
+ * those sharing a parent from one state (stepped from `to` along the
+ * parent's path), their whole subtrees gathered per parent. */
+static int walk_undecided(walker *w, uint32_t i, eset *to, const uint32_t *nodes, size_t n, uint32_t *bits,
+                          ulist *unc)
+{
+    const smc_token_index *ix = w->ix;
+    uint32_t depth = i == WALK_ROOT ? 0 : ix->node_depth[i];
+    for (size_t k = 0; k < n;) {
+        uint32_t parent = ix->node_parent[nodes[k]];
+        /* the state at the parent, from `to` along the parent's path */
+        const unsigned char *path = (const unsigned char *)ix->blob + ix->tok_off[ix->sorted[ix->node_tok[nodes[k]]]];
+        eset *s = to;
+        bool popped = false;
+        for (uint32_t d = depth; d + 1 < ix->node_depth[nodes[k]] && s != &earley_dead; d++) {
+            bool p = false;
+            s = earley_step_pop(w->g, s, path[d], &p);
+            if (!s)
+                return oom(w);
+            popped |= p;
+        }
+        if (s == &earley_dead)
+            return smc_fail(w->err, "token mask: internal error (an abstract path is dead in its context)");
+        size_t start = w->n_taken;
+        uint64_t child_bytes[4] = {0};
+        uint32_t n_tokens = 0;
+        for (; k < n && ix->node_parent[nodes[k]] == parent; k++) {
+            uint32_t u = nodes[k];
+            int r = visit(w, u, s, popped, bits, unc);
+            if (r < 0) {
+                w->n_taken = start;
+                return r;
+            }
+            if (r == 1) {
+                if (push_u32(&w->taken, &w->n_taken, &w->cap_taken, u) != 0)
+                    return oom(w);
+                child_bytes[ix->node_byte[u] >> 6] |= 1ull << (ix->node_byte[u] & 63);
+                n_tokens += tokens_below(ix, u);
+            }
+        }
+        /* a union of only some of parent's children: keyed by their bytes */
+        int rc = flush_taken(w, parent, start, child_bytes, n_tokens, bits);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The tokens strictly below node i (or all, for WALK_ROOT), `to` being the
+ * (real or abstract, with nothing popped on its path) state at i: the
+ * viable ones from the memo of (i, abstract(to)), computed on first use,
+ * then the undecided ones walked from `to`. */
+static int memo_visit(walker *w, uint32_t i, eset *to, uint32_t *bits, ulist *unc)
+{
+    const smc_token_index *ix = w->ix;
+    eset *a = earley_abstract(w->g, to);
+    if (!a)
+        return oom(w);
+    const enmemo *m = memo_find(a, ix->uid, i);
+    if (m && m->useless)
+        return children(w, i, to, false, bits, unc);
+    if (a == to) {
+        /* an abstract state (or one with no context): walk it; what is
+         * undecided here is undecided for the caller too */
+        if (m) {
+            earley_count_memo_hit(w->g);
+            if (m->idx) {
+                for (uint32_t k = 0; k < m->n_words; k++)
+                    bits[m->idx[k]] |= m->bits[k];
+            } else {
+                or_words(bits, m->bits, w->words);
+            }
+            for (uint32_t k = 0; k < m->n_unc; k++)
+                if (push_u32(&unc->v, &unc->n, &unc->cap, m->unc[k]) != 0)
+                    return oom(w);
+            return 0;
+        }
+    }
+    if (m) {
+        earley_count_memo_hit(w->g);
+        if (m->idx) {
+            for (uint32_t k = 0; k < m->n_words; k++)
+                bits[m->idx[k]] |= m->bits[k];
+        } else {
+            or_words(bits, m->bits, w->words);
+        }
+        return walk_undecided(w, i, to, m->unc, m->n_unc, bits, unc);
+    }
+    uint32_t *fresh = calloc(w->words, sizeof *fresh);
+    ulist mu = {0};
+    if (!fresh)
+        return oom(w);
+    int rc = children(w, i, a, false, fresh, &mu);
+    if (rc == 0) {
+        or_words(bits, fresh, w->words);
+        if (mu.n > MEMO_MAX_UNDECIDED)
+            memo_store_useless(w, a, i);   /* not worth it next time */
+        else
+            memo_store(w, a, i, fresh, &mu);
+        if (a == to) {
+            for (size_t k = 0; k < mu.n && rc == 0; k++)
+                if (push_u32(&unc->v, &unc->n, &unc->cap, mu.v[k]) != 0)
+                    rc = oom(w);
+        } else {
+            rc = walk_undecided(w, i, to, mu.v, mu.n, bits, unc);
+        }
+    }
+    free(fresh);
+    free(mu.v);
+    return rc;
 }
 
 /* Walks the trie from state s; fills bits (zeroed by the caller). Lock held. */
 static int walk(const smc_grammar *g, eset *s, const smc_token_index *ix, uint32_t *bits, uint64_t limit,
                 smc_error *err)
 {
-    eset *stack_small[256];
-    eset **stack = stack_small;
-    if (ix->max_depth + 1 > 256) {
-        stack = malloc((ix->max_depth + 1) * sizeof *stack);
-        if (!stack)
-            return smc_fail(err, "out of memory");
-    }
-    stack[0] = s;
-    walk_scratch ws = {0};
-    ws.pend = malloc((ix->max_depth + 1) * sizeof *ws.pend);
-    ws.cap_taken = 1024;
-    ws.taken = malloc(ws.cap_taken * sizeof *ws.taken);
-    if (!ws.pend || !ws.taken) {
-        free(ws.pend);
-        free(ws.taken);
-        if (stack != stack_small)
-            free(stack);
-        return smc_fail(err, "out of memory");
-    }
-    start_pending(&ws, 0, UINT32_MAX);
-    uint32_t deepest = 0;   /* pend[0 .. deepest] are open */
-    uint64_t work0 = earley_work(g), visited = 0;
-    int rc = 0;
-    const uint8_t *nb = ix->node_byte;
-    const uint8_t *cls = earley_byte_classes(g);
-    const uint32_t *nd = ix->node_depth;
-    for (uint32_t i = 0; i < ix->n_nodes;) {
-        /* parents at depth >= nd[i] are done: flush, deepest first */
-        for (; deepest >= nd[i]; deepest--)
-            if ((rc = flush_pending(g, ix, &ws, &ws.pend[deepest], bits, err)) != 0)
-                break;
-        if (rc)
-            break;
-        eset *from = stack[nd[i] - 1];
-        eset *to = from->next ? from->next[cls[nb[i]]] : NULL;
-        if (!to && !ir_byteset_has(&from->first, nb[i]))
-            to = &earley_dead;   /* no item of `from` scans this byte */
-        if (!to) {
-            to = earley_step(g, from, nb[i]);
-            if (!to) {
-                rc = smc_fail(err, "out of memory computing a token mask");
-                break;
-            }
-            if (limit && visited + (earley_work(g) - work0) > limit) {
-                rc = smc_fail(err, "token mask: work limit of %llu exceeded (trie nodes visited plus Earley "
-                                   "items processed); raise it with smc_matcher_set_limit",
-                              (unsigned long long)limit);
-                break;
-            }
-        }
-        visited++;
-        if (to == &earley_dead) {
-            i = ix->node_skip[i];
-            continue;
-        }
-        stack[nd[i]] = to;
-        /* Self-loop shortcut: when every byte below this node leads from
-         * the state reached here back to itself (e.g. the body of a string
-         * or an identifier), the whole subtree is allowed: its tokens are a
-         * contiguous run of the sorted list, collected per parent node and
-         * ORed in when the walk leaves the parent (see flush_pending). Loop
-         * answers are remembered per state, so this costs at most one step
-         * per byte class per state ever. */
-        if (ix->node_skip[i] > i + 1) {
-            int loops = earley_loops_on(g, to, ix->node_sub[i]);
-            if (loops < 0) {
-                rc = smc_fail(err, "out of memory computing a token mask");
-                break;
-            }
-            if (loops) {
-                uint32_t end = token_index_subtree_end(ix, i);
-                /* unioned per parent when the walk leaves it */
-                if (ws.n_taken == ws.cap_taken) {
-                    uint32_t *v = realloc(ws.taken, 2 * ws.cap_taken * sizeof *v);
-                    if (!v) {
-                        rc = smc_fail(err, "out of memory computing a token mask");
-                        break;
-                    }
-                    ws.taken = v;
-                    ws.cap_taken *= 2;
-                }
-                pending *p = &ws.pend[nd[i] - 1];
-                ws.taken[ws.n_taken++] = i;
-                p->child_bytes[nb[i] >> 6] |= 1ull << (nb[i] & 63);
-                p->n_tokens += end - ix->node_tok[i];
-                visited += end - ix->node_tok[i];
-                i = ix->node_skip[i];
-                continue;
-            }
-        }
-        for (uint32_t k = ix->node_tok[i]; k < ix->node_tok_end[i]; k++) {
-            int32_t t = ix->sorted[k];
-            bits[t >> 5] |= 1u << (t & 31);
-        }
-        if (ix->node_skip[i] > i + 1) {   /* its children come next */
-            deepest = nd[i];
-            start_pending(&ws, nd[i], i);
-        }
-        i++;
-        if (limit && (visited & 1023) == 0 && visited + (earley_work(g) - work0) > limit) {
-            rc = smc_fail(err, "token mask: work limit of %llu exceeded (trie nodes visited plus Earley "
-                               "items processed); raise it with smc_matcher_set_limit",
-                          (unsigned long long)limit);
-            break;
-        }
-    }
-    for (uint32_t d = deepest + 1; rc == 0 && d-- > 0;)
-        rc = flush_pending(g, ix, &ws, &ws.pend[d], bits, err);
-    free(ws.pend);
-    free(ws.taken);
-    if (stack != stack_small)
-        free(stack);
+    if (ix->max_depth > WALK_MAX_DEPTH)   /* the walk recurses once per byte */
+        return smc_fail(err, "token mask: tokens longer than %u bytes are not supported (the vocabulary has one of %u)",
+                        WALK_MAX_DEPTH, ix->max_depth);
+    walker w = {.g = g,
+                .ix = ix,
+                .cls = earley_byte_classes(g),
+                .words = smc_token_mask_words(ix),
+                .limit = limit,
+                .work0 = earley_work(g),
+                .err = err};
+    ulist unc = {0};
+    bool memo_root = ix->n_nodes >= MEMO_ROOT_MIN_NODES || ix->n_nodes >= ix->memo_min_nodes;
+    int rc = memo_root ? memo_visit(&w, WALK_ROOT, s, bits, &unc) : children(&w, WALK_ROOT, s, false, bits, &unc);
+    if (rc == 0 && unc.n)   /* a real state has no unknown context */
+        rc = smc_fail(err, "token mask: internal error (undecided tokens from a real state)");
+    free(unc.v);
+    free(w.taken);
     return rc;
 }
 

@@ -3,7 +3,10 @@
  * trajectories sampled from the masked distribution with random logits,
  * every token is re-checked by advancing a clone byte by byte (and, on the
  * small vocabulary, by classifying the whole text from scratch), on a
- * synthetic vocabulary (always) and on the GPT-2 vocabulary from ../shared. */
+ * synthetic vocabulary (always) and on the GPT-2 vocabulary from ../shared;
+ * also with the sharing of subtree results between contexts forced at
+ * every trie node (ix->memo_min_nodes = 1), and over every viable prefix
+ * of a nested grammar whose states recur in many contexts. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +14,7 @@
 #include <string.h>
 
 #include "constraint/matcher_internal.h"
+#include "constraint/token_index.h"
 #include "smcgen.h"
 #include "test.h"
 
@@ -270,6 +274,23 @@ static void test_synthetic(void)
         property("synthetic/lark", g, ix, &v, san ? 4 : 12, 30, true, 1);
     smc_grammar_free(g);
 
+    /* the same with subtree results shared between contexts at every trie
+     * node (abstract walks nested in abstract walks) */
+    ix->memo_min_nodes = 1;
+    CHECK_EQ_INT(smc_grammar_from_gbnf(JSON_GBNF, strlen(JSON_GBNF), NULL, &g, &err), 0);
+    if (g)
+        property("synthetic/json/memo-everywhere", g, ix, &v, san ? 4 : 12, 40, true, 1);
+    smc_grammar_free(g);
+    CHECK_EQ_INT(smc_grammar_from_regex(re, strlen(re), &g, &err), 0);
+    if (g)
+        property("synthetic/regex/memo-everywhere", g, ix, &v, san ? 4 : 12, 30, true, 1);
+    smc_grammar_free(g);
+    CHECK_EQ_INT(smc_grammar_from_lark(lark, strlen(lark), NULL, &g, &err), 0);
+    if (g)
+        property("synthetic/lark/memo-everywhere", g, ix, &v, san ? 4 : 12, 30, true, 1);
+    smc_grammar_free(g);
+    ix->memo_min_nodes = TOKEN_INDEX_MEMO_MIN_NODES;
+
     /* the work limit: a fresh grammar (nothing cached) and a tiny limit */
     CHECK_EQ_INT(smc_grammar_from_gbnf(JSON_GBNF, strlen(JSON_GBNF), NULL, &g, &err), 0);
     if (g) {
@@ -308,6 +329,111 @@ static void test_synthetic(void)
     }
     smc_token_index_free(ix);
     free_vocab(&v);
+}
+
+/* Context sharing: a nested grammar (parentheses, brackets, right-recursive
+ * unary minus, left-recursive sums, identifiers) over a vocabulary of every
+ * string of 1..3 of its symbols, so that the same abstract states recur
+ * under many contexts and tokens cross rule boundaries ("))", "a)+", "-(").
+ * The masks of every viable prefix of up to 4 symbols, computed in turn on
+ * one grammar (later ones reusing the subtree results of earlier ones), are
+ * checked token by token against advancing a clone byte by byte and, for a
+ * sample of tokens, against direct Earley steps; reuse must happen. */
+static void check_nested(int memo_min_nodes)
+{
+    static const char NEST[] = "root ::= e\n"
+                               "e ::= \"(\" ws e ws \")\" | \"[\" e \"]\" | \"-\" e | id | e ws \"+\" ws e\n"
+                               "id ::= [a-b]+\n"
+                               "ws ::= \" \"*\n";
+    static const char alpha[] = "()[]-ab+ ";
+    enum { NA = 9, MAXLEN = 4 };
+    vocab v;
+    v.n = NA + NA * NA + NA * NA * NA + 1;
+    v.bytes = calloc((size_t)v.n, sizeof *v.bytes);
+    v.lens = calloc((size_t)v.n, sizeof *v.lens);
+    int32_t k = 0;
+    for (int len = 1; len <= 3; len++) {
+        int total = len == 1 ? NA : len == 2 ? NA * NA : NA * NA * NA;
+        for (int x = 0; x < total; x++) {
+            char *b = malloc(4);
+            for (int d = len - 1, y = x; d >= 0; d--, y /= NA)
+                b[d] = alpha[y % NA];
+            b[len] = 0;
+            v.bytes[k] = b;
+            v.lens[k++] = (size_t)len;
+        }
+    }
+    v.eos = k;
+    v.bytes[k] = strdup("");
+    v.lens[k++] = 0;
+    smc_token_index *ix = NULL;
+    smc_grammar *g = NULL;
+    smc_error err;
+    CHECK_EQ_INT(smc_token_index_from_arrays(v.n, (const char *const *)v.bytes, v.lens, v.eos, &ix, &err), 0);
+    CHECK_EQ_INT(smc_grammar_from_gbnf(NEST, strlen(NEST), NULL, &g, &err), 0);
+    if (!ix || !g)
+        goto out;
+    ix->memo_min_nodes = (uint32_t)memo_min_nodes;
+    bool san = getenv("SMC_TEST_SANITIZED") != NULL;
+    size_t words = smc_token_mask_words(ix);
+    uint32_t *mask = malloc(words * sizeof *mask);
+    int checked = 0, mismatches = 0;
+    long total = 0;
+    for (int len = 0; len <= MAXLEN; len++) {
+        long n = 1;
+        for (int d = 0; d < len; d++)
+            n *= NA;
+        for (long x = 0; x < n; x++, total++) {
+            char text[MAXLEN + 1];
+            for (long d = len - 1, y = x; d >= 0; d--, y /= NA)
+                text[d] = alpha[y % NA];
+            if (san && total % 5 != 0)
+                continue;
+            smc_matcher *m = smc_matcher_new(g);
+            if (smc_matcher_advance_bytes(m, text, (size_t)len) != 0) {
+                smc_matcher_free(m);
+                continue;
+            }
+            CHECK_EQ_INT(smc_matcher_token_mask(m, ix, mask, &err), 0);
+            checked++;
+            for (int32_t id = 0; id < v.n; id++) {
+                bool ref;
+                if (id == v.eos) {
+                    ref = smc_matcher_is_accepting(m);
+                } else {
+                    smc_matcher *c = smc_matcher_clone(m);
+                    ref = smc_matcher_advance_bytes(c, v.bytes[id], v.lens[id]) == 0;
+                    smc_matcher_free(c);
+                    if (id % 11 == x % 11 && direct_accepts(m, v.bytes[id], v.lens[id]) != ref && mismatches++ < 5)
+                        fprintf(stderr, "nested: \"%.*s\" + \"%s\": direct steps disagree\n", len, text, v.bytes[id]);
+                }
+                if (bit(mask, id) != ref && mismatches++ < 5)
+                    fprintf(stderr, "nested (memo from %d nodes): after \"%.*s\" token \"%s\": mask %d, reference %d\n",
+                            memo_min_nodes, len, text, v.bytes[id], bit(mask, id), ref);
+            }
+            smc_matcher_free(m);
+        }
+    }
+    CHECK_MSG(mismatches == 0, "nested: %d mask mismatches", mismatches);
+    CHECK_MSG(checked >= (san ? 30 : 150), "nested: only %d prefixes", checked);
+    earley_lock(g);
+    uint64_t hits = earley_memo_hits(g);
+    earley_unlock(g);
+    CHECK_MSG(hits >= 10, "nested: subtree results reused only %llu times", (unsigned long long)hits);
+    fprintf(stderr, "nested (memo from %d nodes): %d prefixes checked, %llu reuses\n", memo_min_nodes, checked,
+            (unsigned long long)hits);
+    free(mask);
+out:
+    smc_grammar_free(g);
+    smc_token_index_free(ix);
+    free_vocab(&v);
+}
+
+static void test_nested(void)
+{
+    check_nested(TOKEN_INDEX_MEMO_MIN_NODES);
+    check_nested(1);
+    check_nested(8);
 }
 
 /* Threads sharing one grammar (its cache is locked): each walks its own
@@ -450,6 +576,18 @@ static void test_gpt2(void)
         }
         smc_grammar_free(g);
     }
+    /* subtree results shared between contexts at many more nodes */
+    const char *memo_files[] = {"grammars/json.gbnf", "grammars/c.gbnf"};
+    for (size_t k = 0; k < 2 && ix; k++) {
+        smc_grammar *g = NULL;
+        smc_error e;
+        ix->memo_min_nodes = 256;
+        CHECK_EQ_INT(smc_grammar_from_file(test_shared_path(memo_files[k]), &g, &e), 0);
+        if (g)
+            property(memo_files[k], g, ix, &v, san ? 1 : 2, san ? 5 : 12, false, san ? 97 : 13);
+        smc_grammar_free(g);
+        ix->memo_min_nodes = TOKEN_INDEX_MEMO_MIN_NODES;
+    }
     smc_token_index_free(ix);
     free_vocab(&v);
     smc_vocab_free(voc);
@@ -458,6 +596,7 @@ static void test_gpt2(void)
 void run_tests(void)
 {
     test_synthetic();
+    test_nested();
     test_threads();
     test_gpt2();
 }
