@@ -796,9 +796,18 @@ const char *smc_sql_column_name(const smc_sql_db *db, int t, int c);
  * within the time budget (too slow, an error or a denied action: INVALID). */
 smc_verdict smc_sql_check(smc_sql_db *db, const char *text, size_t n, bool complete,
                           char *reason, size_t reason_cap);
+/* Prefix mode also rejects, as soon as they appear: a qualifier that can no
+ * longer be bound (even before its column name is finished), f(*) for a
+ * function SQLite calls only with arguments, an aggregate in the outermost
+ * query's WHERE, GROUP BY or ON, ON/USING after NATURAL, an integer ORDER BY
+ * or GROUP BY term past the result columns, and (settled) ambiguous names. */
 /* Rows the query returns within the budget, or -1 (reason filled). */
 long smc_sql_count_rows(smc_sql_db *db, const char *text, size_t n, char *reason, size_t reason_cap);
-/* GBNF grammar of SELECT queries over this database's names; malloc'd. */
+/* GBNF grammar of SELECT queries over this database's names; malloc'd.
+ * When the statement's first SELECT reads one table, its column names are
+ * that table's (one copy of the expression rules per table), so a sampler
+ * that picked the wrong table is steered to a JOIN; no aggregate inside an
+ * aggregate, "*" only in COUNT, no ON after NATURAL JOIN. */
 char *smc_sql_gbnf(const smc_sql_db *db);
 
 /* Python (data science). A worker process (python3, or $SMCGEN_PYTHON, or
@@ -808,7 +817,17 @@ char *smc_sql_gbnf(const smc_sql_db *db);
  * timeout, its own temp dir as working directory, and an audit hook refusing
  * sockets, subprocesses, fork/exec, signals and writes outside that dir (a
  * guard against accidents, not against code written to escape). A worker
- * that dies or stops answering is killed and restarted on the next call. */
+ * that dies or stops answering is killed and restarted on the next call.
+ * Runs reuse work: the setup runs once per context in a process kept as a
+ * fork server (a snapshot), and so does each program that ran without error;
+ * a run forks the snapshot of its longest prefix ending at a top-level
+ * statement boundary and executes only the statements after it. For
+ * deterministic code the verdict equals a run from scratch (random's state,
+ * files written and the time budgets carry over). Caveats: code that reads
+ * the clock or pids, keeps a file open across statements (its writes reach
+ * the snapshot's copy) or leaves threads running may behave otherwise, and
+ * unseeded random numbers repeat between forks of one snapshot. Verdicts are
+ * also remembered by program text (smc_py_set_reuse turns both off). */
 typedef struct smc_py_critic smc_py_critic;
 typedef enum smc_py_status {
     SMC_PY_OK, SMC_PY_ASSERTION, SMC_PY_ERROR, SMC_PY_TIMEOUT, SMC_PY_SETUP_FAILED, SMC_PY_WORKER_FAILED

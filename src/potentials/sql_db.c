@@ -159,6 +159,33 @@ out:
     return r;
 }
 
+/* Which allowed functions this SQLite accepts as f(*) (count, and the
+ * functions that may take no argument): asked of SQLite itself, so the
+ * prefix check agrees with prepare() whatever the library's version. */
+static int load_star_functions(smc_sql_db *db, smc_error *err)
+{
+    for (size_t i = 0; i < sizeof SAFE_FUNCTIONS / sizeof SAFE_FUNCTIONS[0]; i++) {
+        bool ok = false;
+        for (int form = 0; form < 2 && !ok; form++) {
+            char q[96];
+            snprintf(q, sizeof q, form ? "SELECT %s(*) OVER ()" : "SELECT %s(*)", SAFE_FUNCTIONS[i]);
+            sqlite3_stmt *st = NULL;
+            ok = sqlite3_prepare_v2(db->h, q, -1, &st, NULL) == SQLITE_OK && st;
+            sqlite3_finalize(st);
+        }
+        if (!ok)
+            continue;
+        char **v = realloc(db->schema.star_fns, ((size_t)db->schema.n_star_fns + 1) * sizeof *v);
+        if (!v)
+            return smc_fail(err, "out of memory");
+        db->schema.star_fns = v;
+        if (!(v[db->schema.n_star_fns] = dupstr(SAFE_FUNCTIONS[i])))
+            return smc_fail(err, "out of memory");
+        db->schema.n_star_fns++;
+    }
+    return 0;
+}
+
 int smc_sql_open(const char *path, smc_sql_db **out, smc_error *err)
 {
     *out = NULL;
@@ -182,7 +209,7 @@ int smc_sql_open(const char *path, smc_sql_db **out, smc_error *err)
     sqlite3_limit(db->h, SQLITE_LIMIT_ATTACHED, 0);
     sqlite3_limit(db->h, SQLITE_LIMIT_SQL_LENGTH, 1 << 20);
     sqlite3_limit(db->h, SQLITE_LIMIT_LENGTH, 1 << 24);
-    if (load_schema(db, err) < 0) {
+    if (load_schema(db, err) < 0 || load_star_functions(db, err) < 0) {
         smc_fail_context(err, "%s", path);
         smc_sql_close(db);
         return -1;

@@ -5,11 +5,24 @@
  * from wandering in invented names and endless literals, aliases are a
  * letter and up to two digits (T1, t2, a: Spider's style), string literals
  * at most 48 characters, white space at most 4. As in llama.cpp's GBNF, a
- * rule continues on the next line only inside parentheses or after '|'. */
+ * rule continues on the next line only inside parentheses or after '|'.
+ *
+ * Scope in the grammar: the first SELECT of the statement has no enclosing
+ * query, so when its FROM clause is one schema table T, every column it
+ * names must be a column of T. The grammar spells that out: one copy of the
+ * expression rules per table ("single-table" selects, whose column rule
+ * lists only T's columns), and a general copy for FROM clauses of two or
+ * more sources or a derived table. A sampler that wrote "SELECT Name FROM t"
+ * where t lacks Name is thus steered to a JOIN instead of a WHERE that
+ * SQLite would reject. Subqueries keep the general rules (a correlated
+ * subquery may name outer columns), and so do the later SELECTs of a
+ * compound (its ORDER BY names result columns). Only COUNT takes "*", an
+ * aggregate's argument holds no aggregate, and a NATURAL JOIN has no ON. */
 #include "potentials/sql_db.h"
 #include "potentials/strbuf.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,38 +34,19 @@ static const char *const KEYWORDS[] = {
     "SUM", "AVG", "MIN", "MAX", "ABS", "LENGTH", "LOWER", "UPPER", "ROUND", "SUBSTR", "COALESCE",
     "IFNULL", "CASE", "WHEN", "THEN", "ELSE", "END", "CAST", "INTEGER", "REAL", "TEXT"};
 
+/* Rules shared by every copy. */
 static const char *const GRAMMAR =
-    "root    ::= sp query sp (\";\" sp)?\n"
-    "query   ::= select (ws setop ws select)*\n"
     "setop   ::= kUNION (ws kALL)? | kINTERSECT | kEXCEPT\n"
-    "select  ::= kSELECT (ws kDISTINCT)? ws items ws kFROM ws from (ws kWHERE ws expr)? groupby? orderby? limit?\n"
-    "groupby ::= ws kGROUP ws kBY ws exprs (ws kHAVING ws expr)?\n"
-    "orderby ::= ws kORDER ws kBY ws orders\n"
-    "limit   ::= ws kLIMIT ws int (ws kOFFSET ws int)?\n"
-    "items   ::= item (sp \",\" sp item)*\n"
-    "item    ::= \"*\" | qual \".*\" | expr (ws kAS ws alias)?\n"
+    "query   ::= select (ws setop ws select)*\n"
+    "select  ::= kSELECT (ws kDISTINCT)? ws items ws kFROM ws from tail\n"
     "from    ::= source join*\n"
-    "join    ::= ws joinkw ws source (ws kON ws expr)? | sp \",\" sp source\n"
-    "joinkw  ::= kJOIN | kINNER ws kJOIN | kLEFT ws (kOUTER ws)? kJOIN | kCROSS ws kJOIN | kNATURAL ws kJOIN\n"
-    "source  ::= table (ws (kAS ws)? alias)? | \"(\" sp query sp \")\" (ws (kAS ws)? alias)?\n"
-    "exprs   ::= expr (sp \",\" sp expr)*\n"
-    "orders  ::= order (sp \",\" sp order)*\n"
-    "order   ::= expr (ws (kASC | kDESC))?\n"
-    "expr    ::= conj (ws kOR ws conj)*\n"
-    "conj    ::= neg (ws kAND ws neg)*\n"
-    "neg     ::= (kNOT ws)? pred\n"
-    "pred    ::= sum (sp cmp sp sum | ws (kNOT ws)? kLIKE ws sum\n"
-    "            | ws (kNOT ws)? kIN sp \"(\" sp (query | exprs) sp \")\"\n"
-    "            | ws (kNOT ws)? kBETWEEN ws sum ws kAND ws sum | ws kIS ws (kNOT ws)? kNULL)?\n"
+    "join    ::= ws joinkw ws source (ws kON ws expr)? | ws kNATURAL ws kJOIN ws source | sp \",\" sp source\n"
+    "joinkw  ::= kJOIN | kINNER ws kJOIN | kLEFT ws (kOUTER ws)? kJOIN | kCROSS ws kJOIN\n"
+    "source  ::= table asalias? | derived asalias?\n"
+    "derived ::= \"(\" sp query sp \")\"\n"
+    "asalias ::= ws (kAS ws)? alias\n"
+    "limit   ::= ws kLIMIT ws int (ws kOFFSET ws int)?\n"
     "cmp     ::= \"=\" | \"==\" | \"!=\" | \"<>\" | \"<=\" | \">=\" | \"<\" | \">\"\n"
-    "sum     ::= term (sp [-+*/%] sp term)*\n"
-    "term    ::= colref | num | str | kNULL | agg | func | case | cast | \"-\" sp term |\n"
-    "            \"(\" sp query sp \")\" | \"(\" sp expr sp \")\" | kEXISTS sp \"(\" sp query sp \")\"\n"
-    "agg     ::= (kCOUNT | kSUM | kAVG | kMIN | kMAX) sp \"(\" sp (kDISTINCT ws)? (expr | \"*\") sp \")\"\n"
-    "func    ::= (kABS | kLENGTH | kLOWER | kUPPER | kROUND | kSUBSTR | kCOALESCE | kIFNULL) sp \"(\" sp exprs sp \")\"\n"
-    "case    ::= kCASE (ws expr)? (ws kWHEN ws expr ws kTHEN ws expr)+ (ws kELSE ws expr)? ws kEND\n"
-    "cast    ::= kCAST sp \"(\" sp expr ws kAS ws (kINTEGER | kREAL | kTEXT) sp \")\"\n"
-    "colref  ::= (qual \".\")? column\n"
     "qual    ::= table | alias\n"
     "alias   ::= [A-Za-z] ([0-9] [0-9]?)?\n"
     "num     ::= [0-9]+ (\".\" [0-9]+)?\n"
@@ -63,6 +57,85 @@ static const char *const GRAMMAR =
     "ws      ::= wsc wsc? wsc? wsc?\n"
     "sp      ::= wsc? wsc? wsc? wsc?\n"
     "wsc     ::= [ \\t\\n]\n";
+
+/* The clause and expression rules of one copy: "@" stands for the copy's
+ * prefix, "%Q" for its qualifier rule, "%C" for its column rule and "%N" for
+ * the prefix of its aggregate-free expressions (SQLite rejects an aggregate
+ * inside an aggregate's argument; the grammar has no OVER or FILTER that
+ * could make it a window function). */
+static const char *const CLAUSE_RULES =
+    "@tail    ::= (ws kWHERE ws @expr)? (ws kGROUP ws kBY ws @exprs (ws kHAVING ws @expr)?)? "
+    "(ws kORDER ws kBY ws @orders)? limit?\n"
+    "@items   ::= @item (sp \",\" sp @item)*\n"
+    "@item    ::= \"*\" | %Q \".*\" | @expr (ws kAS ws alias)?\n"
+    "@orders  ::= @order (sp \",\" sp @order)*\n"
+    "@order   ::= @expr (ws (kASC | kDESC))?\n"
+    "@agg     ::= kCOUNT sp \"(\" sp (kDISTINCT ws)? (%Nexpr | \"*\") sp \")\""
+    " | (kSUM | kAVG | kMIN | kMAX) sp \"(\" sp (kDISTINCT ws)? %Nexpr sp \")\"\n"
+    "@colref  ::= (%Q \".\")? %C\n";
+
+/* Expressions, written twice per copy: with aggregates ("%A" is " | @agg"
+ * of the copy) and without ("%A" empty); "%R" is the copy's column
+ * reference rule. */
+static const char *const EXPR_RULES =
+    "@exprs   ::= @expr (sp \",\" sp @expr)*\n"
+    "@expr    ::= @conj (ws kOR ws @conj)*\n"
+    "@conj    ::= @neg (ws kAND ws @neg)*\n"
+    "@neg     ::= (kNOT ws)? @pred\n"
+    "@pred    ::= @sum (sp cmp sp @sum | ws (kNOT ws)? kLIKE ws @sum"
+    " | ws (kNOT ws)? kIN sp \"(\" sp (query | @exprs) sp \")\""
+    " | ws (kNOT ws)? kBETWEEN ws @sum ws kAND ws @sum | ws kIS ws (kNOT ws)? kNULL)?\n"
+    "@sum     ::= @term (sp [-+*/%] sp @term)*\n"
+    "@term    ::= %R | num | str | kNULL%A | @func | @case | @cast | \"-\" sp @term"
+    " | \"(\" sp query sp \")\" | \"(\" sp @expr sp \")\" | kEXISTS sp \"(\" sp query sp \")\"\n"
+    "@func    ::= (kABS | kLENGTH | kLOWER | kUPPER | kROUND | kSUBSTR | kCOALESCE | kIFNULL) sp \"(\" sp @exprs sp \")\"\n"
+    "@case    ::= kCASE (ws @expr)? (ws kWHEN ws @expr ws kTHEN ws @expr)+ (ws kELSE ws @expr)? ws kEND\n"
+    "@cast    ::= kCAST sp \"(\" sp @expr ws kAS ws (kINTEGER | kREAL | kTEXT) sp \")\"\n";
+
+typedef struct {
+    const char *at, *qual, *col, *noagg, *agg_alt, *colref;
+} tmpl_args;
+
+static void add_rules(strbuf *b, const char *tmpl, const tmpl_args *a)
+{
+    for (const char *c = tmpl; *c; c++) {
+        const char *sub = NULL;
+        if (*c == '@')
+            sub = a->at;
+        else if (c[0] == '%' && c[1] == 'Q')
+            sub = a->qual;
+        else if (c[0] == '%' && c[1] == 'C')
+            sub = a->col;
+        else if (c[0] == '%' && c[1] == 'N')
+            sub = a->noagg;
+        else if (c[0] == '%' && c[1] == 'A')
+            sub = a->agg_alt;
+        else if (c[0] == '%' && c[1] == 'R')
+            sub = a->colref;
+        if (!sub) {
+            sb_add(b, "%c", *c);
+            continue;
+        }
+        sb_add(b, "%s", sub);
+        if (*c == '%')
+            c++;
+    }
+}
+
+/* One copy of the clause and expression rules under a prefix. */
+static void add_copy(strbuf *b, const char *prefix, const char *qual, const char *col)
+{
+    char noagg[48], agg_alt[64], colref[48];
+    snprintf(noagg, sizeof noagg, "%sna-", prefix);
+    snprintf(agg_alt, sizeof agg_alt, " | %sagg", prefix);
+    snprintf(colref, sizeof colref, "%scolref", prefix);
+    tmpl_args a = {prefix, qual, col, noagg, agg_alt, colref};
+    add_rules(b, CLAUSE_RULES, &a);
+    add_rules(b, EXPR_RULES, &a);
+    a.at = noagg;
+    a.agg_alt = "";
+    add_rules(b, EXPR_RULES, &a);
+}
 
 /* A name SQLite accepts unquoted: [A-Za-z_][A-Za-z0-9_]*, not a keyword. */
 static bool bare_ok(const char *name)
@@ -77,6 +150,19 @@ static bool bare_ok(const char *name)
                                            "union", "table", "index", "case", "when", "then", "else", "end"};
     for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
         if (strcasecmp(name, reserved[i]) == 0)
+            return false;
+    return true;
+}
+
+/* Could the grammar's alias rule spell this name (a letter and up to two
+ * digits)? Such a column name may also be an output alias in ORDER BY. */
+static bool alias_shaped(const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 1 || n > 3 || !isalpha((unsigned char)name[0]))
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!isdigit((unsigned char)name[i]))
             return false;
     return true;
 }
@@ -124,16 +210,83 @@ static void add_name(strbuf *b, const char *name, bool *first)
     *first = false;
 }
 
+/* Has an earlier column (tables [0, t], columns before c in table t, or
+ * only in table t when `within`) the same name, ignoring case? */
+static bool seen_before(const sql_schema *sc, int t, int c, bool within)
+{
+    for (int t2 = within ? t : 0; t2 <= t; t2++)
+        for (int c2 = 0; c2 < (t2 == t ? c : sc->tables[t2].n_cols); c2++)
+            if (strcasecmp(sc->tables[t2].cols[c2], sc->tables[t].cols[c]) == 0)
+                return true;
+    return false;
+}
+
+/* The column rule of the single-table copy of table t: its columns, and
+ * alias-shaped names of other tables (ORDER BY may name an output alias). */
+static void add_table_columns(strbuf *b, const sql_schema *sc, int t)
+{
+    sb_add(b, "col%d ::= ", t);
+    bool first = true;
+    for (int c = 0; c < sc->tables[t].n_cols; c++)
+        if (!seen_before(sc, t, c, true))
+            add_name(b, sc->tables[t].cols[c], &first);
+    for (int t2 = 0; t2 < sc->n_tables; t2++)
+        for (int c = 0; c < sc->tables[t2].n_cols; c++) {
+            const char *name = sc->tables[t2].cols[c];
+            if (t2 == t || !alias_shaped(name) || seen_before(sc, t2, c, false) ||
+                sql_schema_has_column(sc, t, name))
+                continue;
+            add_name(b, name, &first);
+        }
+    if (first)
+        sb_add(b, "\"\\\"\\\"\"");
+    sb_add(b, "\n");
+}
+
 enum { STR_MAX = 48 };
 
-char *smc_sql_gbnf(const smc_sql_db *db)
+char *sql_gbnf_build(const smc_sql_db *db, bool per_table)
 {
     const sql_schema *sc = sql_db_schema(db);
     if (!sc)
         return NULL;
     strbuf b = {0};
     sb_add(&b, "# SQLite SELECT queries over this database's tables and columns (generated).\n");
+    sb_add(&b, "root    ::= sp top sp (\";\" sp)?\n");
+    if (per_table && sc->n_tables > 0) {
+        /* The statement's first SELECT: one schema table (a single-table
+         * copy, with or without an alias) or the general form with two or
+         * more sources or a derived table first. */
+        sb_add(&b, "top     ::= first (ws setop ws select)*\n");
+        sb_add(&b, "first   ::= multi");
+        for (int t = 0; t < sc->n_tables; t++)
+            sb_add(&b, " | t%dp | t%da", t, t);
+        sb_add(&b, "\nmulti   ::= kSELECT (ws kDISTINCT)? ws items ws kFROM ws mfrom tail\n");
+        sb_add(&b, "mfrom   ::= table asalias? join+ | derived asalias? join*\n");
+        for (int t = 0; t < sc->n_tables; t++) {
+            char prefix[32], qual[32], col[32];
+            sb_add(&b, "tbl%d ::= ", t);
+            bool first = true;
+            add_name(&b, sc->tables[t].name, &first);
+            sb_add(&b, "\n");
+            add_table_columns(&b, sc, t);
+            /* without an alias: columns qualified by the table's name */
+            snprintf(prefix, sizeof prefix, "t%dp-", t);
+            snprintf(qual, sizeof qual, "tbl%d", t);
+            snprintf(col, sizeof col, "col%d", t);
+            sb_add(&b, "t%dp ::= kSELECT (ws kDISTINCT)? ws %sitems ws kFROM ws tbl%d %stail\n", t, prefix, t, prefix);
+            add_copy(&b, prefix, qual, col);
+            /* with an alias: columns qualified by an alias */
+            snprintf(prefix, sizeof prefix, "t%da-", t);
+            sb_add(&b, "t%da ::= kSELECT (ws kDISTINCT)? ws %sitems ws kFROM ws tbl%d asalias %stail\n", t, prefix, t,
+                   prefix);
+            add_copy(&b, prefix, "alias", col);
+        }
+    } else {
+        sb_add(&b, "top     ::= query\n");
+    }
     sb_add(&b, "%s", GRAMMAR);
+    add_copy(&b, "", "qual", "column");
     sb_add(&b, "table   ::= ");
     bool first = true;
     for (int t = 0; t < sc->n_tables; t++)
@@ -143,15 +296,9 @@ char *smc_sql_gbnf(const smc_sql_db *db)
     sb_add(&b, "\ncolumn  ::= ");
     first = true;
     for (int t = 0; t < sc->n_tables; t++)
-        for (int c = 0; c < sc->tables[t].n_cols; c++) {
-            /* each distinct name once */
-            bool seen = false;
-            for (int t2 = 0; t2 <= t && !seen; t2++)
-                for (int c2 = 0; c2 < (t2 == t ? c : sc->tables[t2].n_cols) && !seen; c2++)
-                    seen = strcmp(sc->tables[t2].cols[c2], sc->tables[t].cols[c]) == 0;
-            if (!seen)
+        for (int c = 0; c < sc->tables[t].n_cols; c++)
+            if (!seen_before(sc, t, c, false))
                 add_name(&b, sc->tables[t].cols[c], &first);
-        }
     if (first)
         sb_add(&b, "\"\\\"\\\"\"");
     sb_add(&b, "\n");
@@ -173,4 +320,9 @@ char *smc_sql_gbnf(const smc_sql_db *db)
         sb_add(&b, "\n");
     }
     return sb_take(&b);
+}
+
+char *smc_sql_gbnf(const smc_sql_db *db)
+{
+    return sql_gbnf_build(db, true);
 }

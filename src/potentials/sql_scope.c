@@ -9,7 +9,21 @@
  * and of every enclosing query are finished, so no table can still come into
  * scope. Constructs the pass does not model make their scope "opaque" and
  * are left to the final prepare: the critic must never reject a prefix of a
- * query SQLite accepts. */
+ * query SQLite accepts.
+ *
+ * Why a reference is not judged before its scope settles, even when its
+ * qualifier is already bound: SQLite lets two sources share an alias
+ * (FROM a AS T, b AS T resolves T.z in either), and a derived table may
+ * supply any column name, so "SELECT T1.name FROM t AS T1 JOIN ..." where t
+ * lacks name keeps a valid completion until the FROM clause ends. What is
+ * judged at once, because no completion can repair it: an unknown table or
+ * function, a qualifier that cannot be bound once its scope is settled (even
+ * before its column name is finished), f(*) for a function SQLite calls only
+ * with arguments, an always-aggregate function in the WHERE, GROUP BY or ON
+ * clause of the outermost query, ON/USING after a NATURAL join, and a bare
+ * integer ORDER BY / GROUP BY term outside 1..number of result columns. At
+ * settled scopes, an unqualified name that two sources surely have is
+ * ambiguous (unless USING, NATURAL or an output alias may settle it). */
 #include "potentials/sql_scope.h"
 #include "potentials/sql_lex.h"
 #include "potentials/sql_db.h"
@@ -31,6 +45,9 @@ void sql_schema_free(sql_schema *s)
         free(s->tables[t].cols);
     }
     free(s->tables);
+    for (int k = 0; k < s->n_star_fns; k++)
+        free(s->star_fns[k]);
+    free(s->star_fns);
     memset(s, 0, sizeof *s);
 }
 
@@ -52,6 +69,26 @@ bool sql_schema_has_column(const sql_schema *s, int table, const char *col)
     return false;
 }
 
+bool sql_schema_star_ok(const sql_schema *s, const char *fn)
+{
+    for (int k = 0; k < s->n_star_fns; k++)
+        if (strcasecmp(s->star_fns[k], fn) == 0)
+            return true;
+    return false;
+}
+
+/* Functions that are aggregates (or window functions) whatever their
+ * arguments: SQLite rejects them in WHERE, GROUP BY and ON (min and max
+ * with two or more arguments are scalar, so they are not listed). */
+static bool always_aggregate(const char *fn)
+{
+    static const char *const A[] = {"count", "sum", "avg", "total", "group_concat", "string_agg"};
+    for (size_t i = 0; i < sizeof A / sizeof A[0]; i++)
+        if (strcasecmp(fn, A[i]) == 0)
+            return true;
+    return false;
+}
+
 enum { C_NONE, C_SELECT, C_FROM, C_WHERE, C_GROUP, C_HAVING, C_ORDER, C_LIMIT, C_WINDOW };
 enum { F_TABLE, F_AFTER_TABLE, F_AFTER_AS, F_AFTER_ALIAS, F_ON, F_USING };
 
@@ -63,6 +100,10 @@ typedef struct {
     bool opaque;          /* something not modelled: never judge this scope */
     bool out_open;        /* output columns unknown */
     bool after_setop;
+    bool merged;          /* USING or NATURAL: some columns merged, no ambiguity judged */
+    bool natural;         /* the join being written is NATURAL */
+    int n_items;          /* select items so far */
+    bool star_item;       /* one of them is "*" or "t.*": the column count is unknown */
     int derived_for;      /* scope whose FROM this subquery is a table of, or -1 */
     int item_start;       /* first token of the current select item */
 } scope;
@@ -97,6 +138,7 @@ typedef struct {
     char (*ctes)[NAME_CAP]; int n_ctes;
     int *stack; int n_stack;
     int depth;
+    bool in_values;       /* a VALUES list was seen: aggregates not judged */
     char *why; size_t why_cap;
 } walker;
 
@@ -134,6 +176,9 @@ static void finish_item(walker *w, int sid, int a, int b)
         return;
     const sql_tok *t = w->tk->v;
     int end = b;
+    s->n_items++;
+    if (sql_tok_is(&t[end - 1], "*") && (end - a == 1 || (end - a == 3 && sql_tok_is(&t[a + 1], "."))))
+        s->star_item = true;
     /* trailing alias: "AS x" or an implicit "x" after an expression */
     if (end - a >= 2 && is_name_tok(&t[end - 1])) {
         bool as = sql_tok_is(&t[end - 2], "AS");
@@ -250,6 +295,17 @@ static bool clause_keyword(const sql_tok *t, int *clause)
     return false;
 }
 
+/* Can this token follow a whole ORDER BY or GROUP BY term? */
+static bool term_ends(const sql_tok *t)
+{
+    static const char *const E[] = {"ASC", "DESC", ",", "LIMIT", ";", ")", "COLLATE", "NULLS", "HAVING", "ORDER",
+                                    "WINDOW", "UNION", "INTERSECT", "EXCEPT"};
+    for (size_t i = 0; i < sizeof E / sizeof E[0]; i++)
+        if (sql_tok_is(t, E[i]))
+            return t->final || t->kind == SQL_PUNCT;
+    return false;
+}
+
 static bool join_word(const sql_tok *t)
 {
     return sql_tok_is(t, "JOIN") || sql_tok_is(t, "LEFT") || sql_tok_is(t, "RIGHT") || sql_tok_is(t, "FULL") ||
@@ -278,6 +334,8 @@ static int walk(walker *w)
             if (!ok)
                 return wfail(w, "only SELECT queries are allowed");
         }
+        if (sql_tok_is(t, "VALUES"))
+            w->in_values = true;
         if (sql_tok_is(t, ";")) {
             while (w->n_stack)
                 close_scope(w, i);
@@ -380,15 +438,22 @@ static int walk(walker *w)
         }
         if (at_level && s->clause == C_FROM) {
             if (sql_tok_is(t, ",") || join_word(t)) {
+                if (sql_tok_is(t, "NATURAL"))
+                    s->merged = s->natural = true;
+                else if (!(pv && join_word(pv)))
+                    s->natural = false; /* a new join operator begins */
                 if (sql_tok_is(t, ",") || sql_tok_is(t, "JOIN"))
                     s->fstate = F_TABLE;
                 continue;
             }
+            if ((sql_tok_is(t, "ON") || sql_tok_is(t, "USING")) && s->natural && t->final)
+                return wfail(w, "a NATURAL join may not have an ON or USING clause");
             if (sql_tok_is(t, "ON")) {
                 s->fstate = F_ON;
                 continue;
             }
             if (sql_tok_is(t, "USING")) {
+                s->merged = true;
                 s->fstate = F_USING;
                 continue;
             }
@@ -447,6 +512,20 @@ static int walk(walker *w)
         }
         if (at_level && s->clause == C_FROM && s->fstate == F_USING)
             continue;
+        if (at_level && (s->clause == C_ORDER || s->clause == C_GROUP) && t->kind == SQL_NUMBER && pv &&
+            (sql_tok_is(pv, "BY") || sql_tok_is(pv, ",")) && nx && term_ends(nx) && !s->star_item && !s->opaque &&
+            s->n_items > 0) {
+            /* a bare integer term names a result column by its number */
+            long v = 0;
+            bool digits = t->len <= 9;
+            for (size_t k = 0; k < t->len && digits; k++) {
+                digits = t->p[k] >= '0' && t->p[k] <= '9';
+                v = v * 10 + (t->p[k] - '0');
+            }
+            if (digits && (v < 1 || v > s->n_items))
+                return wfail(w, "%s BY term out of range - should be between 1 and %d",
+                             s->clause == C_ORDER ? "ORDER" : "GROUP", s->n_items);
+        }
         /* expressions: column references */
         if (!is_name_tok(t))
             continue;
@@ -472,6 +551,16 @@ static int walk(walker *w)
                 tok_name(t, fname);
                 if (!sql_function_allowed(fname))
                     return wfail(w, "function %s is unknown to SQLite or not allowed", fname);
+                const sql_tok *arg = tok_at(w, i + 2);
+                if (arg && sql_tok_is(arg, "*") && !sql_schema_star_ok(w->sc, fname))
+                    return wfail(w, "wrong number of arguments to function %s()", fname);
+                /* the outermost query: no enclosing query an aggregate
+                 * could belong to */
+                bool outer = s->parent < 0 && s->derived_for < 0 && !w->in_values;
+                if (outer && always_aggregate(fname) &&
+                    (s->clause == C_WHERE || s->clause == C_GROUP || (s->clause == C_FROM && s->fstate == F_ON)))
+                    return wfail(w, "misuse of aggregate function %s() in %s", fname,
+                                 s->clause == C_WHERE ? "WHERE" : s->clause == C_GROUP ? "GROUP BY" : "ON");
             }
             continue;
         }
@@ -497,6 +586,8 @@ static int walk(walker *w)
                 add_ref(w, top_id(w), t, NULL, true);
             } else if (is_name_tok(col) || col->kind == SQL_IDENT) {
                 add_ref(w, top_id(w), t, col, false);
+                if (!col->final || col->open)
+                    add_ref(w, top_id(w), t, NULL, true); /* the qualifier alone */
             }
             i += col ? 2 : 1;
             continue;
@@ -534,37 +625,78 @@ static bool table_has(walker *w, const src_table *t, const char *col)
     return sql_schema_has_column(w->sc, t->schema_idx, col);
 }
 
+/* Does the source have the column for certain (a schema table, or a
+ * derived table with that output name)? */
+static bool table_surely_has(walker *w, const src_table *t, const char *col)
+{
+    if (t->open)
+        return false;
+    if (t->derived >= 0) {
+        const scope *d = &w->sc_v[t->derived];
+        if (d->opaque || d->out_open || d->after_setop)
+            return false;
+        int hits = 0;
+        for (int k = 0; k < w->n_out; k++)
+            if (w->out[k].scope == t->derived && strcasecmp(w->out[k].name, col) == 0)
+                hits++;
+        return hits == 1;
+    }
+    return t->schema_idx >= 0 && sql_schema_has_column(w->sc, t->schema_idx, col);
+}
+
 static bool rowid_name(const char *c)
 {
     return strcasecmp(c, "rowid") == 0 || strcasecmp(c, "oid") == 0 || strcasecmp(c, "_rowid_") == 0;
 }
 
+static bool qual_matches(const src_table *t, const char *qual)
+{
+    /* an alias hides the table's own name (SQLite: "a.x FROM a AS T" fails) */
+    return strcasecmp(t->alias[0] ? t->alias : t->name, qual) == 0;
+}
+
 static int resolve(walker *w, const col_ref *r)
 {
     if (r->has_qual) {
-        for (int s = r->scope; s >= 0; s = w->sc_v[s].parent)
+        /* the innermost scope with a source of that name decides; SQLite
+         * lets two sources share an alias (FROM a AS T, b AS T) and looks
+         * the column up in each */
+        for (int s = r->scope; s >= 0; s = w->sc_v[s].parent) {
+            bool found = false;
             for (int k = 0; k < w->n_tb; k++) {
                 const src_table *t = &w->tb[k];
-                if (t->scope != s)
+                if (t->scope != s || !qual_matches(t, r->qual))
                     continue;
-                bool match = (t->alias[0] && strcasecmp(t->alias, r->qual) == 0) || strcasecmp(t->name, r->qual) == 0;
-                if (!match)
-                    continue;
+                found = true;
                 if (r->star || rowid_name(r->name) || table_has(w, t, r->name))
                     return 0;
-                return wfail(w, "no such column: %s.%s", r->qual, r->name);
             }
+            if (found)
+                return wfail(w, "no such column: %s.%s", r->qual, r->name);
+        }
         return wfail(w, "no such table or alias: %s", r->qual);
     }
     if (rowid_name(r->name) || r->dq)
         return 0; /* "x" that names no column is a string in SQLite */
     for (int s = r->scope; s >= 0; s = w->sc_v[s].parent) {
+        /* the innermost scope with the name decides; two sources there
+         * that surely have it make it ambiguous (unless an output alias,
+         * USING or NATURAL may settle it) */
+        int sure = 0;
+        bool any = false;
         for (int k = 0; k < w->n_tb; k++)
-            if (w->tb[k].scope == s && table_has(w, &w->tb[k], r->name))
-                return 0;
+            if (w->tb[k].scope == s && table_has(w, &w->tb[k], r->name)) {
+                any = true;
+                sure += table_surely_has(w, &w->tb[k], r->name);
+            }
+        bool alias = false;
         for (int k = 0; k < w->n_out; k++)
             if (w->out[k].scope == s && w->out[k].is_alias && strcasecmp(w->out[k].name, r->name) == 0)
-                return 0;
+                alias = true;
+        if (any && sure >= 2 && !alias && !w->sc_v[s].merged)
+            return wfail(w, "ambiguous column name: %s", r->name);
+        if (any || alias)
+            return 0;
     }
     return wfail(w, "no such column: %s", r->name);
 }
