@@ -1,13 +1,17 @@
 /* potentials_critics.c — per-call latency (p50, p99) of the domain critics
  * on realistic prefixes from ../shared/data, printed beside the paper's
  * per-token costs (SQL 31 ms, Python 7 ms, PDDL 11 ms, SMILES 0.3 ms).
+ * Set SMC_BENCH_ONLY=python (or smiles, pddl, sql) to run one critic.
  *
  * SMILES: every prefix of the GDB-17 sample and the prompt molecules, plus
  * the complete check of each. PDDL: every prefix of the 100 gold goals of
  * data/blocksworld. SQL: every token-boundary prefix of the Spider dev gold
  * queries, and the complete check (prepare and run) of each. Python: syntax
- * of every prefix of the pydata reference solutions, the line-end check
- * (syntax + sandboxed run) and the complete check with the test. */
+ * of every prefix of the pydata reference solutions; then an SMC-like
+ * trajectory per problem (8 particles growing programs line by line, some
+ * sharing lines, each line end judged, then each complete program with the
+ * test), with snapshots + verdict memo (the default) and with spare forks
+ * too. "new text only": the checks of texts no particle had before. */
 #include "smcgen.h"
 #include "util/paths.h"
 
@@ -210,6 +214,83 @@ static const char *pick_python(void)
     return NULL;
 }
 
+/* One particle's program: shared imports, lines of its own (as sampled
+ * text differs between particles), the reference solution, a last look at
+ * the result. */
+static void particle_program(const char *lib, const char *sol, int p, char *out, size_t cap)
+{
+    size_t k = 0;
+    k += (size_t)snprintf(out + k, cap - k, "import numpy as np\n");
+    if (strcmp(lib, "pandas") == 0)
+        k += (size_t)snprintf(out + k, cap - k, "import pandas as pd\n");
+    if (p % 4 == 1)
+        k += (size_t)snprintf(out + k, cap - k, "n_items = %d\n", p);
+    if (p % 4 == 2)
+        k += (size_t)snprintf(out + k, cap - k, "scale = np.arange(%d) * 2\ntotal = int(scale.sum())\n", p + 3);
+    if (p % 4 == 3)
+        k += (size_t)snprintf(out + k, cap - k, "helper = [i * i for i in range(%d)]\n", 10 * p);
+    k += (size_t)snprintf(out + k, cap - k, "%s", sol);
+    if (k < cap && k > 0 && out[k - 1] != '\n')
+        k += (size_t)snprintf(out + k, cap - k, "\n");
+    if (k < cap)
+        snprintf(out + k, cap - k, "%s", p % 2 ? "check = result\n" : "");
+}
+
+/* An SMC-like trajectory over every pydata problem: 8 particles grow their
+ * programs line by line in lock step (the critic judges each line end); the
+ * first four share their first lines with the others as resampled copies
+ * would; then each complete program is checked with the test. */
+static void python_trajectory(smc_py_critic *c, FILE *f, samples *line_end, samples *fresh, samples *full,
+                              int *problems)
+{
+    enum { PARTICLES = 8 };
+    char *line = NULL, prog[PARTICLES][8192];
+    size_t cap = 0;
+    smc_error err;
+    rewind(f);
+    *problems = 0;
+    while (getline(&line, &cap, f) > 0) {
+        cJSON *o = cJSON_Parse(line);
+        const char *lib = cJSON_GetStringValue(cJSON_GetObjectItem(o, "library"));
+        const char *setup = cJSON_GetStringValue(cJSON_GetObjectItem(o, "context_setup"));
+        const char *sol = cJSON_GetStringValue(cJSON_GetObjectItem(o, "reference_solution"));
+        const char *test = cJSON_GetStringValue(cJSON_GetObjectItem(o, "test"));
+        if (lib && setup && sol && test && smc_py_set_context(c, setup, test, &err) == 0) {
+            (*problems)++;
+            size_t longest = 0;
+            for (int p = 0; p < PARTICLES; p++) {
+                particle_program(lib, sol, p < 4 ? p : p - 4, prog[p], sizeof prog[p]);
+                if (strlen(prog[p]) > longest)
+                    longest = strlen(prog[p]);
+            }
+            /* lock step: after each character position, every particle
+             * whose text has a line end there is judged */
+            for (size_t k = 1; k <= longest; k++)
+                for (int p = 0; p < PARTICLES; p++) {
+                    if (k > strlen(prog[p]) || prog[p][k - 1] != '\n')
+                        continue;
+                    /* a text no particle had before (no memo can answer) */
+                    bool seen = false;
+                    for (int q = 0; q < p && !seen; q++)
+                        seen = k <= strlen(prog[q]) && memcmp(prog[q], prog[p], k) == 0;
+                    double t0 = now_us();
+                    smc_py_check(c, prog[p], k, false, NULL, 0);
+                    double us = now_us() - t0;
+                    add(line_end, us);
+                    if (!seen)
+                        add(fresh, us);
+                }
+            for (int p = 0; p < PARTICLES; p++) {
+                double t0 = now_us();
+                smc_py_check(c, prog[p], strlen(prog[p]), true, NULL, 0);
+                add(full, now_us() - t0);
+            }
+        }
+        cJSON_Delete(o);
+    }
+    free(line);
+}
+
 static void bench_python(const char *shared)
 {
     const char *py = pick_python();
@@ -228,42 +309,58 @@ static void bench_python(const char *shared)
         printf("Python critic unavailable\n");
         return;
     }
-    samples syn = {0}, line_end = {0}, full = {0};
+    /* syntax of every prefix of the reference solutions */
+    samples syn = {0};
     char *line = NULL;
     size_t cap = 0;
     while (getline(&line, &cap, f) > 0) {
         cJSON *o = cJSON_Parse(line);
-        const char *setup = cJSON_GetStringValue(cJSON_GetObjectItem(o, "context_setup"));
         const char *sol = cJSON_GetStringValue(cJSON_GetObjectItem(o, "reference_solution"));
-        const char *test = cJSON_GetStringValue(cJSON_GetObjectItem(o, "test"));
-        if (setup && sol && test && smc_py_set_context(c, setup, test, &err) == 0) {
-            size_t len = strlen(sol);
-            for (size_t k = 1; k <= len; k++) {
-                int state;
-                double t0 = now_us();
-                smc_py_syntax(c, sol, k, &state, NULL, 0, &err);
-                add(&syn, now_us() - t0);
-                if (sol[k - 1] == '\n') {
-                    t0 = now_us();
-                    smc_py_check(c, sol, k, false, NULL, 0);
-                    add(&line_end, now_us() - t0);
-                }
-            }
+        for (size_t k = 1; sol && k <= strlen(sol); k++) {
+            int state;
             double t0 = now_us();
-            smc_py_check(c, sol, len, true, NULL, 0);
-            add(&full, now_us() - t0);
+            smc_py_syntax(c, sol, k, &state, NULL, 0, &err);
+            add(&syn, now_us() - t0);
         }
         cJSON_Delete(o);
     }
     free(line);
+    row("Python syntax (codeop)", &syn, "7 ms/token (line ends: codeop + run)");
+    /* the trajectory, with the default reuse (snapshots + memo) and with
+     * spare forks as well */
+    const struct {
+        const char *name;
+        int snapshots;
+        bool spares, memo;
+    } modes[] = {
+        {"default", 32, false, true},
+        {"spares", 32, true, true},
+    };
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        samples line_end = {0}, fresh = {0}, full = {0};
+        int problems = 0;
+        if (smc_py_set_reuse(c, modes[m].snapshots, modes[m].spares, modes[m].memo, &err) < 0) {
+            printf("Python critic: %s\n", err.msg);
+            continue;
+        }
+        double t0 = now_us();
+        python_trajectory(c, f, &line_end, &fresh, &full, &problems);
+        double total = (now_us() - t0) / 1e3;
+        char note[128], name[3][64];
+        snprintf(note, sizeof note, "%s: %d problems x 8 particles, %.0f ms in all", modes[m].name, problems, total);
+        snprintf(name[0], sizeof name[0], "Py line end (%s)", modes[m].name);
+        snprintf(name[1], sizeof name[1], "  new text only");
+        snprintf(name[2], sizeof name[2], "Py complete+test (%s)", modes[m].name);
+        row(name[0], &line_end, note);
+        row(name[1], &fresh, "");
+        row(name[2], &full, "");
+        free(line_end.v);
+        free(fresh.v);
+        free(full.v);
+    }
     fclose(f);
     smc_py_close(c);
-    row("Python syntax (codeop)", &syn, "7 ms/token (line ends: codeop + run)");
-    row("Python line end (run)", &line_end, "");
-    row("Python complete (+test)", &full, "");
     free(syn.v);
-    free(line_end.v);
-    free(full.v);
 }
 
 int main(void)
@@ -274,9 +371,14 @@ int main(void)
         return 0;
     }
     printf("%-26s %8s %12s %12s   %s\n", "critic", "calls", "p50 (us)", "p99 (us)", "paper, per token");
-    bench_smiles(shared);
-    bench_pddl(shared);
-    bench_sql(shared);
-    bench_python(shared);
+    const char *only = getenv("SMC_BENCH_ONLY");
+    if (!only || strcmp(only, "smiles") == 0)
+        bench_smiles(shared);
+    if (!only || strcmp(only, "pddl") == 0)
+        bench_pddl(shared);
+    if (!only || strcmp(only, "sql") == 0)
+        bench_sql(shared);
+    if (!only || strcmp(only, "python") == 0)
+        bench_python(shared);
     return 0;
 }

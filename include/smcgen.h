@@ -842,6 +842,13 @@ int smc_py_set_context(smc_py_critic *c, const char *setup, const char *test, sm
 /* Defaults: 5000 ms wall clock, 1024 MB of address space beyond the
  * worker's, 10 s of CPU. Values <= 0 keep the current one. */
 void smc_py_set_limits(smc_py_critic *c, double timeout_ms, long mem_mb, long cpu_s);
+/* Reuse between runs: at most max_snapshots kept processes (default 32,
+ * least recently used killed first; 0: every run starts from the setup in a
+ * fresh fork, as a plain sandbox would); spares: each snapshot keeps one
+ * fork ready so that a run does not wait for the fork (default off: it costs
+ * a fork that may go unused); memo: verdicts remembered by program text
+ * (default on). Forgets the verdicts known so far. */
+int smc_py_set_reuse(smc_py_critic *c, int max_snapshots, bool spares, bool memo, smc_error *err);
 /* *state: 2 complete program, 1 valid but incomplete, 0 invalid. */
 int smc_py_syntax(smc_py_critic *c, const char *code, size_t n, int *state, char *msg, size_t msg_cap,
                   smc_error *err);

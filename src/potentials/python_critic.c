@@ -1,9 +1,11 @@
 /* python_critic.c — the Python critic: a reused worker process (the fork
  * server of py_server.c) answers whether a program prefix is valid Python so
  * far (CPython's own parser through codeop) and whether the program so far
- * runs with the problem's setup code (in a sandboxed, rlimited child). The C
- * side starts the worker, frames requests on pipes, enforces its own
- * deadline, and kills and restarts a worker that dies or stops answering. */
+ * runs with the problem's setup code (in sandboxed, rlimited processes that
+ * the worker keeps as snapshots of setup and program prefixes). The C side
+ * starts the worker, frames requests on pipes, enforces its own deadline,
+ * kills and restarts a worker that dies or stops answering, and remembers
+ * verdicts by program text so that the same text is never checked twice. */
 #include "potentials/py_worker.h"
 #include "smcgen.h"
 #include "util/error.h"
@@ -33,8 +35,23 @@ typedef struct {
     char msg[160];
 } py_cache_entry;
 
+/* smc_py_check verdicts by hash of (program, complete). */
+#define PY_CHECKS 1024
+typedef struct {
+    uint64_t hash;
+    size_t len;
+    bool used;
+    smc_verdict verdict;
+    char reason[256];
+} py_check_entry;
+
 struct smc_py_critic {
     py_cache_entry cache[PY_CACHE];
+    py_check_entry checks[PY_CHECKS];
+    char rbuf[256]; /* bytes read from the worker, not yet used */
+    size_t rpos, rlen;
+    int max_snapshots, spares;
+    bool memo;
     char *python;
     char *setup, *test;
     size_t setup_len, test_len;
@@ -55,14 +72,46 @@ static char *dup_n(const char *s, size_t n)
     return d;
 }
 
-static void stop_worker(smc_py_critic *c)
+static double now_ms(void);
+
+/* Stops the worker. graceful: closing its stdin makes it kill its snapshots
+ * and wait for them (so no orphan is left to init); it gets 3 s for that,
+ * then it is killed. Otherwise (it misbehaved) it is killed at once; its
+ * sandboxed processes then die with it or on their own when their sockets
+ * close. */
+static void stop_worker(smc_py_critic *c, bool graceful)
 {
     if (c->to_fd >= 0)
         close(c->to_fd);
+    c->to_fd = -1;
+    if (c->pid > 0 && graceful && c->from_fd >= 0) {
+        double end = now_ms() + 3000;
+        for (;;) {
+            double left = end - now_ms();
+            if (left <= 0)
+                break;
+            struct pollfd pf = {c->from_fd, POLLIN, 0};
+            int pr = poll(&pf, 1, (int)left + 1);
+            if (pr < 0 && errno == EINTR)
+                continue;
+            if (pr <= 0)
+                break;
+            char junk[256];
+            ssize_t k = read(c->from_fd, junk, sizeof junk);
+            if (k == 0) { /* its stdout closed: it is exiting */
+                for (int i = 0; i < 3000 && waitpid(c->pid, NULL, WNOHANG) == 0; i++)
+                    usleep(1000);
+                break;
+            }
+            if (k < 0 && errno != EINTR)
+                break;
+        }
+    }
     if (c->from_fd >= 0)
         close(c->from_fd);
-    c->to_fd = c->from_fd = -1;
-    if (c->pid > 0) {
+    c->from_fd = -1;
+    c->rpos = c->rlen = 0;
+    if (c->pid > 0 && waitpid(c->pid, NULL, WNOHANG) == 0) {
         kill(c->pid, SIGKILL);
         waitpid(c->pid, NULL, 0);
     }
@@ -103,26 +152,35 @@ static int write_all(int fd, const char *p, size_t n)
     return r;
 }
 
-/* Reads exactly n bytes before the deadline. */
-static int read_exact(int fd, char *p, size_t n, double deadline)
+/* Reads exactly n bytes before the deadline, through c->rbuf (replies are
+ * short: one read usually brings a whole one). */
+static int read_exact(smc_py_critic *c, char *p, size_t n, double deadline)
 {
     while (n > 0) {
+        if (c->rpos < c->rlen) {
+            size_t k = c->rlen - c->rpos < n ? c->rlen - c->rpos : n;
+            memcpy(p, c->rbuf + c->rpos, k);
+            c->rpos += k;
+            p += k;
+            n -= k;
+            continue;
+        }
         double left = deadline - now_ms();
         if (left <= 0)
             return -1;
-        struct pollfd pf = {fd, POLLIN, 0};
+        struct pollfd pf = {c->from_fd, POLLIN, 0};
         int pr = poll(&pf, 1, (int)(left + 1));
         if (pr < 0 && errno == EINTR)
             continue;
         if (pr <= 0)
             return -1;
-        ssize_t k = read(fd, p, n);
+        ssize_t k = read(c->from_fd, c->rbuf, sizeof c->rbuf);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
             return -1;
-        p += k;
-        n -= (size_t)k;
+        c->rpos = 0;
+        c->rlen = (size_t)k;
     }
     return 0;
 }
@@ -160,11 +218,13 @@ static int start_worker(smc_py_critic *c, smc_error *err)
     c->pid = pid;
     c->to_fd = in_pipe[1];
     c->from_fd = out_pipe[0];
-    char st[16], msg[64];
+    c->rpos = c->rlen = 0;
+    char st[16], msg[64], cfg[64];
+    snprintf(cfg, sizeof cfg, "CFG %d %d %d\n", c->max_snapshots, c->spares, (int)c->memo);
     /* numpy/pandas are imported at start: allow a slow first answer */
     if (request(c, "PING 0\n", NULL, NULL, 0, 30000, st, sizeof st, msg, sizeof msg, err) < 0 ||
-        strcmp(st, "OK") != 0) {
-        stop_worker(c);
+        strcmp(st, "OK") != 0 || request(c, cfg, NULL, NULL, 0, 10000, st, sizeof st, msg, sizeof msg, err) < 0) {
+        stop_worker(c, false);
         return smc_fail(err, "cannot start the Python worker \"%s\"", c->python);
     }
     return 0;
@@ -184,7 +244,7 @@ static int request(smc_py_critic *c, const char *hdr, const char *const *parts, 
     char line[64];
     size_t k = 0;
     for (;;) {
-        if (k + 1 >= sizeof line || read_exact(c->from_fd, line + k, 1, deadline) < 0)
+        if (k + 1 >= sizeof line || read_exact(c, line + k, 1, deadline) < 0)
             goto dead;
         if (line[k] == '\n')
             break;
@@ -196,7 +256,7 @@ static int request(smc_py_critic *c, const char *hdr, const char *const *parts, 
     if (sscanf(line, "%15s %lu", word, &len) != 2 || len > 1 << 20)
         goto dead;
     char *body = malloc(len + 1);
-    if (!body || read_exact(c->from_fd, body, len, deadline) < 0) {
+    if (!body || read_exact(c, body, len, deadline) < 0) {
         free(body);
         goto dead;
     }
@@ -206,8 +266,28 @@ static int request(smc_py_critic *c, const char *hdr, const char *const *parts, 
     free(body);
     return 0;
 dead:
-    stop_worker(c);
+    stop_worker(c, false);
     return smc_fail(err, "the Python worker died or did not answer within %.0f ms", wait_ms);
+}
+
+/* Asks the worker to run the setup now, in the background, so that the
+ * first check of a problem finds it done (the model is busy writing the
+ * first line meanwhile). Only a head start: a failure here is left for the
+ * next request to meet (and restart the worker). */
+static void prepare_context(smc_py_critic *c)
+{
+    char hdr[160], st[16], m[64];
+    smc_error err;
+    snprintf(hdr, sizeof hdr, "CTX %ld %ld %ld %zu\n", (long)c->timeout_ms, c->mem_mb, c->cpu_s, c->setup_len);
+    const char *parts[1] = {c->setup};
+    size_t lens[1] = {c->setup_len};
+    (void)request(c, hdr, parts, lens, 1, 10000, st, sizeof st, m, sizeof m, &err);
+}
+
+static void forget_verdicts(smc_py_critic *c)
+{
+    memset(c->cache, 0, sizeof c->cache);
+    memset(c->checks, 0, sizeof c->checks);
 }
 
 int smc_py_open(const char *python, const char *setup, const char *test, smc_py_critic **out, smc_error *err)
@@ -221,6 +301,9 @@ int smc_py_open(const char *python, const char *setup, const char *test, smc_py_
     c->timeout_ms = 5000;
     c->mem_mb = 1024;
     c->cpu_s = 10;
+    c->max_snapshots = 32;
+    c->spares = 0;
+    c->memo = true;
     if (!python)
         python = getenv("SMCGEN_PYTHON");
     /* Debian's interpreter, where the data-science packages smcgen installs
@@ -240,6 +323,7 @@ int smc_py_open(const char *python, const char *setup, const char *test, smc_py_
         smc_py_close(c);
         return -1;
     }
+    prepare_context(c);
     *out = c;
     return 0;
 }
@@ -257,11 +341,12 @@ int smc_py_set_context(smc_py_critic *c, const char *setup, const char *test, sm
     }
     free(c->setup);
     free(c->test);
-    memset(c->cache, 0, sizeof c->cache);
+    forget_verdicts(c);
     c->setup = s;
     c->test = t;
     c->setup_len = ns;
     c->test_len = nt;
+    prepare_context(c);
     return 0;
 }
 
@@ -269,7 +354,7 @@ void smc_py_close(smc_py_critic *c)
 {
     if (!c)
         return;
-    stop_worker(c);
+    stop_worker(c, true);
     free(c->python);
     free(c->setup);
     free(c->test);
@@ -280,13 +365,30 @@ void smc_py_set_limits(smc_py_critic *c, double timeout_ms, long mem_mb, long cp
 {
     if (!c)
         return;
-    memset(c->cache, 0, sizeof c->cache); /* verdicts depend on the limits */
+    forget_verdicts(c); /* verdicts depend on the limits */
     if (timeout_ms > 0)
         c->timeout_ms = timeout_ms;
     if (mem_mb > 0)
         c->mem_mb = mem_mb;
     if (cpu_s > 0)
         c->cpu_s = cpu_s;
+}
+
+int smc_py_set_reuse(smc_py_critic *c, int max_snapshots, bool spares, bool memo, smc_error *err)
+{
+    if (!c)
+        return smc_fail(err, "no Python critic");
+    if (max_snapshots < 0 || max_snapshots > 4096)
+        return smc_fail(err, "max_snapshots %d is out of range (0..4096)", max_snapshots);
+    c->max_snapshots = max_snapshots;
+    c->spares = spares;
+    c->memo = memo;
+    forget_verdicts(c);
+    char hdr[64], st[16], m[64];
+    snprintf(hdr, sizeof hdr, "CFG %d %d %d\n", max_snapshots, (int)spares, (int)memo);
+    if (request(c, hdr, NULL, NULL, 0, 10000, st, sizeof st, m, sizeof m, err) < 0)
+        return -1;
+    return strcmp(st, "OK") == 0 ? 0 : smc_fail(err, "the Python worker refused \"%s\": %s", hdr, m);
 }
 
 int smc_py_syntax(smc_py_critic *c, const char *code, size_t n, int *state, char *msg, size_t msg_cap,
@@ -325,7 +427,7 @@ int smc_py_run(smc_py_critic *c, const char *code, size_t n, bool with_test, smc
     }
     uint64_t h = fnv1a(code, n, with_test ? 14695981039346656037ULL : 1469598103934665603ULL);
     py_cache_entry *ce = &c->cache[h % PY_CACHE];
-    if (ce->used && ce->hash == h && ce->len == n) {
+    if (c->memo && ce->used && ce->hash == h && ce->len == n) {
         *status = ce->status;
         if (msg && msg_cap)
             snprintf(msg, msg_cap, "%s", ce->msg);
@@ -360,10 +462,61 @@ int smc_py_run(smc_py_critic *c, const char *code, size_t n, bool with_test, smc
     return 0;
 }
 
+/* reason = what + msg, cut to fit. */
 static void put(char *reason, size_t cap, const char *what, const char *msg)
 {
-    if (reason && cap)
-        snprintf(reason, cap, "%s%s", what, msg);
+    if (!reason || !cap)
+        return;
+    size_t k = 0;
+    for (const char *p = what; *p && k + 1 < cap; p++)
+        reason[k++] = *p;
+    for (const char *p = msg; *p && k + 1 < cap; p++)
+        reason[k++] = *p;
+    reason[k] = '\0';
+}
+
+/* The verdict of a line-end or complete check, in one request: the worker
+ * checks the syntax and, for a complete statement list, runs it (with the
+ * test in complete mode). *keep false when the verdict came from a failure
+ * of the worker rather than from the program. */
+static smc_verdict check_uncached(smc_py_critic *c, const char *code, size_t n, bool complete, char *reason,
+                                  size_t reason_cap, bool *keep)
+{
+    smc_error err;
+    char hdr[192], st[16], msg[512];
+    size_t nt = complete ? c->test_len : 0;
+    snprintf(hdr, sizeof hdr, "CHK %d %ld %ld %ld %zu %zu %zu\n", (int)complete, (long)c->timeout_ms, c->mem_mb,
+             c->cpu_s, c->setup_len, n, nt);
+    const char *parts[3] = {c->setup, code, c->test};
+    size_t lens[3] = {c->setup_len, n, nt};
+    *keep = false;
+    if (request(c, hdr, parts, lens, 3, c->timeout_ms + 10000, st, sizeof st, msg, sizeof msg, &err) < 0) {
+        put(reason, reason_cap, "", err.msg);
+        return SMC_VERDICT_INVALID;
+    }
+    *keep = true;
+    if (strcmp(st, "BAD") == 0) {
+        put(reason, reason_cap, "syntax: ", msg);
+        return SMC_VERDICT_INVALID;
+    }
+    if (strcmp(st, "MORE") == 0) {
+        if (!complete)
+            return SMC_VERDICT_PREFIX;
+        put(reason, reason_cap, "the program is not finished", "");
+        return SMC_VERDICT_INVALID;
+    }
+    if (strcmp(st, "OK") == 0)
+        return complete ? SMC_VERDICT_COMPLETE : SMC_VERDICT_PREFIX;
+    if (strcmp(st, "ASSERT") == 0) { /* a wrong answer, not a crash: kept */
+        put(reason, reason_cap, "", msg);
+        return complete ? SMC_VERDICT_COMPLETE : SMC_VERDICT_PREFIX;
+    }
+    if (strcmp(st, "TIMEOUT") == 0) {
+        put(reason, reason_cap, "", msg);
+        return SMC_VERDICT_INVALID;
+    }
+    put(reason, reason_cap, "runtime: ", msg);
+    return SMC_VERDICT_INVALID;
 }
 
 smc_verdict smc_py_check(smc_py_critic *c, const char *code, size_t n, bool complete, char *reason,
@@ -380,44 +533,27 @@ smc_verdict smc_py_check(smc_py_critic *c, const char *code, size_t n, bool comp
      * become valid. */
     if (!complete && (n == 0 || code[n - 1] != '\n'))
         return SMC_VERDICT_PREFIX;
-    smc_error err;
-    char msg[400];
-    int state;
     if (memchr(code, '\0', n)) {
         put(reason, reason_cap, "NUL byte in the program", "");
         return SMC_VERDICT_INVALID;
     }
-    if (smc_py_syntax(c, code, n, &state, msg, sizeof msg, &err) < 0) {
-        put(reason, reason_cap, "", err.msg);
-        return SMC_VERDICT_INVALID;
+    /* resampled particles share their text: a verdict is worked out once */
+    uint64_t h = fnv1a(code, n, complete ? 0x84222325cbf29ce4ULL : 0xcbf29ce484222325ULL);
+    py_check_entry *e = &c->checks[h % PY_CHECKS];
+    if (c->memo && e->used && e->hash == h && e->len == n) {
+        put(reason, reason_cap, "", e->reason);
+        return e->verdict;
     }
-    if (state == 0) {
-        put(reason, reason_cap, "syntax: ", msg);
-        return SMC_VERDICT_INVALID;
+    char why[256];
+    bool keep;
+    smc_verdict v = check_uncached(c, code, n, complete, why, sizeof why, &keep);
+    put(reason, reason_cap, "", why);
+    if (keep && c->memo) {
+        e->used = true;
+        e->hash = h;
+        e->len = n;
+        e->verdict = v;
+        put(e->reason, sizeof e->reason, "", why);
     }
-    if (state == 1) {
-        if (!complete)
-            return SMC_VERDICT_PREFIX;
-        put(reason, reason_cap, "the program is not finished", "");
-        return SMC_VERDICT_INVALID;
-    }
-    smc_py_status st;
-    if (smc_py_run(c, code, n, complete, &st, msg, sizeof msg, &err) < 0) {
-        put(reason, reason_cap, "", err.msg);
-        return SMC_VERDICT_INVALID;
-    }
-    switch (st) {
-    case SMC_PY_OK:
-        break;
-    case SMC_PY_ASSERTION:
-        put(reason, reason_cap, "", msg); /* a wrong answer, not a crash: kept */
-        break;
-    case SMC_PY_TIMEOUT:
-        put(reason, reason_cap, "", msg);
-        return SMC_VERDICT_INVALID;
-    default:
-        put(reason, reason_cap, "runtime: ", msg);
-        return SMC_VERDICT_INVALID;
-    }
-    return complete ? SMC_VERDICT_COMPLETE : SMC_VERDICT_PREFIX;
+    return v;
 }

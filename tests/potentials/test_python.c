@@ -1,11 +1,16 @@
 /* test_python.c — the Python critic: syntax at line ends, lines that parse
  * but raise, the sandbox (writes outside the temp dir, sockets, subprocesses,
- * an endless loop, a memory bomb), worker reuse and restart, and the pydata
- * problems' reference solutions (with pandas, when the Python has it). */
+ * an endless loop, a memory bomb), worker reuse and restart, snapshots of
+ * program prefixes (state carried over, extensions that raise, compound
+ * statements extended, budgets and files carried, no process left behind),
+ * the verdict memo, and the pydata problems' reference solutions (with
+ * pandas, when the Python has it). */
 #include "test.h"
 #include "smcgen.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,6 +89,8 @@ static void test_sandbox(void)
     CHECK(pre("import os\nos.system('true')\n") == SMC_VERDICT_INVALID);
     CHECK(pre("import subprocess\nsubprocess.run(['true'])\n") == SMC_VERDICT_INVALID);
     CHECK(pre("import os\nos.remove('/etc/hostname')\n") == SMC_VERDICT_INVALID);
+    int state;
+    smc_error err;
     /* an endless loop hits the wall clock; the worker survives and is reused */
     smc_py_set_limits(c, 300, 0, 0);
     double t0 = now_ms();
@@ -100,11 +107,296 @@ static void test_sandbox(void)
     /* reuse: syntax checks cost a pipe round trip, not a Python start */
     t0 = now_ms();
     for (int i = 0; i < 50; i++)
-        pre("x = (1,\n");
+        smc_py_syntax(c, "x = (1,\n", 8, &state, NULL, 0, &err);
     double per = (now_ms() - t0) / 50;
     CHECK_MSG(per < 20, "%.2f ms per syntax check", per);
     fprintf(stderr, "python critic: %.3f ms per syntax check\n", per);
     CHECK(pre("x = 1\n") == SMC_VERDICT_PREFIX);
+}
+
+/* Processes below this one (children, grandchildren, ...), from /proc;
+ * their pids go to pids (up to cap). */
+static int descendants(int *pids, int cap)
+{
+    enum { MAXP = 4096 };
+    static int pid_of[MAXP], ppid_of[MAXP];
+    int n = 0;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < MAXP) {
+        int pid = atoi(e->d_name);
+        if (pid <= 0)
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t k = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[k] = '\0';
+        char *close_paren = strrchr(buf, ')');
+        int ppid;
+        if (close_paren && sscanf(close_paren + 1, " %*c %d", &ppid) == 1) {
+            pid_of[n] = pid;
+            ppid_of[n++] = ppid;
+        }
+    }
+    closedir(d);
+    /* grow the set from our pid until it stops growing */
+    static int in[MAXP];
+    memset(in, 0, sizeof in);
+    int me = (int)getpid(), count = 0;
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (int i = 0; i < n; i++) {
+            if (in[i])
+                continue;
+            bool parent_in = ppid_of[i] == me;
+            for (int j = 0; j < n && !parent_in; j++)
+                parent_in = in[j] && pid_of[j] == ppid_of[i];
+            if (parent_in) {
+                in[i] = 1;
+                grew = true;
+                if (pids && count < cap)
+                    pids[count] = pid_of[i];
+                count++;
+            }
+        }
+    }
+    return count;
+}
+
+static smc_py_status run_status(const char *prog, bool with_test, char *msg, size_t cap)
+{
+    smc_py_status st = SMC_PY_WORKER_FAILED;
+    smc_error err;
+    if (smc_py_run(c, prog, strlen(prog), with_test, &st, msg, cap, &err) < 0)
+        fprintf(stderr, "run failed: %s\n", err.msg);
+    return st;
+}
+
+/* A program grown line by line, as a particle grows, checked at each line. */
+static void test_snapshots(bool spares)
+{
+    smc_error err;
+    CHECK(smc_py_set_reuse(c, 8, spares, true, &err) == 0);
+    char msg[300];
+    /* line 2 runs in a fork of the process that ran line 1 (white box: that
+     * is what makes a check cost one statement) */
+    const char *p1 = "import os\np1 = os.getpid()\n";
+    const char *p2 = "import os\np1 = os.getpid()\nassert os.getppid() == p1, 'not forked from the snapshot'\n";
+    CHECK(run_status(p1, false, msg, sizeof msg) == SMC_PY_OK);
+    CHECK_MSG(run_status(p2, false, msg, sizeof msg) == SMC_PY_OK, "%s", msg);
+    /* state of earlier statements carries over: a list mutated line by line */
+    const char *grow[] = {"xs = [setup_value]\n", "xs = [setup_value]\nxs.append(1)\n",
+                          "xs = [setup_value]\nxs.append(1)\nxs.append(2)\n",
+                          "xs = [setup_value]\nxs.append(1)\nxs.append(2)\nassert xs == [21, 1, 2], xs\n"};
+    for (int i = 0; i < 4; i++)
+        CHECK_MSG(run_status(grow[i], false, msg, sizeof msg) == SMC_PY_OK, "line %d: %s", i + 1, msg);
+    /* a sibling branch from the same prefix does not see the other's state */
+    CHECK_MSG(run_status("xs = [setup_value]\nxs.append(1)\nassert xs == [21, 1], xs\n", false, msg, sizeof msg) ==
+                  SMC_PY_OK, "%s", msg);
+    /* random's state survives the fork (each line runs in a fork of the
+     * snapshot of the lines before) */
+    CHECK(run_status("import random\nrandom.seed(7); want = random.random(); random.seed(7)\n", false, NULL, 0) ==
+          SMC_PY_OK);
+    CHECK(run_status("import random\nrandom.seed(7); want = random.random(); random.seed(7)\ngot = random.random()\n",
+                     false, NULL, 0) == SMC_PY_OK);
+    CHECK_MSG(run_status("import random\nrandom.seed(7); want = random.random(); random.seed(7)\n"
+                         "got = random.random()\nassert got == want, (got, want)\n", false, msg, sizeof msg) ==
+                  SMC_PY_OK, "%s", msg);
+    /* a prefix that raises once extended, and extensions of it */
+    CHECK(pre("a = 1\n") == SMC_VERDICT_PREFIX);
+    char why[300];
+    CHECK(smc_py_check(c, "a = 1\nb = a / 0\n", 16, false, why, sizeof why) == SMC_VERDICT_INVALID);
+    CHECK_MSG(strstr(why, "ZeroDivisionError") != NULL, "reason: %s", why);
+    CHECK(smc_py_check(c, "a = 1\nb = a / 0\nc = 3\n", 22, false, why, sizeof why) == SMC_VERDICT_INVALID);
+    CHECK_MSG(strstr(why, "ZeroDivisionError") != NULL, "reason: %s", why);
+    CHECK(run_status("a = 1\nb = a / 0\nc = 3\n", false, msg, sizeof msg) == SMC_PY_ERROR);
+    CHECK(run_status("a = 1\nb = a / 0\nr = 42\n", true, msg, sizeof msg) == SMC_PY_ERROR);
+    CHECK(run_status("a = 1\nb = a + 1\nr = 42\n", true, msg, sizeof msg) == SMC_PY_OK);
+    /* an assertion in the prefix: kept as a prefix, and its extensions fail
+     * the same way (the prefix stops there) */
+    CHECK(pre("a = 1\nassert a == 2, 'a is one'\n") == SMC_VERDICT_PREFIX);
+    CHECK(run_status("a = 1\nassert a == 2, 'a is one'\nr = 42\n", true, msg, sizeof msg) == SMC_PY_ASSERTION);
+    CHECK_MSG(strstr(msg, "a is one") != NULL, "message: %s", msg);
+    /* a compound statement extended by the next line: the first version's
+     * snapshot is not a prefix of the second */
+    CHECK(pre("for i in range(3):\n    s = i\n") == SMC_VERDICT_PREFIX);
+    const char *loop = "for i in range(3):\n    s = i\n    t = 1 / (i - 2)\n";
+    CHECK(smc_py_check(c, loop, strlen(loop), false, why, sizeof why) == SMC_VERDICT_INVALID);
+    CHECK_MSG(strstr(why, "ZeroDivisionError") != NULL, "reason: %s", why);
+    CHECK(run_status("for i in range(3):\n    s = i\nassert s == 2 and i == 2\n", false, msg, sizeof msg) == SMC_PY_OK);
+    /* two statements on a line, and line numbers kept in the rest */
+    CHECK(run_status("a = 1; b = 2\n", false, NULL, 0) == SMC_PY_OK);
+    CHECK(run_status("a = 1; b = 2\nimport sys\nassert sys._getframe().f_lineno == 3\n", false, msg, sizeof msg) ==
+          SMC_PY_OK);
+    /* files: what the prefix wrote is there, what a sibling wrote is not */
+    CHECK(run_status("open('f.txt', 'w').write('a')\n", false, NULL, 0) == SMC_PY_OK);
+    CHECK_MSG(run_status("open('f.txt', 'w').write('a')\nassert open('f.txt').read() == 'a'\n", false, msg,
+                         sizeof msg) == SMC_PY_OK, "%s", msg);
+    CHECK_MSG(run_status("import os\nassert not os.path.exists('f.txt')\n", false, msg, sizeof msg) == SMC_PY_OK,
+              "%s", msg);
+    /* the sandbox holds in forks of snapshots too */
+    CHECK(pre("import os\nv = 1\n") == SMC_VERDICT_PREFIX);
+    CHECK(pre("import os\nv = 1\nos.system('true')\n") == SMC_VERDICT_INVALID);
+    CHECK(pre("import os\nv = 1\nimport socket\ns = socket.socket()\n") == SMC_VERDICT_INVALID);
+    /* the wall clock counts the prefix's time too, and kills an endless
+     * loop added to a kept prefix */
+    smc_py_set_limits(c, 1000, 0, 0);
+    CHECK(run_status("import time\ntime.sleep(0.6)\n", false, msg, sizeof msg) == SMC_PY_OK);
+    CHECK_MSG(run_status("import time\ntime.sleep(0.6)\ntime.sleep(0.6)\n", false, msg, sizeof msg) ==
+                  SMC_PY_TIMEOUT, "%s", msg);
+    CHECK(run_status("import time\nv = 2\n", false, NULL, 0) == SMC_PY_OK);
+    double t0 = now_ms();
+    CHECK(run_status("import time\nv = 2\nwhile True:\n    pass\n", false, msg, sizeof msg) == SMC_PY_TIMEOUT);
+    CHECK_MSG(now_ms() - t0 < 4000, "endless loop took %.0f ms", now_ms() - t0);
+    CHECK(run_status("import time\nv = 2\nw = v\n", false, NULL, 0) == SMC_PY_OK); /* the worker survives */
+    smc_py_set_limits(c, 5000, 0, 0);
+    /* without snapshots the program runs in one process from the setup */
+    CHECK(smc_py_set_reuse(c, 0, false, true, &err) == 0);
+    CHECK(run_status(p2, false, msg, sizeof msg) == SMC_PY_ASSERTION);
+    CHECK(run_status(grow[3], false, msg, sizeof msg) == SMC_PY_OK);
+    CHECK(smc_py_set_reuse(c, 32, false, true, &err) == 0);
+    CHECK(smc_py_set_reuse(c, -1, false, true, &err) < 0);
+}
+
+/* A new context's setup starts when the context is set, not at its first
+ * run: here the setup notes the time, and the run, 400 ms later, sees that
+ * time well in the past. */
+static void test_background_setup(const char *setup, const char *test)
+{
+    smc_error err;
+    char msg[300];
+    CHECK(smc_py_set_context(c, "import time\nt_setup = time.time()\n", NULL, &err) == 0);
+    usleep(400000);
+    CHECK_MSG(run_status("import time\nassert time.time() - t_setup > 0.15, time.time() - t_setup\n", false, msg,
+                         sizeof msg) == SMC_PY_OK, "%s", msg);
+    CHECK(smc_py_set_context(c, setup, test, &err) == 0);
+    CHECK(full("r = setup_value * 2\n") == SMC_VERDICT_COMPLETE);
+}
+
+/* Verdicts are remembered by text: a program whose outcome is a coin toss
+ * gets one answer however often it is asked; without the memo, both. (With
+ * snapshots, forks of one snapshot share random's state, so the toss is run
+ * without them here: each run then starts from a freshly seeded fork.) */
+static void test_memo(void)
+{
+    smc_error err;
+    CHECK(smc_py_set_reuse(c, 0, false, true, &err) == 0);
+    const char *coin = "import random\nassert random.random() < 0.5\n";
+    smc_py_status first = run_status(coin, false, NULL, 0);
+    CHECK(first == SMC_PY_OK || first == SMC_PY_ASSERTION);
+    bool same = true;
+    for (int i = 0; i < 12; i++)
+        same = same && run_status(coin, false, NULL, 0) == first;
+    CHECK(same);
+    char r1[300], r2[300];
+    smc_verdict v1 = smc_py_check(c, "q = 1\nq = q.nope\n", 17, false, r1, sizeof r1);
+    smc_verdict v2 = smc_py_check(c, "q = 1\nq = q.nope\n", 17, false, r2, sizeof r2);
+    CHECK(v1 == SMC_VERDICT_INVALID && v2 == v1);
+    CHECK_STR(r1, r2);
+    CHECK_MSG(strstr(r1, "AttributeError") != NULL, "reason: %s", r1);
+    CHECK(smc_py_set_reuse(c, 0, false, false, &err) == 0);
+    int seen[2] = {0, 0};
+    for (int i = 0; i < 24; i++) {
+        smc_py_status st = run_status(coin, false, NULL, 0);
+        seen[st == SMC_PY_OK ? 0 : 1]++;
+    }
+    CHECK_MSG(seen[0] > 0 && seen[1] > 0, "ok %d, assert %d", seen[0], seen[1]);
+    CHECK(smc_py_set_reuse(c, 32, false, true, &err) == 0);
+}
+
+/* LRU eviction kills what it drops; closing leaves no process behind, not
+ * even a zombie. */
+static void test_no_leak(const char *py)
+{
+    smc_py_critic *pc = NULL;
+    smc_error err;
+    int before = descendants(NULL, 0);
+    if (smc_py_open(py, "base = 1\n", NULL, &pc, &err) < 0) {
+        CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    CHECK(smc_py_set_reuse(pc, 2, true, true, &err) == 0);
+    char prog[128];
+    for (int i = 0; i < 10; i++) {
+        snprintf(prog, sizeof prog, "v%d = base + %d\n", i, i);
+        CHECK(smc_py_check(pc, prog, strlen(prog), false, NULL, 0) == SMC_VERDICT_PREFIX);
+        snprintf(prog, sizeof prog, "v%d = base + %d\nw = v%d\n", i, i, i);
+        CHECK(smc_py_check(pc, prog, strlen(prog), false, NULL, 0) == SMC_VERDICT_PREFIX);
+    }
+    /* the worker, 2 snapshots, their spares; killed ones go away soon */
+    int during = 0;
+    for (int tries = 0; tries < 200; tries++) {
+        during = descendants(NULL, 0) - before;
+        if (during <= 5)
+            break;
+        usleep(10000);
+    }
+    CHECK_MSG(during >= 2 && during <= 5, "%d processes under the critic", during);
+    int pids[64];
+    int n = descendants(pids, 64);
+    /* the worker holds a socket and a pidfd per live process, not one per
+     * process it ever had */
+    int fds = -1;
+    for (int i = 0; i < n && i < 64; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
+        FILE *f = fopen(path, "r");
+        int ppid = -1;
+        char buf[512];
+        size_t k = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[k] = '\0';
+        char *cp = strrchr(buf, ')');
+        if (!cp || sscanf(cp + 1, " %*c %d", &ppid) != 1 || ppid != (int)getpid())
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/fd", pids[i]);
+        DIR *d = opendir(path);
+        fds = 0;
+        for (struct dirent *e; d && (e = readdir(d));)
+            fds += e->d_name[0] != '.';
+        if (d)
+            closedir(d);
+    }
+    CHECK_MSG(fds > 0 && fds <= 4 + 2 * 5 + 2, "the worker has %d descriptors open", fds);
+    /* snapshots that die (here: killed, all of them) are noticed and
+     * replaced: the verdicts stay right */
+    for (int i = 0; i < n && i < 64; i++) {
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
+        FILE *f = fopen(path, "r");
+        size_t k = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[k] = '\0';
+        char *cp = strrchr(buf, ')');
+        int ppid = -1;
+        if (cp && sscanf(cp + 1, " %*c %d", &ppid) == 1 && ppid != (int)getpid())
+            kill(pids[i], SIGKILL); /* one of the critic's sandboxed processes */
+    }
+    usleep(100000);
+    const char *healed = "v9 = base + 9\nw = v9\nassert w == 10, w\n";
+    smc_py_status st = SMC_PY_WORKER_FAILED;
+    CHECK(smc_py_run(pc, healed, strlen(healed), false, &st, NULL, 0, &err) == 0 && st == SMC_PY_OK);
+    const char *bad = "v9 = base + 9\nw = v9\nz = w.nope\n";
+    CHECK(smc_py_run(pc, bad, strlen(bad), false, &st, NULL, 0, &err) == 0 && st == SMC_PY_ERROR);
+    n = descendants(pids, 64);
+    smc_py_close(pc);
+    int after = descendants(NULL, 0);
+    CHECK_MSG(after == before, "%d processes left after close (%d before open)", after - before, 0);
+    int alive = 0;
+    for (int i = 0; i < n && i < 64; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d", pids[i]);
+        alive += access(path, F_OK) == 0; /* a zombie still has its /proc entry */
+    }
+    CHECK_MSG(alive == 0, "%d of the critic's %d processes still exist after close", alive, n);
 }
 
 static void test_bad_worker(void)
@@ -186,7 +478,12 @@ void run_tests(void)
     }
     test_syntax_and_runs();
     test_sandbox();
+    test_snapshots(false);
+    test_snapshots(true);
+    test_memo();
+    test_background_setup(setup, test);
     smc_py_close(c);
+    test_no_leak(py);
     test_bad_worker();
     const char *pd = pick_python(true);
     if (pd && test_shared_path(""))
