@@ -1,6 +1,9 @@
 /* attention.c — causal grouped-query attention of a micro-batch's entries
  * over their sequences' K/V rows in the paged cache, split across the thread
- * pool by (entry, head), with AVX2+FMA dot products when the CPU has them. */
+ * pool by (entry, head), with AVX2+FMA dot products when the CPU has them.
+ * The AVX2 path (head_dim a multiple of 8) walks the cache block by block
+ * and keeps the weighted sum of V rows in registers; its arithmetic is the
+ * same as the generic path's AVX2 dot/axpy (bit-identical results). */
 #include "engine/ctx.h"
 
 #include <math.h>
@@ -119,6 +122,100 @@ static void attend_one(const attn_job *j, int64_t t, float *scores)
     }
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+/* dot_avx2 inlined, for n a multiple of 8 (same operations, same order). */
+__attribute__((always_inline, target("avx2,fma"))) static inline float dot8_avx2(const float *a, const float *b,
+                                                                                 int n)
+{
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+    }
+    for (; i + 8 <= n; i += 8)
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc0 = _mm256_add_ps(acc0, acc1);
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc0), _mm256_extractf128_ps(acc0, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
+/* out[0 .. 8*NV) = sum over positions p of (scores[p] * inv) * V row p, the
+ * sum kept in NV registers; per element the same FMAs, in the same order, as
+ * axpy_avx2 into a zeroed row. vcol: the V columns of this head in layer
+ * `layer` (offset into each block's V rows). */
+__attribute__((always_inline, target("avx2,fma"))) static inline void
+wsum_v_avx2(const smc_kv *kv, const smc_kv_seq *s, int layer, size_t vcol, int kvd, int32_t npos,
+            const float *scores, float inv, float *out, const int NV)
+{
+    __m256 acc[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < NV; i++)
+        acc[i] = _mm256_setzero_ps();
+    int bs = kv->block_size;
+    for (int32_t p0 = 0, b = 0; p0 < npos; p0 += bs, b++) {
+        const float *v = smc_kv_v(kv, s->blocks[b], layer) + vcol;
+        int32_t rows = npos - p0 < bs ? npos - p0 : bs;
+        for (int32_t r = 0; r < rows; r++, v += kvd) {
+            __m256 a = _mm256_set1_ps(scores[p0 + r] * inv);
+#pragma GCC unroll 8
+            for (int i = 0; i < NV; i++)
+                acc[i] = _mm256_fmadd_ps(a, _mm256_loadu_ps(v + 8 * i), acc[i]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < NV; i++)
+        _mm256_storeu_ps(out + 8 * i, acc[i]);
+}
+
+/* attend_one for head_dim % 8 == 0 with the AVX2 functions. */
+__attribute__((target("avx2,fma"))) static void attend_one_avx2(const attn_job *j, int64_t t, float *scores)
+{
+    const smc_ctx *c = j->c;
+    const smc_model *m = c->m;
+    const smc_kv *kv = &c->kv;
+    int hd = m->head_dim, group = m->n_head / m->n_head_kv, bs = kv->block_size;
+    int kvd = m->n_head_kv * hd;
+    int32_t e = (int32_t)(t / m->n_head), h = (int32_t)(t % m->n_head), kvh = h / group;
+    const smc_kv_seq *s = &kv->seqs[c->seq_ids[j->i0 + e]];
+    const float *q = c->q + (size_t)e * m->n_head * hd + (size_t)h * hd;
+    int32_t npos = c->slots[j->i0 + e].pos + 1;
+    float mx = -INFINITY;
+    for (int32_t p0 = 0, b = 0; p0 < npos; p0 += bs, b++) {
+        const float *k = smc_kv_k(kv, s->blocks[b], j->layer) + (size_t)kvh * hd;
+        int32_t rows = npos - p0 < bs ? npos - p0 : bs;
+        for (int32_t r = 0; r < rows; r++, k += kvd) {
+            float dot = dot8_avx2(q, k, hd) * m->attn_scale;
+            scores[p0 + r] = dot;
+            if (dot > mx)
+                mx = dot;
+        }
+    }
+    double sum = 0;
+    for (int32_t p = 0; p < npos; p++) {
+        scores[p] = expf(scores[p] - mx);
+        sum += scores[p];
+    }
+    float inv = (float)(1.0 / sum);
+    float *out = c->att + (size_t)e * m->n_head * hd + (size_t)h * hd;
+    for (int d0 = 0; d0 < hd; d0 += 64) {
+        size_t vcol = (size_t)kvh * hd + (size_t)d0;
+        switch ((hd - d0 < 64 ? hd - d0 : 64) / 8) {
+        case 1: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 1); break;
+        case 2: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 2); break;
+        case 3: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 3); break;
+        case 4: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 4); break;
+        case 5: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 5); break;
+        case 6: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 6); break;
+        case 7: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 7); break;
+        default: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 8); break;
+        }
+    }
+}
+#endif
+
 /* Threads claim chunks of (entry, head) tasks until none are left. */
 static void attn_worker(void *arg, int ith, int nth)
 {
@@ -131,6 +228,13 @@ static void attn_worker(void *arg, int ith, int nth)
         if (t0 >= total)
             break;
         int64_t t1 = t0 + j->chunk < total ? t0 + j->chunk : total;
+#if defined(__x86_64__) || defined(__i386__)
+        if (j->f.dot == dot_avx2 && j->c->m->head_dim % 8 == 0) {
+            for (int64_t t = t0; t < t1; t++)
+                attend_one_avx2(j, t, scores);
+            continue;
+        }
+#endif
         for (int64_t t = t0; t < t1; t++)
             attend_one(j, t, scores);
     }

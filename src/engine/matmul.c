@@ -1,12 +1,13 @@
 /* matmul.c — the public matmul entry points: prepares the activations once
  * (8-bit quantisation for quantised weights), picks the AVX2 or scalar
  * kernel, processes the batch 64 columns at a time, and splits output rows
- * across the thread pool. */
+ * across the thread pool with work stealing (worksteal.h). */
 #include <stdatomic.h>
 #include <stdlib.h>
 
 #include "engine/kernels.h"
 #include "engine/quant_blocks.h"
+#include "engine/worksteal.h"
 
 typedef struct {
     smc_mm_kernel kernel;
@@ -18,8 +19,6 @@ typedef struct {
     int64_t n_batch;
     float *Y;
     int64_t ldy;
-    int64_t chunk;           /* rows per work item (threaded runs) */
-    atomic_llong next_row;   /* first row of the next unclaimed work item */
 } mm_job;
 
 static bool use_avx2(void)
@@ -80,35 +79,38 @@ void smc_matmul_rows(int type, const void *W, int64_t n_in, int64_t o0, int64_t 
     if (!valid(type, n_in, n_batch) || o0 >= o1)
         return;
     bool avx2 = use_avx2(), ok;
-    mm_job j = {pick_kernel(type, avx2), W, smc_row_bytes(type, n_in), n_in, o1, NULL, 0, n_batch, Y, ldy, 0, 0};
+    mm_job j = {pick_kernel(type, avx2), W, smc_row_bytes(type, n_in), n_in, o1, NULL, 0, n_batch, Y, ldy};
     void *buf = prepare(&j, type, X, avx2, &ok);
     if (ok)
         run_rows(&j, o0, o1);
     free(buf);
 }
 
-/* Threads claim chunks of rows until none are left, so a thread that is
- * preempted mid-run does not hold up a fixed share of the rows. */
-static void mm_worker(void *arg, int ith, int nth)
+/* Rows per claim of a threaded run: a few µs of work — about 32 KB of
+ * weights for one column, fewer rows as the batch makes each row costlier —
+ * a multiple of 4 rows (the batch tiles' height). Small enough that a thread
+ * that is preempted or slow holds up the others by little (and the caller's
+ * final wait is short), large enough that claims cost nothing next to the
+ * work. */
+static int64_t grain_rows(size_t row_bytes, int64_t n_batch)
 {
-    mm_job *j = arg;
-    (void)ith;
-    (void)nth;
-    for (;;) {
-        int64_t b = atomic_fetch_add(&j->next_row, j->chunk);
-        if (b >= j->n_out)
-            break;
-        run_rows(j, b, b + j->chunk < j->n_out ? b + j->chunk : j->n_out);
-    }
+    int64_t cols = n_batch < SMC_MM_MAX_COLS ? n_batch : SMC_MM_MAX_COLS;
+    int64_t g = (int64_t)(((size_t)32 << 10) / (row_bytes ? row_bytes : 1)) / (1 + cols / 8) / 4 * 4;
+    return g < 4 ? 4 : g;
 }
 
-/* Rows per work item of a threaded run: about 8 items per thread, at least
- * 16 rows, multiples of 4. */
-static int64_t chunk_rows(int64_t n_out, int nth)
+typedef struct {
+    const mm_job *j;
+    smc_steal steal;
+} single_job;
+
+static void mm_worker(void *arg, int ith, int nth)
 {
-    int64_t chunk = (n_out + 8 * nth - 1) / (8 * nth);
-    chunk = (chunk + 3) / 4 * 4;
-    return chunk < 16 ? 16 : chunk;
+    single_job *sj = arg;
+    int64_t b, e;
+    (void)nth;
+    while (smc_steal_claim(&sj->steal, ith, &b, &e))
+        run_rows(sj->j, b, e);
 }
 
 void smc_matmul(struct smc_threadpool *pool, int type, const void *W, int64_t n_in, int64_t n_out,
@@ -117,15 +119,14 @@ void smc_matmul(struct smc_threadpool *pool, int type, const void *W, int64_t n_
     if (!valid(type, n_in, n_batch) || n_out <= 0)
         return;
     bool avx2 = use_avx2(), ok;
-    mm_job j = {pick_kernel(type, avx2), W, smc_row_bytes(type, n_in), n_in, n_out, NULL, 0, n_batch, Y, n_out, 0, 0};
+    mm_job j = {pick_kernel(type, avx2), W, smc_row_bytes(type, n_in), n_in, n_out, NULL, 0, n_batch, Y, n_out};
     void *buf = prepare(&j, type, X, avx2, &ok);
     if (ok) {
         int nth = smc_threadpool_size(pool);
-        if (pool && nth > 1 && n_out >= 8) {
-            j.chunk = chunk_rows(n_out, nth);
-            atomic_init(&j.next_row, 0);
-            smc_threadpool_run_dynamic(pool, mm_worker, &j);
-        }
+        single_job sj = {&j, {0}};
+        int64_t grain = grain_rows(j.wrow, n_batch);
+        if (pool && nth > 1 && n_out >= 8 && smc_steal_init(&sj.steal, n_out, nth, grain, 4, NULL, 0))
+            smc_threadpool_run_dynamic(pool, mm_worker, &sj);
         else
             run_rows(&j, 0, n_out);
     }
@@ -137,25 +138,20 @@ void smc_matmul(struct smc_threadpool *pool, int type, const void *W, int64_t n_
 typedef struct {
     mm_job jobs[SMC_MATMUL_MULTI_MAX];
     int n;
-    int64_t first_item[SMC_MATMUL_MULTI_MAX + 1]; /* work items before matrix i */
-    atomic_llong next_item;
+    int64_t first_row[SMC_MATMUL_MULTI_MAX + 1]; /* rows of the matrices before matrix i */
+    smc_steal steal;                              /* over all matrices' rows, one after another */
 } multi_job;
 
 static void multi_worker(void *arg, int ith, int nth)
 {
     multi_job *mj = arg;
-    (void)ith;
+    int64_t b, e;
     (void)nth;
-    for (;;) {
-        int64_t k = atomic_fetch_add(&mj->next_item, 1);
-        if (k >= mj->first_item[mj->n])
-            break;
-        int i = 0;
-        while (k >= mj->first_item[i + 1])
+    while (smc_steal_claim(&mj->steal, ith, &b, &e)) {
+        int i = 0;   /* claims never cross from one matrix into the next */
+        while (b >= mj->first_row[i + 1])
             i++;
-        const mm_job *j = &mj->jobs[i];
-        int64_t b = (k - mj->first_item[i]) * j->chunk;
-        run_rows(j, b, b + j->chunk < j->n_out ? b + j->chunk : j->n_out);
+        run_rows(&mj->jobs[i], b - mj->first_row[i], e - mj->first_row[i]);
     }
 }
 
@@ -172,12 +168,13 @@ void smc_matmul_multi(struct smc_threadpool *pool, int n, const smc_matmul_spec 
     void *bufs[SMC_MATMUL_MULTI_MAX] = {0};
     int nth = smc_threadpool_size(pool);
     mj.n = n;
-    mj.first_item[0] = 0;
+    mj.first_row[0] = 0;
+    size_t max_row_bytes = 0;
     for (int i = 0; i < n && ok; i++) {
         const smc_matmul_spec *sp = &specs[i];
         mm_job *j = &mj.jobs[i];
         *j = (mm_job){pick_kernel(sp->type, avx2), sp->W, smc_row_bytes(sp->type, n_in), n_in, sp->n_out, NULL, 0,
-                      n_batch, sp->Y, sp->n_out, 0, 0};
+                      n_batch, sp->Y, sp->n_out};
         /* reuse the activations of an earlier matrix with the same format */
         int same = -1;
         for (int k = 0; k < i && same < 0; k++)
@@ -189,12 +186,13 @@ void smc_matmul_multi(struct smc_threadpool *pool, int n, const smc_matmul_spec 
         } else {
             bufs[i] = prepare(j, sp->type, X, avx2, &ok);
         }
-        j->chunk = nth > 1 ? chunk_rows(sp->n_out, nth) : sp->n_out;
-        mj.first_item[i + 1] = mj.first_item[i] + (sp->n_out + j->chunk - 1) / j->chunk;
+        mj.first_row[i + 1] = mj.first_row[i] + sp->n_out;
+        if (j->wrow > max_row_bytes)
+            max_row_bytes = j->wrow;
     }
     if (ok) {
-        if (pool && nth > 1) {
-            atomic_init(&mj.next_item, 0);
+        int64_t grain = grain_rows(max_row_bytes, n_batch);
+        if (pool && nth > 1 && smc_steal_init(&mj.steal, mj.first_row[n], nth, grain, 4, mj.first_row + 1, n - 1)) {
             smc_threadpool_run_dynamic(pool, multi_worker, &mj);
         } else {
             for (int i = 0; i < n; i++)

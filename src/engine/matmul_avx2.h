@@ -56,7 +56,9 @@ AVX2_INLINE void smc_prefetch_rows(const uint8_t *W, size_t wrow, int64_t o, int
  * TILE(W_rows, wrow, n_in, A_cols, astride, Y, ldy, R, C) with R <= 8 and
  * C <= 4 constants. nb == 1 uses R1 rows per tile; larger batches RB x CB.
  * PF: software-prefetch the rows two tiles ahead (helps the integer kernels
- * keep memory busy; the float kernels do as well without). */
+ * keep memory busy). The F16/F32/BF16 and VNNI Q8_0 kernels handle one
+ * column with their own loops instead, prefetching each row a few KB ahead
+ * of its loads, which reads faster still. */
 #define SMC_AVX2_DRIVER(NAME, TILE, R1, RB, CB, PF) SMC_AVX2_DRIVER_ATTR(NAME, TILE, R1, RB, CB, PF, AVX2_FN)
 /* The same driver for kernels compiled for a wider target (ATTR). */
 #define SMC_AVX2_DRIVER_ATTR(NAME, TILE, R1, RB, CB, PF, ATTR)                                              \

@@ -97,7 +97,13 @@ SMC_AVX2_DRIVER_ATTR(kv_q8_0_tiles, TILE_V_Q8_0, 4, 2, 4, 1, VNNI_FN)
 /* Q8_0 with one column: rows 2p and 2p+1 share a 512-bit vector (their 8
  * lanes each, same per-lane arithmetic and final hsum as tile_vnni, so the
  * bits are the same), halving the vector instructions per weight byte. The
- * sign trick has no 512-bit vpsignb: x is negated where w < 0 via a mask. */
+ * sign trick has no 512-bit vpsignb: x is negated where w < 0 via a mask.
+ * Each row is software-prefetched Q8_PF_AHEAD bytes ahead of its loads
+ * (once per block): reading one column is bound by memory bandwidth, and
+ * this keeps more misses in flight than the hardware prefetchers do on
+ * four interleaved short row streams (+7-10% measured over prefetching the
+ * rows two tiles ahead in one burst). */
+#define Q8_PF_AHEAD 6144
 VNNI_INLINE void q8_0_rows4_col1(const uint8_t *W, size_t wrow, int64_t n, const uint8_t *A, float *Y)
 {
     __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
@@ -106,6 +112,10 @@ VNNI_INLINE void q8_0_rows4_col1(const uint8_t *W, size_t wrow, int64_t n, const
         const smc_act_q8 *x = (const smc_act_q8 *)A + i;
         const __m512i xx = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x->qs));
         const __m512 vxd = _mm512_set1_ps(x->d);
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++)
+            _mm_prefetch((const char *)((const smc_block_q8_0 *)(W + (size_t)r * wrow) + i) + Q8_PF_AHEAD,
+                         _MM_HINT_T0);
 #pragma GCC unroll 2
         for (int p = 0; p < 2; p++) {
             const smc_block_q8_0 *b0 = (const smc_block_q8_0 *)(W + (size_t)(2 * p) * wrow) + i;
@@ -136,10 +146,8 @@ VNNI_FN static void kv_q8_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t
         return;
     }
     int64_t o = o0;
-    for (; o + 4 <= o1; o += 4) {
-        smc_prefetch_rows(W, wrow, o + 8, o1, 4);
+    for (; o + 4 <= o1; o += 4)
         q8_0_rows4_col1(W + (size_t)o * wrow, wrow, n_in, A, Y + o);
-    }
     for (; o < o1; o++)
         tile_vnni(W + (size_t)o * wrow, wrow, n_in, A, astride, Y + o, ldy, 1, 1, V_Q8_0);
 }

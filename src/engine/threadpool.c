@@ -3,12 +3,17 @@
  * waits for the others the same way. Dynamic runs let the caller close the
  * run once its own share is done: a worker "enters" a run (counter) before
  * touching the job and skips runs already closed, so the caller waits only
- * for workers that actually started. */
+ * for workers that actually started. A caller that still waits after a
+ * short spin and a short while of yielding sleeps until the last worker
+ * leaves: the usual cause of a long wait is a worker preempted by another
+ * process, and a sleeping caller frees its core for it (or for that
+ * process) instead of burning its own share of CPU time. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/threadpool.h"
@@ -21,6 +26,12 @@
 #endif
 
 #define SPIN_ITERS 4000 /* ~0.1-0.5 ms of _mm_pause */
+/* The caller of a dynamic run spins this long for workers still busy with
+ * their last claim (work-stealing claims are a few µs of work), then yields
+ * for up to WAIT_YIELD_S seconds (a worker briefly interrupted), then
+ * sleeps (a worker preempted for a time slice, milliseconds). */
+#define WAIT_SPIN_ITERS 1000
+#define WAIT_YIELD_S 200e-6
 
 struct smc_threadpool {
     int n;
@@ -33,6 +44,7 @@ struct smc_threadpool {
     atomic_bool stop;
     atomic_uint closed;     /* generation of the last closed dynamic run */
     atomic_int entered;     /* workers inside (or entering) the current run */
+    atomic_bool caller_sleeps; /* a dynamic run's caller waits on cv_done */
     void (*fn)(void *, int, int);
     void *arg;
     bool dynamic;
@@ -46,6 +58,18 @@ typedef struct {
 static worker_arg *worker_args_of(smc_threadpool *p)
 {
     return (worker_arg *)(p->threads + p->n);
+}
+
+/* A worker is done with a run; wakes the caller if it sleeps waiting for
+ * the last one (seq_cst: either this sees caller_sleeps set or the caller
+ * sees entered == 0 before sleeping). */
+static void leave_run(smc_threadpool *p)
+{
+    if (atomic_fetch_sub(&p->entered, 1) == 1 && atomic_load(&p->caller_sleeps)) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_signal(&p->cv_done);
+        pthread_mutex_unlock(&p->mu);
+    }
 }
 
 static void *worker_main(void *varg)
@@ -72,18 +96,25 @@ static void *worker_main(void *varg)
             return NULL;
         atomic_fetch_add(&p->entered, 1);
         if (atomic_load(&p->generation) != g || atomic_load(&p->closed) == g) {
-            atomic_fetch_sub(&p->entered, 1); /* a dynamic run that is over */
+            leave_run(p); /* a dynamic run that is over */
             continue;
         }
         bool dynamic = p->dynamic;
         p->fn(p->arg, wa->ith, p->n);
-        atomic_fetch_sub(&p->entered, 1);
+        leave_run(p);
         if (!dynamic && atomic_fetch_sub(&p->pending, 1) == 1) {
             pthread_mutex_lock(&p->mu);
             pthread_cond_signal(&p->cv_done);
             pthread_mutex_unlock(&p->mu);
         }
     }
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 int smc_cpu_count(void)
@@ -169,11 +200,20 @@ void smc_threadpool_run_dynamic(smc_threadpool *p, void (*fn)(void *arg, int ith
     fn(arg, 0, p->n);
     atomic_store(&p->closed, g);
     /* workers that entered finish their current piece of work */
-    for (int i = 0; atomic_load(&p->entered) > 0; i++) {
-        if (i < SPIN_ITERS)
-            CPU_RELAX();
-        else
+    for (int i = 0; i < WAIT_SPIN_ITERS && atomic_load(&p->entered) > 0; i++)
+        CPU_RELAX();
+    if (atomic_load(&p->entered) > 0) {
+        double t0 = now_s();
+        while (atomic_load(&p->entered) > 0 && now_s() - t0 < WAIT_YIELD_S)
             sched_yield();
+    }
+    if (atomic_load(&p->entered) > 0) {
+        pthread_mutex_lock(&p->mu);
+        atomic_store(&p->caller_sleeps, true);
+        while (atomic_load(&p->entered) > 0)
+            pthread_cond_wait(&p->cv_done, &p->mu);
+        atomic_store(&p->caller_sleeps, false);
+        pthread_mutex_unlock(&p->mu);
     }
 }
 

@@ -306,6 +306,27 @@ static void test_threads(void)
         free(W);
         free(X);
     }
+    /* many work-stealing claims (small rows, thousands of them), repeated:
+     * every row is computed once, with the same bits as one thread */
+    int reps = getenv("SMC_TEST_SANITIZED") ? 3 : 20, bad = 0;
+    for (int nb = 1; nb <= 3; nb += 2) {
+        int64_t n_in = 64, n_out = 3001;
+        uint8_t *W = make_weights(SMC_TYPE_F16, n_in, n_out, 0);
+        float *X = make_x(n_in, nb);
+        float *Y0 = malloc(sizeof(float) * (size_t)(n_out * nb)), *Y1 = malloc(sizeof(float) * (size_t)(n_out * nb));
+        smc_matmul(NULL, SMC_TYPE_F16, W, n_in, n_out, X, nb, Y0);
+        for (int r = 0; r < reps; r++) {
+            for (int64_t i = 0; i < n_out * nb; i++)
+                Y1[i] = NAN;
+            smc_matmul(pool, SMC_TYPE_F16, W, n_in, n_out, X, nb, Y1);
+            bad += memcmp(Y0, Y1, sizeof(float) * (size_t)(n_out * nb)) != 0;
+        }
+        free(W);
+        free(X);
+        free(Y0);
+        free(Y1);
+    }
+    CHECK_MSG(bad == 0, "%d threaded runs differ from the single-thread result", bad);
     smc_threadpool_free(pool);
 }
 
