@@ -196,6 +196,27 @@ static int flush_taken(walker *w, uint32_t parent, size_t start, const uint64_t 
 static int visit(walker *w, uint32_t i, eset *from, bool popped, uint32_t *bits, ulist *unc);
 static int memo_visit(walker *w, uint32_t i, eset *to, uint32_t *bits, ulist *unc);
 
+/* Visits child c; when its whole subtree is allowed, records it as taken
+ * (its byte in child_bytes, its tokens counted) for flush_taken. -1 on
+ * error (the taken list rewound to start). */
+static int visit_child(walker *w, uint32_t c, eset *from, bool popped, uint32_t *bits, ulist *unc, size_t start,
+                       uint64_t child_bytes[4], uint32_t *n_tokens)
+{
+    const smc_token_index *ix = w->ix;
+    int r = visit(w, c, from, popped, bits, unc);
+    if (r < 0) {
+        w->n_taken = start;
+        return r;
+    }
+    if (r == 1) {
+        if (push_u32(&w->taken, &w->n_taken, &w->cap_taken, c) != 0)
+            return oom(w);
+        child_bytes[ix->node_byte[c] >> 6] |= 1ull << (ix->node_byte[c] & 63);
+        *n_tokens += tokens_below(ix, c);
+    }
+    return 0;
+}
+
 /* Visits the children of node i (WALK_ROOT: the top-level nodes) from state
  * `to`, the state at i. */
 static int children(walker *w, uint32_t i, eset *to, bool popped, uint32_t *bits, ulist *unc)
@@ -210,17 +231,8 @@ static int children(walker *w, uint32_t i, eset *to, bool popped, uint32_t *bits
             w->visited++;   /* no item scans the byte: dead (decided when nothing popped) */
             continue;
         }
-        int r = visit(w, c, to, popped, bits, unc);
-        if (r < 0) {
-            w->n_taken = start;
-            return r;
-        }
-        if (r == 1) {
-            if (push_u32(&w->taken, &w->n_taken, &w->cap_taken, c) != 0)
-                return oom(w);
-            child_bytes[ix->node_byte[c] >> 6] |= 1ull << (ix->node_byte[c] & 63);
-            n_tokens += tokens_below(ix, c);
-        }
+        if (visit_child(w, c, to, popped, bits, unc, start, child_bytes, &n_tokens) != 0)
+            return -1;
     }
     return flush_taken(w, i, start, child_bytes, n_tokens, bits);
 }
@@ -379,18 +391,8 @@ static int walk_undecided(walker *w, uint32_t i, eset *to, const uint32_t *nodes
         uint64_t child_bytes[4] = {0};
         uint32_t n_tokens = 0;
         for (; k < n && ix->node_parent[nodes[k]] == parent; k++) {
-            uint32_t u = nodes[k];
-            int r = visit(w, u, s, popped, bits, unc);
-            if (r < 0) {
-                w->n_taken = start;
-                return r;
-            }
-            if (r == 1) {
-                if (push_u32(&w->taken, &w->n_taken, &w->cap_taken, u) != 0)
-                    return oom(w);
-                child_bytes[ix->node_byte[u] >> 6] |= 1ull << (ix->node_byte[u] & 63);
-                n_tokens += tokens_below(ix, u);
-            }
+            if (visit_child(w, nodes[k], s, popped, bits, unc, start, child_bytes, &n_tokens) != 0)
+                return -1;
         }
         /* a union of only some of parent's children: keyed by their bytes */
         int rc = flush_taken(w, parent, start, child_bytes, n_tokens, bits);

@@ -34,7 +34,9 @@ static void axpy_c(float *y, float a, const float *x, int n)
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx2,fma"))) static float dot_avx2(const float *a, const float *b, int n)
+/* Dot product for n a multiple of 8; inlined into the attention loop. */
+__attribute__((always_inline, target("avx2,fma"))) static inline float dot8_avx2(const float *a, const float *b,
+                                                                                 int n)
 {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int i = 0;
@@ -48,8 +50,14 @@ __attribute__((target("avx2,fma"))) static float dot_avx2(const float *a, const 
     __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc0), _mm256_extractf128_ps(acc0, 1));
     h = _mm_add_ps(h, _mm_movehl_ps(h, h));
     h = _mm_add_ss(h, _mm_movehdup_ps(h));
-    float s = _mm_cvtss_f32(h);
-    for (; i < n; i++)
+    return _mm_cvtss_f32(h);
+}
+
+__attribute__((target("avx2,fma"))) static float dot_avx2(const float *a, const float *b, int n)
+{
+    int n8 = n & ~7;
+    float s = dot8_avx2(a, b, n8);
+    for (int i = n8; i < n; i++)
         s += a[i] * b[i];
     return s;
 }
@@ -123,25 +131,6 @@ static void attend_one(const attn_job *j, int64_t t, float *scores)
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-/* dot_avx2 inlined, for n a multiple of 8 (same operations, same order). */
-__attribute__((always_inline, target("avx2,fma"))) static inline float dot8_avx2(const float *a, const float *b,
-                                                                                 int n)
-{
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
-    }
-    for (; i + 8 <= n; i += 8)
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-    acc0 = _mm256_add_ps(acc0, acc1);
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc0), _mm256_extractf128_ps(acc0, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_movehdup_ps(h));
-    return _mm_cvtss_f32(h);
-}
-
 /* out[0 .. 8*NV) = sum over positions p of (scores[p] * inv) * V row p, the
  * sum kept in NV registers; per element the same FMAs, in the same order, as
  * axpy_avx2 into a zeroed row. vcol: the V columns of this head in layer
