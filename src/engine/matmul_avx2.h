@@ -101,8 +101,10 @@ AVX2_INLINE void smc_prefetch_rows(const uint8_t *W, size_t wrow, int64_t o, int
 smc_mm_kernel smc_mm_kernel_avx2_float(int type);
 smc_mm_kernel smc_mm_kernel_avx2_q(int type);
 smc_mm_kernel smc_mm_kernel_avx2_k(int type);
-/* Q8_0/Q4_0 kernels using AVX512-VNNI on 256-bit vectors, bit-identical to
- * the AVX2 ones; NULL when the CPU lacks AVX512-VNNI/VL or for other types. */
+/* Q8_0/Q4_0 kernels using AVX512-VNNI on 256-bit vectors (Q8_0
+ * bit-identical to the AVX2 kernel, Q4_0 within float rounding of it, both
+ * independent of batch width and tiling); NULL when the CPU lacks
+ * AVX512-VNNI/VL/BW or for other types. */
 smc_mm_kernel smc_mm_kernel_vnni_q(int type);
 
 #endif
