@@ -70,13 +70,7 @@ static const struct {
 
 static void lfail(lp *p, size_t at, const char *fmt, const char *arg)
 {
-    if (p->err[0])
-        return;
-    int line, col;
-    text_pos(p->s, at > p->n ? p->n : at, &line, &col);
-    char msg[300];
-    snprintf(msg, sizeof msg, fmt, arg ? arg : "");
-    snprintf(p->err, sizeof p->err, "%d:%d: %s", line, col, msg);
+    text_fail_at(p->err, sizeof p->err, p->s, p->n, at, fmt, arg);
 }
 
 static bool lfailed(const lp *p) { return p->err[0] || ir_failed(p->b); }

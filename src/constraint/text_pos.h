@@ -1,11 +1,12 @@
 /* text_pos.h — scanning helpers the grammar parsers share: line:column of a
- * byte offset for error messages, UTF-8 decoding, decimal counts. */
+ * byte offset and the first-error message built from it, UTF-8 decoding, decimal counts. */
 #ifndef SMC_CONSTRAINT_TEXT_POS_H
 #define SMC_CONSTRAINT_TEXT_POS_H
 
 #include <ctype.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Reads the decimal number at s[*i] (n bytes in all), advancing *i; values
  * saturate at 1,000,000 (repetition counts). False when no digit is there. */
@@ -37,6 +38,24 @@ static inline void text_pos(const char *text, size_t off, int *line, int *col)
     }
     *line = l;
     *col = c;
+}
+
+/* The first error of a parse: writes "line:col: " + fmt (one %s: arg) into
+ * err[cap] at offset `at` of text (n bytes), unless err already holds one. */
+static inline void text_fail_at(char *err, size_t cap, const char *text, size_t n, size_t at, const char *fmt,
+                                const char *arg)
+{
+    if (err[0])
+        return;
+    int line, col;
+    text_pos(text, at > n ? n : at, &line, &col);
+    char msg[300];
+    /* long arguments are cut short on purpose (the results are checked only
+     * so that the compiler does not warn about that) */
+    if (snprintf(msg, sizeof msg, fmt, arg ? arg : "") < 0)
+        msg[0] = '\0';
+    if (snprintf(err, cap, "%d:%d: %s", line, col, msg) < 0)
+        err[0] = '\0';
 }
 
 /* Decodes one UTF-8 code point at s[*i] (n bytes available); advances *i.

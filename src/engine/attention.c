@@ -96,33 +96,61 @@ typedef struct attn_job {
     atomic_llong next;        /* first unclaimed task */
 } attn_job;
 
-/* Attention of one query head of one entry over its sequence's positions. */
-static void attend_one(const attn_job *j, int64_t t, float *scores)
+/* Where task t (entry t / n_head, query head t % n_head) reads and writes. */
+typedef struct attn_head {
+    const smc_kv *kv;
+    const smc_kv_seq *s;     /* the entry's sequence */
+    const float *q;          /* its query */
+    float *out;              /* its attention output */
+    int hd, kvd, bs;         /* head size, K/V row size, block size */
+    int kvh;                 /* the K/V head it reads */
+    int32_t npos;            /* positions it attends to */
+    float scale;
+} attn_head;
+
+static attn_head attn_head_at(const attn_job *j, int64_t t)
 {
     const smc_ctx *c = j->c;
     const smc_model *m = c->m;
-    const smc_kv *kv = &c->kv;
-    int hd = m->head_dim, group = m->n_head / m->n_head_kv, bs = kv->block_size;
-    int kvd = m->n_head_kv * hd;
-    int32_t e = (int32_t)(t / m->n_head), h = (int32_t)(t % m->n_head), kvh = h / group;
-    const smc_kv_seq *s = &kv->seqs[c->seq_ids[j->i0 + e]];
-    const float *q = c->q + (size_t)e * m->n_head * hd + (size_t)h * hd;
-    int32_t npos = c->slots[j->i0 + e].pos + 1;
-    float mx = -INFINITY;
-    for (int32_t p = 0; p < npos; p++) {
-        const float *k = smc_kv_k(kv, s->blocks[p / bs], j->layer) + (size_t)(p % bs) * kvd + (size_t)kvh * hd;
-        float dot = j->f.dot(q, k, hd) * m->attn_scale;
-        scores[p] = dot;
-        if (dot > mx)
-            mx = dot;
-    }
+    int hd = m->head_dim;
+    int32_t e = (int32_t)(t / m->n_head), h = (int32_t)(t % m->n_head);
+    size_t qoff = (size_t)e * m->n_head * hd + (size_t)h * hd;
+    return (attn_head){.kv = &c->kv, .s = &c->kv.seqs[c->seq_ids[j->i0 + e]], .q = c->q + qoff,
+                       .out = c->att + qoff, .hd = hd, .kvd = m->n_head_kv * hd, .bs = c->kv.block_size,
+                       .kvh = h / (m->n_head / m->n_head_kv), .npos = c->slots[j->i0 + e].pos + 1,
+                       .scale = m->attn_scale};
+}
+
+/* scores[p] = exp(scores[p] - mx); returns 1 / their sum. */
+static inline float softmax_unnormalised(float *scores, int32_t npos, float mx)
+{
     double sum = 0;
     for (int32_t p = 0; p < npos; p++) {
         scores[p] = expf(scores[p] - mx);
         sum += scores[p];
     }
-    float inv = (float)(1.0 / sum);
-    float *out = c->att + (size_t)e * m->n_head * hd + (size_t)h * hd;
+    return (float)(1.0 / sum);
+}
+
+/* Attention of one query head of one entry over its sequence's positions. */
+static void attend_one(const attn_job *j, int64_t t, float *scores)
+{
+    const attn_head a = attn_head_at(j, t);
+    const smc_kv *kv = a.kv;
+    const smc_kv_seq *s = a.s;
+    const float *q = a.q;
+    int hd = a.hd, kvd = a.kvd, bs = a.bs, kvh = a.kvh;
+    int32_t npos = a.npos;
+    float mx = -INFINITY;
+    for (int32_t p = 0; p < npos; p++) {
+        const float *k = smc_kv_k(kv, s->blocks[p / bs], j->layer) + (size_t)(p % bs) * kvd + (size_t)kvh * hd;
+        float dot = j->f.dot(q, k, hd) * a.scale;
+        scores[p] = dot;
+        if (dot > mx)
+            mx = dot;
+    }
+    float inv = softmax_unnormalised(scores, npos, mx);
+    float *out = a.out;
     memset(out, 0, (size_t)hd * sizeof *out);
     for (int32_t p = 0; p < npos; p++) {
         const float *v = smc_kv_v(kv, s->blocks[p / bs], j->layer) + (size_t)(p % bs) * kvd + (size_t)kvh * hd;
@@ -162,33 +190,25 @@ wsum_v_avx2(const smc_kv *kv, const smc_kv_seq *s, int layer, size_t vcol, int k
 /* attend_one for head_dim % 8 == 0 with the AVX2 functions. */
 __attribute__((target("avx2,fma"))) static void attend_one_avx2(const attn_job *j, int64_t t, float *scores)
 {
-    const smc_ctx *c = j->c;
-    const smc_model *m = c->m;
-    const smc_kv *kv = &c->kv;
-    int hd = m->head_dim, group = m->n_head / m->n_head_kv, bs = kv->block_size;
-    int kvd = m->n_head_kv * hd;
-    int32_t e = (int32_t)(t / m->n_head), h = (int32_t)(t % m->n_head), kvh = h / group;
-    const smc_kv_seq *s = &kv->seqs[c->seq_ids[j->i0 + e]];
-    const float *q = c->q + (size_t)e * m->n_head * hd + (size_t)h * hd;
-    int32_t npos = c->slots[j->i0 + e].pos + 1;
+    const attn_head a = attn_head_at(j, t);
+    const smc_kv *kv = a.kv;
+    const smc_kv_seq *s = a.s;
+    const float *q = a.q;
+    int hd = a.hd, kvd = a.kvd, bs = a.bs, kvh = a.kvh;
+    int32_t npos = a.npos;
     float mx = -INFINITY;
     for (int32_t p0 = 0, b = 0; p0 < npos; p0 += bs, b++) {
         const float *k = smc_kv_k(kv, s->blocks[b], j->layer) + (size_t)kvh * hd;
         int32_t rows = npos - p0 < bs ? npos - p0 : bs;
         for (int32_t r = 0; r < rows; r++, k += kvd) {
-            float dot = dot8_avx2(q, k, hd) * m->attn_scale;
+            float dot = dot8_avx2(q, k, hd) * a.scale;
             scores[p0 + r] = dot;
             if (dot > mx)
                 mx = dot;
         }
     }
-    double sum = 0;
-    for (int32_t p = 0; p < npos; p++) {
-        scores[p] = expf(scores[p] - mx);
-        sum += scores[p];
-    }
-    float inv = (float)(1.0 / sum);
-    float *out = c->att + (size_t)e * m->n_head * hd + (size_t)h * hd;
+    float inv = softmax_unnormalised(scores, npos, mx);
+    float *out = a.out;
     for (int d0 = 0; d0 < hd; d0 += 64) {
         size_t vcol = (size_t)kvh * hd + (size_t)d0;
         switch ((hd - d0 < 64 ? hd - d0 : 64) / 8) {

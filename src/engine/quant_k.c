@@ -6,42 +6,39 @@
 
 #include "engine/quant_blocks.h"
 
+/* One super-block of Q4_K or Q5_K: 8 sub-blocks of 32 with 6-bit scales and
+ * mins; qh (Q5_K only, else NULL) adds bit c of qh[l] as the fifth bit of
+ * value l of sub-block c. */
+static float *dequant_k_super(smc_fp16 d16, smc_fp16 dmin16, const uint8_t *scales, const uint8_t *qs,
+                              const uint8_t *qh, float *dst)
+{
+    float d = smc_fp16_to_f32(d16), dmin = smc_fp16_to_f32(dmin16);
+    for (int c = 0; c < 4; c++) {
+        uint8_t sc0, m0, sc1, m1;
+        smc_k_scale_min(scales, 2 * c, &sc0, &m0);
+        smc_k_scale_min(scales, 2 * c + 1, &sc1, &m1);
+        float d0 = d * sc0, mm0 = dmin * m0, d1 = d * sc1, mm1 = dmin * m1;
+        const uint8_t *q = qs + 32 * c;
+        for (int l = 0; l < 32; l++)
+            *dst++ = d0 * (float)((q[l] & 0xF) + (qh ? ((qh[l] >> (2 * c)) & 1) * 16 : 0)) - mm0;
+        for (int l = 0; l < 32; l++)
+            *dst++ = d1 * (float)((q[l] >> 4) + (qh ? ((qh[l] >> (2 * c + 1)) & 1) * 16 : 0)) - mm1;
+    }
+    return dst;
+}
+
 void smc_dequant_q4_k(const void *src, float *dst, int64_t n)
 {
     const smc_block_q4_k *b = src;
-    for (int64_t i = 0; i < n / SMC_QKK; i++) {
-        float d = smc_fp16_to_f32(b[i].d), dmin = smc_fp16_to_f32(b[i].dmin);
-        for (int c = 0; c < 4; c++) {
-            uint8_t sc0, m0, sc1, m1;
-            smc_k_scale_min(b[i].scales, 2 * c, &sc0, &m0);
-            smc_k_scale_min(b[i].scales, 2 * c + 1, &sc1, &m1);
-            float d0 = d * sc0, mm0 = dmin * m0, d1 = d * sc1, mm1 = dmin * m1;
-            const uint8_t *q = b[i].qs + 32 * c;
-            for (int l = 0; l < 32; l++)
-                *dst++ = d0 * (float)(q[l] & 0xF) - mm0;
-            for (int l = 0; l < 32; l++)
-                *dst++ = d1 * (float)(q[l] >> 4) - mm1;
-        }
-    }
+    for (int64_t i = 0; i < n / SMC_QKK; i++)
+        dst = dequant_k_super(b[i].d, b[i].dmin, b[i].scales, b[i].qs, NULL, dst);
 }
 
 void smc_dequant_q5_k(const void *src, float *dst, int64_t n)
 {
     const smc_block_q5_k *b = src;
-    for (int64_t i = 0; i < n / SMC_QKK; i++) {
-        float d = smc_fp16_to_f32(b[i].d), dmin = smc_fp16_to_f32(b[i].dmin);
-        for (int c = 0; c < 4; c++) {
-            uint8_t sc0, m0, sc1, m1;
-            smc_k_scale_min(b[i].scales, 2 * c, &sc0, &m0);
-            smc_k_scale_min(b[i].scales, 2 * c + 1, &sc1, &m1);
-            float d0 = d * sc0, mm0 = dmin * m0, d1 = d * sc1, mm1 = dmin * m1;
-            const uint8_t *q = b[i].qs + 32 * c;
-            for (int l = 0; l < 32; l++)
-                *dst++ = d0 * (float)((q[l] & 0xF) + ((b[i].qh[l] >> (2 * c)) & 1) * 16) - mm0;
-            for (int l = 0; l < 32; l++)
-                *dst++ = d1 * (float)((q[l] >> 4) + ((b[i].qh[l] >> (2 * c + 1)) & 1) * 16) - mm1;
-        }
-    }
+    for (int64_t i = 0; i < n / SMC_QKK; i++)
+        dst = dequant_k_super(b[i].d, b[i].dmin, b[i].scales, b[i].qs, b[i].qh, dst);
 }
 
 void smc_dequant_q6_k(const void *src, float *dst, int64_t n)
