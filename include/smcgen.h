@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -626,6 +627,12 @@ typedef struct smc_config {
     /* Called after every step when not NULL (e.g. progress on stderr). */
     void (*progress)(void *ud, int step, int n_active, double ess);
     void *progress_ud;
+    /* Called after every step (after resampling) when not NULL, with every
+     * particle's text so far and log weight (-inf: dead). A non-zero return
+     * stops the run, which then fails with "the run was stopped" (the server
+     * cancels requests this way and streams the particles' common prefix). */
+    int (*on_step)(void *ud, int n, const char *const *texts, const size_t *lens, const double *logw);
+    void *on_step_ud;
 } smc_config;
 void smc_config_default(smc_config *c);
 
@@ -670,6 +677,110 @@ int smc_run(const smc_lm *lm, const int32_t *prompt, size_t n_prompt, smc_potent
 void smc_result_free(smc_result *r);
 /* The result as JSON (malloc'd string; invalid UTF-8 replaced by U+FFFD). */
 int smc_result_to_json(const smc_result *r, bool with_particles, char **json, smc_error *err);
+
+/* ===================================================================== */
+/* Run options and one request (src/pipeline/run_options*.c, runner.c)    */
+/* ===================================================================== */
+/* Every knob of a run is described once, in one table: its name (the JSON
+ * field of the HTTP API and the Python keyword), its command-line flag, type,
+ * range or choices, default and help. The CLI flags, the JSON fields and the
+ * Python keyword arguments are all derived from it, so names, defaults and
+ * error messages cannot drift apart. */
+
+typedef enum smc_opt_type {
+    SMC_OPT_INT,          /* integer in [min, max] */
+    SMC_OPT_FLOAT,        /* number in [min, max] ((min, max] when min_open) */
+    SMC_OPT_BOOL,         /* CLI: a flag without a value sets it */
+    SMC_OPT_STRING,
+    SMC_OPT_CHOICE,       /* one of `choices` */
+    SMC_OPT_STRINGS       /* repeatable CLI flag; JSON: a string or an array of strings */
+} smc_opt_type;
+
+/* Where an option appears. */
+#define SMC_OPT_CLI 1u        /* a command-line flag */
+#define SMC_OPT_JSON 2u       /* a JSON field of a request and a Python keyword */
+#define SMC_OPT_CLI_FILE 4u   /* on the command line the value names a file holding it */
+#define SMC_OPT_CLI_ESCAPES 8u /* on the command line C escapes (\n, \t, \xHH) are decoded */
+
+typedef enum smc_opt_group {
+    SMC_OPT_GROUP_PROMPT, SMC_OPT_GROUP_CONSTRAINT, SMC_OPT_GROUP_CRITIC, SMC_OPT_GROUP_SAMPLING
+} smc_opt_group;
+
+typedef struct smc_opt_desc {
+    const char *name;         /* JSON field / Python keyword: "ess_threshold" */
+    const char *flag;         /* CLI flag: "--ess"; NULL when JSON only */
+    const char *json_alias;   /* another accepted JSON name (llama.cpp's "n_predict"), or NULL */
+    const char *metavar;      /* "N", "FILE", ... (CLI help) */
+    smc_opt_type type;
+    unsigned where;           /* SMC_OPT_* bits */
+    smc_opt_group group;
+    double min, max;          /* INT / FLOAT range, inclusive */
+    bool min_open;            /* FLOAT: min itself excluded */
+    const char *choices;      /* CHOICE: "a|b|c" */
+    const char *def;          /* the default, as text; NULL when there is none */
+    const char *help;         /* one sentence, for --help, the API docs and Python docstrings */
+} smc_opt_desc;
+
+int smc_opt_count(void);
+const smc_opt_desc *smc_opt_at(int i);                  /* NULL out of range */
+/* By name, JSON alias or CLI flag; NULL when unknown. */
+const smc_opt_desc *smc_opt_find(const char *name);
+
+/* The values of one request. Strings are malloc'd and owned. */
+typedef struct smc_run_opts {
+    smc_config cfg;           /* method, particles, ess_threshold, resample, max_tokens,
+                                 temperature, seed, proposal */
+    bool method_set;          /* else smc-full with a critic, smc with a constraint, plain with neither */
+    char *prompt;
+    char *grammar;            /* GBNF text */
+    char *grammar_file;       /* CLI: a .gbnf, .lark or .regex file */
+    char *lark;               /* Lark text */
+    char *regex;
+    char *json_schema;        /* schema text */
+    char *json_schema_file;   /* CLI */
+    char *critic;             /* critic spec (smiles, sql:DB, exec:COMMAND, ...) */
+    char *stops[16];
+    int n_stops;
+    bool no_default_stop;
+    bool no_bos;
+} smc_run_opts;
+
+/* Sets every option to its default (the table's). */
+void smc_run_opts_init(smc_run_opts *o);
+void smc_run_opts_free(smc_run_opts *o);                 /* frees the strings; o itself is the caller's */
+/* Heap-allocated, for bindings (ctypes): NULL on out of memory. */
+smc_run_opts *smc_run_opts_new(void);
+void smc_run_opts_delete(smc_run_opts *o);
+/* Sets one option from command-line text: `key` is a flag ("--particles")
+ * or a name ("particles"); BOOL options take NULL or "true"/"false"/"1"/"0".
+ * Errors name the option as given and its range or choices. */
+int smc_run_opts_set(smc_run_opts *o, const char *key, const char *value, smc_error *err);
+/* Sets options from the fields of a JSON object (text). Fields that name no
+ * option are errors when strict, else ignored. Errors name the field and its
+ * range or choices. */
+int smc_run_opts_set_json(smc_run_opts *o, const char *json, size_t len, bool strict, smc_error *err);
+/* Checks what can be checked before loading anything (a method that needs a
+ * critic has one, at most one constraint, ...) and settles the default
+ * method. `where` (SMC_OPT_CLI or SMC_OPT_JSON) picks how options are named
+ * in the message. */
+int smc_run_opts_check(smc_run_opts *o, unsigned where, smc_error *err);
+/* Writes the help lines of one group's CLI options (aligned, wrapped). */
+void smc_run_opts_print_help(FILE *f, smc_opt_group group);
+/* The options' values as a JSON object (malloc'd), with every JSON option. */
+char *smc_run_opts_to_json(const smc_run_opts *o);
+
+/* One request, start to end: a runner holds a model, its context, LM and
+ * token index; smc_runner_run builds the request's constraint, critic, stop
+ * strings and prompt from the options and runs smc_run. The CLI, the server
+ * and the Python package all call it. Returns 0, -1 on failure, or
+ * SMC_RUN_EOPTS when the options are inconsistent (e.g. a method that needs a
+ * constraint and none was given). */
+#define SMC_RUN_EOPTS (-2)
+typedef struct smc_runner smc_runner;
+int smc_runner_new(const char *model_path /* NULL: bundled */, int n_threads /* 0: all cores */,
+                   smc_runner **out, smc_error *err);
+void smc_runner_free(smc_runner *r);
+int smc_runner_run(smc_runner *r, const smc_run_opts *o, smc_result **out, smc_error *err);
 
 /* ===================================================================== */
 /* User critics (src/pipeline)                                           */

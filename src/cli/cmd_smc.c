@@ -1,51 +1,40 @@
 /* cmd_smc.c — `smcgen smc`: constrained generation by sequential Monte Carlo
  * (or one of the paper's baselines), printing the posterior, log Ẑ and the
- * time split, or the whole result as JSON. */
-#include <math.h>
+ * time split, or the whole result as JSON. The run options come from the
+ * library's option table (smc_opt_*); this file adds only what belongs to
+ * the command line: the model, threads, -f, --top, --json, --quiet. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "pipeline/smc_setup.h"
+#include "pipeline/critic_spec.h"
 #include "util/file.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: smcgen smc [-m MODEL.gguf] -p PROMPT [constraint] [options]\n\n"
-            "Samples completions of PROMPT that satisfy a constraint, by sequential Monte Carlo.\n\n"
-            "constraint (the cheap potential; at most one):\n"
-            "  --grammar FILE        GBNF (.gbnf) or Lark (.lark) grammar\n"
-            "  --regex REGEX         regular expression the whole completion must match\n"
-            "  --json-schema FILE    JSON Schema the completion must satisfy\n"
-            "  (none)                the critic's own grammar, if it has one\n"
-            "critic (the expensive potential), --critic NAME[:ARG]:\n"
-            "%s"
-            "                       a step's requests come together, pipelined; a COMMAND whose\n"
-            "                       first line is {\"batch\": true} gets them as one line\n"
-            "                       {\"op\":\"batch\",\"requests\":[...]} -> {\"logws\":[x, ...]}\n"
-            "options:\n"
-            "  -m FILE               model (default: the bundled model)\n"
-            "  -p TEXT | -f FILE     the prompt (C escapes like \\n are decoded in -p)\n"
-            "  --method M            plain | lcd | is | smc | rerank | is-full | smc-full\n"
-            "                        (default: smc-full with a critic, else smc)\n"
-            "  --particles N         number of particles (default 10)\n"
-            "  --ess T               resample when ESS < T*N (default 0.9)\n"
-            "  --resample S          multinomial | stratified | systematic | residual (default stratified)\n"
-            "  --max-tokens M        tokens per particle before EOS is forced (default 64)\n"
-            "  --temp T              temperature of the LM (default 1)\n"
-            "  --proposal P          masked (default) | awrs (adaptive weighted rejection sampling)\n"
-            "  --stop STR            end a particle at any token containing STR (repeatable;\n"
-            "                        the critics add their own, e.g. a newline for smiles)\n"
-            "  --no-default-stop     do not add the critic's stop string\n"
-            "  --seed S              random seed (default 1)\n"
-            "  --top K               posterior strings to print (default 10)\n"
-            "  --no-bos              do not add BOS to the prompt\n"
-            "  -t N                  threads (default: all cores)\n"
-            "  --json                print the result as JSON (with every particle)\n"
-            "  -q, --quiet           no progress on stderr\n",
+    fprintf(f, "usage: smcgen smc [-m MODEL.gguf] -p PROMPT [constraint] [options]\n\n"
+               "Samples completions of PROMPT that satisfy a constraint, by sequential Monte Carlo.\n\n"
+               "prompt:\n");
+    smc_run_opts_print_help(f, SMC_OPT_GROUP_PROMPT);
+    fprintf(f, "  -f FILE              read the prompt from FILE (instead of -p)\n"
+               "constraint (the cheap potential; at most one; none: the critic's own grammar, if any):\n");
+    smc_run_opts_print_help(f, SMC_OPT_GROUP_CONSTRAINT);
+    fprintf(f, "critic (the expensive potential):\n");
+    smc_run_opts_print_help(f, SMC_OPT_GROUP_CRITIC);
+    fprintf(f, "%s"
+               "                       a step's requests come together, pipelined; a COMMAND whose\n"
+               "                       first line is {\"batch\": true} gets them as one line\n"
+               "                       {\"op\":\"batch\",\"requests\":[...]} -> {\"logws\":[x, ...]}\n"
+               "sampling:\n",
             critic_spec_help);
+    smc_run_opts_print_help(f, SMC_OPT_GROUP_SAMPLING);
+    fprintf(f, "output and resources:\n"
+               "  -m FILE              model (default: the bundled model)\n"
+               "  -t N                 threads (default: all cores)\n"
+               "  --top K              posterior strings to print (default 10)\n"
+               "  --json               print the result as JSON (with every particle)\n"
+               "  -q, --quiet          no progress on stderr\n");
 }
 
 static void progress(void *ud, int step, int n_active, double ess)
@@ -73,162 +62,99 @@ static void print_text(const smc_result *r, int top, double secs)
            r->t_mask, r->t_critic, r->t_resample);
 }
 
-int cmd_smc(int argc, char **argv)
+/* Parses argv into o and the front end's own settings; 0, or the exit status. */
+static int parse_args(int argc, char **argv, smc_run_opts *o, const char **model, const char **prompt_file,
+                      long *threads, long *top, bool *json, bool *quiet)
 {
-    smc_setup_opts o = {.default_stops = true};
-    smc_config cfg;
-    smc_config_default(&cfg);
-    cfg.seed = 1;
-    const char *method = NULL, *prompt_file = NULL;
-    char *prompt_owned = NULL;
-    bool json = false, quiet = false;
-    long top = 10;
-    int rc = 2;
+    smc_error err = {{0}};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long n;
-        double d;
-#define TAKE() (i++, v)
+        const smc_opt_desc *d = smc_opt_find(a);
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "-m") && v) o.model_path = TAKE();
-        else if (!strcmp(a, "-p") && v) o.prompt = TAKE();
-        else if (!strcmp(a, "-f") && v) prompt_file = TAKE();
-        else if (!strcmp(a, "--grammar") && v) o.grammar_path = TAKE();
-        else if (!strcmp(a, "--regex") && v) o.regex = TAKE();
-        else if (!strcmp(a, "--json-schema") && v) o.json_schema_path = TAKE();
-        else if (!strcmp(a, "--critic") && v) o.critic = TAKE();
-        else if (!strcmp(a, "--method") && v) method = TAKE();
-        else if (!strcmp(a, "--stop") && v) {
-            if (o.n_stops == (int)(sizeof o.stops / sizeof o.stops[0])) {
-                cli_error("too many --stop strings");
-                return 2;
-            }
-            o.stops[o.n_stops++] = TAKE();
-        } else if (!strcmp(a, "--no-default-stop")) o.default_stops = false;
-        else if (!strcmp(a, "--no-bos")) o.no_bos = true;
-        else if (!strcmp(a, "--json")) json = true;
-        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) quiet = true;
-        else if (!strcmp(a, "--particles")) {
-            if (cli_parse_long(a, TAKE(), 1, 100000, &n)) return 2;
-            cfg.n_particles = (int)n;
-        } else if (!strcmp(a, "--max-tokens")) {
-            if (cli_parse_long(a, TAKE(), 1, 1000000, &n)) return 2;
-            cfg.max_tokens = (int)n;
-        } else if (!strcmp(a, "--seed")) {
-            if (cli_parse_long(a, TAKE(), 0, __LONG_MAX__, &n)) return 2;
-            cfg.seed = (uint64_t)n;
-        } else if (!strcmp(a, "--top")) {
-            if (cli_parse_long(a, TAKE(), 0, 1000000, &top)) return 2;
-        } else if (!strcmp(a, "-t")) {
-            if (cli_parse_long(a, TAKE(), 0, 1024, &n)) return 2;
-            o.n_threads = (int)n;
-        } else if (!strcmp(a, "--ess")) {
-            if (cli_parse_double(a, TAKE(), &d)) return 2;
-            if (!(d >= 0 && d <= 1)) {
-                cli_error("--ess must be in [0, 1], got %s", v);
-                return 2;
-            }
-            cfg.ess_threshold = d;
-        } else if (!strcmp(a, "--temp")) {
-            if (cli_parse_double(a, TAKE(), &d)) return 2;
-            if (!(d > 0 && isfinite(d))) {
-                cli_error("--temp must be a positive number, got %s", v);
-                return 2;
-            }
-            cfg.temperature = d;
-        } else if (!strcmp(a, "--resample") && v) {
-            if (smc_resample_parse(TAKE(), &cfg.resample)) {
-                cli_error("unknown --resample '%s' (multinomial, stratified, systematic, residual)", v);
-                return 2;
-            }
-        } else if (!strcmp(a, "--proposal") && v) {
+            return -1;
+        } else if (!strcmp(a, "--json")) *json = true;
+        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) *quiet = true;
+        else if (!strcmp(a, "-m") && v) *model = argv[++i];
+        else if (!strcmp(a, "-f") && v) *prompt_file = argv[++i];
+        else if (!strcmp(a, "-t")) {
+            if (cli_parse_long(a, v, 0, 1024, threads)) return 2;
             i++;
-            if (!strcmp(v, "masked")) cfg.proposal = SMC_PROPOSAL_MASKED;
-            else if (!strcmp(v, "awrs")) cfg.proposal = SMC_PROPOSAL_AWRS;
-            else {
-                cli_error("unknown --proposal '%s' (masked, awrs)", v);
+        } else if (!strcmp(a, "--top")) {
+            if (cli_parse_long(a, v, 0, 1000000, top)) return 2;
+            i++;
+        } else if (d && a[0] == '-' && (d->where & SMC_OPT_CLI)) {
+            bool flag = d->type == SMC_OPT_BOOL;
+            if (!flag && !v) {
+                cli_error("smc: option %s needs a value", a);
                 return 2;
             }
+            if (smc_run_opts_set(o, a, flag ? NULL : v, &err)) {
+                cli_error("%s", err.msg);
+                return 2;
+            }
+            i += !flag;
         } else {
-            cli_error(v || a[0] != '-' ? "smc: unknown argument '%s' (see --help)"
-                                       : "smc: option %s needs a value", a);
+            cli_error(v || a[0] != '-' ? "smc: unknown argument '%s' (see --help)" : "smc: option %s needs a value", a);
             return 2;
         }
-#undef TAKE
     }
-    if (method) {
-        if (smc_method_parse(method, &cfg.method)) {
-            cli_error("unknown --method '%s' (plain, lcd, is, smc, rerank, is-full, smc-full)", method);
-            return 2;
-        }
-    } else
-        cfg.method = o.critic ? SMC_METHOD_SMC_FULL : SMC_METHOD_SMC;
-    bool needs_critic = cfg.method == SMC_METHOD_RERANK || cfg.method == SMC_METHOD_IS_FULL ||
-                        cfg.method == SMC_METHOD_SMC_FULL;
-    if (needs_critic && !o.critic) {
-        cli_error("--method %s needs a --critic", smc_method_name(cfg.method));
-        return 2;
+    return 0;
+}
+
+int cmd_smc(int argc, char **argv)
+{
+    smc_run_opts o;
+    smc_run_opts_init(&o);
+    const char *model = NULL, *prompt_file = NULL;
+    bool json = false, quiet = false;
+    long top = 10, threads = 0;
+    smc_error err = {{0}};
+    smc_runner *runner = NULL;
+    smc_result *res = NULL;
+    int rc = parse_args(argc, argv, &o, &model, &prompt_file, &threads, &top, &json, &quiet);
+    if (rc) {
+        rc = rc < 0 ? 0 : rc;
+        goto done;
+    }
+    rc = 2;
+    if (smc_run_opts_check(&o, SMC_OPT_CLI, &err)) {
+        cli_error("%s", err.msg);
+        goto done;
     }
     if (!!o.prompt + !!prompt_file != 1) {
         cli_error("give the prompt with exactly one of -p TEXT or -f FILE");
-        return 2;
+        goto done;
     }
+    rc = 1;
     if (prompt_file) {
-        smc_error ferr = {{0}};
-        prompt_owned = smc_read_file(prompt_file, NULL, &ferr);
-        if (!prompt_owned) {
-            cli_error("%s", ferr.msg);
-            return 1;
+        char *text = smc_read_file(prompt_file, NULL, &err);
+        if (!text || smc_run_opts_set(&o, "prompt", text, &err)) {
+            free(text);
+            cli_error("%s", err.msg);
+            goto done;
         }
-        o.prompt = prompt_owned;
-    } else {
-        prompt_owned = strdup(o.prompt);
-        if (!prompt_owned)
-            return 1;
-        text_unescape(prompt_owned);
-        o.prompt = prompt_owned;
+        free(text);
     }
-    char *stops_owned[16];
-    for (int i = 0; i < o.n_stops; i++) {
-        stops_owned[i] = strdup(o.stops[i]);
-        text_unescape(stops_owned[i]);
-        o.stops[i] = stops_owned[i];
-    }
-    smc_error err = {{0}};
-    smc_setup s;
-    smc_result *res = NULL;
-    if (smc_setup_build(&o, &s, &err)) {
+    if (smc_runner_new(model, (int)threads, &runner, &err)) {
         cli_error("%s", err.msg);
-        rc = 1;
         goto done;
     }
-    if (!s.cheap && cfg.method != SMC_METHOD_PLAIN) {
-        cli_error("--method %s needs a constraint: --grammar, --regex, --json-schema, or a critic with a grammar",
-                  smc_method_name(cfg.method));
-        rc = 2;
-        goto done;
-    }
-    if (!quiet && isatty(2)) {
-        cfg.progress = progress;
-        cfg.progress_ud = NULL;
-    }
-    if (smc_run(s.lm, s.prompt, s.n_prompt, s.cheap, s.critic.critic, &cfg, &res, &err)) {
-        if (cfg.progress)
-            fputc('\n', stderr);
-        cli_error("%s", err.msg);
-        rc = 1;
-        goto done;
-    }
-    if (cfg.progress)
+    if (!quiet && isatty(2))
+        o.cfg.progress = progress;
+    int run = smc_runner_run(runner, &o, &res, &err);
+    if (o.cfg.progress)
         fputc('\n', stderr);
+    if (run) {
+        cli_error("%s", err.msg);
+        rc = run == SMC_RUN_EOPTS ? 2 : 1;
+        goto done;
+    }
     if (json) {
         char *text = NULL;
         if (smc_result_to_json(res, true, &text, &err)) {
             cli_error("%s", err.msg);
-            rc = 1;
             goto done;
         }
         printf("%s\n", text);
@@ -238,9 +164,7 @@ int cmd_smc(int argc, char **argv)
     rc = 0;
 done:
     smc_result_free(res);
-    smc_setup_free(&s);
-    for (int i = 0; i < o.n_stops; i++)
-        free(stops_owned[i]);
-    free(prompt_owned);
+    smc_runner_free(runner);
+    smc_run_opts_free(&o);
     return rc;
 }

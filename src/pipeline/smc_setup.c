@@ -51,13 +51,20 @@ void text_unescape(char *s)
  * critic's default, which is wrapped so its leading text may come first. */
 static int build_grammar(const smc_setup_opts *o, smc_setup *s, smc_error *err)
 {
-    int n_sources = !!o->grammar_path + !!o->grammar_text + !!o->regex + !!o->json_schema_path;
+    int n_sources = !!o->grammar_path + !!o->grammar_text + !!o->lark_text + !!o->regex +
+                    !!o->json_schema_path + !!o->json_schema_text;
     if (n_sources > 1)
         return smc_fail(err, "give at most one of --grammar, --regex and --json-schema");
     if (o->grammar_path)
         return smc_grammar_from_file(o->grammar_path, &s->grammar, err);
     if (o->grammar_text)
         return smc_grammar_from_gbnf(o->grammar_text, strlen(o->grammar_text), NULL, &s->grammar, err);
+    if (o->lark_text)
+        return smc_grammar_from_lark(o->lark_text, strlen(o->lark_text), NULL, &s->grammar, err);
+    if (o->json_schema_text) {
+        int rc = smc_grammar_from_json_schema(o->json_schema_text, strlen(o->json_schema_text), &s->grammar, err);
+        return rc ? smc_fail_context(err, "json_schema") : 0;
+    }
     if (o->regex)
         return smc_grammar_from_regex(o->regex, strlen(o->regex), &s->grammar, err);
     if (o->json_schema_path) {
@@ -135,6 +142,8 @@ int smc_setup_model(const smc_setup_opts *o, smc_setup *s, smc_error *err)
         return smc_fail_context(err, "%s has no usable tokenizer", path);
     smc_ctx_params cp = smc_ctx_default_params();
     cp.n_threads = o->n_threads;
+    if (o->kv_budget_bytes)
+        cp.kv_budget_bytes = o->kv_budget_bytes;
     if (smc_ctx_new(s->model, &cp, &s->ctx, err) ||
         smc_engine_lm_new(s->model, s->ctx, vocab, -1, &s->engine_lm, err))
         return -1;

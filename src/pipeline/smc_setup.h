@@ -13,13 +13,16 @@ typedef struct smc_setup_opts {
     bool no_bos;
     const char *grammar_path;   /* .gbnf or .lark */
     const char *grammar_text;   /* GBNF text (alternative to grammar_path) */
+    const char *lark_text;      /* Lark text */
     const char *regex;
     const char *json_schema_path;
+    const char *json_schema_text;
     const char *critic;         /* critic spec, or NULL */
     const char *stops[16];      /* stop strings (escapes already decoded) */
     int n_stops;
     bool default_stops;         /* add the critic's default stop string */
     int n_threads;
+    size_t kv_budget_bytes;     /* 0: the engine's default */
 } smc_setup_opts;
 
 typedef struct smc_setup {
@@ -48,6 +51,9 @@ void smc_setup_free(smc_setup *s);
 int smc_setup_model(const smc_setup_opts *o, smc_setup *s, smc_error *err);
 int smc_setup_instance(const smc_setup_opts *o, critic_spec *critic, smc_setup *s, smc_error *err);
 void smc_setup_instance_free(smc_setup *s);
+
+/* The setup options of a request's run options (pointers into o). */
+void smc_setup_opts_from_run(const smc_run_opts *o, smc_setup_opts *so);
 
 /* Decodes C escapes (\n \t \\ \" \xHH) of s in place. */
 void text_unescape(char *s);

@@ -7,58 +7,7 @@
 #include <string.h>
 
 #include "util/error.h"
-
-/* Length of the valid UTF-8 sequence at s (0 if invalid). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t k;
-    unsigned min;
-    unsigned c;
-    if ((s[0] & 0xe0) == 0xc0) {
-        k = 2, min = 0x80, c = s[0] & 0x1f;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        k = 3, min = 0x800, c = s[0] & 0x0f;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        k = 4, min = 0x10000, c = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (k > n)
-        return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    return k;
-}
-
-/* A NUL-terminated copy with invalid bytes (and NULs) as U+FFFD. */
-static char *utf8_clean(const char *s, size_t n)
-{
-    char *o = malloc(3 * n + 1);
-    if (!o)
-        return NULL;
-    size_t j = 0;
-    for (size_t i = 0; i < n;) {
-        size_t k = s[i] ? utf8_seq((const unsigned char *)s + i, n - i) : 0;
-        if (k == 0) {
-            memcpy(o + j, "\xef\xbf\xbd", 3);
-            j += 3;
-            i++;
-        } else {
-            memcpy(o + j, s + i, k);
-            j += k;
-            i += k;
-        }
-    }
-    o[j] = 0;
-    return o;
-}
+#include "util/utf8.h"
 
 static cJSON *num(double x)
 {
@@ -68,7 +17,7 @@ static cJSON *num(double x)
 
 static bool add_text(cJSON *obj, const char *key, const char *s, size_t n)
 {
-    char *c = utf8_clean(s, n);
+    char *c = smc_utf8_clean(s, n);
     if (!c)
         return false;
     cJSON *v = cJSON_AddStringToObject(obj, key, c);

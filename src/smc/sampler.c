@@ -346,6 +346,31 @@ static int step_particle(run *R, smc_particle *p, const float *logits, smc_error
     return 0;
 }
 
+/* Hands the particles' texts and weights to cfg->on_step; -1 when it asks
+ * to stop. */
+static int call_on_step(run *R, int n, smc_error *err)
+{
+    const char **texts = malloc(sizeof *texts * (size_t)n);
+    size_t *lens = malloc(sizeof *lens * (size_t)n);
+    double *lw = malloc(sizeof *lw * (size_t)n);
+    int rc = 0;
+    if (!texts || !lens || !lw)
+        rc = smc_fail(err, "out of memory");
+    else {
+        for (int i = 0; i < n; i++) {
+            texts[i] = R->ps[i].text ? R->ps[i].text : "";
+            lens[i] = R->ps[i].len;
+            lw[i] = R->ps[i].logw;
+        }
+        if (R->cfg->on_step(R->cfg->on_step_ud, n, texts, lens, lw))
+            rc = smc_fail(err, "the run was stopped");
+    }
+    free(texts);
+    free(lens);
+    free(lw);
+    return rc;
+}
+
 static int resample(run *R, smc_error *err)
 {
     int n = R->n;
@@ -467,6 +492,8 @@ static int run_loop(run *R, const int32_t *prompt, size_t n_prompt, smc_error *e
         }
         if (R->cfg->progress)
             R->cfg->progress(R->cfg->progress_ud, res->n_steps, still, ess);
+        if (R->cfg->on_step && (rc = call_on_step(R, n, err)) < 0)
+            break;
     }
     free(states);
     free(active);

@@ -1,0 +1,29 @@
+/* run_options.h — the run-option table's internals shared by the front ends
+ * in this repository (the public part is in smcgen.h): option ids, and
+ * setting options from an already parsed cJSON object. */
+#ifndef SMC_PIPELINE_RUN_OPTIONS_H
+#define SMC_PIPELINE_RUN_OPTIONS_H
+
+#include <cjson/cJSON.h>
+
+#include "smcgen.h"
+
+typedef enum run_opt_id {
+    RUN_OPT_PROMPT, RUN_OPT_NO_BOS, RUN_OPT_GRAMMAR, RUN_OPT_LARK, RUN_OPT_REGEX, RUN_OPT_JSON_SCHEMA,
+    RUN_OPT_CRITIC, RUN_OPT_METHOD, RUN_OPT_PARTICLES, RUN_OPT_ESS, RUN_OPT_RESAMPLE, RUN_OPT_MAX_TOKENS,
+    RUN_OPT_TEMPERATURE, RUN_OPT_PROPOSAL, RUN_OPT_STOP, RUN_OPT_NO_DEFAULT_STOP, RUN_OPT_SEED,
+    RUN_OPT_COUNT
+} run_opt_id;
+
+run_opt_id run_opt_id_of(const smc_opt_desc *d);
+/* How an option is named where it was given: its flag (CLI) or its name. */
+const char *run_opt_label(const smc_opt_desc *d, unsigned where);
+/* Sets d from text given at `where` (SMC_OPT_CLI: file and escape rules apply). */
+int run_opts_set_desc(smc_run_opts *o, const smc_opt_desc *d, const char *value, unsigned where,
+                      smc_error *err);
+/* Sets the options named by obj's fields (names and JSON aliases; null
+ * values are skipped). Unknown fields are errors when strict. `where`
+ * ("smc") prefixes field names in messages, or NULL. */
+int run_opts_set_json_object(smc_run_opts *o, const cJSON *obj, bool strict, const char *where, smc_error *err);
+
+#endif
