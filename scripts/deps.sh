@@ -4,7 +4,10 @@ set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 PKGS="build-essential cmake pkg-config libpcre2-dev libcjson-dev libsqlite3-dev clang libclang-rt-14-dev python3 python3-rdkit gnuplot-nox
-      python3-numpy python3-pandas python3-scipy python3-sklearn python3-matplotlib"
+      python3-numpy python3-pandas python3-scipy python3-sklearn python3-matplotlib
+      libmicrohttpd-dev nginx curl"
+# Node and npm run the server's client tests (the openai package); any recent Node will do.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -19,6 +19,7 @@ static const struct {
     {"smc", cmd_smc, "constrained generation by sequential Monte Carlo"},
     {"demo", cmd_demo, "plain vs. masked vs. SMC on a molecule prompt, side by side"},
     {"eval", cmd_eval, "the paper's comparison: methods x tasks x models, with CIs"},
+    {"serve", cmd_serve, "an HTTP server (OpenAI and llama.cpp APIs) with SMC per request"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,241 @@
+/* api_request.c — turning an HTTP request body (OpenAI completions and chat,
+ * llama.cpp /completion) into run options, with the server's limits and the
+ * critic allow-list. Field names and errors come from the run-option table;
+ * the API-specific fields (messages, response_format, n, stream, smc) are
+ * read here. */
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/run_options.h"
+#include "server/server.h"
+#include "util/error.h"
+
+int api_fail(api_error *e, int status, const char *type, const char *param, const char *fmt, ...)
+{
+    e->status = status;
+    e->type = type;
+    snprintf(e->param, sizeof e->param, "%s", param ? param : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->err.msg, sizeof e->err.msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* A 400 from an option error: its message starts with the field ("smc.particles: ..."). */
+static int option_fail(api_error *e, const smc_error *err)
+{
+    api_fail(e, 400, "invalid_request_error", NULL, "%s", err->msg);
+    const char *colon = strstr(err->msg, ": ");
+    size_t n = colon ? (size_t)(colon - err->msg) : 0;
+    if (n && n < sizeof e->param && !memchr(err->msg, ' ', n))
+        snprintf(e->param, sizeof e->param, "%.*s", (int)n, err->msg);
+    return -1;
+}
+
+bool critic_allowed(const server *s, const char *spec)
+{
+    if (!strcmp(spec, "smiles"))
+        return true; /* touches nothing on the server */
+    /* No parent-directory steps, whatever the patterns say. */
+    if (strstr(spec, "/../") || strstr(spec, ":../") || (strlen(spec) >= 3 && !strcmp(spec + strlen(spec) - 3, "/..")))
+        return false;
+    for (int i = 0; i < s->cfg.n_allow; i++)
+        if (fnmatch(s->cfg.allow_critic[i], spec, FNM_PATHNAME) == 0)
+            return true;
+    return false;
+}
+
+/* Appends text to a growing buffer. */
+static int append(char **buf, size_t *len, size_t *cap, const char *text, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t c = (*cap ? *cap * 2 : 256);
+        while (c < *len + n + 1)
+            c *= 2;
+        char *b = realloc(*buf, c);
+        if (!b)
+            return -1;
+        *buf = b;
+        *cap = c;
+    }
+    memcpy(*buf + *len, text, n);
+    *len += n;
+    (*buf)[*len] = 0;
+    return 0;
+}
+
+int api_render_chat(const cJSON *messages, char **out, smc_error *err)
+{
+    *out = NULL;
+    if (!cJSON_IsArray(messages) || !messages->child)
+        return smc_fail(err, "messages: must be a non-empty array of {\"role\", \"content\"} objects");
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int i = 0;
+    for (const cJSON *m = messages->child; m; m = m->next, i++) {
+        const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+        const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+        if (!cJSON_IsString(role)) {
+            free(buf);
+            return smc_fail(err, "messages[%d].role: must be a string", i);
+        }
+        const char *r = role->valuestring;
+        const char *label = !strcmp(r, "system") || !strcmp(r, "developer") ? "System"
+                            : !strcmp(r, "user")                            ? "User"
+                            : !strcmp(r, "assistant")                       ? "Assistant"
+                            : !strcmp(r, "tool")                            ? "Tool"
+                                                                            : NULL;
+        if (!label) {
+            free(buf);
+            return smc_fail(err, "messages[%d].role: unknown role '%.40s' (system, developer, user, assistant, tool)", i, r);
+        }
+        bool ok = append(&buf, &len, &cap, label, strlen(label)) == 0 && append(&buf, &len, &cap, ": ", 2) == 0;
+        if (cJSON_IsString(content))
+            ok = ok && append(&buf, &len, &cap, content->valuestring, strlen(content->valuestring)) == 0;
+        else if (cJSON_IsArray(content)) {
+            for (const cJSON *part = content->child; part && ok; part = part->next) {
+                const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
+                if (!cJSON_IsString(text)) {
+                    free(buf);
+                    return smc_fail(err, "messages[%d].content: only text parts are supported", i);
+                }
+                ok = append(&buf, &len, &cap, text->valuestring, strlen(text->valuestring)) == 0;
+            }
+        } else if (!cJSON_IsNull(content) || strcmp(r, "assistant")) {
+            free(buf);
+            return smc_fail(err, "messages[%d].content: must be a string or an array of text parts", i);
+        }
+        ok = ok && append(&buf, &len, &cap, "\n", 1) == 0;
+        if (!ok) {
+            free(buf);
+            return smc_fail(err, "out of memory");
+        }
+    }
+    if (append(&buf, &len, &cap, "Assistant:", 10)) {
+        free(buf);
+        return smc_fail(err, "out of memory");
+    }
+    *out = buf;
+    return 0;
+}
+
+/* response_format, OpenAI's {"type":"json_schema","json_schema":{"schema":...}}
+ * or llama.cpp's {"type":"json_schema"|"json_object","schema":...}. */
+static int set_response_format(smc_run_opts *o, const cJSON *rf, api_error *e)
+{
+    if (cJSON_IsNull(rf))
+        return 0;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(rf, "type");
+    if (!cJSON_IsObject(rf) || !cJSON_IsString(type))
+        return api_fail(e, 400, "invalid_request_error", "response_format",
+                        "response_format: must be an object with a \"type\"");
+    const char *t = type->valuestring;
+    if (!strcmp(t, "text"))
+        return 0;
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(rf, "schema");
+    const cJSON *js = cJSON_GetObjectItemCaseSensitive(rf, "json_schema");
+    if (!schema && cJSON_IsObject(js))
+        schema = cJSON_GetObjectItemCaseSensitive(js, "schema");
+    char *text = NULL;
+    if (!strcmp(t, "json_object") && !schema)
+        text = strdup("{\"type\":\"object\"}");
+    else if (!strcmp(t, "json_object") || !strcmp(t, "json_schema")) {
+        if (!cJSON_IsObject(schema) && !cJSON_IsBool(schema))
+            return api_fail(e, 400, "invalid_request_error", "response_format",
+                            "response_format: type %s needs a schema (json_schema.schema or schema)", t);
+        text = cJSON_PrintUnformatted(schema);
+    } else
+        return api_fail(e, 400, "invalid_request_error", "response_format",
+                        "response_format.type: unknown value '%.40s' (text, json_object, json_schema)", t);
+    if (!text)
+        return api_fail(e, 500, "server_error", NULL, "out of memory");
+    free(o->json_schema);
+    o->json_schema = text;
+    return 0;
+}
+
+/* The prompt: a string, or an array holding one string. */
+static int read_prompt(smc_run_opts *o, const cJSON *body, api_error *e)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(body, "prompt");
+    if (cJSON_IsArray(p) && cJSON_GetArraySize(p) == 1 && cJSON_IsString(p->child))
+        p = p->child;
+    if (!cJSON_IsString(p))
+        return api_fail(e, 400, "invalid_request_error", "prompt",
+                        p ? "prompt: must be a string (or an array of one string)" : "prompt: missing");
+    free(o->prompt);
+    if (!(o->prompt = strdup(p->valuestring)))
+        return api_fail(e, 500, "server_error", NULL, "out of memory");
+    return 0;
+}
+
+int api_request_parse(const server *s, api_kind kind, const cJSON *body, api_request *r, api_error *e)
+{
+    memset(r, 0, sizeof *r);
+    smc_run_opts_init(&r->opts);
+    r->kind = kind;
+    r->n = 1;
+    smc_error err = {{0}};
+    if (!cJSON_IsObject(body))
+        return api_fail(e, 400, "invalid_request_error", NULL, "the request body must be a JSON object");
+    /* The top level: table fields by name (OpenAI, llama.cpp), others ignored. */
+    cJSON *top = cJSON_Duplicate(body, true);
+    if (!top)
+        return api_fail(e, 500, "server_error", NULL, "out of memory");
+    const char *skip[] = {"prompt", "smc", "response_format", "messages"};
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(top, skip[i]);
+    const cJSON *np = cJSON_GetObjectItemCaseSensitive(top, "n_predict");
+    if (cJSON_IsNumber(np) && np->valuedouble < 0) /* llama.cpp: -1 = no limit */
+        cJSON_DeleteItemFromObjectCaseSensitive(top, "n_predict");
+    const cJSON *mct = cJSON_GetObjectItemCaseSensitive(top, "max_completion_tokens");
+    if (mct && !cJSON_GetObjectItemCaseSensitive(top, "max_tokens")) {
+        cJSON *copy = cJSON_Duplicate(mct, true);
+        if (copy)
+            cJSON_AddItemToObject(top, "max_tokens", copy);
+    }
+    int rc = run_opts_set_json_object(&r->opts, top, false, NULL, &err);
+    cJSON_Delete(top);
+    if (rc)
+        return option_fail(e, &err);
+    const cJSON *smc = cJSON_GetObjectItemCaseSensitive(body, "smc");
+    if (smc && !cJSON_IsNull(smc) && run_opts_set_json_object(&r->opts, smc, true, "smc", &err))
+        return option_fail(e, &err);
+    if (kind == API_CHAT) {
+        if (api_render_chat(cJSON_GetObjectItemCaseSensitive(body, "messages"), &r->opts.prompt, &err))
+            return option_fail(e, &err);
+    } else if (read_prompt(&r->opts, body, e))
+        return -1;
+    const cJSON *rf = cJSON_GetObjectItemCaseSensitive(body, "response_format");
+    if (rf && set_response_format(&r->opts, rf, e))
+        return -1;
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(body, "n");
+    if (n && !cJSON_IsNull(n)) {
+        if (!cJSON_IsNumber(n) || n->valuedouble != (int)n->valuedouble || n->valueint < 1 || n->valueint > s->cfg.max_n)
+            return api_fail(e, 400, "invalid_request_error", "n", "n: must be an integer in [1, %d]", s->cfg.max_n);
+        r->n = n->valueint;
+    }
+    const cJSON *stream = cJSON_GetObjectItemCaseSensitive(body, "stream");
+    if (stream && !cJSON_IsNull(stream)) {
+        if (!cJSON_IsBool(stream))
+            return api_fail(e, 400, "invalid_request_error", "stream", "stream: must be true or false");
+        r->stream = cJSON_IsTrue(stream);
+    }
+    if (smc_run_opts_check(&r->opts, SMC_OPT_JSON, &err))
+        return option_fail(e, &err);
+    long work = (long)r->opts.cfg.n_particles * r->opts.cfg.max_tokens;
+    if (work > s->cfg.max_work)
+        return api_fail(e, 400, "invalid_request_error", "smc.particles",
+                        "particles × max_tokens = %d × %d = %ld is over this server's limit of %ld",
+                        r->opts.cfg.n_particles, r->opts.cfg.max_tokens, work, s->cfg.max_work);
+    if (r->opts.critic && !critic_allowed(s, r->opts.critic))
+        return api_fail(e, 400, "invalid_request_error", "smc.critic",
+                        "smc.critic: '%.100s' is not allowed by this server (it allows smiles%s)", r->opts.critic,
+                        s->cfg.n_allow ? " and its --allow-critic patterns" : " only");
+    return 0;
+}
+
+void api_request_free(api_request *r) { smc_run_opts_free(&r->opts); }

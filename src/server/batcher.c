@@ -1,0 +1,248 @@
+/* batcher.c — one engine batch per step for all running requests. Every
+ * call of the shared LM takes one lock (the engine context is not thread
+ * safe). A next_logits call leaves a ticket and waits; when every running
+ * request has a ticket waiting, or the oldest ticket has waited gather_ms
+ * (a request may be busy in its critic), the thread that notices decodes all
+ * tickets' states in one inner next_logits call (one smc_decode) and hands
+ * each its rows. If that batch fails (e.g. one request overflows the KV
+ * budget), each ticket is retried alone so only the culprit fails. */
+#include "server/batcher.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/error.h"
+
+typedef struct ticket {
+    void *const *states;
+    size_t n;
+    float *logits;
+    bool done;
+    int rc;
+    smc_error err;
+    double since;
+    struct ticket *next;
+} ticket;
+
+struct batcher {
+    smc_lm iface;
+    const smc_lm *inner;
+    smc_ctx *ctx;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ticket *pending;
+    int n_pending;
+    int running;
+    bool deciding;
+    double gather_s;
+    void **all;
+    size_t cap_all;
+    float *buf;
+    size_t cap_buf;
+    batcher_stats st;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static smc_str b_token_bytes(void *self, int32_t tok)
+{
+    batcher *b = self;
+    return b->inner->token_bytes(b->inner->self, tok); /* read-only: no lock */
+}
+
+static int b_root(void *self, const int32_t *prompt, size_t n, void **state, smc_error *err)
+{
+    batcher *b = self;
+    pthread_mutex_lock(&b->mu);
+    int rc = b->inner->root(b->inner->self, prompt, n, state, err);
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
+
+static void *b_fork(void *self, void *state)
+{
+    batcher *b = self;
+    pthread_mutex_lock(&b->mu);
+    void *s = b->inner->fork(b->inner->self, state);
+    pthread_mutex_unlock(&b->mu);
+    return s;
+}
+
+static void b_release(void *self, void *state)
+{
+    batcher *b = self;
+    pthread_mutex_lock(&b->mu);
+    b->inner->release(b->inner->self, state);
+    pthread_mutex_unlock(&b->mu);
+}
+
+static int b_extend(void *self, void **state, int32_t tok, smc_error *err)
+{
+    batcher *b = self;
+    pthread_mutex_lock(&b->mu);
+    int rc = b->inner->extend(b->inner->self, state, tok, err);
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
+
+/* Decodes every pending ticket (b->mu held). */
+static void decode_pending(batcher *b)
+{
+    ticket *list = b->pending;
+    int n_tickets = b->n_pending;
+    b->pending = NULL;
+    b->n_pending = 0;
+    size_t total = 0;
+    for (ticket *t = list; t; t = t->next)
+        total += t->n;
+    size_t nv = (size_t)b->inner->n_vocab;
+    double t0 = now_s();
+    bool ok = true;
+    if (total > b->cap_all) {
+        void **a = realloc(b->all, sizeof *a * total);
+        float *f = a ? realloc(b->buf, sizeof *f * total * nv) : NULL;
+        if (a)
+            b->all = a;
+        if (f) {
+            b->buf = f;
+            b->cap_all = b->cap_buf = total;
+        } else
+            ok = false;
+    }
+    smc_error err = {{0}};
+    if (ok) {
+        size_t k = 0;
+        for (ticket *t = list; t; t = t->next)
+            for (size_t i = 0; i < t->n; i++)
+                b->all[k++] = t->states[i];
+        ok = b->inner->next_logits(b->inner->self, b->all, total, b->buf, &err) == 0;
+    }
+    if (ok) {
+        size_t k = 0;
+        for (ticket *t = list; t; t = t->next) {
+            memcpy(t->logits, b->buf + k * nv, sizeof *b->buf * t->n * nv);
+            k += t->n;
+        }
+        b->st.batches++;
+        b->st.states += total;
+        if ((uint64_t)n_tickets > b->st.max_requests)
+            b->st.max_requests = (uint64_t)n_tickets;
+        b->st.multi_request_batches += n_tickets > 1;
+    } else if (n_tickets == 1 || !b->all || b->cap_all < total) {
+        for (ticket *t = list; t; t = t->next) {
+            t->rc = -1;
+            t->err = err;
+            if (!err.msg[0])
+                smc_fail(&t->err, "out of memory");
+        }
+    } else {
+        /* Alone, so that only the request at fault fails. */
+        for (ticket *t = list; t; t = t->next) {
+            t->rc = b->inner->next_logits(b->inner->self, t->states, t->n, t->logits, &t->err);
+            b->st.batches++;
+            b->st.states += t->rc == 0 ? t->n : 0;
+        }
+    }
+    b->st.decode_seconds += now_s() - t0;
+    for (ticket *t = list; t; t = t->next)
+        t->done = true;
+    pthread_cond_broadcast(&b->cv);
+}
+
+static int b_next_logits(void *self, void *const *states, size_t n, float *logits, smc_error *err)
+{
+    batcher *b = self;
+    ticket t = {.states = states, .n = n, .logits = logits, .since = now_s()};
+    pthread_mutex_lock(&b->mu);
+    t.next = b->pending;
+    b->pending = &t;
+    b->n_pending++;
+    while (!t.done) {
+        double oldest = t.since;
+        for (ticket *p = b->pending; p; p = p->next)
+            if (p->since < oldest)
+                oldest = p->since;
+        double deadline = oldest + b->gather_s;
+        if (!b->deciding && (b->n_pending >= b->running || now_s() >= deadline)) {
+            b->deciding = true;
+            decode_pending(b);
+            b->deciding = false;
+            break;
+        }
+        struct timespec ts;
+        double wake = b->deciding ? now_s() + 0.05 : deadline;
+        ts.tv_sec = (time_t)wake;
+        ts.tv_nsec = (long)((wake - (double)ts.tv_sec) * 1e9);
+        pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+    }
+    pthread_mutex_unlock(&b->mu);
+    if (t.rc && err)
+        *err = t.err;
+    return t.rc;
+}
+
+int batcher_new(const smc_lm *inner, smc_ctx *ctx, double gather_ms, batcher **out, smc_error *err)
+{
+    *out = NULL;
+    batcher *b = calloc(1, sizeof *b);
+    if (!b)
+        return smc_fail(err, "out of memory");
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&b->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&b->mu, NULL);
+    b->inner = inner;
+    b->ctx = ctx;
+    b->gather_s = gather_ms / 1000.0;
+    b->iface = (smc_lm){.self = b, .n_vocab = inner->n_vocab, .eos = inner->eos, .token_bytes = b_token_bytes,
+                        .root = b_root, .fork = b_fork, .release = b_release, .extend = b_extend,
+                        .next_logits = b_next_logits};
+    *out = b;
+    return 0;
+}
+
+void batcher_free(batcher *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_destroy(&b->mu);
+    pthread_cond_destroy(&b->cv);
+    free(b->all);
+    free(b->buf);
+    free(b);
+}
+
+const smc_lm *batcher_lm(batcher *b) { return &b->iface; }
+
+void batcher_enter(batcher *b)
+{
+    pthread_mutex_lock(&b->mu);
+    b->running++;
+    pthread_mutex_unlock(&b->mu);
+}
+
+void batcher_leave(batcher *b)
+{
+    pthread_mutex_lock(&b->mu);
+    b->running--;
+    pthread_cond_broadcast(&b->cv); /* the others may now be complete */
+    pthread_mutex_unlock(&b->mu);
+}
+
+void batcher_get_stats(batcher *b, batcher_stats *out)
+{
+    pthread_mutex_lock(&b->mu);
+    *out = b->st;
+    out->running = b->running;
+    out->kv_used_bytes = b->ctx ? smc_ctx_kv_used_bytes(b->ctx) : 0;
+    pthread_mutex_unlock(&b->mu);
+}

@@ -1,0 +1,38 @@
+/* batcher.h — continuous batching across requests: an smc_lm shared by every
+ * request thread that forwards to one engine LM, and gathers the
+ * next_logits calls of all running requests into one engine batch per step.
+ * New requests join between steps (their prompts are decoded in the same
+ * batch as the others' next tokens). */
+#ifndef SMC_SERVER_BATCHER_H
+#define SMC_SERVER_BATCHER_H
+
+#include <stdint.h>
+
+#include "smcgen.h"
+
+typedef struct batcher batcher;
+
+typedef struct batcher_stats {
+    uint64_t batches;          /* engine decodes */
+    uint64_t states;           /* particle states given logits (particle-tokens) */
+    uint64_t max_requests;     /* most requests served by one decode */
+    uint64_t multi_request_batches; /* decodes that served more than one request */
+    double decode_seconds;
+    size_t kv_used_bytes;
+    int running;               /* requests inside smc_run */
+} batcher_stats;
+
+/* inner: the engine LM (not thread safe); ctx: its context (for KV use).
+ * gather_ms: how long a step waits for the other running requests before
+ * decoding without them. */
+int batcher_new(const smc_lm *inner, smc_ctx *ctx, double gather_ms, batcher **out, smc_error *err);
+void batcher_free(batcher *b);
+/* The LM the requests sample from (thread safe; owned by b). */
+const smc_lm *batcher_lm(batcher *b);
+/* A request starts / ends sampling: the number of running requests decides
+ * when a step's batch is complete. */
+void batcher_enter(batcher *b);
+void batcher_leave(batcher *b);
+void batcher_get_stats(batcher *b, batcher_stats *out);
+
+#endif

@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# test_serve.sh — `smcgen serve` end to end with real clients on a free local
+# port: curl against every endpoint (OpenAI and llama.cpp shapes, GBNF,
+# regex, JSON Schema, tokenize round trip), SSE streaming parsed by a client,
+# the official `openai` npm package (tests/server/client), clean 4xx errors
+# for malformed and hostile requests (a fuzzed body corpus included), 413,
+# 401, 503 + Retry-After, the per-request timeout, and a client that
+# disconnects mid-stream having its request cancelled and its KV freed.
+set -u
+bin=$(realpath "$1")
+root=$(pwd)
+fail=0
+check() { if eval "$2"; then :; else echo "FAIL: $1"; fail=1; fi; }
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
+
+# A critic that takes its time (0.4 s an answer), for requests that must stay running.
+cat > "$tmp/slow.py" <<'PY'
+import sys, json, time
+for line in sys.stdin:
+    time.sleep(0.4)
+    print(json.dumps({"logw": 0}), flush=True)
+PY
+slow="exec:python3 $tmp/slow.py"
+
+# start NAME ARGS...: starts a server on port 0, sets $url to its address.
+start() {
+  local name=$1; shift
+  "$bin" serve --port 0 -t 2 "$@" 2> "$tmp/$name.log" &
+  pids+=($!)
+  for _ in $(seq 1 600); do
+    url=$(sed -n 's/^smcgen: listening on \(http[^ ]*\).*/\1/p' "$tmp/$name.log")
+    [ -n "$url" ] && return 0
+    kill -0 "${pids[-1]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "FAIL: server $name did not start"; cat "$tmp/$name.log"; exit 1
+}
+# post PATH JSON: body in $tmp/out, status in $code
+post() { code=$(curl -s -o "$tmp/out" -w '%{http_code}' -H 'Content-Type: application/json' "${auth[@]}" --data-binary "$2" "$url$1"); }
+auth=()
+metric() { curl -s "${auth[@]}" "$url/metrics" | awk -v m="smcgen_$1" '$1==m {print $2}'; }
+wait_metric() { # NAME VALUE: up to 60 s
+  for _ in $(seq 1 600); do [ "$(metric "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }
+
+start main --parallel 1 --queue 0 --allow-critic "$slow"
+
+# --- health, models, options -----------------------------------------------------
+check "/health" "[ \"\$(curl -s $url/health)\" = '{\"status\":\"ok\"}' ]"
+curl -s "$url/v1/models" > "$tmp/models.json"
+check "/v1/models lists the model" "grep -q '\"object\":\"model\"' $tmp/models.json"
+curl -s "$url/v1/options" > "$tmp/options.json"
+python3 - "$tmp/options.json" <<'PY' || fail=1
+import json, sys
+opts = {o["name"]: o for o in json.load(open(sys.argv[1]))}
+assert opts["particles"]["default"] == "10" and opts["particles"]["min"] == 1, opts["particles"]
+assert opts["max_tokens"]["alias"] == "n_predict"
+assert "smc-full" in opts["method"]["choices"]
+PY
+
+# --- OpenAI completions with a regex; the smc object is the library's run JSON ----
+post /v1/completions '{"prompt":"Phone: ","regex":"[0-9]{3}-[0-9]{4}","max_tokens":12,"n":2,"smc":{"particles":6}}'
+check "regex completion 200 (got $code)" "[ $code = 200 ]"
+python3 - "$tmp/out" <<'PY' || fail=1
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+assert r["object"] == "text_completion"
+assert 1 <= len(r["choices"]) <= 2
+for c in r["choices"]:
+    assert re.fullmatch(r"[0-9]{3}-[0-9]{4}", c["text"]), c
+    assert c["finish_reason"] in ("stop", "length")
+s = r["smc"]
+assert s["method"] == "smc" and s["particles"] == 6, s
+assert abs(sum(e["prob"] for e in s["posterior"]) - 1) < 1e-9
+assert r["choices"][0]["text"] == s["posterior"][0]["text"]
+assert r["usage"]["prompt_tokens"] > 0
+print("regex:", [c["text"] for c in r["choices"]])
+PY
+
+# --- llama.cpp /completion with a GBNF grammar ------------------------------------
+post /completion '{"prompt":"Answer: ","grammar":"root ::= (\"yes\" | \"no\") \".\"","n_predict":8,"seed":5,"smc":{"particles":4}}'
+check "llama.cpp /completion 200 (got $code)" "[ $code = 200 ]"
+python3 -c "
+import json,sys
+r=json.load(open('$tmp/out'))
+assert r['content'] in ('yes.','no.'), r['content']
+assert r['stop'] is True and r['tokens_evaluated']>0 and 'smc' in r
+print('gbnf:', r['content'])" || { echo "FAIL: /completion with grammar"; fail=1; }
+
+# --- llama.cpp response_format and json_schema -------------------------------------
+post /completion '{"prompt":"JSON: ","response_format":{"type":"json_schema","schema":{"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"],"additionalProperties":false}},"n_predict":16,"smc":{"particles":3}}'
+check "response_format (llama.cpp shape) 200 (got $code)" "[ $code = 200 ]"
+python3 -c "
+import json
+r=json.load(open('$tmp/out')); v=json.loads(r['content'])
+assert isinstance(v['ok'], bool) and list(v)==['ok'], v" || { echo "FAIL: llama.cpp response_format: $(cat $tmp/out)"; fail=1; }
+
+# --- tokenize / detokenize round trip ----------------------------------------------
+post /tokenize '{"content":"Hello world, ünïcode!"}'
+check "tokenize 200" "[ $code = 200 ]"
+toks=$(python3 -c "import json;print(json.dumps(json.load(open('$tmp/out'))['tokens']))")
+post /detokenize "{\"tokens\":$toks}"
+check "detokenize gives the text back" "python3 -c \"import json,sys; assert json.load(open('$tmp/out'))['content']=='Hello world, ünïcode!'\""
+
+# --- SSE streaming parsed by a client ------------------------------------------------
+curl -sN "${auth[@]}" -H 'Content-Type: application/json' --data-binary \
+  '{"messages":[{"role":"user","content":"Say a number"}],"regex":"[0-9]{2,6}","max_tokens":10,"stream":true,"smc":{"particles":5}}' \
+  "$url/v1/chat/completions" > "$tmp/sse.txt"
+python3 - "$tmp/sse.txt" <<'PY' || fail=1
+import json, re, sys
+events = [l[6:] for l in open(sys.argv[1]).read().split("\n") if l.startswith("data: ")]
+assert events[-1] == "[DONE]", events[-3:]
+chunks = [json.loads(e) for e in events[:-1]]
+assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+text = "".join(c["choices"][0]["delta"]["content"] for c in chunks)
+final = chunks[-1]
+assert final["choices"][0]["finish_reason"] in ("stop", "length")
+assert final["smc"]["posterior"][0]["text"] == text, (text, final["smc"]["posterior"][0])
+assert re.fullmatch(r"[0-9]{2,6}", text), text
+assert all(c["choices"][0]["finish_reason"] is None for c in chunks[:-1])
+print("sse: %d chunks ->" % len(chunks), text)
+PY
+
+# --- clean errors ----------------------------------------------------------------------
+err_is() { # DESCRIPTION STATUS PARAM FRAGMENT
+  local ok
+  ok=$(python3 - "$tmp/out" "$2" "$3" "$4" <<'PY' 2>&1
+import json, sys
+path, status, param, frag = sys.argv[1:]
+try:
+    r = json.load(open(path))
+except Exception:
+    print("not JSON"); sys.exit()
+e = r.get("error", {})
+if e.get("code") != int(status) or (param and e.get("param") != param) or frag not in e.get("message", ""):
+    print(str(r)[:300])
+PY
+)
+  check "$1 (status $code, $ok)" "[ $code = $2 ] && [ -z \"\$ok\" ]"
+}
+post /v1/completions '{"prompt": "x", '; err_is "malformed JSON" 400 "" "malformed JSON"
+post /v1/completions '[1,2]'; err_is "non-object body" 400 "" "must be a JSON object"
+post /v1/completions '{"prompt":"x","smc":{"method":"beam"}}'; err_is "unknown method" 400 smc.method "unknown value 'beam'"
+post /v1/completions '{"prompt":"x","smc":{"partcles":3}}'; err_is "unknown smc field" 400 smc.partcles "unknown field"
+post /v1/completions '{"prompt":"x","grammar":"root ::= \"a\"\nb ::= [a-"}'; err_is "grammar error with line:column" 400 "" "2:"
+post /v1/completions '{"prompt":"x","json_schema":{"type":"string","not":{"const":"a"}}}'; err_is "unsupported schema keyword" 400 "" "unsupported keyword \"not\""
+post /v1/completions '{"prompt":"x","regex":"a","smc":{"particles":100000},"max_tokens":1000000}'; err_is "huge particles x max_tokens" 400 smc.particles "limit"
+post /v1/completions '{"prompt":"x","max_tokens":-3}'; err_is "negative max_tokens" 400 max_tokens "not an integer in [1, 1000000]"
+post /v1/completions '{"prompt":"x","regex":"a","smc":{"critic":"sql:/etc/passwd"}}'; err_is "critic not allowed" 400 smc.critic "not allowed"
+post /v1/completions '{"prompt":"x","regex":"a","smc":{"critic":"exec:sh -c id"}}'; err_is "exec critic not allowed" 400 smc.critic "not allowed"
+post /v1/completions '{"prompt":"x","grammar_file":"/etc/passwd","regex":"a"}'; check "a file path field is ignored, not read" "[ $code = 200 ]"
+post /v1/chat/completions '{"messages":[{"role":"wizard","content":"x"}]}'; err_is "bad chat role" 400 "" "unknown role"
+post /v1/nosuch '{}'; err_is "unknown endpoint" 404 "" "no such endpoint"
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' "$url/v1/completions"); err_is "GET on a POST endpoint" 405 "" "POST"
+head -c 1100000 /dev/zero | tr '\0' 'a' > "$tmp/big"
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$tmp/big" "$url/v1/completions")
+err_is "oversized body" 413 "" "limit"
+
+# --- fuzzed bodies: every answer is a 2xx or a 4xx JSON document; the server stays up ----
+python3 - "$url" <<'PY' || fail=1
+import json, random, urllib.request, urllib.error
+url = __import__("sys").argv[1]
+rng = random.Random(12)
+seeds = [b'{"prompt":"Hi","regex":"[a-z]{1,4}","max_tokens":4,"smc":{"particles":2}}',
+         b'{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"},"max_tokens":4,"smc":{"particles":2}}',
+         b'{"prompt":"A","grammar":"root ::= [0-9]+","n_predict":4,"smc":{"particles":2,"method":"is"}}']
+bad = 0
+for i in range(150):
+    b = bytearray(rng.choice(seeds))
+    for _ in range(rng.randint(1, 6)):
+        op = rng.randint(0, 3)
+        k = rng.randrange(len(b)) if b else 0
+        if op == 0 and b: del b[k:k + rng.randint(1, 8)]
+        elif op == 1: b[k:k] = bytes(rng.choice(b'{}[]":,\\0123456789aez- \x00\xff') for _ in range(rng.randint(1, 4)))
+        elif op == 2 and b: b[k] = rng.randrange(256)
+        else: b[k:k] = rng.choice([b'1e999', b'-1', b'null', b'"\\ud800"', b'[' * 50, b'{"smc":{}}', b'99999999999'])
+    path = rng.choice(["/v1/completions", "/v1/chat/completions", "/completion"])
+    req = urllib.request.Request(url + path, data=bytes(b), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            status, body = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        status, body = e.code, e.read()
+    try:
+        doc = json.loads(body)
+    except Exception:
+        print("not JSON:", status, body[:200]); bad += 1; continue
+    if status == 200:
+        if "smc" not in doc: print("200 without smc:", doc); bad += 1
+    elif not (400 <= status < 500 and doc["error"]["message"] and doc["error"]["type"]):
+        print("bad answer:", status, doc, bytes(b)[:200]); bad += 1
+print("fuzz: 150 bodies,", bad, "bad answers")
+assert bad == 0
+PY
+check "server alive after the fuzz" "[ \"\$(curl -s $url/health)\" = '{\"status\":\"ok\"}' ]"
+
+# --- busy: one slot, no queue -> 503 with Retry-After; a disconnect cancels -------------
+slow_body='{"prompt":"Letters: ","regex":"[a-z]{200}","max_tokens":300,"stream":true,"smc":{"particles":2,"critic":"'"$slow"'"}}'
+curl -sN -H 'Content-Type: application/json' --data-binary "$slow_body" "$url/v1/completions" > "$tmp/slow.txt" &
+slow_pid=$!
+check "the slow request is running" "wait_metric requests_running 1"
+code=$(curl -s -D "$tmp/hdr" -o "$tmp/out" -w '%{http_code}' -H 'Content-Type: application/json' \
+  --data-binary '{"prompt":"x","regex":"a"}' "$url/v1/completions")
+err_is "503 when busy" 503 "" "busy"
+check "503 says Retry-After" "grep -qi '^retry-after: 1' $tmp/hdr"
+kill $slow_pid; wait $slow_pid 2>/dev/null
+check "the disconnected request is cancelled" "wait_metric requests_cancelled_total 1"
+check "its slot is free again" "wait_metric requests_running 0"
+check "its KV memory is freed" "wait_metric kv_used_bytes 0"
+post /v1/completions '{"prompt":"x","regex":"a+","max_tokens":3,"smc":{"particles":2}}'
+check "serves again after the cancel (got $code)" "[ $code = 200 ]"
+
+# --- second server: API key, per-request timeout, the openai npm client ----------------
+echo -n 'sekrit-key' > "$tmp/key"
+start keyed --api-key-file "$tmp/key" --timeout 3 --allow-critic "$slow"
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' "$url/v1/models"); err_is "no key: 401" 401 "" "API key"
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' -H 'Authorization: Bearer sekrit-kez' "$url/v1/models"); err_is "wrong key: 401" 401 "" "API key"
+check "health needs no key" "[ \"\$(curl -s $url/health)\" = '{\"status\":\"ok\"}' ]"
+auth=(-H 'Authorization: Bearer sekrit-key')
+post /v1/completions '{"prompt":"Letters: ","regex":"[a-z]{200}","max_tokens":300,"smc":{"particles":2,"critic":"'"$slow"'"}}'
+err_is "per-request timeout" 503 "" "timeout"
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  client="$root/tests/server/client"
+  if [ -d "$client/node_modules/openai" ] || (cd "$client" && npm ci --no-audit --no-fund >/dev/null 2>&1); then
+    node "$client/openai_client.mjs" "$url/v1" sekrit-key || { echo "FAIL: openai npm client"; fail=1; }
+  else
+    echo "FAIL: npm ci in tests/server/client failed"; fail=1
+  fi
+else
+  echo "note: node/npm absent: the openai client part was not run"
+fi
+
+for p in "${pids[@]}"; do kill "$p"; done
+for p in "${pids[@]}"; do wait "$p"; rc=$?; check "server exits 0 on SIGTERM (got $rc)" "[ $rc = 0 ]"; done
+pids=()
+[ $fail -eq 0 ] && echo "test_serve: all checks passed"
+exit $fail

@@ -1,0 +1,152 @@
+/* test_batcher.c — continuous batching across requests: two requests
+ * sampled at once through the batcher give exactly the particles they give
+ * alone, their steps share engine batches, every LM state is released, a
+ * failing batch fails only its culprit; and smc_config.on_step sees the
+ * particles and can stop a run cleanly. */
+#include "test.h"
+
+#include <pthread.h>
+
+#include "server/batcher.h"
+#include "smc/toy.h"
+
+static smc_toy_lm *toy;
+static smc_toy_dfa *dfa;
+
+typedef struct req {
+    const smc_lm *lm;
+    batcher *b;
+    uint64_t seed;
+    smc_result *res;
+    int rc;
+    smc_error err;
+} req;
+
+static int run_one(const smc_lm *lm, uint64_t seed, smc_result **out, smc_error *err)
+{
+    smc_potential *cheap = NULL;
+    if (smc_toy_dfa_potential(dfa, lm, true, &cheap, err))
+        return -1;
+    smc_config c;
+    smc_config_default(&c);
+    c.method = SMC_METHOD_SMC;
+    c.n_particles = 12;
+    c.max_tokens = 10;
+    c.seed = seed;
+    int rc = smc_run(lm, NULL, 0, cheap, NULL, &c, out, err);
+    smc_potential_free(cheap);
+    return rc;
+}
+
+static void *thread_main(void *arg)
+{
+    req *r = arg;
+    r->rc = run_one(r->lm, r->seed, &r->res, &r->err);
+    batcher_leave(r->b);
+    return NULL;
+}
+
+static bool same_particles(const smc_result *a, const smc_result *b)
+{
+    if (!a || !b || a->n_particles != b->n_particles || a->n_steps != b->n_steps)
+        return false;
+    for (int i = 0; i < a->n_particles; i++)
+        if (a->particles[i].len != b->particles[i].len ||
+            memcmp(a->particles[i].text, b->particles[i].text, a->particles[i].len) ||
+            a->particles[i].log_weight != b->particles[i].log_weight)
+            return false;
+    return a->log_z == b->log_z;
+}
+
+static void test_two_requests_share_batches(void)
+{
+    const smc_lm *inner = smc_toy_lm_iface(toy);
+    smc_error err = {{0}};
+    smc_result *alone[2] = {NULL, NULL};
+    CHECK(run_one(inner, 11, &alone[0], &err) == 0);
+    CHECK(run_one(inner, 22, &alone[1], &err) == 0);
+    batcher *b = NULL;
+    /* A long gather window: a step waits for both requests, so batches are
+     * shared whatever the timing (the window only bounds a stall). */
+    CHECK(batcher_new(inner, NULL, 60000, &b, &err) == 0);
+    req r[2] = {{batcher_lm(b), b, 11, NULL, 0, {{0}}}, {batcher_lm(b), b, 22, NULL, 0, {{0}}}};
+    pthread_t t[2];
+    batcher_enter(b);
+    batcher_enter(b);
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, thread_main, &r[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        CHECK_MSG(r[i].rc == 0, "%s", r[i].err.msg);
+        CHECK_MSG(same_particles(alone[i], r[i].res), "request %d differs when batched", i);
+    }
+    batcher_stats st;
+    batcher_get_stats(b, &st);
+    int steps = alone[0]->n_steps + alone[1]->n_steps;
+    int shortest = alone[0]->n_steps < alone[1]->n_steps ? alone[0]->n_steps : alone[1]->n_steps;
+    CHECK_MSG(st.multi_request_batches >= (uint64_t)shortest, "%llu shared batches, %d steps",
+              (unsigned long long)st.multi_request_batches, shortest);
+    CHECK_EQ_INT(st.batches, (uint64_t)(steps - st.multi_request_batches));
+    CHECK_EQ_INT(st.max_requests, 2);
+    CHECK_EQ_INT(st.running, 0);
+    CHECK_EQ_INT(smc_toy_lm_live_states(toy), 0);
+    for (int i = 0; i < 2; i++) {
+        smc_result_free(alone[i]);
+        smc_result_free(r[i].res);
+    }
+    batcher_free(b);
+}
+
+static int stop_at;
+static int steps_seen;
+static int on_step(void *ud, int n, const char *const *texts, const size_t *lens, const double *logw)
+{
+    (void)ud;
+    steps_seen++;
+    for (int i = 0; i < n; i++)
+        if (logw[i] > -INFINITY && lens[i] > 0 && !texts[i][0])
+            return -1; /* texts must be real */
+    return steps_seen >= stop_at;
+}
+
+static void test_on_step_stops(void)
+{
+    const smc_lm *lm = smc_toy_lm_iface(toy);
+    smc_potential *cheap = NULL;
+    smc_error err = {{0}};
+    CHECK(smc_toy_dfa_potential(dfa, lm, true, &cheap, &err) == 0);
+    smc_config c;
+    smc_config_default(&c);
+    c.method = SMC_METHOD_SMC;
+    c.n_particles = 8;
+    c.max_tokens = 10;
+    c.seed = 3;
+    c.on_step = on_step;
+    smc_result *r = NULL;
+    /* Never stopping: called once per step, the result unchanged. */
+    stop_at = 1000;
+    steps_seen = 0;
+    CHECK(smc_run(lm, NULL, 0, cheap, NULL, &c, &r, &err) == 0);
+    CHECK(r && steps_seen == r->n_steps);
+    smc_result_free(r);
+    r = NULL;
+    stop_at = 2;
+    steps_seen = 0;
+    CHECK(smc_run(lm, NULL, 0, cheap, NULL, &c, &r, &err) == -1);
+    CHECK(r == NULL);
+    CHECK_STR(err.msg, "the run was stopped");
+    CHECK_EQ_INT(steps_seen, 2);
+    CHECK_EQ_INT(smc_toy_lm_live_states(toy), 0);
+    smc_potential_free(cheap);
+}
+
+void run_tests(void)
+{
+    toy = smc_toy_random_new(60, 5, 1.5, -2.0);
+    dfa = smc_toy_dfa_default();
+    test_two_requests_share_batches();
+    test_on_step_stops();
+    smc_toy_dfa_free(dfa);
+    smc_toy_lm_free(toy);
+}
