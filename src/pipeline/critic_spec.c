@@ -271,7 +271,9 @@ int critic_spec_python_code(const char *python, const char *setup, const char *t
 
 void critic_spec_free(critic_spec *c)
 {
-    smc_potential_free(c->critic);
-    free(c->grammar_gbnf);
+    if (!c->borrowed) {
+        smc_potential_free(c->critic);
+        free(c->grammar_gbnf);
+    }
     memset(c, 0, sizeof *c);
 }

@@ -10,6 +10,8 @@ typedef struct critic_spec {
     char *grammar_gbnf;        /* the domain's grammar (malloc'd), or NULL */
     const char *lead;          /* GBNF of what may precede the constrained text (" "?), or "" */
     const char *stop;          /* default stop string ("\n"), or NULL */
+    bool borrowed;             /* critic and grammar_gbnf belong to the caller: critic_spec_free
+                                  leaves them (a critic object reused across runs) */
 } critic_spec;
 
 /* Names: smiles | sql:DB.sqlite | pddl:PROBLEM.pddl | python:PROBLEM.json

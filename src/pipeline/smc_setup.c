@@ -52,9 +52,11 @@ void text_unescape(char *s)
 static int build_grammar(const smc_setup_opts *o, smc_setup *s, smc_error *err)
 {
     int n_sources = !!o->grammar_path + !!o->grammar_text + !!o->lark_text + !!o->regex +
-                    !!o->json_schema_path + !!o->json_schema_text;
+                    !!o->json_schema_path + !!o->json_schema_text + !!o->grammar;
     if (n_sources > 1)
         return smc_fail(err, "give at most one of --grammar, --regex and --json-schema");
+    if (o->grammar)
+        return 0;
     if (o->grammar_path)
         return smc_grammar_from_file(o->grammar_path, &s->grammar, err);
     if (o->grammar_text)
@@ -164,10 +166,11 @@ int smc_setup_instance(const smc_setup_opts *o, critic_spec *critic, smc_setup *
         return -1;
     if (build_stops(o, s, err) || build_grammar(o, s, err))
         return -1;
-    if (s->grammar) {
+    const smc_grammar *g = o->grammar ? o->grammar : s->grammar;
+    if (g) {
         if (!s->index && smc_token_index_from_vocab(vocab, &s->index, err))
             return -1;
-        if (smc_potential_from_grammar(s->grammar, s->index, s->lm, "grammar", &s->cheap, err))
+        if (smc_potential_from_grammar(g, s->index, s->lm, "grammar", &s->cheap, err))
             return -1;
     }
     const char *prompt = o->prompt ? o->prompt : "";

@@ -23,6 +23,7 @@ typedef struct smc_setup_opts {
     bool default_stops;         /* add the critic's default stop string */
     int n_threads;
     size_t kv_budget_bytes;     /* 0: the engine's default */
+    const smc_grammar *grammar; /* compiled by the caller, who keeps it (the Python package) */
 } smc_setup_opts;
 
 typedef struct smc_setup {
