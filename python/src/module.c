@@ -1,7 +1,9 @@
 /* module.c — the smcgen._core extension module: its types, its error, and
- * run(), which builds a run's instance with the CLI's own setup code
- * (smc_setup_instance: constraint, critic's default grammar and stop string,
- * prompt), calls smc_run with the GIL released, and returns the result. */
+ * run(), which reads its options with the library's option table (as the
+ * CLI and the HTTP API do), builds the run's instance with the CLI's own
+ * setup code (smc_setup_instance: constraint, critic's default grammar and
+ * stop string, prompt), calls smc_run with the GIL released, and returns the
+ * result. */
 #include <math.h>
 #include <string.h>
 
@@ -64,84 +66,122 @@ done:
     return out;
 }
 
-/* Stop strings: a str or a sequence of str, encoded into a setup's table. */
-static int take_stops(PyObject *stop, smc_setup_opts *o, PyObject **keep)
+/* The option table (smc_opt_at) as a list of dicts: what smcgen.smc()'s
+ * keyword arguments, defaults and docstring are made from. */
+static PyObject *mod_options(PyObject *mod, PyObject *unused)
 {
-    *keep = NULL;
-    if (stop == Py_None)
-        return 0;
-    PyObject *seq = PyUnicode_Check(stop) ? PyTuple_Pack(1, stop) : PySequence_Tuple(stop);
-    if (!seq)
-        return -1;
-    Py_ssize_t n = PyTuple_GET_SIZE(seq);
-    if (n > (Py_ssize_t)(sizeof o->stops / sizeof o->stops[0])) {
-        Py_DECREF(seq);
-        PyErr_Format(PyExc_ValueError, "at most %zu stop strings", sizeof o->stops / sizeof o->stops[0]);
+    (void)mod, (void)unused;
+    static const char *const types[] = {"int", "float", "bool", "string", "choice", "strings"};
+    static const char *const groups[] = {"prompt", "constraint", "critic", "sampling"};
+    PyObject *l = PyList_New(0);
+    for (int i = 0; l && i < smc_opt_count(); i++) {
+        const smc_opt_desc *d = smc_opt_at(i);
+        PyObject *choices = d->choices ? PyUnicode_FromString(d->choices) : Py_NewRef(Py_None);
+        PyObject *e = choices ? Py_BuildValue(
+            "{s:s,s:z,s:z,s:z,s:s,s:O,s:O,s:s,s:d,s:d,s:O,s:O,s:z,s:s}", "name", d->name, "flag", d->flag,
+            "alias", d->json_alias, "metavar", d->metavar, "type", types[d->type], "json",
+            (d->where & SMC_OPT_JSON) ? Py_True : Py_False, "cli", (d->where & SMC_OPT_CLI) ? Py_True : Py_False,
+            "group", groups[d->group], "min", d->min, "max", d->max, "min_open", d->min_open ? Py_True : Py_False,
+            "choices", choices, "default", d->def, "help", d->help) : NULL;
+        Py_XDECREF(choices);
+        if (!e || PyList_Append(l, e))
+            Py_CLEAR(l);
+        Py_XDECREF(e);
+    }
+    return l;
+}
+
+static int dup_into(char **field, const char *text)
+{
+    free(*field);
+    *field = strdup(text);
+    if (!*field) {
+        PyErr_NoMemory();
         return -1;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *s = PyTuple_GET_ITEM(seq, i);
-        const char *c = PyUnicode_Check(s) ? PyUnicode_AsUTF8(s) : NULL;
-        if (!c) {
-            Py_DECREF(seq);
-            if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_TypeError, "stop must be a str or a sequence of str");
-            return -1;
-        }
-        o->stops[o->n_stops++] = c;
-    }
-    *keep = seq;
     return 0;
 }
 
-/* run(model, prompt, config, grammar=None, critic=None, stop=None,
- *     default_stop=True, add_bos=True) -> dict
- * config: a dict of smc_config fields already validated by the caller. */
+/* The options of one run: the table's defaults, the caller's values (a JSON
+ * object, checked by the library as for the HTTP API), and the constraint
+ * and critic objects standing in for the options' constraint text and critic
+ * spec, so that smc_run_opts_check settles the method as everywhere else. */
+static int build_opts(smc_run_opts *o, const char *json, Py_ssize_t len, PyObject *grammar, PyObject *critic)
+{
+    smc_error err = {{0}};
+    smc_run_opts_init(o);
+    if (smc_run_opts_set_json(o, json, (size_t)len, true, &err)) {
+        ext_raise(PyExc_ValueError, &err);
+        return -1;
+    }
+    if (grammar != Py_None) {
+        GrammarObject *g = (GrammarObject *)grammar;
+        const char *kind = PyUnicode_AsUTF8(g->kind), *src = PyUnicode_AsUTF8(g->source);
+        if (!kind || !src)
+            return -1;
+        char **field = !strcmp(kind, "lark") ? &o->lark : !strcmp(kind, "regex") ? &o->regex
+                       : !strcmp(kind, "json_schema") ? &o->json_schema : &o->grammar;
+        if (dup_into(field, src))
+            return -1;
+    }
+    if (critic != Py_None) {
+        const char *spec = PyObject_TypeCheck(critic, &BuiltinCritic_Type)
+                               ? PyUnicode_AsUTF8(((BuiltinCriticObject *)critic)->spec_text) : "python";
+        if (!spec || dup_into(&o->critic, spec))
+            return -1;
+    }
+    if (smc_run_opts_check(o, SMC_OPT_JSON, &err)) {
+        ext_raise(PyExc_ValueError, &err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Called after every SMC step (GIL released around the rest of the run):
+ * Ctrl-C and other signal handlers' exceptions stop the run. */
+static int check_signals(void *ud, int n, const char *const *texts, const size_t *lens, const double *logw)
+{
+    (void)n, (void)texts, (void)lens, (void)logw;
+    PyObject **exc = ud;
+    PyGILState_STATE g = PyGILState_Ensure();
+    int stop = PyErr_CheckSignals() < 0;
+    if (stop)
+        PyErr_Fetch(&exc[0], &exc[1], &exc[2]);
+    PyGILState_Release(g);
+    return stop;
+}
+
+/* run(model, prompt, options_json, grammar=None, critic=None) -> dict */
 static PyObject *mod_run(PyObject *mod, PyObject *args, PyObject *kw)
 {
     (void)mod;
-    static char *names[] = {"model", "prompt", "method", "particles", "ess_threshold", "resample",
-                            "max_tokens", "temperature", "seed", "proposal", "grammar", "critic",
-                            "stop", "default_stop", "add_bos", NULL};
+    static char *names[] = {"model", "prompt", "options", "grammar", "critic", NULL};
     ModelObject *model;
-    const char *prompt, *method, *resample, *proposal;
-    int particles, max_tokens, default_stop = 1, add_bos = 1;
-    double ess, temperature;
-    unsigned long long seed;
-    PyObject *grammar = Py_None, *critic = Py_None, *stop = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!ssidsidKs|OOOpp:run", names, &Model_Type, &model,
-                                     &prompt, &method, &particles, &ess, &resample, &max_tokens,
-                                     &temperature, &seed, &proposal, &grammar, &critic, &stop,
-                                     &default_stop, &add_bos))
+    const char *prompt, *json;
+    Py_ssize_t json_len;
+    PyObject *grammar = Py_None, *critic = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!ss#|OO:run", names, &Model_Type, &model, &prompt, &json,
+                                     &json_len, &grammar, &critic))
         return NULL;
     if (!model->lock) {
         PyErr_SetString(PyExc_RuntimeError, "Model.__init__ was not called");
         return NULL;
     }
-    smc_config cfg;
-    smc_config_default(&cfg);
-    if (smc_method_parse(method, &cfg.method) || smc_resample_parse(resample, &cfg.resample)) {
-        PyErr_Format(PyExc_ValueError, "unknown method '%s' or resample '%s'", method, resample);
+    if (grammar != Py_None && (!PyObject_TypeCheck(grammar, &Grammar_Type) || !((GrammarObject *)grammar)->grammar)) {
+        PyErr_Format(PyExc_TypeError, "constraint must be an smcgen.Grammar or None, not %s", Py_TYPE(grammar)->tp_name);
         return NULL;
     }
-    cfg.n_particles = particles;
-    cfg.ess_threshold = ess;
-    cfg.max_tokens = max_tokens;
-    cfg.temperature = temperature;
-    cfg.seed = seed;
-    cfg.proposal = !strcmp(proposal, "awrs") ? SMC_PROPOSAL_AWRS : SMC_PROPOSAL_MASKED;
-
-    smc_setup_opts o = {.prompt = prompt, .no_bos = !add_bos, .default_stops = default_stop};
-    if (grammar != Py_None) {
-        if (!PyObject_TypeCheck(grammar, &Grammar_Type) || !((GrammarObject *)grammar)->grammar) {
-            PyErr_SetString(PyExc_TypeError, "constraint must be an smcgen.Grammar or None");
-            return NULL;
-        }
+    smc_run_opts opts;
+    if (build_opts(&opts, json, json_len, grammar, critic)) {
+        smc_run_opts_free(&opts);
+        return NULL;
+    }
+    smc_setup_opts o = {.prompt = prompt, .no_bos = opts.no_bos, .default_stops = !opts.no_default_stop,
+                        .n_stops = opts.n_stops};
+    for (int i = 0; i < opts.n_stops; i++)
+        o.stops[i] = opts.stops[i];
+    if (grammar != Py_None)
         o.grammar = ((GrammarObject *)grammar)->grammar;
-    }
-    PyObject *stops_keep;
-    if (take_stops(stop, &o, &stops_keep))
-        return NULL;
 
     /* The critic: borrowed from a built-in critic object, or a Python object
      * wrapped for this run. */
@@ -152,18 +192,16 @@ static PyObject *mod_run(PyObject *mod, PyObject *args, PyObject *kw)
         if (PyObject_TypeCheck(critic, &BuiltinCritic_Type)) {
             builtin = (BuiltinCriticObject *)critic;
             if (builtin->busy) {
-                Py_XDECREF(stops_keep);
+                smc_run_opts_free(&opts);
                 PyErr_Format(PyExc_RuntimeError, "critic %R is in use by another run", builtin->spec_text);
                 return NULL;
             }
             builtin->busy = 1;
             spec = builtin->spec;
+        } else if (!(pyc = pycritic_new(critic))) {
+            smc_run_opts_free(&opts);
+            return NULL;
         } else {
-            pyc = pycritic_new(critic);
-            if (!pyc) {
-                Py_XDECREF(stops_keep);
-                return NULL;
-            }
             spec.critic = pycritic_potential(pyc);
         }
         spec.borrowed = true;
@@ -171,30 +209,27 @@ static PyObject *mod_run(PyObject *mod, PyObject *args, PyObject *kw)
 
     smc_error err = {{0}};
     smc_result *res = NULL;
-    int rc;
-    const char *usage_error = NULL;
-    if (ext_model_lock(model)) {
-        if (builtin)
-            builtin->busy = 0;
-        Py_XDECREF(stops_keep);
-        pycritic_free(pyc);
-        return NULL;
+    int rc = -1;
+    bool no_constraint = false;
+    PyObject *signal_exc[3] = {NULL, NULL, NULL};
+    opts.cfg.on_step = check_signals;
+    opts.cfg.on_step_ud = signal_exc;
+    if (ext_model_lock(model) == 0) {
+        smc_setup *s = &model->setup;
+        Py_BEGIN_ALLOW_THREADS
+        rc = smc_setup_instance(&o, critic != Py_None ? &spec : NULL, s, &err);
+        if (rc == 0 && !s->cheap && opts.cfg.method != SMC_METHOD_PLAIN) {
+            no_constraint = true;
+            rc = -1;
+        }
+        if (rc == 0)
+            rc = smc_run(s->lm, s->prompt, s->n_prompt, s->cheap, s->critic.critic, &opts.cfg, &res, &err);
+        smc_setup_instance_free(s);
+        Py_END_ALLOW_THREADS
+        ext_model_unlock(model);
     }
-    smc_setup *s = &model->setup;
-    Py_BEGIN_ALLOW_THREADS
-    rc = smc_setup_instance(&o, critic != Py_None ? &spec : NULL, s, &err);
-    if (rc == 0 && !s->cheap && cfg.method != SMC_METHOD_PLAIN) {
-        usage_error = "needs a constraint: a Grammar, or a critic with a grammar";
-        rc = -1;
-    }
-    if (rc == 0)
-        rc = smc_run(s->lm, s->prompt, s->n_prompt, s->cheap, s->critic.critic, &cfg, &res, &err);
-    smc_setup_instance_free(s);
-    Py_END_ALLOW_THREADS
-    ext_model_unlock(model);
     if (builtin)
         builtin->busy = 0;
-    Py_XDECREF(stops_keep);
 
     PyObject *out = NULL;
     if (rc == 0) {
@@ -207,9 +242,9 @@ static PyObject *mod_run(PyObject *mod, PyObject *args, PyObject *kw)
                 Py_CLEAR(out);
             Py_XDECREF(c);
         }
-        char *json = NULL;
-        if (out && smc_result_to_json(res, true, &json, &err) == 0) {
-            PyObject *j = PyUnicode_FromString(json);
+        char *text = NULL;
+        if (out && smc_result_to_json(res, true, &text, &err) == 0) {
+            PyObject *j = PyUnicode_FromString(text);
             if (!j || PyDict_SetItemString(out, "json", j))
                 Py_CLEAR(out);
             Py_XDECREF(j);
@@ -217,23 +252,32 @@ static PyObject *mod_run(PyObject *mod, PyObject *args, PyObject *kw)
             Py_CLEAR(out);
             ext_raise(NULL, &err);
         }
-        free(json);
-    } else if (!(pyc && pycritic_raise(pyc))) {
-        if (usage_error)
-            PyErr_Format(PyExc_ValueError, "method %s %s", smc_method_name(cfg.method), usage_error);
-        else
-            ext_raise(NULL, &err);
+        free(text);
+    } else if (signal_exc[0]) {
+        PyErr_Restore(signal_exc[0], signal_exc[1], signal_exc[2]);
+        signal_exc[0] = NULL;
+    } else if (PyErr_Occurred() || (pyc && pycritic_raise(pyc))) {
+        /* the model lock's error, or the critic's own exception */
+    } else if (no_constraint) {
+        PyErr_Format(PyExc_ValueError, "method %s needs a constraint: a Grammar, or a critic with a grammar",
+                     smc_method_name(opts.cfg.method));
+    } else {
+        ext_raise(NULL, &err);
     }
+    Py_XDECREF(signal_exc[0]);
+    Py_XDECREF(signal_exc[1]);
+    Py_XDECREF(signal_exc[2]);
     smc_result_free(res);
     pycritic_free(pyc);
+    smc_run_opts_free(&opts);
     return out;
 }
 
 static PyMethodDef mod_methods[] = {
     {"run", (PyCFunction)(void (*)(void))mod_run, METH_VARARGS | METH_KEYWORDS,
-     "run(model, prompt, method, particles, ess_threshold, resample, max_tokens, temperature, seed, "
-     "proposal, grammar=None, critic=None, stop=None, default_stop=True, add_bos=True) -> dict\n"
+     "run(model, prompt, options_json, grammar=None, critic=None) -> dict\n"
      "The low-level run behind smcgen.smc()."},
+    {"options", mod_options, METH_NOARGS, "The run-option table (name, type, range, default, help)."},
     {NULL, NULL, 0, NULL},
 };
 
