@@ -8,7 +8,8 @@ Python, called one text at a time and with a batch() method; and as an
 exec: process. Per run: wall time and the sampler's critic time; per critic
 call: critic time / texts scored. Also the price of one call from C into
 Python through ctypes (libc qsort calling a CFUNCTYPE comparator), the
-alternative binding this package did not choose.
+alternative binding this package did not choose. Figures are medians over
+the runs (a descheduled process on a loaded machine makes single runs spike).
 
     PYTHONPATH=build/python python3 bench/python_critic_cost.py [--runs 20]
 
@@ -20,6 +21,7 @@ import ctypes
 import ctypes.util
 import math
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -91,33 +93,30 @@ def main():
               ("Python, per text", NoSubstring("55"), "smc-full"),
               ("Python, batch()", NoSubstringBatch("55"), "smc-full"),
               ("exec: Python process", critics.exec(f"{sys.executable} {exec_path} 55"), "smc-full")]
-    rows = []
+    texts = {}   # texts scored in run k: the same for every critic (identical runs), counted by Python's
     try:
-        for name, critic, method in setups:
-            smcgen.smc(model, "Phone: ", grammar, critic, method=method, particles=4, max_tokens=4)  # warm up
-            wall = crit = 0.0
-            texts = 0
-            ref = []
-            for k in range(a.runs):
+        for name, critic, method in setups:   # warm up (starts the exec: process)
+            smcgen.smc(model, "Phone: ", grammar, critic, method=method, particles=4, max_tokens=4)
+        rows = [(name, [], [], []) for name, _, _ in setups]
+        for k in range(a.runs):               # interleaved, so that load changes hit every setup alike
+            for (name, critic, method), (_, walls, crits, ref) in zip(setups, rows):
                 t = time.perf_counter()
                 post = smcgen.smc(model, "Phone: ", grammar, critic, method=method, particles=a.particles,
                                   max_tokens=a.max_tokens, seed=1 + k)
-                wall += time.perf_counter() - t
-                crit += post.timings["critic"]
-                texts += post.critic_calls.get("texts", 0)
+                walls.append(time.perf_counter() - t)
+                crits.append(post.timings["critic"])
                 ref.append(post.log_z)
-            rows.append((name, wall / a.runs, crit / a.runs, texts, crit, ref))
+                texts[k] = post.critic_calls.get("texts", texts.get(k, 0))
     finally:
         exec_path.unlink()
-    py_texts = rows[2][3]   # texts scored per setup are the same (identical runs): take the Python count
+    med = statistics.median
     print(f"{a.runs} runs x {a.particles} particles, max {a.max_tokens} tokens, 1 thread; "
-          f"{py_texts / a.runs:.0f} critic texts per run\n")
-    print(f"{'critic':<22} {'run ms':>9} {'critic ms/run':>14} {'us/text':>9} {'run vs C':>9}")
-    base = rows[1][1]
-    for name, run, crit, _texts, crit_total, _ in rows:
-        per = crit_total / py_texts * 1e6 if name != "no critic" else float("nan")
-        print(f"{name:<22} {run * 1e3:9.2f} {crit * 1e3:14.3f} {per:9.2f} {run / base:8.2f}x")
-    same = all(r[5] == rows[1][5] for r in rows[1:])
+          f"{med(texts.values()):.0f} critic texts per run (median)\n")
+    print(f"{'critic':<22} {'run ms':>9} {'critic ms/run':>14} {'us/text':>9} {'critic share':>13}")
+    for name, walls, crits, _ in rows:
+        per = med(c / texts[k] * 1e6 for k, c in enumerate(crits)) if name != "no critic" else float("nan")
+        print(f"{name:<22} {med(walls) * 1e3:9.2f} {med(crits) * 1e3:14.3f} {per:9.2f} {med(c / w for c, w in zip(crits, walls)) * 100:12.2f}%")
+    same = all(r[3] == rows[1][3] for r in rows[1:])
     print(f"\nidentical log Z across the critic rows: {same}")
     ns, calls = ctypes_callback_ns()
     print(f"ctypes: one C->Python callback (qsort comparator, {calls} calls): {ns / 1e3:.2f} us "
