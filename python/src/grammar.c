@@ -20,19 +20,24 @@ static int Grammar_init(GrammarObject *self, PyObject *args, PyObject *kw)
     }
     smc_error err = {{0}};
     smc_grammar *g = NULL;
-    int rc;
-    if (!strcmp(kind, "gbnf"))
-        rc = smc_grammar_from_gbnf(src, (size_t)len, start, &g, &err);
-    else if (!strcmp(kind, "lark"))
-        rc = smc_grammar_from_lark(src, (size_t)len, start, &g, &err);
-    else if (!strcmp(kind, "regex"))
-        rc = smc_grammar_from_regex(src, (size_t)len, &g, &err);
-    else if (!strcmp(kind, "json_schema"))
-        rc = smc_grammar_from_json_schema(src, (size_t)len, &g, &err);
+    int rc = -1;
+    enum { GBNF, LARK, REGEX, SCHEMA } k;
+    if (!strcmp(kind, "gbnf")) k = GBNF;
+    else if (!strcmp(kind, "lark")) k = LARK;
+    else if (!strcmp(kind, "regex")) k = REGEX;
+    else if (!strcmp(kind, "json_schema")) k = SCHEMA;
     else {
         PyErr_Format(PyExc_ValueError, "unknown grammar kind '%s' (gbnf, lark, regex, json_schema)", kind);
         return -1;
     }
+    Py_BEGIN_ALLOW_THREADS   /* a large grammar or schema takes a while to compile */
+    switch (k) {
+    case GBNF: rc = smc_grammar_from_gbnf(src, (size_t)len, start, &g, &err); break;
+    case LARK: rc = smc_grammar_from_lark(src, (size_t)len, start, &g, &err); break;
+    case REGEX: rc = smc_grammar_from_regex(src, (size_t)len, &g, &err); break;
+    case SCHEMA: rc = smc_grammar_from_json_schema(src, (size_t)len, &g, &err); break;
+    }
+    Py_END_ALLOW_THREADS
     if (rc) {
         ext_raise(PyExc_ValueError, &err);
         return -1;

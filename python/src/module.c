@@ -210,7 +210,7 @@ static PyObject *mod_run(PyObject *mod, PyObject *args, PyObject *kw)
     smc_error err = {{0}};
     smc_result *res = NULL;
     int rc = -1;
-    bool no_constraint = false;
+    bool no_constraint = false, bad_input = false;
     PyObject *signal_exc[3] = {NULL, NULL, NULL};
     opts.cfg.on_step = check_signals;
     opts.cfg.on_step_ud = signal_exc;
@@ -218,6 +218,7 @@ static PyObject *mod_run(PyObject *mod, PyObject *args, PyObject *kw)
         smc_setup *s = &model->setup;
         Py_BEGIN_ALLOW_THREADS
         rc = smc_setup_instance(&o, critic != Py_None ? &spec : NULL, s, &err);
+        bad_input = rc != 0;   /* the prompt, stop strings, the critic's grammar */
         if (rc == 0 && !s->cheap && opts.cfg.method != SMC_METHOD_PLAIN) {
             no_constraint = true;
             rc = -1;
@@ -262,7 +263,7 @@ static PyObject *mod_run(PyObject *mod, PyObject *args, PyObject *kw)
         PyErr_Format(PyExc_ValueError, "method %s needs a constraint: a Grammar, or a critic with a grammar",
                      smc_method_name(opts.cfg.method));
     } else {
-        ext_raise(NULL, &err);
+        ext_raise(bad_input ? PyExc_ValueError : NULL, &err);
     }
     Py_XDECREF(signal_exc[0]);
     Py_XDECREF(signal_exc[1]);

@@ -104,6 +104,15 @@ def test_critic_cannot_use_the_model_it_scores_for(model):
         smcgen.smc(model, "Phone: ", PHONE, UsesModel(), **RUN)
 
 
+def test_bad_prompts_and_stops(model):
+    with pytest.raises(ValueError, match="prompt is .* tokens"):
+        smcgen.smc(model, "word " * 100000, PHONE, **RUN)
+    with pytest.raises(ValueError, match="empty stop string"):
+        smcgen.smc(model, "Phone: ", PHONE, stop="", **RUN)
+    with pytest.raises(ValueError, match="stop"):
+        smcgen.smc(model, "Phone: ", PHONE, stop=[str(i) for i in range(17)], **RUN)
+
+
 def test_bad_critic_specs():
     for bad in ["nosuch", "sql:/nonexistent.sqlite", "pddl:/nonexistent.pddl", "plugin:/nonexistent.so"]:
         with pytest.raises(ValueError):
