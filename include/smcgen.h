@@ -516,6 +516,12 @@ typedef struct smc_potential_vtable {
      * and makes one call with all of them. */
     int (*score_batch)(void *self, int n, const smc_score_request *reqs, double *out,
                        smc_error *err);
+    /* Optional, for traces: why text is impossible (its prefix or complete
+     * score was -inf): a NUL-terminated reason in buf[cap]. smc_run calls it
+     * only when it records a trace (smc_config.trace), for particles that
+     * the potential just killed. */
+    void (*explain)(void *self, void *state, const char *text, size_t len, bool complete,
+                    char *buf, size_t cap);
 } smc_potential_vtable;
 
 typedef struct smc_potential smc_potential;
@@ -633,6 +639,9 @@ typedef struct smc_config {
      * cancels requests this way and streams the particles' common prefix). */
     int (*on_step)(void *ud, int n, const char *const *texts, const size_t *lens, const double *logw);
     void *on_step_ud;
+    /* Records every step into this trace when not NULL (see smc_trace);
+     * NULL (the default) records nothing. */
+    struct smc_trace *trace;
 } smc_config;
 void smc_config_default(smc_config *c);
 
@@ -677,6 +686,38 @@ int smc_run(const smc_lm *lm, const int32_t *prompt, size_t n_prompt, smc_potent
 void smc_result_free(smc_result *r);
 /* The result as JSON (malloc'd string; invalid UTF-8 replaced by U+FFFD). */
 int smc_result_to_json(const smc_result *r, bool with_particles, char **json, smc_error *err);
+
+/* ---- Traces ------------------------------------------------------------ */
+/* A trace records a whole run, step by step: for each particle that moved,
+ * its new token and text, its log-weight, the proposal's log restricted mass,
+ * the critic's score (prefix or complete), EOS (forced or not) and its death
+ * with the reason; for each step the ESS, the critic's time and the
+ * resampling, with each child's parent. Point smc_config.trace at one to
+ * record; smc_run clears it first, so one trace serves many runs in turn.
+ * smc_trace_to_json writes it with the run's result (smc_result_to_json,
+ * with particles) in the versioned format of docs/trace.schema.json; it
+ * holds enough to recompute every weight, the posterior and log Ẑ. */
+#define SMC_TRACE_FORMAT "smcgen-trace"
+#define SMC_TRACE_VERSION 1
+typedef struct smc_trace smc_trace;
+smc_trace *smc_trace_new(void);                 /* NULL when out of memory */
+void smc_trace_free(smc_trace *t);
+/* Sets a string in the trace's "info" object (e.g. "prompt", "model"; a
+ * NULL value removes the key). Kept across runs. */
+int smc_trace_set_info(smc_trace *t, const char *key, const char *value, smc_error *err);
+int smc_trace_n_steps(const smc_trace *t);
+/* The trace as JSON (malloc'd); r is the run's result, or NULL for a run
+ * that failed (written as "result": null). */
+int smc_trace_to_json(const smc_trace *t, const smc_result *r, char **json, smc_error *err);
+/* The same, written to path (replaced). */
+int smc_trace_write(const smc_trace *t, const smc_result *r, const char *path, smc_error *err);
+/* A trace document (JSON text as smc_trace_to_json writes it) as one
+ * self-contained HTML page (inline script and style, nothing fetched): the
+ * genealogy over steps, particle texts, ESS and log-weight curves with the
+ * resampling steps, the posterior. Fails on text that is not a trace of a
+ * known version. *html is malloc'd and NUL-terminated. */
+int smc_trace_render_html(const char *json, size_t len, char **html, size_t *html_len,
+                          smc_error *err);
 
 /* ===================================================================== */
 /* Run options and one request (src/pipeline/run_options*.c, runner.c)    */

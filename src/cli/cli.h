@@ -42,4 +42,12 @@ int cli_tokenize_prompt(smc_model *m, const char *cmd, const char *prompt, int32
 int cli_decode_prompt(smc_ctx *c, const char *cmd, const int32_t *ids, size_t n, bool all_logits,
                       int32_t *seq);
 
+/* --trace FILE: cli_trace_start points cfg->trace at a new trace whose info
+ * holds the prompt, the model (NULL: the bundled one) and the command line
+ * (prints why and returns -1 on failure); cli_trace_finish writes it with
+ * the result (NULL for a failed run) to path and frees it, printing where it
+ * went or why it could not be written (-1). */
+int cli_trace_start(smc_config *cfg, const char *prompt, const char *model, int argc, char **argv);
+int cli_trace_finish(smc_config *cfg, const smc_result *res, const char *path);
+
 #endif

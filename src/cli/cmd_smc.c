@@ -2,7 +2,7 @@
  * (or one of the paper's baselines), printing the posterior, log Ẑ and the
  * time split, or the whole result as JSON. The run options come from the
  * library's option table (smc_opt_*); this file adds only what belongs to
- * the command line: the model, threads, -f, --top, --json, --quiet. */
+ * the command line: the model, threads, -f, --top, --json, --trace, --quiet. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +34,8 @@ static void usage(FILE *f)
                "  -t N                 threads (default: all cores)\n"
                "  --top K              posterior strings to print (default 10)\n"
                "  --json               print the result as JSON (with every particle)\n"
+               "  --trace FILE         write every step of the run to FILE (JSON, docs/trace.md);\n"
+               "                       see it with: smcgen view FILE\n"
                "  -q, --quiet          no progress on stderr\n");
 }
 
@@ -64,7 +66,7 @@ static void print_text(const smc_result *r, int top, double secs)
 
 /* Parses argv into o and the front end's own settings; 0, or the exit status. */
 static int parse_args(int argc, char **argv, smc_run_opts *o, const char **model, const char **prompt_file,
-                      long *threads, long *top, bool *json, bool *quiet)
+                      long *threads, long *top, bool *json, bool *quiet, const char **trace)
 {
     smc_error err = {{0}};
     for (int i = 1; i < argc; i++) {
@@ -78,6 +80,7 @@ static int parse_args(int argc, char **argv, smc_run_opts *o, const char **model
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) *quiet = true;
         else if (!strcmp(a, "-m") && v) *model = argv[++i];
         else if (!strcmp(a, "-f") && v) *prompt_file = argv[++i];
+        else if (!strcmp(a, "--trace") && v) *trace = argv[++i];
         else if (!strcmp(a, "-t")) {
             if (cli_parse_long(a, v, 0, 1024, threads)) return 2;
             i++;
@@ -107,13 +110,13 @@ int cmd_smc(int argc, char **argv)
 {
     smc_run_opts o;
     smc_run_opts_init(&o);
-    const char *model = NULL, *prompt_file = NULL;
+    const char *model = NULL, *prompt_file = NULL, *trace = NULL;
     bool json = false, quiet = false;
     long top = 10, threads = 0;
     smc_error err = {{0}};
     smc_runner *runner = NULL;
     smc_result *res = NULL;
-    int rc = parse_args(argc, argv, &o, &model, &prompt_file, &threads, &top, &json, &quiet);
+    int rc = parse_args(argc, argv, &o, &model, &prompt_file, &threads, &top, &json, &quiet, &trace);
     if (rc) {
         rc = rc < 0 ? 0 : rc;
         goto done;
@@ -143,9 +146,14 @@ int cmd_smc(int argc, char **argv)
     }
     if (!quiet && isatty(2))
         o.cfg.progress = progress;
+    if (trace && cli_trace_start(&o.cfg, o.prompt, model, argc, argv) < 0)
+        goto done;
     int run = smc_runner_run(runner, &o, &res, &err);
     if (o.cfg.progress)
         fputc('\n', stderr);
+    /* A failed run's trace (result null) shows where it failed. */
+    if (trace && cli_trace_finish(&o.cfg, res, trace) < 0 && !run)
+        goto done;
     if (run) {
         cli_error("%s", err.msg);
         rc = run == SMC_RUN_EOPTS ? 2 : 1;

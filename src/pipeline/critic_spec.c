@@ -45,16 +45,19 @@ static void skip_lead(const char **t, size_t *n)
         (*t)++, (*n)--;
 }
 
-static smc_verdict critic_check(critic_self *s, const char *t, size_t n, bool complete)
+/* The domain's verdict; why[cap] receives the reason of an INVALID one
+ * (cap 0: not wanted). */
+static smc_verdict critic_check(critic_self *s, const char *t, size_t n, bool complete, char *why,
+                                size_t cap)
 {
     skip_lead(&t, &n);
     if (!complete && n == 0)
         return SMC_VERDICT_PREFIX;
     switch (s->kind) {
-    case CRITIC_SMILES: return smc_smiles_check(t, n, complete, NULL, 0);
-    case CRITIC_SQL: return smc_sql_check(s->db, t, n, complete, NULL, 0);
-    case CRITIC_PDDL: return smc_bw_goal_check(s->bw, t, n, complete, NULL, 0);
-    case CRITIC_PYTHON: return smc_py_check(s->py, t, n, complete, NULL, 0);
+    case CRITIC_SMILES: return smc_smiles_check(t, n, complete, why, cap);
+    case CRITIC_SQL: return smc_sql_check(s->db, t, n, complete, why, cap);
+    case CRITIC_PDDL: return smc_bw_goal_check(s->bw, t, n, complete, why, cap);
+    case CRITIC_PYTHON: return smc_py_check(s->py, t, n, complete, why, cap);
     }
     return SMC_VERDICT_INVALID;
 }
@@ -62,13 +65,25 @@ static smc_verdict critic_check(critic_self *s, const char *t, size_t n, bool co
 static double critic_prefix(void *self, void *state, const char *t, size_t n)
 {
     (void)state;
-    return smc_verdict_logw(critic_check(self, t, n, false));
+    return smc_verdict_logw(critic_check(self, t, n, false, NULL, 0));
 }
 
 static double critic_complete(void *self, void *state, const char *t, size_t n)
 {
     (void)state;
-    return smc_verdict_logw(critic_check(self, t, n, true));
+    return smc_verdict_logw(critic_check(self, t, n, true, NULL, 0));
+}
+
+/* For traces: the domain checker's own reason for an impossible text. */
+static void critic_explain(void *self, void *state, const char *t, size_t n, bool complete,
+                           char *buf, size_t cap)
+{
+    (void)state;
+    if (!cap)
+        return;
+    buf[0] = 0;
+    if (critic_check(self, t, n, complete, buf, cap) != SMC_VERDICT_INVALID)
+        snprintf(buf, cap, "rejected, but valid when checked again");
 }
 
 static bool new_bytes_contain(const char *t, size_t n, size_t n_new, const char *set)
@@ -109,6 +124,7 @@ static const smc_potential_vtable critic_vt = {
     .complete = critic_complete,
     .is_boundary = critic_boundary,
     .destroy = critic_destroy,
+    .explain = critic_explain,
 };
 
 static char *dup_or_null(const char *s)

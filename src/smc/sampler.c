@@ -6,6 +6,7 @@
 #include "smcgen.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "smc/particles.h"
 #include "smc/potential.h"
 #include "smc/prng.h"
+#include "smc/trace.h"
 #include "util/error.h"
 
 enum critic_mode { CRITIC_NONE, CRITIC_END, CRITIC_TWIST };
@@ -34,6 +36,9 @@ typedef struct run {
     double *lp, *w;            /* n_vocab each */
     uint32_t *bits;
     smc_result *res;
+    smc_trace *trace;          /* NULL: not tracing */
+    int trace_critic_calls;    /* this step's batch, for the trace */
+    double trace_critic_time;
     /* Critic scores owed by this step's particles (at most one each). */
     int n_owed;
     smc_particle **owed;
@@ -204,6 +209,20 @@ static void owe_critic(run *R, smc_particle *p, bool complete)
     R->reqs[R->n_owed++] = (smc_score_request){p->critic_st, p->text, p->len, complete};
 }
 
+/* Tells the trace how the critic scored p (and why it is impossible). */
+static void trace_critic_score(run *R, smc_particle *p, const smc_score_request *q, double v)
+{
+    char why[256];
+    bool explain = p->logw == -INFINITY && R->critic->vt->explain;
+    why[0] = 0;
+    if (explain)
+        R->critic->vt->explain(R->critic->self, q->state, q->text, q->len, q->complete, why,
+                               sizeof why);
+    else if (isnan(v))
+        snprintf(why, sizeof why, "the critic's score is NaN");
+    trace_critic(R->trace, (int)(p - R->ps), q->complete, v, p->logw, why[0] ? why : NULL);
+}
+
 /* Asks for the owed scores in one batch and applies them: a complete score
  * replaces the twist inside the weight, a prefix score becomes the new twist;
  * -inf (or NaN) kills the particle. */
@@ -215,9 +234,12 @@ static int settle_critic(run *R, smc_error *err)
         return 0;
     double t1 = smc_now();
     int rc = smc_pot_score_batch(R->critic, n, R->reqs, R->scores, err);
-    R->res->t_critic += smc_now() - t1;
+    double dt = smc_now() - t1;
+    R->res->t_critic += dt;
     if (rc < 0)
         return smc_fail_context(err, "smc: critic %s", R->critic->name);
+    if (R->trace)
+        R->trace_critic_time = dt, R->trace_critic_calls = n;
     for (int k = 0; k < n; k++) {
         smc_particle *p = R->owed[k];
         double v = R->scores[k];
@@ -233,6 +255,8 @@ static int settle_critic(run *R, smc_error *err)
             p->logw += v - p->twist;
             p->twist = v;
         }
+        if (R->trace)
+            trace_critic_score(R, p, &R->reqs[k], v);
     }
     return 0;
 }
@@ -308,12 +332,17 @@ static int step_particle(run *R, smc_particle *p, const float *logits, smc_error
     if (tok < 0) {
         p->logw = -INFINITY; /* dead end: nothing allowed */
         p->done = true;
+        if (R->trace)
+            trace_move(R->trace, (int)(p - R->ps), -1, "", 0, inc, p->logw, 0, TRACE_DEAD_NO_TOKEN);
         return 0;
     }
     if (inc == -INFINITY) {
         /* A forced EOS the constraint rejects: the particle ends, dead. */
         p->logw = -INFINITY;
         p->done = true;
+        if (R->trace)
+            trace_move(R->trace, (int)(p - R->ps), tok, "", 0, inc, p->logw,
+                       TRACE_EOS | TRACE_FORCED, TRACE_DEAD_EOS);
         return smc_particle_push(p, tok, "", 0) < 0 ? smc_fail(err, "out of memory") : 0;
     }
     if (R->correction)
@@ -321,6 +350,9 @@ static int step_particle(run *R, smc_particle *p, const float *logits, smc_error
     smc_str b = tok == eos ? (smc_str){"", 0} : lm->token_bytes(lm->self, tok);
     if (smc_particle_push(p, tok, b.ptr, b.len) < 0)
         return smc_fail(err, "out of memory");
+    if (R->trace)
+        trace_move(R->trace, (int)(p - R->ps), tok, b.ptr, b.len, inc, p->logw,
+                   tok == eos ? TRACE_EOS | (forced ? TRACE_FORCED : 0u) : 0u, TRACE_ALIVE);
     if (tok == eos) {
         p->done = true;
         if (R->cmode != CRITIC_NONE)
@@ -389,6 +421,8 @@ static int resample(run *R, smc_error *err)
         rc = smc_fail(err, "resampling failed");
         goto out;
     }
+    if (R->trace)
+        trace_resample(R->trace, anc, n, mean);
     for (int j = 0; j < n; j++) {
         if (fork_particle(R, &next[j], &R->ps[anc[j]], err) < 0) {
             for (int k = 0; k < j; k++)
@@ -454,6 +488,11 @@ static int run_loop(run *R, const int32_t *prompt, size_t n_prompt, smc_error *e
             }
         if (na == 0)
             break;
+        if (R->trace) {
+            trace_step_begin(R->trace);
+            R->trace_critic_calls = 0;
+            R->trace_critic_time = 0;
+        }
         double t1 = smc_now();
         if (lm->next_logits(lm->self, states, (size_t)na, R->logits, err) < 0) {
             rc = smc_fail_context(err, "language model");
@@ -483,6 +522,11 @@ static int run_loop(run *R, const int32_t *prompt, size_t n_prompt, smc_error *e
         int still = 0;
         for (int i = 0; i < n; i++)
             still += !R->ps[i].done;
+        if (R->trace) {
+            trace_step_end(R->trace, ess, still, R->trace_critic_calls, R->trace_critic_time);
+            if ((rc = trace_check(R->trace, err)) < 0)
+                break;
+        }
         if (R->resampling && still > 0 && ess > 0 && ess < R->cfg->ess_threshold * n) {
             double t2 = smc_now();
             rc = resample(R, err);
@@ -526,6 +570,7 @@ int smc_run(const smc_lm *lm, const int32_t *prompt, size_t n_prompt, smc_potent
                    (m == SMC_METHOD_IS || m == SMC_METHOD_SMC || m == SMC_METHOD_IS_FULL ||
                     m == SMC_METHOD_SMC_FULL);
     R.resampling = m == SMC_METHOD_SMC || m == SMC_METHOD_SMC_FULL;
+    R.trace = cfg->trace;
     smc_prng_seed(&R.rng, cfg->seed);
     size_t nv = (size_t)lm->n_vocab;
     R.ps = calloc((size_t)R.n, sizeof *R.ps);
@@ -543,10 +588,14 @@ int smc_run(const smc_lm *lm, const int32_t *prompt, size_t n_prompt, smc_potent
     if (!R.ps || !R.logits || !R.lp || !R.w || !R.bits || !R.res || !R.owed || !R.reqs || !R.scores ||
         (R.cheap && cfg->proposal == SMC_PROPOSAL_AWRS && !R.awrs))
         rc = smc_fail(err, "smc: out of memory (%d particles × %zu tokens)", R.n, nv);
+    if (rc == 0 && R.trace && trace_begin(R.trace, cfg, R.correction, R.cheap, R.critic) < 0)
+        rc = smc_fail(err, "smc: out of memory starting the trace");
     if (rc == 0) {
         R.res->method = m;
         rc = run_loop(&R, prompt, n_prompt, err);
     }
+    if (rc == 0 && R.trace)
+        rc = trace_check(R.trace, err);
     if (rc == 0)
         rc = smc_result_fill(R.res, R.ps, R.n, err);
     for (int i = 0; R.ps && i < R.n; i++)
