@@ -20,6 +20,7 @@ static const struct {
     {"demo", cmd_demo, "plain vs. masked vs. SMC on a molecule prompt, side by side"},
     {"eval", cmd_eval, "the paper's comparison: methods x tasks x models, with CIs"},
     {"serve", cmd_serve, "an HTTP server (OpenAI and llama.cpp APIs) with SMC per request"},
+    {"view", cmd_view, "a run's trace (smc --trace) as an interactive HTML page"},
 };
 
 static void usage(FILE *f)
