@@ -9,6 +9,8 @@ PKGS="build-essential cmake pkg-config libpcre2-dev libcjson-dev libsqlite3-dev 
       python3-dev python3-pytest python3-setuptools python3-wheel python3-pip python3-venv"
 # Node and npm run the server's client tests (the openai package); any recent Node will do.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+# Chromium (headless) runs the trace viewer's page test (tests/cli/test_view.sh).
+[ -x /usr/bin/chromium ] || PKGS="$PKGS chromium"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -36,6 +36,8 @@ static void usage(FILE *f)
             "                      blocksworld 160, pydata 64)\n"
             "  --out DIR           output folder (default results/run)\n"
             "  --resume            continue DIR: skip the units already in units.jsonl\n"
+            "  --trace-dir DIR     write each run's trace to DIR/TASK-MODEL-METHOD-nN-INSTANCE-rR.json\n"
+            "                      (see one with: smcgen view FILE)\n"
             "  --report-only       only rebuild results.json, summary.md and plots from DIR/units.jsonl\n"
             "  --seed S            first seed (default 1)\n"
             "  -t N                threads (default: all cores)\n"
@@ -175,6 +177,9 @@ int cmd_eval(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--out")) {
             o.out_dir = v;
+            i++;
+        } else if (!strcmp(a, "--trace-dir")) {
+            o.trace_dir = v;
             i++;
         } else if (!strcmp(a, "--ess")) {
             if (cli_parse_double(a, v, &d)) goto done;

@@ -4,6 +4,7 @@
  * OUT/units.jsonl; finished units are skipped on --resume. */
 #include "pipeline/eval_run.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -344,6 +345,40 @@ static int build_instance(const eval_opts *o, eval_task_kind t, const eval_insta
     }
 }
 
+/* One run's trace, its info naming the unit. */
+static smc_trace *unit_trace_new(const unit_info *u, smc_error *err)
+{
+    smc_trace *t = smc_trace_new();
+    char rep[32];
+    snprintf(rep, sizeof rep, "%d", u->replicate);
+    if (!t || smc_trace_set_info(t, "task", u->task, err) || smc_trace_set_info(t, "model", u->model_path, err) ||
+        smc_trace_set_info(t, "instance", u->instance, err) || smc_trace_set_info(t, "replicate", rep, err)) {
+        smc_trace_free(t);
+        smc_fail(err, "out of memory starting a trace");
+        return NULL;
+    }
+    return t;
+}
+
+/* Writes the trace (result NULL for a failed run) to
+ * DIR/TASK-MODEL-METHOD-nN-INSTANCE-rR.json (names made file-safe), frees
+ * it. err NULL: a failure is not reported (the run's own error stands). */
+static int unit_trace_write(const char *dir, const unit_info *u, smc_trace *t, const smc_result *res,
+                            smc_error *err)
+{
+    char name[512], path[4096];
+    snprintf(name, sizeof name, "%s-%s-%s-n%d-%s-r%d.json", u->task, u->model, u->method, u->n_particles,
+             u->instance, u->replicate);
+    for (char *c = name; *c; c++)
+        if (!isalnum((unsigned char)*c) && !strchr("._-", *c))
+            *c = '_';
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    smc_error scratch;
+    int rc = smc_trace_write(t, res, path, err ? err : &scratch);
+    smc_trace_free(t);
+    return rc;
+}
+
 static int run_task(const eval_opts *o, const eval_model_ref *mr, smc_setup *s, eval_task_kind t, FILE *uf,
                     const keyset *done, progress *pg, smc_error *err)
 {
@@ -402,8 +437,14 @@ static int run_task(const eval_opts *o, const eval_model_ref *mr, smc_setup *s, 
                 u.seed = cfg.seed;
                 smc_result *res = NULL;
                 double ws = 0;
-                if (smc_run(s->lm, s->prompt, s->n_prompt, s->cheap, s->critic.critic, &cfg, &res, err) ||
-                    write_unit(uf, &u, res, sc, &ws, err)) {
+                if (o->trace_dir && !(cfg.trace = unit_trace_new(&u, err))) {
+                    rc = -1;
+                    break;
+                }
+                int run_rc = smc_run(s->lm, s->prompt, s->n_prompt, s->cheap, s->critic.critic, &cfg, &res, err);
+                if (cfg.trace && unit_trace_write(o->trace_dir, &u, cfg.trace, res, run_rc ? NULL : err) && !run_rc)
+                    run_rc = -1;
+                if (run_rc || write_unit(uf, &u, res, sc, &ws, err)) {
                     smc_result_free(res);
                     rc = smc_fail_context(err, "%s %s %s %s", u.task, u.model, u.method, in->id);
                     break;
@@ -499,7 +540,7 @@ int eval_run(const eval_opts *o, smc_error *err)
         return smc_fail(err, "eval: no models");
     if (!o->shared_dir)
         return smc_fail(err, "eval: the shared data folder (../shared or $SMCGEN_SHARED) is missing");
-    if (mkdir_p(o->out_dir, err))
+    if (mkdir_p(o->out_dir, err) || (o->trace_dir && mkdir_p(o->trace_dir, err)))
         return -1;
     char path[4096];
     snprintf(path, sizeof path, "%s/units.jsonl", o->out_dir);

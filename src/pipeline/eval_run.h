@@ -33,6 +33,7 @@ typedef struct eval_opts {
     int max_tokens;                /* > 0 overrides the per-task defaults */
     int n_threads;
     const char *out_dir;
+    const char *trace_dir;         /* when set, one trace per run (docs/trace.md) */
     const char *shared_dir;
     bool resume;
     bool quiet;

@@ -3,7 +3,8 @@
 # trace's result is the run's --json result; a replay of the trace in Python
 # (independent of the C test's) gives every log-weight, the final particles,
 # the posterior and log Ẑ; with the SQL critic on a Spider database the
-# deaths carry SQLite's reasons; bad paths fail with a clear message.
+# deaths carry SQLite's reasons; eval --trace-dir writes one trace per
+# unit; bad paths fail with a clear message.
 set -u
 bin=$1
 fail=0
@@ -103,6 +104,21 @@ PY
   check "a lineage died by the SQL critic, with SQLite's reason" "[ $killed -eq 1 ]"
 else
   echo "note: $db absent; SQL trace check skipped"
+fi
+
+# eval --trace-dir: one trace per unit, each replaying to its result.
+if [ -d "$SHARED/data/molecules" ]; then
+  "$bin" eval -q --task molecules --limit 1 --replicates 1 --particles 3 --methods smc-full,lcd \
+      -m models/default.gguf --out "$tmp/ev" --trace-dir "$tmp/evt" > /dev/null 2>&1
+  check "eval --trace-dir exits 0" "[ $? -eq 0 ]"
+  units=$(wc -l < "$tmp/ev/units.jsonl")
+  ntr=$(ls "$tmp/evt"/*.json 2>/dev/null | wc -l)
+  check "one trace per unit ($ntr traces, $units units)" "[ $ntr -eq $units ] && [ $units -ge 2 ]"
+  for f in "$tmp/evt"/*.json; do
+    python3 "$tmp/replay.py" "$f" > /dev/null || { echo "FAIL: eval trace $f replay"; fail=1; }
+  done
+else
+  echo "note: $SHARED/data/molecules absent; eval --trace-dir check skipped"
 fi
 
 # Bad paths: a clear message and exit 1.

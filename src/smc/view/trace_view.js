@@ -146,7 +146,8 @@
 
   /* ---- Layout shared by the tree and the charts (one x per step). */
   var X0 = 44, Y0 = 12;
-  var dx = Math.max(4, Math.min(28, Math.floor(1100 / Math.max(S, 1))));
+  var avail = ($('tree-scroll').clientWidth || 1100) - X0 - 26;
+  var dx = Math.max(4, Math.min(28, Math.floor(avail / Math.max(S, 1))));
   if (S * dx > 30000) dx = 30000 / S;
   var dy = Math.max(7, Math.min(26, Math.floor(560 / Math.max(N, 1))));
   var W = X0 + S * dx + 24, H = 2 * Y0 + (N - 1) * dy + 18;
