@@ -5,7 +5,11 @@
  * (a request may be busy in its critic), the thread that notices decodes all
  * tickets' states in one inner next_logits call (one smc_decode) and hands
  * each its rows. If that batch fails (e.g. one request overflows the KV
- * budget), each ticket is retried alone so only the culprit fails. */
+ * budget), each ticket is retried alone so only the culprit fails.
+ * Prompts are shared while requests run: a request whose prompt equals, or
+ * extends, the prompt of one started earlier (still cached) forks that state
+ * instead of computing the prompt again; the cache is emptied whenever no
+ * request is running, so an idle server holds no KV memory. */
 #include "server/batcher.h"
 
 #include <pthread.h>
@@ -26,8 +30,19 @@ typedef struct ticket {
     struct ticket *next;
 } ticket;
 
+#define PROMPT_CACHE 8
+
+typedef struct cached_prompt {
+    int32_t *tokens;
+    size_t n;
+    void *state;              /* a reference held by the cache */
+    uint64_t used;
+} cached_prompt;
+
 struct batcher {
     smc_lm iface;
+    cached_prompt cache[PROMPT_CACHE];
+    uint64_t clock;
     const smc_lm *inner;
     smc_ctx *ctx;
     pthread_mutex_t mu;
@@ -57,11 +72,67 @@ static smc_str b_token_bytes(void *self, int32_t tok)
     return b->inner->token_bytes(b->inner->self, tok); /* read-only: no lock */
 }
 
+static void cache_clear(batcher *b)
+{
+    for (int i = 0; i < PROMPT_CACHE; i++) {
+        cached_prompt *c = &b->cache[i];
+        if (c->state)
+            b->inner->release(b->inner->self, c->state);
+        free(c->tokens);
+        memset(c, 0, sizeof *c);
+    }
+}
+
+/* Remembers state as the state after prompt (b->mu held). */
+static void cache_put(batcher *b, const int32_t *prompt, size_t n, void *state)
+{
+    cached_prompt *slot = &b->cache[0];
+    for (int i = 0; i < PROMPT_CACHE; i++) {
+        if (!b->cache[i].state) {
+            slot = &b->cache[i];
+            break;
+        }
+        if (b->cache[i].used < slot->used)
+            slot = &b->cache[i];
+    }
+    int32_t *copy = malloc(sizeof *copy * (n ? n : 1));
+    if (!copy)
+        return;
+    if (slot->state)
+        b->inner->release(b->inner->self, slot->state);
+    free(slot->tokens);
+    memcpy(copy, prompt, sizeof *copy * n);
+    *slot = (cached_prompt){.tokens = copy, .n = n, .state = b->inner->fork(b->inner->self, state), .used = ++b->clock};
+}
+
 static int b_root(void *self, const int32_t *prompt, size_t n, void **state, smc_error *err)
 {
     batcher *b = self;
     pthread_mutex_lock(&b->mu);
-    int rc = b->inner->root(b->inner->self, prompt, n, state, err);
+    /* The longest cached prompt that this one starts with. */
+    cached_prompt *best = NULL;
+    for (int i = 0; i < PROMPT_CACHE; i++) {
+        cached_prompt *c = &b->cache[i];
+        if (c->state && c->n <= n && (!best || c->n > best->n) && !memcmp(c->tokens, prompt, sizeof *prompt * c->n))
+            best = c;
+    }
+    int rc = 0;
+    if (best && (best->n > 0 || n == 0)) {
+        void *s = b->inner->fork(b->inner->self, best->state);
+        for (size_t i = best->n; i < n && rc == 0; i++)
+            rc = b->inner->extend(b->inner->self, &s, prompt[i], err);
+        if (rc)
+            b->inner->release(b->inner->self, s);
+        else {
+            best->used = ++b->clock;
+            b->st.prompt_hits++;
+            b->st.prompt_tokens_saved += best->n;
+            *state = s;
+        }
+    } else
+        rc = b->inner->root(b->inner->self, prompt, n, state, err);
+    if (rc == 0 && (!best || best->n < n))
+        cache_put(b, prompt, n, *state);
     pthread_mutex_unlock(&b->mu);
     return rc;
 }
@@ -214,6 +285,7 @@ void batcher_free(batcher *b)
 {
     if (!b)
         return;
+    cache_clear(b);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->cv);
     free(b->all);
@@ -233,7 +305,8 @@ void batcher_enter(batcher *b)
 void batcher_leave(batcher *b)
 {
     pthread_mutex_lock(&b->mu);
-    b->running--;
+    if (--b->running == 0)
+        cache_clear(b); /* idle: hold no KV memory */
     pthread_cond_broadcast(&b->cv); /* the others may now be complete */
     pthread_mutex_unlock(&b->mu);
 }

@@ -2,7 +2,8 @@
  * request thread that forwards to one engine LM, and gathers the
  * next_logits calls of all running requests into one engine batch per step.
  * New requests join between steps (their prompts are decoded in the same
- * batch as the others' next tokens). */
+ * batch as the others' next tokens); a prompt shared by running requests is
+ * computed once. */
 #ifndef SMC_SERVER_BATCHER_H
 #define SMC_SERVER_BATCHER_H
 
@@ -17,6 +18,8 @@ typedef struct batcher_stats {
     uint64_t states;           /* particle states given logits (particle-tokens) */
     uint64_t max_requests;     /* most requests served by one decode */
     uint64_t multi_request_batches; /* decodes that served more than one request */
+    uint64_t prompt_hits;      /* prompts that forked a cached one */
+    uint64_t prompt_tokens_saved;
     double decode_seconds;
     size_t kv_used_bytes;
     int running;               /* requests inside smc_run */

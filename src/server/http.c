@@ -53,6 +53,14 @@ static enum MHD_Result send_json(struct MHD_Connection *c, int status, char *jso
     return send_text(c, status, json, "application/json");
 }
 
+/* Sends doc (deleted here) with status 200. */
+static enum MHD_Result send_doc(struct MHD_Connection *c, cJSON *doc)
+{
+    char *text = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    return send_json(c, 200, text);
+}
+
 static enum MHD_Result send_error(server *s, struct MHD_Connection *c, const api_error *e)
 {
     pthread_mutex_lock(&s->mu);
@@ -103,9 +111,7 @@ static enum MHD_Result get_models(server *s, struct MHD_Connection *c)
     cJSON_AddNumberToObject(m, "created", s->started);
     cJSON_AddStringToObject(m, "owned_by", "smcgen");
     cJSON_AddItemToArray(data, m);
-    char *text = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    return send_json(c, 200, text);
+    return send_doc(c, root);
 }
 
 /* The run-option table, for clients and docs. */
@@ -134,9 +140,7 @@ static enum MHD_Result get_options(struct MHD_Connection *c)
         cJSON_AddStringToObject(o, "help", d->help);
         cJSON_AddItemToArray(arr, o);
     }
-    char *text = cJSON_PrintUnformatted(arr);
-    cJSON_Delete(arr);
-    return send_json(c, 200, text);
+    return send_doc(c, arr);
 }
 
 static enum MHD_Result post_tokenize(server *s, struct MHD_Connection *c, const cJSON *body)
@@ -172,9 +176,7 @@ static enum MHD_Result post_tokenize(server *s, struct MHD_Connection *c, const 
         cJSON_AddItemToArray(arr, o);
     }
     free(ids);
-    char *text = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    return send_json(c, 200, text);
+    return send_doc(c, root);
 }
 
 static enum MHD_Result post_detokenize(server *s, struct MHD_Connection *c, const cJSON *body)
@@ -210,9 +212,7 @@ static enum MHD_Result post_detokenize(server *s, struct MHD_Connection *c, cons
     free(text);
     cJSON_AddStringToObject(root, "content", clean ? clean : "");
     free(clean);
-    char *out = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    return send_json(c, 200, out);
+    return send_doc(c, root);
 }
 
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)

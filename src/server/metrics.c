@@ -46,6 +46,10 @@ char *server_metrics_text(server *s)
            (unsigned long long)b.multi_request_batches);
     METRIC("engine_batch_requests_max", "gauge", "Most requests served by one engine decode.", "%llu",
            (unsigned long long)b.max_requests);
+    METRIC("prompt_cache_hits_total", "counter", "Prompts that reused a running request's prompt.", "%llu",
+           (unsigned long long)b.prompt_hits);
+    METRIC("prompt_tokens_saved_total", "counter", "Prompt tokens not computed again thanks to that.", "%llu",
+           (unsigned long long)b.prompt_tokens_saved);
     METRIC("engine_decode_seconds_total", "counter", "Seconds spent in engine decodes.", "%.4f", b.decode_seconds);
     METRIC("kv_used_bytes", "gauge", "KV cache memory held by live sequences.", "%zu", b.kv_used_bytes);
     METRIC("critic_seconds_total", "counter", "Seconds spent in critics.", "%.4f", m.critic_seconds);

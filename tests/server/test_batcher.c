@@ -1,8 +1,9 @@
 /* test_batcher.c — continuous batching across requests: two requests
  * sampled at once through the batcher give exactly the particles they give
  * alone, their steps share engine batches, every LM state is released, a
- * failing batch fails only its culprit; and smc_config.on_step sees the
- * particles and can stop a run cleanly. */
+ * prompt shared (or extended) by running requests is computed once, with
+ * the same results; and smc_config.on_step sees the particles and can stop
+ * a run cleanly. */
 #include "test.h"
 
 #include <pthread.h>
@@ -13,6 +14,8 @@
 static smc_toy_lm *toy;
 static smc_toy_dfa *dfa;
 
+static const int32_t prompt_ab[2] = {3, 7};
+
 typedef struct req {
     const smc_lm *lm;
     batcher *b;
@@ -22,7 +25,8 @@ typedef struct req {
     smc_error err;
 } req;
 
-static int run_one(const smc_lm *lm, uint64_t seed, smc_result **out, smc_error *err)
+static int run_prompt(const smc_lm *lm, const int32_t *prompt, size_t n, uint64_t seed, smc_result **out,
+                      smc_error *err)
 {
     smc_potential *cheap = NULL;
     if (smc_toy_dfa_potential(dfa, lm, true, &cheap, err))
@@ -33,9 +37,14 @@ static int run_one(const smc_lm *lm, uint64_t seed, smc_result **out, smc_error 
     c.n_particles = 12;
     c.max_tokens = 10;
     c.seed = seed;
-    int rc = smc_run(lm, NULL, 0, cheap, NULL, &c, out, err);
+    int rc = smc_run(lm, prompt, n, cheap, NULL, &c, out, err);
     smc_potential_free(cheap);
     return rc;
+}
+
+static int run_one(const smc_lm *lm, uint64_t seed, smc_result **out, smc_error *err)
+{
+    return run_prompt(lm, prompt_ab, 2, seed, out, err);
 }
 
 static void *thread_main(void *arg)
@@ -89,12 +98,45 @@ static void test_two_requests_share_batches(void)
               (unsigned long long)st.multi_request_batches, shortest);
     CHECK_EQ_INT(st.batches, (uint64_t)(steps - st.multi_request_batches));
     CHECK_EQ_INT(st.max_requests, 2);
+    CHECK_EQ_INT(st.prompt_hits, 1);   /* the same prompt, computed once */
     CHECK_EQ_INT(st.running, 0);
     CHECK_EQ_INT(smc_toy_lm_live_states(toy), 0);
     for (int i = 0; i < 2; i++) {
         smc_result_free(alone[i]);
         smc_result_free(r[i].res);
     }
+    batcher_free(b);
+}
+
+/* A prompt that extends a running request's prompt forks its state. */
+static void test_prompt_extension(void)
+{
+    const smc_lm *inner = smc_toy_lm_iface(toy);
+    smc_error err = {{0}};
+    static const int32_t p1[1] = {3};
+    smc_result *alone = NULL, *shared = NULL, *first = NULL;
+    CHECK(run_prompt(inner, prompt_ab, 2, 5, &alone, &err) == 0);
+    batcher *b = NULL;
+    /* A short gather window: the holder below never asks for logits. */
+    CHECK(batcher_new(inner, NULL, 1, &b, &err) == 0);
+    batcher_enter(b); /* another request keeps running: the cache lives */
+    batcher_enter(b);
+    CHECK(run_prompt(batcher_lm(b), p1, 1, 4, &first, &err) == 0);
+    batcher_leave(b);
+    batcher_enter(b);
+    CHECK(run_prompt(batcher_lm(b), prompt_ab, 2, 5, &shared, &err) == 0);
+    batcher_leave(b);
+    batcher_stats st;
+    batcher_get_stats(b, &st);
+    CHECK_EQ_INT(st.prompt_hits, 1);
+    CHECK_EQ_INT(st.prompt_tokens_saved, 1);
+    CHECK_MSG(same_particles(alone, shared), "an extended cached prompt changes the result");
+    CHECK(smc_toy_lm_live_states(toy) > 0); /* the cache holds the prompts */
+    batcher_leave(b);
+    CHECK_EQ_INT(smc_toy_lm_live_states(toy), 0); /* idle: the cache is empty */
+    smc_result_free(alone);
+    smc_result_free(shared);
+    smc_result_free(first);
     batcher_free(b);
 }
 
@@ -146,6 +188,7 @@ void run_tests(void)
     toy = smc_toy_random_new(60, 5, 1.5, -2.0);
     dfa = smc_toy_dfa_default();
     test_two_requests_share_batches();
+    test_prompt_extension();
     test_on_step_stops();
     smc_toy_dfa_free(dfa);
     smc_toy_lm_free(toy);
