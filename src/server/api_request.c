@@ -4,6 +4,7 @@
  * the API-specific fields (messages, response_format, n, stream, smc) are
  * read here. */
 #include <fnmatch.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,9 +215,10 @@ int api_request_parse(const server *s, api_kind kind, const cJSON *body, api_req
         return -1;
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(body, "n");
     if (n && !cJSON_IsNull(n)) {
-        if (!cJSON_IsNumber(n) || n->valuedouble != (int)n->valuedouble || n->valueint < 1 || n->valueint > s->cfg.max_n)
+        double v = cJSON_IsNumber(n) ? n->valuedouble : 0;
+        if (!(v >= 1 && v <= s->cfg.max_n) || v != floor(v))
             return api_fail(e, 400, "invalid_request_error", "n", "n: must be an integer in [1, %d]", s->cfg.max_n);
-        r->n = n->valueint;
+        r->n = (int)v;
     }
     const cJSON *stream = cJSON_GetObjectItemCaseSensitive(body, "stream");
     if (stream && !cJSON_IsNull(stream)) {

@@ -3,6 +3,7 @@
  * (constant-time compare), routing, JSON and SSE responses, and the server's
  * start-up and shutdown. */
 #include <arpa/inet.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -190,14 +191,14 @@ static enum MHD_Result post_detokenize(server *s, struct MHD_Connection *c, cons
         return fail(s, c, 500, "server_error", NULL, "out of memory");
     int32_t nv = smc_vocab_n_tokens(s->vocab);
     for (const cJSON *t = tokens->child; t; t = t->next, i++) {
-        if (!cJSON_IsNumber(t) || t->valuedouble != (double)(int32_t)t->valuedouble || t->valueint < 0 ||
-            t->valueint >= nv) {
+        double v = cJSON_IsNumber(t) ? t->valuedouble : -1;
+        if (!(v >= 0 && v < nv) || v != floor(v)) {
             free(ids);
             char msg[96];
             snprintf(msg, sizeof msg, "tokens[%d]: not a token id in [0, %d)", i, (int)nv);
             return fail(s, c, 400, "invalid_request_error", "tokens", msg);
         }
-        ids[i] = t->valueint;
+        ids[i] = (int32_t)v;
     }
     char *text = NULL;
     size_t len = 0;
