@@ -26,7 +26,7 @@ int main(int argc, char **argv)
     int runs = argc > 2 ? atoi(argv[2]) : 20;
     if (runs < 1)
         runs = 1;
-    smc_toy_lm *tl = smc_toy_random_new(2048, 7, 2.0, -1.0);
+    smc_toy_lm *tl = smc_toy_random_new(2048, 7, 2.0, 3.0);
     const smc_lm *lm = smc_toy_lm_iface(tl);
     smc_toy_dfa *dfa = smc_toy_dfa_default();
     smc_potential *cheap = NULL, *critic = smc_toy_critic_new(NULL);

@@ -46,9 +46,10 @@ int cli_decode_prompt(smc_ctx *c, const char *cmd, const int32_t *ids, size_t n,
 /* --trace FILE: cli_trace_start points cfg->trace at a new trace whose info
  * holds the prompt, the model (NULL: the bundled one) and the command line
  * (prints why and returns -1 on failure); cli_trace_finish writes it with
- * the result (NULL for a failed run) to path and frees it, printing where it
+ * the result (NULL for a failed run, whose error goes into the info) to path
+ * and frees it, printing where it
  * went or why it could not be written (-1). */
 int cli_trace_start(smc_config *cfg, const char *prompt, const char *model, int argc, char **argv);
-int cli_trace_finish(smc_config *cfg, const smc_result *res, const char *path);
+int cli_trace_finish(smc_config *cfg, const smc_result *res, const char *error, const char *path);
 
 #endif

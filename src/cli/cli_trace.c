@@ -51,10 +51,13 @@ int cli_trace_start(smc_config *cfg, const char *prompt, const char *model, int 
     return 0;
 }
 
-int cli_trace_finish(smc_config *cfg, const smc_result *res, const char *path)
+int cli_trace_finish(smc_config *cfg, const smc_result *res, const char *error, const char *path)
 {
     smc_error err = {{0}};
-    int rc = smc_trace_write(cfg->trace, res, path, &err);
+    int rc = (!res && error && smc_trace_set_info(cfg->trace, "error", error, &err)) ||
+                     smc_trace_write(cfg->trace, res, path, &err)
+                 ? -1
+                 : 0;
     if (rc)
         cli_error("%s", err.msg);
     else

@@ -152,7 +152,7 @@ int cmd_smc(int argc, char **argv)
     if (o.cfg.progress)
         fputc('\n', stderr);
     /* A failed run's trace (result null) shows where it failed. */
-    if (trace && cli_trace_finish(&o.cfg, res, trace) < 0 && !run)
+    if (trace && cli_trace_finish(&o.cfg, res, err.msg, trace) < 0 && !run)
         goto done;
     if (run) {
         cli_error("%s", err.msg);

@@ -504,8 +504,11 @@ static int run_loop(run *R, const int32_t *prompt, size_t n_prompt, smc_error *e
             rc = step_particle(R, &R->ps[active[k]], R->logits + (size_t)k * (size_t)nv, err);
         if (rc == 0)
             rc = settle_critic(R, err);
-        if (rc < 0)
+        if (rc < 0) {
+            if (R->trace) /* the failed step, as far as it went */
+                trace_step_end(R->trace, NAN, na, R->trace_critic_calls, R->trace_critic_time);
             break;
+        }
         for (int i = 0; i < n; i++)
             lw[i] = R->ps[i].logw;
         double ess = smc_ess(lw, n);

@@ -39,7 +39,11 @@ check "regex trace" "[ -s '$tmp/re.json' ]"
 "$bin" smc -q -p 'x' --regex '</script><script>document.title="pwned"</script><!--[a-c]{2}' \
     --particles 4 --max-tokens 60 --trace "$tmp/inj.json" > /dev/null 2>&1
 check "injection trace" "[ -s '$tmp/inj.json' ]"
-traces="re inj"
+# A run whose critic fails at the first step: the trace shows how far it got.
+"$bin" smc -q -p 'Molecule:' --regex '[A-Z]+' --critic 'exec:exit 0' --particles 4 \
+    --trace "$tmp/fail.json" > /dev/null 2>&1
+check "failing run exits 1 but writes its trace" "[ $? -eq 1 ] && grep -q '\"result\":null' '$tmp/fail.json'"
+traces="re inj fail"
 if [ -z "${SMC_TEST_SANITIZED:-}" ]; then   # (slow under the sanitizers; the page is the same)
   "$bin" smc -q -p 'def f(x):\n' --regex '[a-z ]{200,}' --method smc --particles 64 --max-tokens 200 \
       --ess 0.5 --trace "$tmp/big.json" > /dev/null 2>&1

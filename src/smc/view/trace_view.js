@@ -131,7 +131,7 @@
     fact('fact-ess', 'final ESS', fmt(res.ess, 2));
     if (res.time_s) fact('fact-time', 'time', fmt(res.time_s.total, 2) + ' s');
   } else {
-    fact('fact-failed', 'result', 'none (the run failed)');
+    fact('fact-failed', 'result', 'none: the run failed' + (info.error ? ' (' + info.error + ')' : ''));
   }
   fact('fact-constraint', 'constraint', cfg.constraint || 'none');
   fact('fact-critic', 'critic', cfg.critic || 'none');
