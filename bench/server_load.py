@@ -127,7 +127,7 @@ def run_cli(n, deadline):
         if time.time() > deadline:
             break
         kind, b = body_for(i)
-        args = [SMCGEN, "smc", "-q", "--json", "--no-default-stop", "-p", b["prompt"].replace("\n", "\\n"),
+        args = [SMCGEN, "smc", "-q", "--json", "-p", b["prompt"].replace("\n", "\\n"),
                 "--particles", str(b["smc"]["particles"]), "--max-tokens", str(b["max_tokens"]),
                 "--seed", str(b["seed"])]
         if "regex" in b: args += ["--regex", b["regex"]]
