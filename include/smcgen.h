@@ -407,12 +407,26 @@ double smc_matcher_masked_logsumexp(smc_matcher *m, const smc_token_index *ix,
 
 /* JSON Schema (src/constraint/json_schema*.c): schema text → GBNF (root rule
  * "root"; *gbnf_out malloc'd, caller frees) or → compiled grammar. Output is
- * one JSON value, properties in schema order, at most one bounded whitespace
- * run between tokens. Unsupported keywords are errors naming the keyword and
- * its JSON pointer. Flags: COMPACT = no whitespace at all; NO_EXTRA_PROPERTIES
- * = an absent additionalProperties means false (as llama.cpp does). */
+ * one JSON value, properties in schema order; docs/json-schema.md lists every
+ * design choice. Keywords a grammar cannot enforce exactly are errors naming
+ * the keyword and its JSON pointer; keywords of no draft are ignored with a
+ * warning (smc_json_schema_convert's *warnings_out, or the compiled grammar's
+ * smc_grammar_warnings) unless STRICT. Flags:
+ *   COMPACT             no whitespace at all (the default; kept for old callers)
+ *   NO_EXTRA_PROPERTIES an absent additionalProperties means false (llama.cpp)
+ *   FLEXIBLE_WS         at most one bounded whitespace run between tokens
+ *                       (" " or a newline + up to 20 spaces/tabs)
+ *   STRICT              refuse unknown keywords instead of ignoring them */
 #define SMC_JSON_SCHEMA_COMPACT 1u
 #define SMC_JSON_SCHEMA_NO_EXTRA_PROPERTIES 2u
+#define SMC_JSON_SCHEMA_FLEXIBLE_WS 4u
+#define SMC_JSON_SCHEMA_STRICT 8u
+/* As smc_json_schema_to_gbnf_ex, also returning the warnings (one per line,
+ * malloc'd; NULL when none) when warnings_out is not NULL. */
+int smc_json_schema_convert(const char *schema_json, size_t len, unsigned flags, char **gbnf_out,
+                            char **warnings_out, smc_error *err);
+/* "compact" → 0, "flexible" → SMC_JSON_SCHEMA_FLEXIBLE_WS; -1 otherwise. */
+int smc_json_schema_ws_flag(const char *name);
 int smc_json_schema_to_gbnf(const char *schema_json, size_t len, char **gbnf_out, smc_error *err);
 int smc_json_schema_to_gbnf_ex(const char *schema_json, size_t len, unsigned flags,
                                char **gbnf_out, smc_error *err);
@@ -779,6 +793,7 @@ typedef struct smc_run_opts {
     char *regex;
     char *json_schema;        /* schema text */
     char *json_schema_file;   /* CLI */
+    unsigned json_schema_flags; /* json_ws, strict_schema: SMC_JSON_SCHEMA_FLEXIBLE_WS, _STRICT */
     char *critic;             /* critic spec (smiles, sql:DB, exec:COMMAND, ...) */
     char *stops[16];
     int n_stops;

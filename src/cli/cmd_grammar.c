@@ -28,6 +28,11 @@ static void usage(FILE *f)
             "                          (.gbnf, .lark, .regex/.re, .json = JSON Schema)\n"
             "  --regex                 GRAMMAR is a regex pattern given inline, not a file\n"
             "  --root NAME             the start rule (default: root for GBNF, start for Lark)\n"
+            "  --json-ws compact|flexible\n"
+            "                          JSON Schema whitespace between tokens: none (default)\n"
+            "                          or one bounded run (\" \", or a newline and indentation)\n"
+            "  --strict-schema         refuse unknown JSON Schema keywords (default: ignore them\n"
+            "                          with a warning)\n"
             "  -f, --file PATH         accept: read TEXT from PATH ('-' for stdin) instead\n"
             "  -e, --escapes           accept: interpret \\n \\t \\r \\\\ \\xHH in TEXT\n"
             "  --json                  machine-readable output\n"
@@ -92,7 +97,8 @@ static bool has_suffix(const char *s, const char *suf)
     return n >= m && strcmp(s + n - m, suf) == 0;
 }
 
-static int load(const char *spec, const char *type, bool inline_regex, const char *root, smc_grammar **g)
+static int load(const char *spec, const char *type, bool inline_regex, const char *root,
+                unsigned schema_flags, smc_grammar **g)
 {
     smc_error err = {{0}};
     int rc;
@@ -114,7 +120,7 @@ static int load(const char *spec, const char *type, bool inline_regex, const cha
     if (strcmp(type, "lark") == 0) {
         rc = smc_grammar_from_lark(text, len, root, g, &err);
     } else if (strcmp(type, "json-schema") == 0) {
-        rc = smc_grammar_from_json_schema(text, len, g, &err);
+        rc = smc_grammar_from_json_schema_ex(text, len, schema_flags, g, &err);
     } else if (strcmp(type, "regex") == 0) {
         while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
             len--;
@@ -132,6 +138,7 @@ int cmd_grammar(int argc, char **argv)
 {
     const char *type = NULL, *root = NULL, *file = NULL;
     bool json = false, escapes = false, inline_regex = false;
+    unsigned schema_flags = 0;
     const char *pos[3];
     int n_pos = 0;
     for (int i = 1; i < argc; i++) {
@@ -146,6 +153,15 @@ int cmd_grammar(int argc, char **argv)
                 cli_error("grammar: --type must be gbnf, lark, regex or json-schema");
                 return 2;
             }
+        } else if (strcmp(a, "--json-ws") == 0 && i + 1 < argc) {
+            int f = smc_json_schema_ws_flag(argv[++i]);
+            if (f < 0) {
+                cli_error("grammar: --json-ws must be compact or flexible");
+                return 2;
+            }
+            schema_flags = (schema_flags & ~SMC_JSON_SCHEMA_FLEXIBLE_WS) | (unsigned)f;
+        } else if (strcmp(a, "--strict-schema") == 0) {
+            schema_flags |= SMC_JSON_SCHEMA_STRICT;
         } else if (strcmp(a, "--root") == 0 && i + 1 < argc) {
             root = argv[++i];
         } else if ((strcmp(a, "-f") == 0 || strcmp(a, "--file") == 0) && i + 1 < argc) {
@@ -188,7 +204,7 @@ int cmd_grammar(int argc, char **argv)
         return 2;
     }
     smc_grammar *g = NULL;
-    if (load(spec, type, inline_regex, root, &g) != 0)
+    if (load(spec, type, inline_regex, root, schema_flags, &g) != 0)
         return 1;
     int status = 0;
     if (check) {

@@ -23,6 +23,7 @@ typedef struct gp {
     ir_builder *b;
     char err[400];
     int depth;
+    text_cursor pos;     /* line:column of rule references */
 } gp;
 
 static void gfail(gp *p, size_t at, const char *fmt, const char *arg)
@@ -329,7 +330,7 @@ static void parse_sequence(gp *p, ir_symvec *seq, bool nested)
         } else if (is_name_char(c)) {
             size_t l = name_len(p, p->i);
             int line, col;
-            text_pos(p->s, p->i, &line, &col);
+            text_pos_next(&p->pos, p->s, p->i, &line, &col);
             uint32_t nt = ir_named(p->b, p->s + p->i, l, line, col);
             p->i += l;
             push(p, &elem, nt);
@@ -388,7 +389,7 @@ int smc_grammar_from_gbnf(const char *text, size_t len, const char *root_rule, s
             break;
         }
         int line, col;
-        text_pos(text, p.i, &line, &col);
+        text_pos_next(&p.pos, text, p.i, &line, &col);
         uint32_t nt = ir_named(p.b, text + p.i, l, line, col);
         size_t name_at = p.i;
         p.i += l;

@@ -12,6 +12,7 @@
 #include "util/error.h"
 
 #define IR_MAX_SYMBOLS 4000000u   /* guards against exponential sugar */
+#define IR_MAX_RULES 100000u      /* named rules (a rule-chain bomb stops here) */
 
 typedef struct ir_prod {
     uint32_t lhs, start, len;
@@ -42,6 +43,9 @@ struct ir_builder {
     size_t *class_key_lens;
     uint32_t *class_syms;
     size_t n_classes, cap_classes;
+    /* named nonterminals: open-addressing hash of ids + 1 (0 = empty) */
+    uint32_t *name_tab;
+    size_t name_cap;
     char err[400];
     char *warn;
     size_t warn_len;
@@ -98,6 +102,7 @@ void ir_free(ir_builder *b)
     free(b->syms);
     free(b->terms);
     free(b->warn);
+    free(b->name_tab);
     free(b);
 }
 
@@ -160,20 +165,71 @@ static uint32_t new_nt(ir_builder *b, const char *name, size_t len, int line, in
     return (uint32_t)b->n_nt++;
 }
 
+static size_t name_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+/* The hash slot of name (its id + 1 there, or 0 where it would go). */
+static size_t name_slot(const ir_builder *b, const char *name, size_t len)
+{
+    size_t m = b->name_cap - 1, i = name_hash(name, len) & m;
+    for (; b->name_tab[i]; i = (i + 1) & m) {
+        const char *o = b->nts[b->name_tab[i] - 1].name;
+        if (strlen(o) == len && memcmp(o, name, len) == 0)
+            break;
+    }
+    return i;
+}
+
+static bool name_tab_grow(ir_builder *b)
+{
+    size_t cap = b->name_cap ? b->name_cap * 2 : 256;
+    uint32_t *old = b->name_tab;
+    size_t old_cap = b->name_cap;
+    b->name_tab = calloc(cap, sizeof *b->name_tab);
+    if (!b->name_tab) {
+        b->name_tab = old;
+        return false;
+    }
+    b->name_cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i]) {
+            const char *n = b->nts[old[i] - 1].name;
+            b->name_tab[name_slot(b, n, strlen(n))] = old[i];
+        }
+    free(old);
+    return true;
+}
+
 uint32_t ir_named(ir_builder *b, const char *name, size_t len, int line, int col)
 {
-    for (size_t i = 0; i < b->n_nt; i++)
-        if (b->nts[i].name && strlen(b->nts[i].name) == len && memcmp(b->nts[i].name, name, len) == 0)
-            return (uint32_t)i;
-    return new_nt(b, name, len, line, col);
+    if (b->n_nt + 1 > b->name_cap / 2 && !name_tab_grow(b)) {
+        ir_set_error(b, "out of memory");
+        return 0;
+    }
+    size_t slot = name_slot(b, name, len);
+    if (b->name_tab[slot])
+        return b->name_tab[slot] - 1;
+    if (b->n_nt >= IR_MAX_RULES) {
+        ir_set_error(b, "grammar too large (over %u rules)", IR_MAX_RULES);
+        return 0;
+    }
+    uint32_t id = new_nt(b, name, len, line, col);
+    if (!ir_failed(b))
+        b->name_tab[slot] = id + 1;
+    return id;
 }
 
 int ir_find_named(const ir_builder *b, const char *name)
 {
-    for (size_t i = 0; i < b->n_nt; i++)
-        if (b->nts[i].name && strcmp(b->nts[i].name, name) == 0)
-            return (int)i;
-    return -1;
+    if (!b->name_cap)
+        return -1;
+    size_t slot = name_slot(b, name, strlen(name));
+    return b->name_tab[slot] ? (int)b->name_tab[slot] - 1 : -1;
 }
 
 bool ir_define(ir_builder *b, uint32_t nt)
@@ -602,6 +658,81 @@ static int finish_fail(ir_builder *b, smc_error *err, const char *msg)
     return -1;
 }
 
+/* Productive nonterminals (derive some string) and the productions made
+ * only of productive symbols, by a worklist: each production counts its
+ * nonterminal occurrences not yet productive (linear in the grammar size). */
+static int mark_productive(const ir_builder *b, uint8_t *productive, uint8_t *keep)
+{
+    size_t n_nt = b->n_nt, n_prod = b->n_prod;
+    uint32_t *missing = calloc(n_prod ? n_prod : 1, sizeof *missing);
+    uint32_t *occ_off = calloc(n_nt + 1, sizeof *occ_off);
+    uint32_t *queue = malloc((n_nt ? n_nt : 1) * sizeof *queue);
+    uint8_t *dead = calloc(n_prod ? n_prod : 1, 1);
+    uint32_t *occ = NULL;
+    int rc = -1;
+    if (!missing || !occ_off || !queue || !dead)
+        goto out;
+    size_t n_occ = 0;
+    for (size_t p = 0; p < n_prod; p++) {
+        const ir_prod *pr = &b->prods[p];
+        for (uint32_t i = 0; i < pr->len; i++) {
+            uint32_t sy = b->syms[pr->start + i];
+            if (IR_IS_TERM(sy)) {
+                dead[p] |= ir_byteset_empty(&b->terms[sy & ~IR_TERM]);
+            } else {
+                missing[p]++;
+                occ_off[sy + 1]++;
+                n_occ++;
+            }
+        }
+    }
+    for (size_t i = 0; i < n_nt; i++)
+        occ_off[i + 1] += occ_off[i];
+    occ = malloc((n_occ ? n_occ : 1) * sizeof *occ);
+    uint32_t *fill = calloc(n_nt + 1, sizeof *fill);
+    if (!occ || !fill) {
+        free(fill);
+        goto out;
+    }
+    for (size_t p = 0; p < n_prod; p++) {
+        const ir_prod *pr = &b->prods[p];
+        for (uint32_t i = 0; i < pr->len; i++) {
+            uint32_t sy = b->syms[pr->start + i];
+            if (!IR_IS_TERM(sy))
+                occ[occ_off[sy] + fill[sy]++] = (uint32_t)p;
+        }
+    }
+    free(fill);
+    size_t qh = 0, qt = 0;
+    for (size_t p = 0; p < n_prod; p++)
+        if (!dead[p] && missing[p] == 0) {
+            keep[p] = 1;
+            uint32_t l = b->prods[p].lhs;
+            if (!productive[l])
+                productive[l] = 1, queue[qt++] = l;
+        }
+    while (qh < qt) {
+        uint32_t nt = queue[qh++];
+        for (uint32_t k = occ_off[nt]; k < occ_off[nt + 1]; k++) {
+            uint32_t p = occ[k];
+            if (--missing[p] == 0 && !dead[p]) {
+                keep[p] = 1;
+                uint32_t l = b->prods[p].lhs;
+                if (!productive[l])
+                    productive[l] = 1, queue[qt++] = l;
+            }
+        }
+    }
+    rc = 0;
+out:
+    free(missing);
+    free(occ_off);
+    free(queue);
+    free(dead);
+    free(occ);
+    return rc;
+}
+
 int ir_finish(ir_builder *b, uint32_t root, int n_source_rules, smc_grammar **out, smc_error *err)
 {
     *out = NULL;
@@ -631,28 +762,10 @@ int ir_finish(ir_builder *b, uint32_t root, int n_source_rules, smc_grammar **ou
         free(keep);
         return finish_fail(b, err, "out of memory");
     }
-    for (bool changed = true; changed;) {
-        changed = false;
-        for (size_t p = 0; p < n_prod; p++) {
-            if (keep[p])
-                continue;
-            const ir_prod *pr = &b->prods[p];
-            bool ok = true;
-            for (uint32_t i = 0; i < pr->len && ok; i++) {
-                uint32_t s = b->syms[pr->start + i];
-                if (IR_IS_TERM(s))
-                    ok = !ir_byteset_empty(&b->terms[s & ~IR_TERM]);
-                else
-                    ok = productive[s];
-            }
-            if (ok) {
-                keep[p] = 1;
-                if (!productive[pr->lhs]) {
-                    productive[pr->lhs] = 1;
-                    changed = true;
-                }
-            }
-        }
+    if (mark_productive(b, productive, keep) < 0) {
+        free(productive);
+        free(keep);
+        return finish_fail(b, err, "out of memory");
     }
     if (!productive[root]) {
         free(productive);

@@ -19,7 +19,8 @@
  * - enum/const: the values written compactly (with `ws` inside containers),
  *   objects with their keys in the given order; other keywords beside them
  *   filter the values (through the grammar of the schema without them).
- * - oneOf is treated as anyOf (exact when the alternatives are disjoint).
+ * - oneOf is compiled as anyOf when its alternatives provably exclude each
+ *   other (json_schema_disjoint.c), else refused.
  * - unevaluatedProperties: false only; inside an allOf part it closes that
  *   part like additionalProperties false (stricter than the spec, sound).
  * Anything not supported is an error naming the keyword and JSON pointer. */
@@ -236,6 +237,8 @@ static char *compile_inner(js_ctx *c, const cJSON *s, const char *path)
         return compile_ref(c, s, path);
     if (!ref && !all && any && !one && !js_has_other_keywords(s, "anyOf", NULL))
         return compile_alternatives(c, any, "anyOf", path);
+    if (one && cJSON_IsArray(one) && js_oneof_check(c->root, one, path, c->err) < 0)
+        return NULL;
     if (!ref && !all && !any && one && !js_has_other_keywords(s, "oneOf", NULL))
         return compile_alternatives(c, one, "oneOf", path);
     if (ref || all || any || one) {
@@ -324,10 +327,11 @@ static void emit_prims(js_ctx *c, js_buf *o)
 }
 
 int js_convert(const cJSON *root, const cJSON *top_schema, const char *top_path, unsigned flags,
-               int depth, unsigned long *work, char **gbnf_out, smc_error *err)
+               int depth, unsigned long *work, js_buf *warn, char **gbnf_out, smc_error *err)
 {
-    js_ctx c = {.root = root, .err = err, .W = (flags & SMC_JSON_SCHEMA_COMPACT) ? "" : "ws",
-                .flags = flags, .depth = depth};
+    bool flexible = (flags & SMC_JSON_SCHEMA_FLEXIBLE_WS) && !(flags & SMC_JSON_SCHEMA_COMPACT);
+    js_ctx c = {.root = root, .err = err, .W = flexible ? "ws" : "", .flags = flags, .depth = depth,
+                .warn = warn};
     c.work = work ? work : &c.own_work;
     c.owned = cJSON_CreateObject();
     int rc = -1;
@@ -370,9 +374,11 @@ int js_convert(const cJSON *root, const cJSON *top_schema, const char *top_path,
     return rc;
 }
 
-int smc_json_schema_to_gbnf_ex(const char *schema_json, size_t len, unsigned flags,
-                               char **gbnf_out, smc_error *err)
+int smc_json_schema_convert(const char *schema_json, size_t len, unsigned flags, char **gbnf_out,
+                            char **warnings_out, smc_error *err)
 {
+    if (warnings_out)
+        *warnings_out = NULL;
     if (!schema_json || !gbnf_out)
         return smc_fail(err, "JSON Schema: NULL argument");
     *gbnf_out = NULL;
@@ -394,13 +400,26 @@ int smc_json_schema_to_gbnf_ex(const char *schema_json, size_t len, unsigned fla
             cJSON_Delete(root);
             return smc_fail(err, "JSON Schema: trailing text after the schema");
         }
-    int rc = js_convert(root, root, "#", flags, 0, NULL, gbnf_out, err);
+    if (js_attach_literals(root, schema_json, (size_t)(end - schema_json)) < 0) {
+        cJSON_Delete(root);
+        return smc_fail(err, "JSON Schema: out of memory reading numbers");
+    }
+    js_buf warn = {0};
+    int rc = js_convert(root, root, "#", flags, 0, NULL, &warn, gbnf_out, err);
     cJSON_Delete(root);
+    if (rc == 0 && warnings_out && warn.len)
+        *warnings_out = js_take(&warn);
+    js_buf_free(&warn);
     return rc;
+}
+
+int smc_json_schema_to_gbnf_ex(const char *schema_json, size_t len, unsigned flags,
+                               char **gbnf_out, smc_error *err)
+{
+    return smc_json_schema_convert(schema_json, len, flags, gbnf_out, NULL, err);
 }
 
 int smc_json_schema_to_gbnf(const char *schema_json, size_t len, char **gbnf_out, smc_error *err)
 {
     return smc_json_schema_to_gbnf_ex(schema_json, len, 0, gbnf_out, err);
 }
-

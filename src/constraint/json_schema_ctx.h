@@ -38,6 +38,8 @@ typedef struct js_ctx {
     unsigned long *work;      /* steps (compiles, merges) so far, shared with
                                  nested conversions; against JS_MAX_WORK */
     int depth;
+    js_buf *warn;             /* ignored unknown keywords, one per line;
+                                 shared with nested conversions */
 } js_ctx;
 
 extern const char *const js_prim_name[N_PRIM];
@@ -48,6 +50,16 @@ extern const char *const js_prim_name[N_PRIM];
 
 /* Repetition bounds the GBNF compiler accepts. */
 #define JS_MAX_COUNT 10000
+
+/* T_* mask of a "type" value (-1 when bad; json_schema_merge.c) and of a
+ * JSON value (json_schema_scalar.c). */
+int js_type_mask(const cJSON *t);
+int js_value_types(const cJSON *v);
+
+/* ---- oneOf (json_schema_disjoint.c) ---- */
+/* 0 when the alternatives of the oneOf at path provably exclude each other
+ * (then anyOf is exact); else -1 with err naming the overlapping pair. */
+int js_oneof_check(const cJSON *root, const cJSON *alts, const char *path, smc_error *err);
 
 /* ---- rules and paths (json_schema_ctx.c) ---- */
 const char *js_prim(js_ctx *c, enum prim p);               /* marks a primitive rule used */
@@ -68,7 +80,8 @@ bool js_has_other_keywords(const cJSON *s, const char *except1, const char *exce
 /* Converts top_schema (inside root, for $refs; at JSON pointer top_path) into
  * a whole GBNF text whose compile depth starts at depth (json_schema.c). */
 int js_convert(const cJSON *root, const cJSON *top_schema, const char *top_path, unsigned flags,
-               int depth, unsigned long *work /* NULL: fresh */, char **gbnf_out, smc_error *err);
+               int depth, unsigned long *work /* NULL: fresh */, js_buf *warn,
+               char **gbnf_out, smc_error *err);
 
 /* ---- compilers: a GBNF expression (malloc'd) or NULL with err filled ---- */
 char *js_compile(js_ctx *c, const cJSON *s, const char *path);             /* json_schema.c */

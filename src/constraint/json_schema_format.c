@@ -1,8 +1,9 @@
 /* json_schema_format.c — GBNF for the string formats the converter enforces:
  * date, time, date-time (RFC 3339, exact calendar incl. leap years; seconds
  * 00-59, fractions of 1-9 digits, upper-case T and Z), uuid, ipv4, hostname
- * and a simplified email (dot-atom local part @ hostname with 2+ labels;
- * no quoted local parts, no IP literals, label lengths not bounded). */
+ * (labels of 1-63 characters, names of at most 253; see HOST_MANY) and a
+ * simplified email (dot-atom local part @ hostname with 2+ labels; no
+ * quoted local parts, no IP literals). */
 #include "constraint/json_schema_internal.h"
 
 #include <string.h>
@@ -22,12 +23,21 @@
 #define HEX "[0-9a-fA-F]"
 #define UUID \
     "( " HEX "{8} \"-\" " HEX "{4} \"-\" " HEX "{4} \"-\" " HEX "{4} \"-\" " HEX "{12} )"
-#define LABEL "( [A-Za-z0-9]+ ( \"-\" [A-Za-z0-9]+ )* )"
+#define ALNUM "[A-Za-z0-9]"
+/* a label of 1..N characters, no hyphen first or last */
+#define LABEL(N) "( " ALNUM " ( [A-Za-z0-9\\-]{0," #N "} " ALNUM " )? )"
+/* Names of at most 253 characters with labels of at most 63, as three
+ * disjoint label counts (1-4 labels of <= 62 (the first <= 63), 5-8 of <= 30,
+ * 9-16 of <= 14): every name accepted is valid; longer names with many or
+ * long labels are refused (a regular grammar cannot count both cheaply). */
+#define HOST_MANY(MIN4) \
+    "( " LABEL(61) " ( \".\" " LABEL(60) " ){" #MIN4 ",3} | " LABEL(28) " ( \".\" " LABEL(28) \
+    " ){4,7} | " LABEL(12) " ( \".\" " LABEL(12) " ){8,15} )"
 #define ATEXT "[A-Za-z0-9\\x21\\x23-\\x27\\x2A\\x2B\\x2D\\x2F\\x3D\\x3F\\x5E-\\x60\\x7B-\\x7E]"
-#define EMAIL "( " ATEXT "+ ( \".\" " ATEXT "+ )* \"@\" " LABEL " ( \".\" " LABEL " )+ )"
+#define EMAIL "( " ATEXT "+ ( \".\" " ATEXT "+ )* \"@\" " HOST_MANY(1) " )"
 #define OCTET "( \"25\" [0-5] | \"2\" [0-4] [0-9] | \"1\" [0-9] [0-9] | [1-9] [0-9] | [0-9] )"
 #define IPV4 "( " OCTET " \".\" " OCTET " \".\" " OCTET " \".\" " OCTET " )"
-#define HOSTNAME "( " LABEL " ( \".\" " LABEL " )* )"
+#define HOSTNAME HOST_MANY(0)
 
 static const struct {
     const char *name, *expr;

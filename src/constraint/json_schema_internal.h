@@ -37,6 +37,36 @@ void js_gbnf_class_cp(js_buf *b, uint32_t cp);
 /* The JSON text of a string value (quotes included; only ", \ and controls escaped). */
 void js_json_string(js_buf *b, const char *s);
 
+/* ---- exact numbers (json_schema_decimal.c) ---- */
+/* A number as sign x digits x 10^exp (no leading/trailing zeros; 0 has nd 0). */
+#define JS_DEC_DIGITS 400
+typedef struct js_dec {
+    bool neg;
+    size_t nd;
+    long exp;
+    char dig[JS_DEC_DIGITS + 1];
+} js_dec;
+
+/* Gives every number node of the parsed document its literal text (as
+ * valuestring); -1 when the text and the tree disagree. */
+int js_attach_literals(cJSON *root, const char *text, size_t len);
+/* The exact value of a number node (its literal when present); false when
+ * not a number or more than JS_DEC_DIGITS significant digits. */
+bool js_dec_of(const cJSON *v, js_dec *d);
+bool js_dec_is_int(const js_dec *d);
+int js_dec_cmp(const js_dec *a, const js_dec *b);
+/* floor (up false) or ceiling (up true); false when outside int64. */
+bool js_dec_round_i64(const js_dec *d, bool up, int64_t *out);
+/* The canonical JSON spelling: integers without fraction or exponent (up to
+ * 40 digits), other numbers as plain decimals, exponents only for extremes. */
+void js_dec_text(const js_dec *d, js_buf *b);
+/* Sets a number node, dropping its literal text. */
+void js_set_number(cJSON *v, double x);
+/* JSON Schema equality: numbers by exact value, objects regardless of key order. */
+bool js_values_equal(const cJSON *a, const cJSON *b);
+/* A value's compact JSON text with canonical numbers; -1 when a number is too long. */
+int js_value_text(js_buf *b, const cJSON *v);
+
 /* ---- integer ranges (json_schema_range.c) ---- */
 /* Writes a parenthesised GBNF expression matching exactly the decimal
  * integers in [lo, hi] (no leading zeros, no "-0"). Returns -1 when lo > hi. */
@@ -91,6 +121,8 @@ cJSON *js_merge(const cJSON *root, const cJSON *const *parts, size_t n, const ch
 
 /* Keyword classification (json_schema.c). */
 bool js_is_annotation(const char *key);
+/* In no draft's vocabulary (ignored with a warning, or refused when strict). */
+bool js_is_unknown(const char *key);
 /* What a supported keyword's value must be ("a number", ...), NULL when fine. */
 const char *js_value_shape_error(const char *key, const cJSON *v);
 

@@ -13,7 +13,7 @@
 static const char *const annotations[] = {
     "title", "description", "$schema", "$id", "id", "default", "examples", "example",
     "$comment", "deprecated", "readOnly", "writeOnly", "contentMediaType", "contentEncoding",
-    "$anchor", "$vocabulary", NULL};
+    "$anchor", "$vocabulary", "$dynamicAnchor", "$recursiveAnchor", "contentSchema", NULL};
 
 bool js_is_annotation(const char *key)
 {
@@ -24,6 +24,15 @@ bool js_is_annotation(const char *key)
             return true;
     return false;
 }
+
+/* Keywords of drafts 4 to 2020-12 the converter does not support: refused
+ * (ignoring them would let invalid instances through). Any keyword in none
+ * of the lists is unknown: ignored with a warning, as the specification
+ * says, or refused with SMC_JSON_SCHEMA_STRICT. */
+static const char *const known_unsupported[] = {
+    "not", "if", "then", "else", "contains", "minContains", "maxContains", "patternProperties",
+    "propertyNames", "dependentRequired", "dependentSchemas", "dependencies", "unevaluatedItems",
+    "$dynamicRef", "$recursiveRef", NULL};
 
 static const char *const supported[] = {
     "type", "enum", "const", "properties", "required", "additionalProperties", "items",
@@ -138,12 +147,43 @@ const char *js_value_shape_error(const char *key, const cJSON *v)
     return NULL;
 }
 
+bool js_is_unknown(const char *key)
+{
+    return !js_is_annotation(key) && !in_list(supported, key) && !in_list(known_unsupported, key);
+}
+
+/* Records an ignored keyword once per (keyword, pointer). */
+static void warn_unknown(js_ctx *c, const char *key, const char *path)
+{
+    if (!c->warn)
+        return;
+    js_buf line = {0};
+    js_printf(&line, "ignored unknown keyword \"%.100s\" at %s\n", key, path);
+    char *l = js_take(&line);
+    if (!l)
+        return;
+    bool seen = false;
+    size_t n = strlen(l);
+    for (const char *p = c->warn->p; p && !seen && (p = strstr(p, l)); p++)
+        seen = p == c->warn->p || p[-1] == '\n';
+    if (!seen)
+        js_putn(c->warn, l, n);
+    free(l);
+}
+
 int js_check_keywords(js_ctx *c, const cJSON *s, const char *path)
 {
     for (const cJSON *k = s->child; k; k = k->next) {
         const char *key = k->string;
         if (js_is_annotation(key))
             continue;
+        if (js_is_unknown(key)) {
+            if (c->flags & SMC_JSON_SCHEMA_STRICT)
+                return smc_fail(c->err, "JSON Schema: unknown keyword \"%.100s\" at %s (refused in "
+                                "strict mode)", key, path);
+            warn_unknown(c, key, path);
+            continue;
+        }
         if (!in_list(supported, key))
             return smc_fail(c->err, "JSON Schema: unsupported keyword \"%.100s\" at %s", key, path);
         if (!strcmp(key, "uniqueItems") && !cJSON_IsFalse(k))
@@ -161,7 +201,8 @@ bool js_has_other_keywords(const cJSON *s, const char *except1, const char *exce
 {
     for (const cJSON *k = s->child; k; k = k->next) {
         const char *key = k->string;
-        if (js_is_annotation(key) || !strcmp(key, "$defs") || !strcmp(key, "definitions"))
+        if (js_is_annotation(key) || js_is_unknown(key) || !strcmp(key, "$defs") ||
+            !strcmp(key, "definitions"))
             continue;
         if ((except1 && !strcmp(key, except1)) || (except2 && !strcmp(key, except2)))
             continue;

@@ -71,7 +71,7 @@ const cJSON *js_resolve_ref(const cJSON *root, const char *ref)
 
 
 /* Type names → mask ("number" includes integers). -1 on a bad value. */
-static int type_mask(const cJSON *t)
+int js_type_mask(const cJSON *t)
 {
     static const struct { const char *n; int m; } names[] = {
         {"null", T_NULL}, {"boolean", T_BOOL}, {"object", T_OBJECT}, {"array", T_ARRAY},
@@ -242,6 +242,8 @@ static cJSON *merge_list(merger *m, const part_list *l)
             smc_fail(m->err, "JSON Schema: %s at %s must be a non-empty array", key, m->path);
             return NULL;
         }
+        if (!strcmp(key, "oneOf") && js_oneof_check(m->root, alts, m->path, m->err) < 0)
+            return NULL;
         if (++m->depth > 48) {
             smc_fail(m->err, "JSON Schema: anyOf/allOf/$ref nesting too deep (a cycle?) at %s", m->path);
             return NULL;
@@ -313,8 +315,9 @@ static cJSON *merge_flat(merger *m, const part_list *l)
     bool typed = false;
     cJSON *enum_vals = NULL;             /* intersection so far (owned) */
     cJSON *required = NULL;
-    double lo_inc = -INFINITY, lo_exc = -INFINITY, hi_inc = INFINITY, hi_exc = INFINITY;
-    bool has_bound[4] = {0};
+    /* tightest minimum, exclusiveMinimum, maximum, exclusiveMaximum so far,
+     * compared exactly (literal text) */
+    const cJSON *bound[4] = {0};
     const cJSON *prefix_part = NULL;
     for (size_t i = 0; i < l->n; i++) {
         const cJSON *p = l->p[i];
@@ -331,7 +334,7 @@ static cJSON *merge_flat(merger *m, const part_list *l)
                 !strcmp(k, "unevaluatedProperties"))
                 continue;
             if (!strcmp(k, "type")) {
-                int t = type_mask(c);
+                int t = js_type_mask(c);
                 if (t < 0) {
                     cJSON_Delete(R), cJSON_Delete(enum_vals), cJSON_Delete(required);
                     return fail_null(m, "bad \"type\" value");
@@ -353,7 +356,7 @@ static cJSON *merge_flat(merger *m, const part_list *l)
                     for (cJSON *v = enum_vals->child; v; v = v->next) {
                         bool found = false;
                         for (cJSON *w = vals->child; w && !found; w = w->next)
-                            found = cJSON_Compare(v, w, true);
+                            found = js_values_equal(v, w);
                         if (found)
                             cJSON_AddItemToArray(keep, cJSON_Duplicate(v, true));
                     }
@@ -372,18 +375,16 @@ static cJSON *merge_flat(merger *m, const part_list *l)
                         cJSON_AddItemToArray(required, cJSON_Duplicate(r, true));
                 }
             } else if (is_number_bound(k) && cJSON_IsNumber(c)) {
-                double v = c->valuedouble;
-                if (!strcmp(k, "minimum")) {
-                    if (ex_min_bool) lo_exc = fmax(lo_exc, v), has_bound[1] = true;
-                    else lo_inc = fmax(lo_inc, v), has_bound[0] = true;
-                } else if (!strcmp(k, "maximum")) {
-                    if (ex_max_bool) hi_exc = fmin(hi_exc, v), has_bound[3] = true;
-                    else hi_inc = fmin(hi_inc, v), has_bound[2] = true;
-                } else if (!strcmp(k, "exclusiveMinimum")) {
-                    lo_exc = fmax(lo_exc, v), has_bound[1] = true;
-                } else {
-                    hi_exc = fmin(hi_exc, v), has_bound[3] = true;
+                int b = !strcmp(k, "minimum") ? (ex_min_bool ? 1 : 0)
+                        : !strcmp(k, "maximum") ? (ex_max_bool ? 3 : 2)
+                        : !strcmp(k, "exclusiveMinimum") ? 1 : 3;
+                js_dec x, y;
+                if (!js_dec_of(c, &x)) {
+                    cJSON_Delete(R), cJSON_Delete(enum_vals), cJSON_Delete(required);
+                    return fail_null(m, "a bound has too many digits");
                 }
+                if (!bound[b] || (js_dec_of(bound[b], &y) && js_dec_cmp(&x, &y) * (b < 2 ? 1 : -1) > 0))
+                    bound[b] = c;
             } else if (is_number_bound(k) && cJSON_IsBool(c)) {
                 continue;             /* draft-4 flags, folded above */
             } else if (!strcmp(k, "minLength") || !strcmp(k, "minItems") ||
@@ -397,7 +398,7 @@ static cJSON *merge_flat(merger *m, const part_list *l)
                     bool is_min = k[1] == 'i' && k[2] == 'n';
                     double v = is_min ? fmax(old->valuedouble, c->valuedouble)
                                       : fmin(old->valuedouble, c->valuedouble);
-                    cJSON_SetNumberValue(old, v);
+                    js_set_number(old, v);
                 }
             } else if (!strcmp(k, "pattern") || !strcmp(k, "format")) {
                 cJSON *old = cJSON_GetObjectItemCaseSensitive(R, k);
@@ -425,7 +426,7 @@ static cJSON *merge_flat(merger *m, const part_list *l)
                         x = y;
                         y = t;
                     }
-                    cJSON_SetNumberValue(old, a / x * b);
+                    js_set_number(old, a / x * b);
                 }
             } else if (!strcmp(k, "uniqueItems")) {
                 cJSON *old = cJSON_GetObjectItemCaseSensitive(R, k);
@@ -463,10 +464,11 @@ static cJSON *merge_flat(merger *m, const part_list *l)
     }
     if (required)
         cJSON_AddItemToObject(R, "required", required);
-    if (has_bound[0]) cJSON_AddNumberToObject(R, "minimum", lo_inc);
-    if (has_bound[1]) cJSON_AddNumberToObject(R, "exclusiveMinimum", lo_exc);
-    if (has_bound[2]) cJSON_AddNumberToObject(R, "maximum", hi_inc);
-    if (has_bound[3]) cJSON_AddNumberToObject(R, "exclusiveMaximum", hi_exc);
+    static const char *const bound_names[4] = {"minimum", "exclusiveMinimum", "maximum",
+                                               "exclusiveMaximum"};
+    for (int b = 0; b < 4; b++)
+        if (bound[b])
+            cJSON_AddItemToObject(R, bound_names[b], cJSON_Duplicate(bound[b], false));
 
     /* properties: union in order of first appearance */
     cJSON *props = NULL;

@@ -20,13 +20,14 @@ static int const_expr(js_ctx *c, js_buf *o, const cJSON *v, const char *path)
     } else if (cJSON_IsFalse(v)) {
         js_put(o, "\"false\"");
     } else if (cJSON_IsNumber(v)) {
-        if (!isfinite(v->valuedouble))
-            return smc_fail(c->err, "JSON Schema: non-finite number in enum/const at %s", path);
-        char *t = cJSON_PrintUnformatted(v);
-        if (!t)
-            return smc_fail(c->err, "out of memory");
-        js_gbnf_literal(o, t, strlen(t));
-        free(t);
+        js_dec d;
+        if (!js_dec_of(v, &d))
+            return smc_fail(c->err, "JSON Schema: a number in enum/const at %s has more than %d "
+                            "significant digits", path, JS_DEC_DIGITS);
+        js_buf t = {0};
+        js_dec_text(&d, &t);
+        js_gbnf_literal(o, t.p, t.len);
+        js_buf_free(&t);
     } else if (cJSON_IsString(v)) {
         js_buf j = {0};
         js_json_string(&j, v->valuestring);
@@ -62,7 +63,7 @@ static int const_expr(js_ctx *c, js_buf *o, const cJSON *v, const char *path)
     return 0;
 }
 
-static int value_types(const cJSON *v)
+int js_value_types(const cJSON *v)
 {
     if (cJSON_IsNull(v)) return T_NULL;
     if (cJSON_IsBool(v)) return T_BOOL;
@@ -70,8 +71,8 @@ static int value_types(const cJSON *v)
     if (cJSON_IsArray(v)) return T_ARRAY;
     if (cJSON_IsString(v)) return T_STRING;
     if (cJSON_IsNumber(v)) {
-        double d = v->valuedouble;
-        return d == floor(d) && fabs(d) < 9007199254740992.0 ? (T_NUMBER | T_INTEGER) : T_NUMBER;
+        js_dec d;
+        return js_dec_of(v, &d) && js_dec_is_int(&d) ? (T_NUMBER | T_INTEGER) : T_NUMBER;
     }
     return 0;
 }
@@ -89,8 +90,8 @@ static smc_grammar *rest_grammar(js_ctx *c, const cJSON *s, const char *path)
     cJSON_DeleteItemFromObjectCaseSensitive(rest, "const");
     char *gbnf = NULL;
     smc_grammar *g = NULL;
-    int rc = js_convert(c->root, rest, path, SMC_JSON_SCHEMA_COMPACT, c->depth + 1, c->work, &gbnf,
-                        c->err);
+    int rc = js_convert(c->root, rest, path, c->flags & ~SMC_JSON_SCHEMA_FLEXIBLE_WS, c->depth + 1,
+                        c->work, c->warn, &gbnf, c->err);
     if (rc == 0 && smc_grammar_from_gbnf(gbnf, strlen(gbnf), "root", &g, c->err) < 0)
         rc = -1;
     if (rc < 0)
@@ -107,7 +108,7 @@ char *js_compile_enum(js_ctx *c, const cJSON *s, int types, const char *path)
     smc_grammar *filter = NULL;
     for (const cJSON *k = s->child; k; k = k->next) {
         const char *key = k->string;
-        if (js_is_annotation(key) || !strcmp(key, "type") || !strcmp(key, "enum") ||
+        if (js_is_annotation(key) || js_is_unknown(key) || !strcmp(key, "type") || !strcmp(key, "enum") ||
             !strcmp(key, "const") || !strcmp(key, "$defs") || !strcmp(key, "definitions"))
             continue;
         filter = rest_grammar(c, s, path);
@@ -126,14 +127,15 @@ char *js_compile_enum(js_ctx *c, const cJSON *s, int types, const char *path)
     js_put(&o, "(");
     const cJSON *first = e ? e->child : k;
     for (const cJSON *v = first; v; v = e ? v->next : NULL) {
-        if (e && k && !cJSON_Compare(v, k, true))
+        if (e && k && !js_values_equal(v, k))
             continue;
-        if (!(value_types(v) & types))
+        if (!(js_value_types(v) & types))
             continue;
         if (filter) {
-            char *t = cJSON_PrintUnformatted(v);
-            bool keep = t && smc_grammar_classify(filter, t, strlen(t)) == SMC_MATCH_COMPLETE;
-            free(t);
+            js_buf t = {0};
+            bool keep = js_value_text(&t, v) == 0 && !t.oom &&
+                        smc_grammar_classify(filter, t.p, t.len) == SMC_MATCH_COMPLETE;
+            js_buf_free(&t);
             if (!keep)
                 continue;
         }
@@ -328,45 +330,52 @@ static char *multiple_of(js_ctx *c, double m, bool bounded, double lo, double hi
     return js_take(&o);
 }
 
+/* An integer bound from keyword k: the least (is_lo) or greatest integer
+ * allowed by it, exactly (from the literal text), tightening *out (*has
+ * tells whether set). 0 fine, -1 error. */
+static int int_bound(js_ctx *c, const cJSON *s, const char *k, bool excl, bool is_lo, bool *has,
+                     int64_t *out, const char *path)
+{
+    const cJSON *x = js_get(s, k);
+    if (!x || !cJSON_IsNumber(x))
+        return 0;
+    js_dec d;
+    int64_t r;
+    if (!js_dec_of(x, &d) || !js_dec_round_i64(&d, is_lo, &r) || r <= -INT64_MAX || r >= INT64_MAX) {
+        smc_fail(c->err, "JSON Schema: \"%s\" at %s is out of the supported range (|x| < 9.2e18)",
+                 k, path);
+        return -1;
+    }
+    if (excl && js_dec_is_int(&d))
+        r += is_lo ? 1 : -1;
+    if (!*has || (is_lo ? r > *out : r < *out))
+        *out = r;
+    *has = true;
+    return 0;
+}
+
 char *js_compile_integer(js_ctx *c, const cJSON *s, const char *path)
 {
-    double lo = -INFINITY, hi = INFINITY, v;
-    bool any = false;
+    int64_t ilo = 0, ihi = 0;
+    bool has_lo = false, has_hi = false;
     bool ex_min_bool = cJSON_IsTrue(js_get(s, "exclusiveMinimum"));
     bool ex_max_bool = cJSON_IsTrue(js_get(s, "exclusiveMaximum"));
-    if (num_kw(s, "minimum", &v)) {
-        lo = fmax(lo, ex_min_bool ? floor(v) + 1 : ceil(v));
-        any = true;
-    }
-    if (num_kw(s, "exclusiveMinimum", &v)) {
-        lo = fmax(lo, floor(v) + 1);
-        any = true;
-    }
-    if (num_kw(s, "maximum", &v)) {
-        hi = fmin(hi, ex_max_bool ? ceil(v) - 1 : floor(v));
-        any = true;
-    }
-    if (num_kw(s, "exclusiveMaximum", &v)) {
-        hi = fmin(hi, ceil(v) - 1);
-        any = true;
-    }
+    if (int_bound(c, s, "minimum", ex_min_bool, true, &has_lo, &ilo, path) < 0 ||
+        int_bound(c, s, "exclusiveMinimum", true, true, &has_lo, &ilo, path) < 0 ||
+        int_bound(c, s, "maximum", ex_max_bool, false, &has_hi, &ihi, path) < 0 ||
+        int_bound(c, s, "exclusiveMaximum", true, false, &has_hi, &ihi, path) < 0)
+        return NULL;
+    bool any = has_lo || has_hi;
+    double lo = has_lo ? (double)ilo : -INFINITY, hi = has_hi ? (double)ihi : INFINITY;
     const cJSON *mof = js_get(s, "multipleOf");
     if (mof && mof->valuedouble != 1)
         return multiple_of(c, mof->valuedouble, any, lo, hi, path);
     if (!any)
         return js_strdup(js_prim(c, P_INTEGER));
-    if (lo > 9.2e18 || hi < -9.2e18 || (isfinite(lo) && lo < -9.2e18) ||
-        (isfinite(hi) && hi > 9.2e18)) {
-        smc_fail(c->err, "JSON Schema: integer bound at %s is out of the supported range (|x| < 9.2e18)",
-                 path);
-        return NULL;
-    }
-    int64_t ilo = isfinite(lo) ? (int64_t)lo : -INT_DEFAULT_BOUND;
-    int64_t ihi = isfinite(hi) ? (int64_t)hi : INT_DEFAULT_BOUND;
-    if (!isfinite(lo) && ilo > ihi)
-        ilo = ihi - INT_DEFAULT_BOUND;
-    if (!isfinite(hi) && ihi < ilo)
-        ihi = ilo + INT_DEFAULT_BOUND;
+    if (!has_lo)
+        ilo = ihi < INT_DEFAULT_BOUND ? -INT_DEFAULT_BOUND : ihi - INT_DEFAULT_BOUND;
+    if (!has_hi)
+        ihi = ilo > -INT_DEFAULT_BOUND ? INT_DEFAULT_BOUND : ilo + INT_DEFAULT_BOUND;
     js_buf o = {0};
     if (js_int_range(&o, ilo, ihi) < 0) {
         js_buf_free(&o);
@@ -405,8 +414,16 @@ char *js_compile_number(js_ctx *c, const cJSON *s, const char *path)
         tighten(&has_hi, &hi, &hi_ex, v, true, false);
     if (!has_lo && !has_hi)
         return js_strdup(js_prim(c, P_NUMBER));
+    static const char *const bounds[] = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"};
+    bool exact_ints = true;                  /* doubles round: check the literal text */
+    for (int i = 0; i < 4; i++) {
+        const cJSON *x = js_get(s, bounds[i]);
+        js_dec d;
+        if (cJSON_IsNumber(x) && (!js_dec_of(x, &d) || !js_dec_is_int(&d)))
+            exact_ints = false;
+    }
     js_buf o = {0};
-    int rc = js_number_range(&o, has_lo, lo, lo_ex, has_hi, hi, hi_ex);
+    int rc = !exact_ints ? -2 : js_number_range(&o, has_lo, lo, lo_ex, has_hi, hi, hi_ex);
     if (rc == -2) {
         js_buf_free(&o);
         smc_fail(c->err, "JSON Schema: minimum/maximum on type \"number\" at %s must be integers "

@@ -35,6 +35,7 @@ typedef struct lp {
     uint32_t ign;           /* the nonterminal of ignorable text */
     uint32_t *ignores;      /* symbols given to %ignore */
     size_t n_ignores, cap_ignores;
+    text_cursor pos;     /* line:column of rule references */
 } lp;
 
 /* Common terminals (lark's common.lark), as regexes matching each token. */
@@ -384,7 +385,7 @@ static void parse_atom(lp *p, ir_symvec *elem)
     size_t l = name_at(p, p->i);
     if (l) {
         int line, col;
-        text_pos(p->s, p->i, &line, &col);
+        text_pos_next(&p->pos, p->s, p->i, &line, &col);
         bool term = is_terminal_name(p->s + p->i, l);
         if (p->in_terminal && !term) {
             lfail(p, at, "terminals cannot refer to rules%s", NULL);
@@ -556,7 +557,7 @@ static void import_common(lp *p, size_t at, const char *name, size_t l, const ch
         return;
     }
     int line, col;
-    text_pos(p->s, at, &line, &col);
+    text_pos_next(&p->pos, p->s, at, &line, &col);
     uint32_t nt = ir_named(p->b, as, as_l, line, col);
     if (!ir_define(p->b, nt))
         return;   /* imported twice or defined: keep the first */
@@ -690,7 +691,7 @@ int smc_grammar_from_lark(const char *text, size_t len, const char *start, smc_g
         }
         const char *nm = p.s + p.i;
         int line, col;
-        text_pos(text, p.i, &line, &col);
+        text_pos_next(&p.pos, text, p.i, &line, &col);
         p.i += l;
         if (p.i < p.n && p.s[p.i] == '.') {
             p.i++;

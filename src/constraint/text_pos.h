@@ -40,6 +40,30 @@ static inline void text_pos(const char *text, size_t off, int *line, int *col)
     *col = c;
 }
 
+/* text_pos for offsets visited mostly in increasing order (a parser
+ * naming every rule reference): continues from the previous answer. */
+typedef struct text_cursor {
+    size_t off;
+    int line, col;
+} text_cursor;
+
+static inline void text_pos_next(text_cursor *cur, const char *text, size_t off, int *line, int *col)
+{
+    if (cur->line == 0 || off < cur->off)
+        *cur = (text_cursor){0, 1, 1};
+    for (size_t i = cur->off; i < off; i++) {
+        if (text[i] == '\n') {
+            cur->line++;
+            cur->col = 1;
+        } else {
+            cur->col++;
+        }
+    }
+    cur->off = off;
+    *line = cur->line;
+    *col = cur->col;
+}
+
 /* The first error of a parse: writes "line:col: " + fmt (one %s: arg) into
  * err[cap] at offset `at` of text (n bytes), unless err already holds one. */
 static inline void text_fail_at(char *err, size_t cap, const char *text, size_t n, size_t at, const char *fmt,

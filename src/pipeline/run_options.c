@@ -66,6 +66,14 @@ static const smc_opt_desc table[RUN_OPT_COUNT] = {
                                  "do not add the critic's stop string"},
     [RUN_OPT_SEED] = {"seed", "--seed", NULL, "S", SMC_OPT_INT, SMC_OPT_CLI | SMC_OPT_JSON,
                       SMC_OPT_GROUP_SAMPLING, 0, MAX_SEED, false, NULL, "1", "random seed"},
+    [RUN_OPT_JSON_WS] = {"json_ws", "--json-ws", NULL, "W", SMC_OPT_CHOICE, SMC_OPT_CLI | SMC_OPT_JSON,
+                         SMC_OPT_GROUP_CONSTRAINT, 0, 0, false, "compact|flexible", "compact",
+                         "whitespace in JSON Schema output: none (as OpenAI strict mode), or one bounded "
+                         "run between tokens"},
+    [RUN_OPT_STRICT_SCHEMA] = {"strict_schema", "--strict-schema", NULL, NULL, SMC_OPT_BOOL,
+                               SMC_OPT_CLI | SMC_OPT_JSON, SMC_OPT_GROUP_CONSTRAINT, 0, 0, false, NULL,
+                               "false", "refuse unknown JSON Schema keywords (default: ignore them with a "
+                               "warning)"},
 };
 
 int smc_opt_count(void) { return RUN_OPT_COUNT; }
@@ -208,6 +216,14 @@ static int store(smc_run_opts *o, run_opt_id id, double num, const char *str, bo
         return 0;
     case RUN_OPT_NO_DEFAULT_STOP: o->no_default_stop = num != 0; return 0;
     case RUN_OPT_SEED: o->cfg.seed = (uint64_t)num; return 0;
+    case RUN_OPT_JSON_WS:
+        o->json_schema_flags = (o->json_schema_flags & ~SMC_JSON_SCHEMA_FLEXIBLE_WS) |
+                               (num != 0 ? SMC_JSON_SCHEMA_FLEXIBLE_WS : 0);
+        return 0;
+    case RUN_OPT_STRICT_SCHEMA:
+        o->json_schema_flags = (o->json_schema_flags & ~SMC_JSON_SCHEMA_STRICT) |
+                               (num != 0 ? SMC_JSON_SCHEMA_STRICT : 0);
+        return 0;
     case RUN_OPT_COUNT: break;
     }
     return smc_fail(err, "internal: option %d has no storage", (int)id);
@@ -469,13 +485,15 @@ char *smc_run_opts_to_json(const smc_run_opts *o)
         [RUN_OPT_METHOD] = o->method_set ? smc_method_name(o->cfg.method) : NULL,
         [RUN_OPT_RESAMPLE] = smc_resample_name(o->cfg.resample),
         [RUN_OPT_PROPOSAL] = o->cfg.proposal == SMC_PROPOSAL_AWRS ? "awrs" : "masked",
+        [RUN_OPT_JSON_WS] = (o->json_schema_flags & SMC_JSON_SCHEMA_FLEXIBLE_WS) ? "flexible" : "compact",
     };
     double nums[RUN_OPT_COUNT] = {
         [RUN_OPT_PARTICLES] = o->cfg.n_particles, [RUN_OPT_ESS] = o->cfg.ess_threshold,
         [RUN_OPT_MAX_TOKENS] = o->cfg.max_tokens, [RUN_OPT_TEMPERATURE] = o->cfg.temperature,
         [RUN_OPT_SEED] = (double)o->cfg.seed,
     };
-    bool bools[RUN_OPT_COUNT] = {[RUN_OPT_NO_BOS] = o->no_bos, [RUN_OPT_NO_DEFAULT_STOP] = o->no_default_stop};
+    bool bools[RUN_OPT_COUNT] = {[RUN_OPT_NO_BOS] = o->no_bos, [RUN_OPT_NO_DEFAULT_STOP] = o->no_default_stop,
+                                 [RUN_OPT_STRICT_SCHEMA] = (o->json_schema_flags & SMC_JSON_SCHEMA_STRICT) != 0};
     bool ok = true;
     for (int i = 0; i < RUN_OPT_COUNT && ok; i++) {
         const smc_opt_desc *d = &table[i];

@@ -46,6 +46,7 @@ void smc_setup_opts_from_run(const smc_run_opts *o, smc_setup_opts *so)
     so->regex = o->regex;
     so->json_schema_path = o->json_schema_file;
     so->json_schema_text = o->json_schema;
+    so->json_schema_flags = o->json_schema_flags;
     so->critic = o->critic;
     for (int i = 0; i < o->n_stops; i++)
         so->stops[i] = o->stops[i];

@@ -64,7 +64,10 @@ static int build_grammar(const smc_setup_opts *o, smc_setup *s, smc_error *err)
     if (o->lark_text)
         return smc_grammar_from_lark(o->lark_text, strlen(o->lark_text), NULL, &s->grammar, err);
     if (o->json_schema_text) {
-        int rc = smc_grammar_from_json_schema(o->json_schema_text, strlen(o->json_schema_text), &s->grammar, err);
+        int rc = smc_grammar_from_json_schema_ex(o->json_schema_text, strlen(o->json_schema_text),
+                                                 o->json_schema_flags, &s->grammar, err);
+        if (rc == 0 && *smc_grammar_warnings(s->grammar))
+            fprintf(stderr, "json_schema: warning: %s", smc_grammar_warnings(s->grammar));
         return rc ? smc_fail_context(err, "json_schema") : 0;
     }
     if (o->regex)
@@ -74,8 +77,10 @@ static int build_grammar(const smc_setup_opts *o, smc_setup *s, smc_error *err)
         char *text = smc_read_file(o->json_schema_path, &len, err);
         if (!text)
             return -1;
-        int rc = smc_grammar_from_json_schema(text, len, &s->grammar, err);
+        int rc = smc_grammar_from_json_schema_ex(text, len, o->json_schema_flags, &s->grammar, err);
         free(text);
+        if (rc == 0 && *smc_grammar_warnings(s->grammar))
+            fprintf(stderr, "%s: warning: %s", o->json_schema_path, smc_grammar_warnings(s->grammar));
         return rc ? smc_fail_context(err, "%s", o->json_schema_path) : 0;
     }
     const char *gbnf = s->critic.grammar_gbnf;

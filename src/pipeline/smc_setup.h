@@ -17,6 +17,7 @@ typedef struct smc_setup_opts {
     const char *regex;
     const char *json_schema_path;
     const char *json_schema_text;
+    unsigned json_schema_flags; /* SMC_JSON_SCHEMA_* (whitespace, strict) */
     const char *critic;         /* critic spec, or NULL */
     const char *stops[16];      /* stop strings (escapes already decoded) */
     int n_stops;

@@ -1,0 +1,225 @@
+/* test_json_schema_exact.c — the JSON Schema converter never accepts an
+ * invalid instance where the tests once found it did: numbers beyond 2^53
+ * (exact literal text), hostname label and name lengths, oneOf with
+ * overlapping alternatives (refused), every JSON string escape; unknown
+ * keywords are warnings (errors when strict); compile bombs stop with a
+ * clear error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smcgen.h"
+#include "test.h"
+
+static smc_grammar *compile(const char *schema, unsigned flags)
+{
+    smc_error err = {{0}};
+    smc_grammar *g = NULL;
+    int rc = smc_grammar_from_json_schema_ex(schema, strlen(schema), flags, &g, &err);
+    CHECK_MSG(rc == 0, "%s: %s", schema, err.msg);
+    return g;
+}
+
+/* Each text classified: want_ok ones complete, the others not. */
+static void expect(const char *schema, const char *const *ok, const char *const *bad)
+{
+    smc_grammar *g = compile(schema, 0);
+    if (!g)
+        return;
+    for (; ok && *ok; ok++)
+        CHECK_MSG(smc_grammar_classify(g, *ok, strlen(*ok)) == SMC_MATCH_COMPLETE, "%s rejects %s",
+                  schema, *ok);
+    for (; bad && *bad; bad++)
+        CHECK_MSG(smc_grammar_classify(g, *bad, strlen(*bad)) != SMC_MATCH_COMPLETE, "%s accepts %s",
+                  schema, *bad);
+    smc_grammar_free(g);
+}
+
+static void expect_refused(const char *schema, const char *needle1, const char *needle2)
+{
+    smc_error err = {{0}};
+    smc_grammar *g = NULL;
+    int rc = smc_grammar_from_json_schema(schema, strlen(schema), &g, &err);
+    CHECK_MSG(rc < 0 && !g, "accepted: %.200s", schema);
+    smc_grammar_free(g);
+    if (rc < 0) {
+        CHECK_MSG(strstr(err.msg, needle1) != NULL, "error \"%s\" lacks \"%s\"", err.msg, needle1);
+        if (needle2)
+            CHECK_MSG(strstr(err.msg, needle2) != NULL, "error \"%s\" lacks \"%s\"", err.msg, needle2);
+    }
+}
+
+static void test_big_numbers(void)
+{
+    expect("{\"const\":9007199254740993}", (const char *[]){"9007199254740993", NULL},
+           (const char *[]){"9007199254740992", "9.00719925474099e+15", "9007199254740994", NULL});
+    expect("{\"enum\":[123456789012345678901234567890, -0.1, 1.0, 2.50, 1e2]}",
+           (const char *[]){"123456789012345678901234567890", "-0.1", "1", "2.5", "100", NULL},
+           (const char *[]){"123456789012345678901234567891", "0.1", "2", "1e2", NULL});
+    expect("{\"type\":\"integer\",\"maximum\":9007199254740995}",
+           (const char *[]){"9007199254740995", "9007199254740994", "-5", NULL},
+           (const char *[]){"9007199254740996", "9007199254740997", NULL});
+    expect("{\"type\":\"integer\",\"exclusiveMinimum\":9007199254740993,\"maximum\":9007199254740999}",
+           (const char *[]){"9007199254740994", "9007199254740999", NULL},
+           (const char *[]){"9007199254740993", "9007199254741000", NULL});
+    expect("{\"type\":\"integer\",\"minimum\":2.5,\"maximum\":4.0}", (const char *[]){"3", "4", NULL},
+           (const char *[]){"2", "5", NULL});
+    /* an integer type with an integer-valued const written 1.0 */
+    expect("{\"type\":\"integer\",\"const\":1.0}", (const char *[]){"1", NULL},
+           (const char *[]){"1.5", "2", NULL});
+    /* bounds that are integers only as doubles are refused, not rounded */
+    expect_refused("{\"type\":\"number\",\"exclusiveMinimum\":1.0000000000000001}", "minimum", "#");
+}
+
+static void test_hostname(void)
+{
+    char l63[64], l64[65], four[300], long5[200], json[400];
+    memset(l63, 'a', 63), l63[63] = 0;
+    memset(l64, 'b', 64), l64[64] = 0;
+    snprintf(four, sizeof four, "%s.%s.%s.%.*s", l63, l63, l63, 63, l63);   /* 255 bytes */
+    snprintf(long5, sizeof long5, "%.31s.a.b.c.d", l63);                     /* 5 labels, one of 31 */
+    const char *schema = "{\"type\":\"string\",\"format\":\"hostname\"}";
+    smc_grammar *g = compile(schema, 0);
+    if (!g)
+        return;
+    static const char *ok[] = {"www.example.com", "a", "xn--4gbwdl.xn--wgbh1c", "a-b.c--d.e1",
+                               "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p", NULL};
+    for (const char *const *p = ok; *p; p++) {
+        snprintf(json, sizeof json, "\"%s\"", *p);
+        CHECK_MSG(smc_grammar_classify(g, json, strlen(json)) == SMC_MATCH_COMPLETE, "rejects %s", *p);
+    }
+    snprintf(json, sizeof json, "\"%s\"", l63);
+    CHECK(smc_grammar_classify(g, json, strlen(json)) == SMC_MATCH_COMPLETE);
+    const char *bad[] = {l64, four, "-a.com", "a-.com", "a..b", ".a", "a.", "a_b", "", long5, NULL};
+    for (const char *const *p = bad; *p; p++) {
+        snprintf(json, sizeof json, "\"%s\"", *p);
+        CHECK_MSG(smc_grammar_classify(g, json, strlen(json)) != SMC_MATCH_COMPLETE, "accepts %.80s", *p);
+    }
+    smc_grammar_free(g);
+}
+
+static void test_oneof(void)
+{
+    /* overlapping alternatives: refused, naming the keyword and pointer */
+    expect_refused("{\"oneOf\":[{\"type\":\"integer\"},{\"minimum\":2}]}", "\"oneOf\"", "at #");
+    expect_refused("{\"properties\":{\"p\":{\"oneOf\":[{\"type\":\"string\"},{\"type\":\"string\","
+                   "\"maxLength\":3}]}}}", "\"oneOf\"", "#/properties/p");
+    expect_refused("{\"type\":\"object\",\"oneOf\":[{\"required\":[\"a\"]},{\"required\":[\"b\"]}]}",
+                   "\"oneOf\"", NULL);
+    expect_refused("{\"allOf\":[{\"type\":\"number\"}],\"oneOf\":[{\"minimum\":0},{\"maximum\":5}]}",
+                   "\"oneOf\"", NULL);
+    /* provably disjoint: by type, by value, by range, by a discriminator */
+    expect("{\"oneOf\":[{\"type\":\"integer\"},{\"type\":\"string\"}]}", (const char *[]){"1", "\"x\"", NULL},
+           (const char *[]){"null", "1.5", NULL});
+    expect("{\"oneOf\":[{\"const\":1.5},{\"type\":\"integer\"}]}", (const char *[]){"1.5", "7", NULL},
+           (const char *[]){"2.5", NULL});
+    expect("{\"oneOf\":[{\"type\":\"integer\",\"maximum\":0},{\"type\":\"integer\",\"exclusiveMinimum\":0}]}",
+           (const char *[]){"0", "1", "-3", NULL}, (const char *[]){"1.0", NULL});
+    expect("{\"$defs\":{\"c\":{\"type\":\"object\",\"properties\":{\"kind\":{\"const\":\"circle\"},"
+           "\"r\":{\"type\":\"number\"}},\"required\":[\"kind\",\"r\"],\"additionalProperties\":false},"
+           "\"s\":{\"type\":\"object\",\"properties\":{\"kind\":{\"enum\":[\"square\",\"box\"]},"
+           "\"side\":{\"type\":\"number\"}},\"required\":[\"kind\"],\"additionalProperties\":false}},"
+           "\"oneOf\":[{\"$ref\":\"#/$defs/c\"},{\"$ref\":\"#/$defs/s\"}]}",
+           (const char *[]){"{\"kind\":\"circle\",\"r\":1}", "{\"kind\":\"box\"}", NULL},
+           (const char *[]){"{\"kind\":\"circle\"}", "{\"kind\":\"square\",\"r\":1}", NULL});
+    /* disjoint because one requires what the other forbids */
+    expect("{\"oneOf\":[{\"type\":\"object\",\"properties\":{\"a\":{}},\"additionalProperties\":false},"
+           "{\"type\":\"object\",\"required\":[\"b\"]}]}",
+           (const char *[]){"{}", "{\"a\":1}", "{\"b\":1}", NULL}, (const char *[]){"[]", NULL});
+}
+
+static void test_escapes(void)
+{
+    /* every escape JSON has, including surrogate pairs, in a string of a
+     * given length (escapes count as one character each) */
+    expect("{\"type\":\"string\"}",
+           (const char *[]){"\"\\\"\"", "\"\\\\\"", "\"\\/\"", "\"\\b\"", "\"\\f\"", "\"\\n\"", "\"\\r\"",
+                            "\"\\t\"", "\"\\u00e9\"", "\"\\u00E9\"", "\"\\ud83d\\ude00\"",
+                            "\"a\\tb\\nc\\\\d\\\"e\\/f\\u0041\\uD834\\uDD1E\"", NULL},
+           (const char *[]){"\"\\ud83d\"", "\"\\ude00\"", "\"\\ud83dx\"", "\"\\ude00\\ud83d\"",
+                            "\"\\u0000\"", "\"\\x41\"", "\"\\a\"", "\"\t\"", "\"\\u00g0\"", NULL});
+    expect("{\"type\":\"string\",\"minLength\":9,\"maxLength\":9}",
+           (const char *[]){"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\ud83d\\ude00\"", NULL},
+           (const char *[]){"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", NULL});
+    expect("{\"enum\":[\"tab\\there\", \"quote\\\"\", \"\\ud83d\\ude00\"]}",
+           (const char *[]){"\"tab\\there\"", "\"quote\\\"\"", NULL}, (const char *[]){"\"tabhere\"", NULL});
+    expect("{\"type\":\"object\",\"properties\":{\"k\\tq\":{\"type\":\"string\"}},\"required\":[\"k\\tq\"],"
+           "\"additionalProperties\":false}",
+           (const char *[]){"{\"k\\tq\":\"\\t\"}", NULL}, (const char *[]){"{\"kq\":\"\"}", NULL});
+}
+
+static void test_unknown_keywords(void)
+{
+    const char *s = "{\"type\":\"object\",\"_format\":\"x\",\"properties\":{\"x\":{\"type\":\"string\","
+                    "\"frobnicate\":1,\"readonly\":true}},\"links\":[]}";
+    char *gbnf = NULL, *warn = NULL;
+    smc_error err = {{0}};
+    CHECK_EQ_INT(smc_json_schema_convert(s, strlen(s), 0, &gbnf, &warn, &err), 0);
+    CHECK_MSG(warn && strstr(warn, "\"frobnicate\" at #/properties/x") && strstr(warn, "\"_format\" at #") &&
+              strstr(warn, "\"links\" at #") && strstr(warn, "\"readonly\""),
+              "warnings: %s", warn ? warn : "(none)");
+    free(gbnf);
+    free(warn);
+    smc_grammar *g = compile(s, 0);
+    CHECK(g && strstr(smc_grammar_warnings(g), "frobnicate"));
+    smc_grammar_free(g);
+    g = NULL;
+    CHECK(smc_grammar_from_json_schema_ex(s, strlen(s), SMC_JSON_SCHEMA_STRICT, &g, &err) < 0 && !g);
+    CHECK_MSG(strstr(err.msg, "\"_format\"") && strstr(err.msg, "at #"), "%s", err.msg);
+    /* keywords that are real but not supported are still refused */
+    expect_refused("{\"type\":\"array\",\"unevaluatedItems\":false}", "\"unevaluatedItems\"", "at #");
+    /* a schema with no warning has none */
+    const char *clean = "{\"type\":\"string\",\"title\":\"t\",\"x-vendor\":1}";
+    CHECK_EQ_INT(smc_json_schema_convert(clean, strlen(clean), SMC_JSON_SCHEMA_STRICT, &gbnf, &warn, &err), 0);
+    CHECK(warn == NULL);
+    free(gbnf);
+}
+
+/* Compile bombs stop with a clear error (never asserting time). */
+static void test_bombs(void)
+{
+    /* a chain of 150,000 GBNF rules: over the rule limit */
+    size_t n = 150000, cap = n * 32;
+    char *t = malloc(cap);
+    size_t len = 0;
+    len += (size_t)snprintf(t + len, cap - len, "root ::= r0\n");
+    for (size_t i = 0; i + 1 < n; i++)
+        len += (size_t)snprintf(t + len, cap - len, "r%zu ::= \"a\" r%zu\n", i, i + 1);
+    len += (size_t)snprintf(t + len, cap - len, "r%zu ::= \"a\"\n", n - 1);
+    smc_grammar *g = NULL;
+    smc_error err = {{0}};
+    CHECK(smc_grammar_from_gbnf(t, len, NULL, &g, &err) < 0 && !g);
+    CHECK_MSG(strstr(err.msg, "rules"), "%s", err.msg);
+    /* 10,000 rules still compile */
+    len = (size_t)snprintf(t, cap, "root ::= r0\n");
+    for (size_t i = 0; i + 1 < 10000; i++)
+        len += (size_t)snprintf(t + len, cap - len, "r%zu ::= \"a\" r%zu\n", i, i + 1);
+    len += (size_t)snprintf(t + len, cap - len, "r9999 ::= \"a\"\n");
+    CHECK_EQ_INT(smc_grammar_from_gbnf(t, len, NULL, &g, &err), 0);
+    smc_grammar_free(g);
+    g = NULL;
+    /* allOf of three anyOf of 40 alternatives each (64,000 conjunctions), nested three deep */
+    len = (size_t)snprintf(t, cap, "{\"allOf\":[");
+    for (int j = 0; j < 3; j++) {
+        len += (size_t)snprintf(t + len, cap - len, "%s{\"anyOf\":[", j ? "," : "");
+        for (int i = 0; i < 40; i++)
+            len += (size_t)snprintf(t + len, cap - len, "%s{\"type\":\"object\",\"required\":[\"k%d\"],"
+                                    "\"properties\":{\"k%d\":{\"anyOf\":[{\"type\":\"string\"},"
+                                    "{\"type\":\"integer\",\"minimum\":%d}]}}}", i ? "," : "", i, i, i);
+        len += (size_t)snprintf(t + len, cap - len, "]}");
+    }
+    len += (size_t)snprintf(t + len, cap - len, "]}");
+    CHECK(smc_grammar_from_json_schema(t, len, &g, &err) < 0 && !g);
+    CHECK_MSG(strstr(err.msg, "too much") || strstr(err.msg, "too large"), "%s", err.msg);
+    free(t);
+}
+
+void run_tests(void)
+{
+    test_big_numbers();
+    test_hostname();
+    test_oneof();
+    test_escapes();
+    test_unknown_keywords();
+    test_bombs();
+}
