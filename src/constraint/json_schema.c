@@ -227,6 +227,9 @@ static char *compile_inner(js_ctx *c, const cJSON *s, const char *path)
         smc_fail(c->err, "JSON Schema: the schema at %s is not an object or boolean", path);
         return NULL;
     }
+    cJSON *rewritten = js_rewrite_schema(s);
+    if (rewritten)
+        s = own(c, rewritten);
     if (js_check_keywords(c, s, path) < 0)
         return NULL;
     if (js_get(s, "unevaluatedProperties"))
@@ -403,6 +406,10 @@ int smc_json_schema_convert(const char *schema_json, size_t len, unsigned flags,
     if (js_attach_literals(root, schema_json, (size_t)(end - schema_json)) < 0) {
         cJSON_Delete(root);
         return smc_fail(err, "JSON Schema: out of memory reading numbers");
+    }
+    if (js_check_ref_bases(root, err) < 0) {
+        cJSON_Delete(root);
+        return -1;
     }
     js_buf warn = {0};
     int rc = js_convert(root, root, "#", flags, 0, NULL, &warn, gbnf_out, err);

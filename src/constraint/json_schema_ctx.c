@@ -119,3 +119,49 @@ long long js_get_count(js_ctx *c, const cJSON *s, const char *k, long long def, 
     return (long long)v->valuedouble;
 }
 
+
+/* Walks the document (not into enum/const/default/examples values) for a
+ * "$ref" inside a subschema that has its own "$id": such a reference is
+ * relative to that subschema, which the resolver (always the document root)
+ * would get wrong. */
+static int nested_refs(const cJSON *v, bool nested, bool is_root, const char *path, smc_error *err)
+{
+    if (cJSON_IsObject(v)) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(v, "$id");
+        if (!is_root && cJSON_IsString(id) && id->valuestring[0] != '#')
+            nested = true;
+        const cJSON *ref = cJSON_GetObjectItemCaseSensitive(v, "$ref");
+        if (nested && cJSON_IsString(ref))
+            return smc_fail(err, "JSON Schema: \"$ref\" \"%.200s\" at %s is inside a subschema with its "
+                            "own \"$id\" (references relative to a nested $id are not supported)",
+                            ref->valuestring, path);
+    }
+    if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
+        return 0;
+    int i = 0;
+    for (const cJSON *e = v->child; e; e = e->next, i++) {
+        if (cJSON_IsObject(v) && (!strcmp(e->string, "enum") || !strcmp(e->string, "const") ||
+                                  !strcmp(e->string, "default") || !strcmp(e->string, "examples")))
+            continue;
+        char *sub;
+        if (cJSON_IsObject(v)) {
+            sub = js_path_join(path, e->string);
+        } else {
+            js_buf b = {0};
+            js_printf(&b, "%s/%d", path, i);
+            sub = js_take(&b);
+        }
+        if (!sub)
+            return smc_fail(err, "out of memory");
+        int rc = nested_refs(e, nested, false, sub, err);
+        free(sub);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int js_check_ref_bases(const cJSON *root, smc_error *err)
+{
+    return nested_refs(root, false, true, "#", err);
+}

@@ -61,6 +61,16 @@ int js_value_types(const cJSON *v);
  * (then anyOf is exact); else -1 with err naming the overlapping pair. */
 int js_oneof_check(const cJSON *root, const cJSON *alts, const char *path, smc_error *err);
 
+/* -1 (err filled) when a "$ref" sits inside a subschema with its own "$id"
+ * (json_schema_ctx.c): the resolver knows only the document root. */
+int js_check_ref_bases(const cJSON *root, smc_error *err);
+
+/* ---- rewrites (json_schema_rewrite.c) ---- */
+/* A new schema with dependentRequired/dependentSchemas/dependencies, not
+ * {type}, and if-less then/else (contains-less min/maxContains) expressed by
+ * supported keywords; NULL when there is nothing to rewrite. */
+cJSON *js_rewrite_schema(const cJSON *s);
+
 /* ---- rules and paths (json_schema_ctx.c) ---- */
 const char *js_prim(js_ctx *c, enum prim p);               /* marks a primitive rule used */
 char *js_new_name(js_ctx *c, const char *kind, const char *hint);  /* unique: kind-hint-N */

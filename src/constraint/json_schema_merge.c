@@ -161,6 +161,11 @@ static int flatten(merger *m, part_list *l, const cJSON *s)
                         m->path);
     if (++m->depth > 48)
         return smc_fail(m->err, "JSON Schema: allOf/$ref nesting too deep (a cycle?) at %s", m->path);
+    cJSON *rewritten = js_rewrite_schema(s);
+    if (rewritten) {
+        cJSON_AddItemToArray(m->keep, rewritten);
+        s = rewritten;
+    }
     const cJSON *ref = cJSON_GetObjectItemCaseSensitive(s, "$ref");
     const cJSON *all = cJSON_GetObjectItemCaseSensitive(s, "allOf");
     int rc = 0;

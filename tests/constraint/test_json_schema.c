@@ -584,13 +584,16 @@ static void test_unsupported(void)
     expect_error("{\"type\":\"integer\",\"multipleOf\":7,\"maximum\":100}", "\"multipleOf\"", NULL);
     expect_error("{\"type\":\"integer\",\"multipleOf\":7,\"minimum\":8,\"maximum\":13}", "no integer",
                  NULL);
-    expect_error("{\"type\":\"object\",\"properties\":{\"a\":{\"not\":{\"type\":\"null\"}}}}", "\"not\"",
+    expect_error("{\"type\":\"object\",\"properties\":{\"a\":{\"not\":{\"const\":1}}}}", "\"not\"",
                  "#/properties/a");
+    expect_error("{\"not\":{\"type\":\"integer\"}}", "\"not\"", "at #");
     expect_error("{\"if\":{\"type\":\"string\"},\"then\":{\"minLength\":2}}", "\"if\"", "at #");
     expect_error("{\"type\":\"object\",\"patternProperties\":{\"^x\":{}}}", "\"patternProperties\"", NULL);
     expect_error("{\"type\":\"array\",\"items\":{\"type\":\"array\",\"uniqueItems\":true}}",
                  "\"uniqueItems\"", "#/items");
-    expect_error("{\"type\":\"object\",\"dependentRequired\":{\"a\":[\"b\"]}}", "\"dependentRequired\"",
+    expect_error("{\"type\":\"object\",\"propertyNames\":{\"maxLength\":3}}", "\"propertyNames\"",
+                 NULL);
+    expect_error("{\"type\":\"object\",\"dependentRequired\":{\"a\":\"b\"}}", "\"dependentRequired\"",
                  NULL);
     expect_error("{\"type\":\"object\",\"properties\":{\"a\":{}},\"minProperties\":1}", "\"minProperties\"",
                  NULL);

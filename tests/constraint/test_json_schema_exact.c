@@ -175,6 +175,26 @@ static void test_unknown_keywords(void)
     free(gbnf);
 }
 
+/* Keywords compiled by rewriting (json_schema_rewrite.c). */
+static void test_rewrites(void)
+{
+    expect("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"},\"b\":{\"type\":\"integer\"}},"
+           "\"dependentRequired\":{\"a\":[\"b\"]},\"additionalProperties\":false}",
+           (const char *[]){"{}", "{\"b\":1}", "{\"a\":1,\"b\":2}", NULL},
+           (const char *[]){"{\"a\":1}", NULL});
+    expect("{\"type\":\"object\",\"properties\":{\"a\":{},\"b\":{}},\"dependencies\":{\"a\":{\"required\":[\"b\"],"
+           "\"properties\":{\"b\":{\"type\":\"string\"}}}},\"additionalProperties\":false}",
+           (const char *[]){"{}", "{\"b\":1}", "{\"a\":1,\"b\":\"x\"}", NULL},
+           (const char *[]){"{\"a\":1}", "{\"a\":1,\"b\":2}", NULL});
+    expect("{\"type\":\"object\",\"required\":[\"a\"],\"properties\":{\"a\":{},\"b\":{}},"
+           "\"dependentRequired\":{\"a\":[\"b\"]},\"additionalProperties\":false}",
+           (const char *[]){"{\"a\":1,\"b\":2}", NULL}, (const char *[]){"{\"a\":1}", "{}", NULL});
+    expect("{\"not\":{\"type\":[\"string\",\"null\"]}}", (const char *[]){"1", "1.5", "[]", "{}", "true", NULL},
+           (const char *[]){"\"x\"", "null", NULL});
+    expect("{\"type\":\"integer\",\"then\":{\"minimum\":5},\"maxContains\":1}",
+           (const char *[]){"1", NULL}, (const char *[]){"\"x\"", NULL});
+}
+
 /* Compile bombs stop with a clear error (never asserting time). */
 static void test_bombs(void)
 {
@@ -221,5 +241,6 @@ void run_tests(void)
     test_oneof();
     test_escapes();
     test_unknown_keywords();
+    test_rewrites();
     test_bombs();
 }
