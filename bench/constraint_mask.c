@@ -241,7 +241,8 @@ static int compile_case(int kind, const char *src, smc_grammar **g, smc_error *e
 {
     return kind == 0   ? smc_grammar_from_file(src, g, err)
            : kind == 1 ? smc_grammar_from_gbnf(src, strlen(src), NULL, g, err)
-                       : smc_grammar_from_json_schema(src, strlen(src), g, err);
+                       /* the documents are spaced: the flexible whitespace policy */
+                       : smc_grammar_from_json_schema_ex(src, strlen(src), SMC_JSON_SCHEMA_FLEXIBLE_WS, g, err);
 }
 
 int main(int argc, char **argv)

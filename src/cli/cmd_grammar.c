@@ -3,6 +3,7 @@
  * TEXT` (is TEXT a complete string, a prefix, or invalid). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "util/file.h"
@@ -35,6 +36,8 @@ static void usage(FILE *f)
             "                          with a warning)\n"
             "  -f, --file PATH         accept: read TEXT from PATH ('-' for stdin) instead\n"
             "  -e, --escapes           accept: interpret \\n \\t \\r \\\\ \\xHH in TEXT\n"
+            "  -l, --lines             accept -f: classify each line of PATH on its own, one\n"
+            "                          verdict per line (complete/prefix/invalid); exit 0\n"
             "  --json                  machine-readable output\n"
             "  -h, --help              this help\n");
 }
@@ -134,11 +137,24 @@ static int load(const char *spec, const char *type, bool inline_regex, const cha
     return rc;
 }
 
+/* --lines: one verdict per line of text (a last line without newline counts). */
+static void print_line_verdicts(const smc_grammar *g, const char *text, size_t len)
+{
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t n = nl ? (size_t)(nl - (text + at)) : len - at;
+        smc_match_kind k = smc_grammar_classify(g, text + at, n);
+        puts(k == SMC_MATCH_COMPLETE ? "complete" : k == SMC_MATCH_PREFIX ? "prefix" : "invalid");
+        at += n + 1;
+    }
+}
+
 int cmd_grammar(int argc, char **argv)
 {
     const char *type = NULL, *root = NULL, *file = NULL;
     bool json = false, escapes = false, inline_regex = false;
     unsigned schema_flags = 0;
+    bool lines = false;
     const char *pos[3];
     int n_pos = 0;
     for (int i = 1; i < argc; i++) {
@@ -166,6 +182,8 @@ int cmd_grammar(int argc, char **argv)
             root = argv[++i];
         } else if ((strcmp(a, "-f") == 0 || strcmp(a, "--file") == 0) && i + 1 < argc) {
             file = argv[++i];
+        } else if (strcmp(a, "-l") == 0 || strcmp(a, "--lines") == 0) {
+            lines = true;
         } else if (strcmp(a, "-e") == 0 || strcmp(a, "--escapes") == 0) {
             escapes = true;
         } else if (strcmp(a, "--regex") == 0) {
@@ -204,16 +222,21 @@ int cmd_grammar(int argc, char **argv)
         return 2;
     }
     smc_grammar *g = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (load(spec, type, inline_regex, root, schema_flags, &g) != 0)
         return 1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double compile_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     int status = 0;
     if (check) {
         smc_grammar_stats st;
         smc_grammar_get_stats(g, &st);
         const char *w = smc_grammar_warnings(g);
         if (json) {
-            printf("{\"ok\":true,\"rules\":%d,\"nonterminals\":%d,\"productions\":%d,\"terminals\":%d,\"warnings\":", st.n_rules,
-                   st.n_nonterminals, st.n_productions, st.n_terminals);
+            printf("{\"ok\":true,\"rules\":%d,\"nonterminals\":%d,\"productions\":%d,\"terminals\":%d,"
+                   "\"compile_ms\":%.3f,\"warnings\":", st.n_rules, st.n_nonterminals, st.n_productions,
+                   st.n_terminals, compile_ms);
             cli_json_string(stdout, w, strlen(w));
             printf("}\n");
         } else {
@@ -249,6 +272,18 @@ int cmd_grammar(int argc, char **argv)
                 return 2;
             }
             len = (size_t)n;
+        }
+        if (lines) {
+            if (!file) {
+                cli_error("grammar accept: --lines needs -f PATH");
+                free(text);
+                smc_grammar_free(g);
+                return 2;
+            }
+            print_line_verdicts(g, text, len);
+            free(text);
+            smc_grammar_free(g);
+            return 0;
         }
         smc_match_kind k = smc_grammar_classify(g, text, len);
         const char *name = k == SMC_MATCH_COMPLETE ? "complete" : k == SMC_MATCH_PREFIX ? "prefix" : "invalid";

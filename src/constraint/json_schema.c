@@ -44,8 +44,8 @@ static char *compile_ref(js_ctx *c, const cJSON *s, const char *path)
     }
     const cJSON *t = js_resolve_ref(c->root, ref->valuestring);
     if (!t) {
-        smc_fail(c->err, "JSON Schema: cannot resolve $ref \"%.200s\" at %s (only local references "
-                 "such as #/$defs/x are supported)", ref->valuestring, path);
+        smc_fail(c->err, "JSON Schema: cannot resolve $ref \"%.200s\" at %s (only references "
+                 "within the document: #/$defs/x, #anchor, or after the root's $id)", ref->valuestring, path);
         return NULL;
     }
     for (size_t i = 0; i < c->n_memo; i++)

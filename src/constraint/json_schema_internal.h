@@ -109,7 +109,9 @@ int js_regex_to_gbnf(const char *pattern, js_buf *out, smc_error *err);
 const char *js_format_expr(const char *format);
 
 /* ---- allOf merging (json_schema_merge.c) ---- */
-/* Resolves a local "$ref" ("#", "#/$defs/x", any JSON pointer) against root. */
+/* Resolves a "$ref" within the document: "#", a JSON pointer ("#/$defs/x"),
+ * a plain-name fragment ("#foo": $anchor, $dynamicAnchor, draft-7 "$id":
+ * "#foo"), each optionally after the root's own $id; NULL otherwise. */
 const cJSON *js_resolve_ref(const cJSON *root, const char *ref);
 /* Merges schemas (each true/false/object, $refs resolved one level, nested
  * allOf flattened, anyOf/oneOf distributed) into one new schema: an object,

@@ -13,10 +13,63 @@
 
 #include "util/error.h"
 
+static const cJSON *resolve_pointer(const cJSON *root, const char *ref);
+
+/* The subschema named by plain-name fragment `name`: "$anchor" or
+ * "$dynamicAnchor" (2020-12) or "$id": "#name" (draft 7), outside subschemas
+ * with their own base URI; NULL unless exactly one. Counts into *found. */
+static const cJSON *find_anchor(const cJSON *v, const char *name, bool is_root, int *found)
+{
+    const cJSON *hit = NULL;
+    if (cJSON_IsObject(v)) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(v, "$id");
+        if (!is_root && cJSON_IsString(id) && id->valuestring[0] != '#')
+            return NULL;                        /* another resource */
+        static const char *const keys[] = {"$anchor", "$dynamicAnchor"};
+        for (int k = 0; k < 2; k++) {
+            const cJSON *a = cJSON_GetObjectItemCaseSensitive(v, keys[k]);
+            if (cJSON_IsString(a) && !strcmp(a->valuestring, name))
+                hit = v, ++*found;
+        }
+        if (cJSON_IsString(id) && id->valuestring[0] == '#' && !strcmp(id->valuestring + 1, name))
+            hit = v, ++*found;
+    }
+    if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
+        return hit;
+    for (const cJSON *e = v->child; e; e = e->next) {
+        if (cJSON_IsObject(v) && (!strcmp(e->string, "enum") || !strcmp(e->string, "const") ||
+                                  !strcmp(e->string, "default") || !strcmp(e->string, "examples")))
+            continue;
+        const cJSON *h = find_anchor(e, name, false, found);
+        if (h)
+            hit = h;
+    }
+    return hit;
+}
+
 const cJSON *js_resolve_ref(const cJSON *root, const char *ref)
 {
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "$id");
+    if (ref[0] != '#' && cJSON_IsString(id)) {
+        /* the document's own URI (its root $id), then a fragment or nothing */
+        size_t n = strlen(id->valuestring);
+        if (n && id->valuestring[n - 1] == '#')
+            n--;
+        if (n && strncmp(ref, id->valuestring, n) == 0 && (ref[n] == '#' || ref[n] == 0))
+            ref = ref[n] ? ref + n : "#";
+    }
     if (ref[0] != '#')
         return NULL;
+    if (ref[1] == 0 || ref[1] == '/')
+        return resolve_pointer(root, ref);
+    int found = 0;
+    const cJSON *hit = find_anchor(root, ref + 1, true, &found);
+    return found == 1 ? hit : NULL;
+}
+
+/* A JSON pointer fragment ("#", "#/a/0", %- and ~-escapes) in root. */
+static const cJSON *resolve_pointer(const cJSON *root, const char *ref)
+{
     const cJSON *cur = root;
     const char *p = ref + 1;
     if (*p == 0)
@@ -176,7 +229,7 @@ static int flatten(merger *m, part_list *l, const cJSON *s)
             const cJSON *t = js_resolve_ref(m->root, ref->valuestring);
             if (!t)
                 return smc_fail(m->err, "JSON Schema: cannot resolve $ref \"%.200s\" at %s "
-                                "(only local references are supported)", ref->valuestring, m->path);
+                                "(only references within the document are supported)", ref->valuestring, m->path);
             rc = flatten(m, l, t);
         }
         if (rc == 0 && all) {

@@ -195,6 +195,24 @@ static void test_rewrites(void)
            (const char *[]){"1", NULL}, (const char *[]){"\"x\"", NULL});
 }
 
+/* References by anchor and through the root's $id; nested $id refused. */
+static void test_refs(void)
+{
+    expect("{\"$defs\":{\"n\":{\"$anchor\":\"num\",\"type\":\"integer\"}},\"type\":\"array\",\"items\":{\"$ref\":\"#num\"}}",
+           (const char *[]){"[1,2]", "[]", NULL}, (const char *[]){"[\"a\"]", NULL});
+    expect("{\"definitions\":{\"s\":{\"$id\":\"#str\",\"type\":\"string\"}},\"properties\":{\"a\":{\"$ref\":\"#str\"}}}",
+           (const char *[]){"{\"a\":\"x\"}", NULL}, (const char *[]){"{\"a\":1}", NULL});
+    expect("{\"$id\":\"https://example.com/root.json\",\"$defs\":{\"b\":{\"type\":\"boolean\"}},"
+           "\"$ref\":\"https://example.com/root.json#/$defs/b\"}",
+           (const char *[]){"true", NULL}, (const char *[]){"1", NULL});
+    /* two anchors of one name, an anchor in another resource: refused */
+    expect_refused("{\"$defs\":{\"a\":{\"$anchor\":\"x\"},\"b\":{\"$anchor\":\"x\"}},\"$ref\":\"#x\"}", "#x", NULL);
+    expect_refused("{\"$defs\":{\"a\":{\"$id\":\"other.json\",\"$defs\":{\"c\":{\"$anchor\":\"x\"}}}},"
+                   "\"$ref\":\"#x\"}", "#x", NULL);
+    expect_refused("{\"$defs\":{\"a\":{\"$id\":\"other.json\",\"$ref\":\"#/$defs/b\",\"$defs\":{\"b\":{}}}},"
+                   "\"$ref\":\"#/$defs/a\"}", "own \"$id\"", "#/$defs/a");
+}
+
 /* Compile bombs stop with a clear error (never asserting time). */
 static void test_bombs(void)
 {
@@ -242,5 +260,6 @@ void run_tests(void)
     test_escapes();
     test_unknown_keywords();
     test_rewrites();
+    test_refs();
     test_bombs();
 }
