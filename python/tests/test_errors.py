@@ -29,7 +29,8 @@ def test_bad_grammars_and_schemas(make, match):
 def test_grammar_classify():
     assert [PHONE.classify(s) for s in ["555-1234", "555-", "5a"]] == ["complete", "prefix", "invalid"]
     g = smcgen.Grammar.json_schema({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]})
-    assert g.classify('{"n": 3}') == "complete"
+    assert g.classify('{"n":3}') == "complete"
+    assert g.classify('{"n": 3}') == "invalid"      # JSON Schema output is compact by default
 
 
 class Raises(smcgen.Critic):

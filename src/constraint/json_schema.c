@@ -407,6 +407,7 @@ int smc_json_schema_convert(const char *schema_json, size_t len, unsigned flags,
         cJSON_Delete(root);
         return smc_fail(err, "JSON Schema: out of memory reading numbers");
     }
+    js_normalize(root);
     if (js_check_ref_bases(root, err) < 0) {
         cJSON_Delete(root);
         return -1;

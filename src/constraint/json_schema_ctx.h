@@ -70,6 +70,8 @@ int js_check_ref_bases(const cJSON *root, smc_error *err);
  * {type}, and if-less then/else (contains-less min/maxContains) expressed by
  * supported keywords; NULL when there is nothing to rewrite. */
 cJSON *js_rewrite_schema(const cJSON *s);
+/* In place, once per document: subschemas with not {} / not true become false. */
+void js_normalize(cJSON *root);
 
 /* ---- rules and paths (json_schema_ctx.c) ---- */
 const char *js_prim(js_ctx *c, enum prim p);               /* marks a primitive rule used */

@@ -38,6 +38,19 @@
 #define OCTET "( \"25\" [0-5] | \"2\" [0-4] [0-9] | \"1\" [0-9] [0-9] | [1-9] [0-9] | [0-9] )"
 #define IPV4 "( " OCTET " \".\" " OCTET " \".\" " OCTET " \".\" " OCTET " )"
 #define HOSTNAME HOST_MANY(0)
+/* RFC 3986 URIs in two shapes, both valid: scheme "://" reg-name (":" port)?
+ * path, or scheme ":" rootless path (mailto:, urn:); query and fragment
+ * optional. Not generated: IP-literal hosts, userinfo, empty hosts,
+ * absolute paths without authority. */
+#define URI_UNRES "[A-Za-z0-9\\-._~]"
+#define URI_PCT "( \"%\" " HEX " " HEX " )"
+#define URI_SUB "[!$&'()*+,;=]"
+#define URI_PCHAR "( " URI_UNRES " | " URI_PCT " | " URI_SUB " | [:@] )"
+#define URI_REST \
+    "( \"?\" ( " URI_PCHAR " | [/?] )* )? ( \"#\" ( " URI_PCHAR " | [/?] )* )?"
+#define URI \
+    "( [A-Za-z] [A-Za-z0-9+\\-.]* \":\" ( \"//\" ( " URI_UNRES " | " URI_PCT " | " URI_SUB " )+ " \
+    "( \":\" [0-9]* )? ( \"/\" " URI_PCHAR "* )* | " URI_PCHAR "+ ( \"/\" " URI_PCHAR "* )* ) " URI_REST " )"
 
 static const struct {
     const char *name, *expr;
@@ -49,6 +62,7 @@ static const struct {
     {"email", EMAIL},
     {"ipv4", IPV4},
     {"hostname", HOSTNAME},
+    {"uri", URI},
 };
 
 const char *js_format_expr(const char *format)

@@ -7,8 +7,12 @@
  *   the schema already requires P);
  * - not {type: T} becomes the complementary type list (refused when the
  *   complement is "numbers that are not integers");
+ * - not {required: [P...]} becomes "some P absent";
  * - then/else without if, minContains/maxContains without contains are
- *   dropped, as the specification ignores them. */
+ *   dropped, as the specification ignores them;
+ * - (js_normalize, once per document) subschemas with not: {} or not: true
+ *   become false, so that properties, items and alternatives see them as
+ *   the false schema. */
 #include "constraint/json_schema_ctx.h"
 
 #include <string.h>
@@ -86,6 +90,28 @@ static int rewrite_dependencies(const cJSON *s, cJSON *copy, const char *key)
     return 1;
 }
 
+/* not {required: [P...]} (nothing else) → anyOf of "P absent" for each P. */
+static int rewrite_not_required(const cJSON *s, cJSON *copy)
+{
+    const cJSON *n = js_get(s, "not");
+    const cJSON *req = cJSON_IsObject(n) ? js_get(n, "required") : NULL;
+    if (!cJSON_IsArray(req) || !req->child || js_has_other_keywords(n, "required", NULL))
+        return 0;
+    for (const cJSON *r = req->child; r; r = r->next)
+        if (!cJSON_IsString(r))
+            return 0;
+    cJSON *part = cJSON_CreateObject();
+    cJSON *any = cJSON_AddArrayToObject(part, "anyOf");
+    for (const cJSON *r = req->child; r; r = r->next) {
+        cJSON *absent = cJSON_CreateObject();
+        cJSON_AddFalseToObject(cJSON_AddObjectToObject(absent, "properties"), r->valuestring);
+        cJSON_AddItemToArray(any, absent);
+    }
+    add_part(copy, part);
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "not");
+    return 1;
+}
+
 /* not {type: T} (nothing else but annotations) → the other types. */
 static int rewrite_not_type(const cJSON *s, cJSON *copy)
 {
@@ -138,7 +164,7 @@ cJSON *js_rewrite_schema(const cJSON *s)
     changed += rewrite_dependencies(s, copy, "dependentSchemas");
     changed += rewrite_dependencies(s, copy, "dependencies");
     if (neg)
-        changed += rewrite_not_type(s, copy);
+        changed += rewrite_not_type(s, copy) || rewrite_not_required(s, copy);
     static const char *const dropped_cond[] = {"then", "else"};
     static const char *const dropped_cont[] = {"minContains", "maxContains"};
     for (int i = 0; i < 2; i++) {
@@ -152,4 +178,75 @@ cJSON *js_rewrite_schema(const cJSON *s)
         return NULL;
     }
     return copy;
+}
+
+/* ---- whole-document normalisation ---- */
+
+static bool only_annotations(const cJSON *s)
+{
+    return cJSON_IsObject(s) && !js_has_other_keywords(s, NULL, NULL);
+}
+
+/* A schema that no instance satisfies: false, or anything with not: {} / true. */
+static bool never(const cJSON *s)
+{
+    if (cJSON_IsFalse(s))
+        return true;
+    const cJSON *n = cJSON_IsObject(s) ? js_get(s, "not") : NULL;
+    return n && (cJSON_IsTrue(n) || only_annotations(n));
+}
+
+static void normalize_at(cJSON *parent, cJSON *s);
+
+static void normalize_members(cJSON *s)
+{
+    static const char *const single[] = {"items", "additionalProperties", "additionalItems", "not", "if",
+                                         "then", "else", "contains", "propertyNames",
+                                         "unevaluatedProperties", "unevaluatedItems", NULL};
+    static const char *const maps[] = {"properties", "patternProperties", "$defs", "definitions",
+                                       "dependentSchemas", "dependencies", NULL};
+    static const char *const lists[] = {"allOf", "anyOf", "oneOf", "prefixItems", "items", NULL};
+    for (int i = 0; single[i]; i++) {
+        cJSON *v = cJSON_GetObjectItemCaseSensitive(s, single[i]);
+        if (cJSON_IsObject(v))
+            normalize_at(s, v);
+    }
+    for (int i = 0; maps[i]; i++) {
+        cJSON *m = cJSON_GetObjectItemCaseSensitive(s, maps[i]);
+        for (cJSON *v = cJSON_IsObject(m) ? m->child : NULL; v;) {
+            cJSON *next = v->next;
+            if (cJSON_IsObject(v))
+                normalize_at(m, v);
+            v = next;
+        }
+    }
+    for (int i = 0; lists[i]; i++) {
+        cJSON *a = cJSON_GetObjectItemCaseSensitive(s, lists[i]);
+        for (cJSON *v = cJSON_IsArray(a) ? a->child : NULL; v;) {
+            cJSON *next = v->next;
+            if (cJSON_IsObject(v))
+                normalize_at(a, v);
+            v = next;
+        }
+    }
+}
+
+/* Replaces never-satisfiable subschema s (a member of parent) by false. */
+static void normalize_at(cJSON *parent, cJSON *s)
+{
+    if (never(s)) {
+        cJSON *f = cJSON_CreateFalse();
+        bool ok = f && (cJSON_IsObject(parent) ? cJSON_ReplaceItemInObjectCaseSensitive(parent, s->string, f)
+                                               : cJSON_ReplaceItemViaPointer(parent, s, f));
+        if (f && !ok)
+            cJSON_Delete(f);
+        return;
+    }
+    normalize_members(s);
+}
+
+void js_normalize(cJSON *root)
+{
+    if (cJSON_IsObject(root))
+        normalize_members(root);
 }

@@ -175,7 +175,7 @@ char *js_compile_string(js_ctx *c, const cJSON *s, const char *path)
         }
         const char *e = js_format_expr(fmt->valuestring);
         if (!e) {
-            smc_fail(c->err, "JSON Schema: unsupported format \"%.100s\" at %s (supported: date, "
+            smc_fail(c->err, "JSON Schema: unsupported format \"%.100s\" at %s (supported: date, uri, "
                      "time, date-time, uuid, email, ipv4, hostname)", fmt->valuestring, path);
             return NULL;
         }

@@ -98,6 +98,17 @@ static void test_hostname(void)
     smc_grammar_free(g);
 }
 
+static void test_uri(void)
+{
+    expect("{\"type\":\"string\",\"format\":\"uri\"}",
+           (const char *[]){"\"https://example.com\"", "\"http://a.b:8080/p/q?x=1&y=%20#frag\"",
+                            "\"mailto:someone@example.com\"", "\"urn:isbn:0451450523\"",
+                            "\"ftp://ftp.is.co.za/rfc/rfc1808.txt\"", NULL},
+           (const char *[]){"\"//example.com\"", "\"example.com\"", "\"http://exa mple.com\"",
+                            "\"1http://a\"", "\"http://a/%zz\"", "\"http://a/<b>\"", "\"\"", "\":x\"",
+                            "\"http://a/b c\"", "\"http://a\\\\b\"", NULL});
+}
+
 static void test_oneof(void)
 {
     /* overlapping alternatives: refused, naming the keyword and pointer */
@@ -191,6 +202,14 @@ static void test_rewrites(void)
            (const char *[]){"{\"a\":1,\"b\":2}", NULL}, (const char *[]){"{\"a\":1}", "{}", NULL});
     expect("{\"not\":{\"type\":[\"string\",\"null\"]}}", (const char *[]){"1", "1.5", "[]", "{}", "true", NULL},
            (const char *[]){"\"x\"", "null", NULL});
+    /* not {} is the false schema wherever a schema goes */
+    expect("{\"type\":\"object\",\"properties\":{\"a\":{\"not\":{}},\"b\":{\"type\":\"integer\"}}}",
+           (const char *[]){"{}", "{\"b\":1}", NULL}, (const char *[]){"{\"a\":1}", "{\"a\":null}", NULL});
+    expect("{\"anyOf\":[{\"type\":\"string\",\"not\":true},{\"type\":\"integer\"}]}", (const char *[]){"1", NULL},
+           (const char *[]){"\"x\"", NULL});
+    /* not {required} is "some of them absent" */
+    expect("{\"type\":\"object\",\"properties\":{\"a\":{},\"b\":{}},\"not\":{\"required\":[\"a\",\"b\"]}}",
+           (const char *[]){"{}", "{\"a\":1}", "{\"b\":1}", NULL}, (const char *[]){"{\"a\":1,\"b\":2}", NULL});
     expect("{\"type\":\"integer\",\"then\":{\"minimum\":5},\"maxContains\":1}",
            (const char *[]){"1", NULL}, (const char *[]){"\"x\"", NULL});
 }
@@ -256,6 +275,7 @@ void run_tests(void)
 {
     test_big_numbers();
     test_hostname();
+    test_uri();
     test_oneof();
     test_escapes();
     test_unknown_keywords();

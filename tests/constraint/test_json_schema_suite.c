@@ -306,8 +306,8 @@ void run_tests(void)
 {
     const char *rp = getenv("SMC_SUITE_REPORT");
     FILE *report = rp ? fopen(rp, "w") : NULL;
-    run_draft("draft2020-12", 191, report);
-    run_draft("draft7", 156, report);
+    run_draft("draft2020-12", 193, report);
+    run_draft("draft7", 158, report);
     if (report)
         fclose(report);
 }
