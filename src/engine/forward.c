@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine/kernels.h"
+#include "engine/rope.h"
 #include "util/error.h"
 
 /* ---- matmul: fast kernels, or dequantise-then-f32 ("exact") ---- */
@@ -117,22 +118,6 @@ static void rmsnorm(float *out, const float *x, const float *w, int64_t n, float
         out[i] = x[i] * scale * w[i];
 }
 
-/* Rotates n_heads heads of hd floats at x by the (cos, sin) table cs. */
-static void rope(const smc_model *m, float *x, int n_heads, const float *cs)
-{
-    int half = m->n_rot / 2;
-    for (int h = 0; h < n_heads; h++) {
-        float *v = x + (size_t)h * m->head_dim;
-        for (int i = 0; i < half; i++) {
-            float co = cs[2 * i], si = cs[2 * i + 1];
-            int a = m->rope_neox ? i : 2 * i, b = m->rope_neox ? i + half : 2 * i + 1;
-            float x0 = v[a], x1 = v[b];
-            v[a] = x0 * co - x1 * si;
-            v[b] = x0 * si + x1 * co;
-        }
-    }
-}
-
 /* ---- one micro-batch: entries [i0, i0+n) ---- */
 
 static void run_ubatch(smc_ctx *c, const smc_batch_entry *ent, int32_t i0, int32_t n, int32_t out0)
@@ -140,20 +125,12 @@ static void run_ubatch(smc_ctx *c, const smc_batch_entry *ent, int32_t i0, int32
     const smc_model *m = c->m;
     int64_t d = m->n_embd, hd = m->head_dim, qd = (int64_t)m->n_head * hd, kvd = (int64_t)m->n_head_kv * hd;
     int64_t ff = m->n_ff;
-    int half = m->n_rot / 2;
 
     for (int32_t e = 0; e < n; e++) {
         const smc_weight *te = &m->tok_embd;
         smc_dequantize_row(te->type, (const char *)te->data + (size_t)ent[i0 + e].token * te->row_bytes,
                            c->x + e * d, d);
-        float theta = (float)c->slots[i0 + e].pos;
-        float *cs = c->rope_cs + (size_t)e * m->n_rot;
-        for (int i = 0; i < half; i++) {
-            float th = m->rope_pos_scale * (m->rope_factors ? theta / m->rope_factors[i] : theta);
-            cs[2 * i] = cosf(th);
-            cs[2 * i + 1] = sinf(th);
-            theta *= m->rope_theta_scale;
-        }
+        smc_rope_table(m, c->slots[i0 + e].pos, c->rope_cs + (size_t)e * m->n_rot);
     }
 
     for (int l = 0; l < m->n_layer; l++) {
@@ -174,8 +151,8 @@ static void run_ubatch(smc_ctx *c, const smc_batch_entry *ent, int32_t i0, int32
                     rmsnorm(k + h * hd, k + h * hd, L->k_norm, hd, m->eps);
             }
             const float *cs = c->rope_cs + (size_t)e * m->n_rot;
-            rope(m, q, m->n_head, cs);
-            rope(m, k, m->n_head_kv, cs);
+            smc_rope_apply(m, q, m->n_head, cs);
+            smc_rope_apply(m, k, m->n_head_kv, cs);
             const smc_kv_slot *s = &c->slots[i0 + e];
             memcpy(smc_kv_k(&c->kv, s->block, l) + (size_t)s->row * kvd, k, (size_t)kvd * sizeof(float));
             memcpy(smc_kv_v(&c->kv, s->block, l) + (size_t)s->row * kvd, c->v + e * kvd,

@@ -2,7 +2,9 @@
  * the NumPy float64 logits of ../shared/models/ref (small f32 / q8_0, large
  * f16 / q8_0, four prompts each: last-position logits, argmax at every
  * position, 24 greedy tokens), and llama.cpp's logits for the llama / qwen2 /
- * qwen3 architecture fixtures and stories260K. */
+ * qwen3 architecture fixtures (nearly uniform "dense" ones and "sharp" ones
+ * whose logits move by ~8 under a wrong RoPE variant, base or epsilon: all 48
+ * positions and 16 greedy ids) and stories260K. */
 #include "test.h"
 
 #include <cjson/cJSON.h>
@@ -19,6 +21,7 @@
                            * 0.22 (llama.cpp itself: about 0.3) */
 #define FAST_ARGMAX_SLACK 2 /* fast path: near-tie argmax flips allowed (of ~130 positions; measured 1) */
 #define TOL_FIXTURE 1e-6  /* arch fixtures (logits of magnitude ~1e-2), llama.cpp f32: measured 2e-7 */
+#define TOL_SHARP 1e-4    /* sharp fixtures (logits of magnitude ~10), llama.cpp f32: measured 1.2e-5 */
 #define TOL_STORIES 1e-4  /* stories260K vs llama.cpp f32: measured 1.1e-5 */
 
 static cJSON *read_json(const char *path)
@@ -223,6 +226,14 @@ void run_tests(void)
                    "models/arch/qwen2-dense.ref.f32", TOL_FIXTURE);
     check_llamacpp("models/arch/qwen3-dense.gguf", "models/arch/qwen3-dense.ref.json",
                    "models/arch/qwen3-dense.ref.f32", TOL_FIXTURE);
+    static const char *const sharp[] = {"llama", "qwen2", "qwen3"};
+    for (int i = 0; i < 3; i++) {
+        char g[96], j[96], f[96];
+        snprintf(g, sizeof g, "models/arch/%s-sharp.gguf", sharp[i]);
+        snprintf(j, sizeof j, "models/arch/%s-sharp.ref.json", sharp[i]);
+        snprintf(f, sizeof f, "models/arch/%s-sharp.ref.f32", sharp[i]);
+        check_llamacpp(g, j, f, TOL_SHARP);
+    }
     check_llamacpp("models/stories260K.gguf", "models/ref/stories260K-llamacpp.json",
                    "models/ref/stories260K-llamacpp.f32", TOL_STORIES);
 
