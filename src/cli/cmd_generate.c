@@ -117,12 +117,12 @@ int cmd_generate(int argc, char **argv)
     double t1 = now_s();
     smc_rng rng;
     smc_rng_seed(&rng, (uint64_t)seed);
-    int32_t nv = smc_model_n_vocab(m), eos = smc_vocab_eos(v);
+    int32_t nv = smc_model_n_vocab(m);
     long produced = 0;
     const char *stop = "length";
     for (long k = 0; k < n_gen; k++) {
         int32_t tok = smc_sample(smc_logits(c, 0), nv, (float)temp, (int32_t)top_k, (float)top_p, &rng);
-        if (tok == eos) {
+        if (smc_vocab_is_eog(v, tok)) {
             stop = "end of sequence";
             break;
         }

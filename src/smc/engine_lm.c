@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smc/logmath.h"
 #include "util/error.h"
 
 typedef struct eng_state {
@@ -29,6 +30,8 @@ typedef struct eng_lm {
     eng_state **uniq;
     int32_t cap_uniq;
     uint64_t calls;
+    int32_t *eog_more;      /* other end-of-generation ids, folded into EOS */
+    size_t n_eog_more;
 } eng_lm;
 
 static smc_str eng_token_bytes(void *self, int32_t tok)
@@ -193,8 +196,10 @@ static int eng_next_logits(void *self, void *const *states, size_t n, float *log
             s->n_pending = 0;
         }
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         memcpy(logits + i * nv, ((eng_state *)states[i])->logits, sizeof *logits * nv);
+        smc_fold_logits(logits + i * nv, e->iface.eos, e->eog_more, e->n_eog_more);
+    }
     return 0;
 }
 
@@ -214,6 +219,20 @@ int smc_engine_lm_new(const smc_model *model, smc_ctx *ctx, const smc_vocab *voc
         return smc_fail(err, "out of memory");
     e->ctx = ctx;
     e->vocab = vocab;
+    /* Every end-of-generation token (EOT, EOM, <|im_end|>, ...) ends a
+     * particle: its mass goes to EOS. */
+    for (int32_t v = 0; v < nv && v < smc_vocab_n_tokens(vocab); v++) {
+        if (v == eos || !smc_vocab_is_eog(vocab, v))
+            continue;
+        int32_t *grown = realloc(e->eog_more, sizeof *grown * (e->n_eog_more + 1));
+        if (!grown) {
+            free(e->eog_more);
+            free(e);
+            return smc_fail(err, "out of memory");
+        }
+        e->eog_more = grown;
+        e->eog_more[e->n_eog_more++] = v;
+    }
     e->n_vocab_text = smc_vocab_n_tokens(vocab);
     if (e->n_vocab_text > nv)
         e->n_vocab_text = nv;
@@ -231,5 +250,6 @@ void smc_engine_lm_free(smc_lm *lm)
     eng_lm *e = lm->self;
     free(e->entries);
     free(e->uniq);
+    free(e->eog_more);
     free(e);
 }

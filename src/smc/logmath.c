@@ -62,3 +62,19 @@ double smc_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+void smc_fold_logits(float *row, int32_t into, const int32_t *ids, size_t n)
+{
+    double m = row[into];
+    for (size_t k = 0; k < n; k++)
+        if (row[ids[k]] > m)
+            m = row[ids[k]];
+    if (m == -INFINITY)
+        return;
+    double sum = exp(row[into] - m);
+    for (size_t k = 0; k < n; k++) {
+        sum += exp(row[ids[k]] - m);
+        row[ids[k]] = -INFINITY;
+    }
+    row[into] = (float)(m + log(sum));
+}

@@ -3,12 +3,17 @@
 #define SMC_SMC_LOGMATH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* log Σ exp(x[i]); -inf when every x[i] is -inf (or n == 0). */
 double smc_logsumexp_d(const double *x, size_t n);
 double smc_logsumexp_f(const float *x, size_t n);
 /* out[i] = x[i]/temp - log Σ exp(x/temp): a log-softmax in double. */
 void smc_log_softmax(const float *x, size_t n, double temp, double *out);
+/* Moves the probability mass of tokens ids[0..n) (distinct, none equal to
+ * into) onto token `into` of one row of logits: row[into] becomes their
+ * logsumexp with it, and theirs -inf. */
+void smc_fold_logits(float *row, int32_t into, const int32_t *ids, size_t n);
 /* Seconds on a monotonic clock. */
 double smc_now(void);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smc/logmath.h"
 #include "util/error.h"
 
 typedef struct stop_lm {
@@ -47,22 +48,8 @@ static int sl_next_logits(void *self, void *const *states, size_t n, float *logi
     if (s->base->next_logits(s->base->self, states, n, logits, err) < 0)
         return -1;
     size_t nv = (size_t)s->iface.n_vocab;
-    int32_t eos = s->iface.eos;
-    for (size_t i = 0; i < n; i++) {
-        float *row = logits + i * nv;
-        double m = row[eos];
-        for (size_t k = 0; k < s->n_stop; k++)
-            if (row[s->stop[k]] > m)
-                m = row[s->stop[k]];
-        if (m == -INFINITY)
-            continue;
-        double sum = exp(row[eos] - m);
-        for (size_t k = 0; k < s->n_stop; k++) {
-            sum += exp(row[s->stop[k]] - m);
-            row[s->stop[k]] = -INFINITY;
-        }
-        row[eos] = (float)(m + log(sum));
-    }
+    for (size_t i = 0; i < n; i++)
+        smc_fold_logits(logits + i * nv, s->iface.eos, s->stop, s->n_stop);
     return 0;
 }
 
