@@ -1,7 +1,8 @@
-/* special.c — splitting text around special-token texts (control,
- * user-defined and unknown tokens) when the caller asks to parse them. Like
- * llama.cpp, tokens are tried longest first over the whole text, each one
- * splitting the raw-text fragments left by the longer ones. */
+/* special.c — splitting text around special-token texts before the normal
+ * tokenizer runs: user-defined tokens always, control and unknown tokens
+ * when the caller asks to parse them. Like llama.cpp, tokens are tried
+ * longest first over the whole text, each one splitting the raw-text
+ * fragments left by the longer ones. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,8 +28,8 @@ static int frag_push(frag_vec *v, size_t off, size_t len, int32_t id)
     return 0;
 }
 
-int special_partition(const smc_vocab *v, const char *text, size_t len, fragment **frags,
-                      size_t *n_frags, smc_error *err)
+int special_partition(const smc_vocab *v, const char *text, size_t len, bool parse_special,
+                      fragment **frags, size_t *n_frags, smc_error *err)
 {
     frag_vec cur = {0}, next = {0};
     *frags = NULL;
@@ -37,6 +38,8 @@ int special_partition(const smc_vocab *v, const char *text, size_t len, fragment
         goto oom;
     for (int32_t k = 0; k < v->n_special && cur.n > 0; k++) {
         int32_t id = v->special[k];
+        if (!parse_special && v->attr[id] != SMC_TOKEN_USER_DEFINED)
+            continue;
         smc_str t = v->texts[id];
         next.n = 0;
         for (size_t i = 0; i < cur.n; i++) {

@@ -51,7 +51,8 @@ int smc_tokenize(const smc_vocab *v, const char *text, size_t len, bool add_spec
     fragment one = {0, len, -1};
     fragment *frags = len ? &one : NULL;
     size_t n_frags = len ? 1 : 0;
-    if (parse_special && len && special_partition(v, text, len, &frags, &n_frags, err) != 0)
+    if ((parse_special || v->n_user_defined > 0) && len &&
+        special_partition(v, text, len, parse_special, &frags, &n_frags, err) != 0)
         return -1;
 
     id_vec out = {0};

@@ -171,8 +171,10 @@ int vocab_build_special(smc_vocab *v, smc_error *err)
     for (int32_t i = 0; i < v->n_tokens; i++) {
         int a = v->attr[i];
         if ((a == SMC_TOKEN_CONTROL || a == SMC_TOKEN_USER_DEFINED || a == SMC_TOKEN_UNKNOWN) &&
-            v->texts[i].len > 0)
+            v->texts[i].len > 0) {
             v->special[v->n_special++] = i;
+            v->n_user_defined += a == SMC_TOKEN_USER_DEFINED;
+        }
     }
     qsort_r(v->special, (size_t)v->n_special, sizeof *v->special, cmp_special, v);
     return 0;

@@ -33,6 +33,7 @@ struct smc_vocab {
 
     int32_t *special;        /* control/user-defined/unknown ids, longest text first */
     int32_t n_special;
+    int32_t n_user_defined;  /* of them, USER_DEFINED (matched without parse_special) */
 
     int32_t bos, eos, eot, eom, unk, pad, sep;
     bool add_bos, add_eos, add_space_prefix, ignore_merges;
@@ -68,13 +69,14 @@ int spm_tokenize_fragment(const smc_vocab *v, const char *text, size_t len, id_v
                           smc_error *err);
 
 /* Splits text into raw-text pieces and special-token pieces (ids), trying
- * special tokens longest first as llama.cpp does. */
+ * special tokens longest first as llama.cpp does: user-defined tokens
+ * always, control and unknown ones only when parse_special. */
 typedef struct fragment {
     size_t off, len;   /* raw text when id < 0 */
     int32_t id;        /* special token id, or -1 */
 } fragment;
 
-int special_partition(const smc_vocab *v, const char *text, size_t len, fragment **frags,
-                      size_t *n_frags, smc_error *err);
+int special_partition(const smc_vocab *v, const char *text, size_t len, bool parse_special,
+                      fragment **frags, size_t *n_frags, smc_error *err);
 
 #endif

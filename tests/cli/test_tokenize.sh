@@ -36,6 +36,13 @@ check "stdin ids = BOS + file ids" test "$(cat "$tmp/ids_bos.txt")" = "8191,$(ca
 # 3. --parse-special turns <|endoftext|> into id 8191; --json --ids is a JSON array.
 out=$("$SMCGEN" tokenize -m "$MODEL" --ids --json --no-bos --parse-special 'a<|endoftext|>b')
 check "parse-special JSON ids contain 8191" bash -c "[[ '$out' == \[*,8191,*\] ]]"
+# A text that is exactly one special token is that one id, and nothing else.
+out=$("$SMCGEN" tokenize -m "$MODEL" --ids --no-bos --parse-special '<|endoftext|>')
+check "parse-special: '<|endoftext|>' alone is the single id 8191" test "$out" = "8191"
+out=$("$SMCGEN" tokenize -m "$MODEL" --ids --parse-special '<|endoftext|>')
+check "parse-special with BOS: 8191,8191" test "$out" = "8191,8191"
+out=$("$SMCGEN" tokenize -m "$MODEL" --ids --no-bos '<|endoftext|>')
+check "without parse-special it is several ordinary tokens" bash -c "[[ '$out' == *,* && '$out' != *8191* ]]"
 # render-special gives the control token's text back.
 txt=$("$SMCGEN" detokenize -m "$MODEL" --render-special 8191)
 check "render-special shows <|endoftext|>" test "$txt" = "<|endoftext|>"

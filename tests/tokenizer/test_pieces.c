@@ -89,6 +89,32 @@ static void test_pretokenizers(void)
     check_split("tekken", "HelloWorld ABCdef", (const char *[]){"Hello", "World", " ABCdef", NULL});
     check_split("falcon", "a+=1234", (const char *[]){"a", "+=", "123", "4", NULL});
 
+    /* The pre-tokenizers that had no test vectors: pieces worked out by hand
+     * from llama.cpp's regex lists (llama-vocab.cpp). gpt-4o / llama4: case
+     * splits, contractions glued to the word, digits in threes from the left. */
+    static const char *const gpt4o[] = {"Hello", "World", " ", "123", "456", "7", " I'm", NULL};
+    check_split("gpt-4o", "HelloWorld 1234567 I'm", gpt4o);
+    check_split("llama4", "HelloWorld 1234567 I'm", gpt4o);
+    check_split("gpt-4o", "a/b c", (const char *[]){"a", "/b", " c", NULL});
+    check_split("gpt-4o", "x;/\n\ny", (const char *[]){"x", ";/\n\n", "y", NULL});
+    /* seed-coder: single digits, and punctuation does not take the newlines. */
+    check_split("seed-coder", "x=12;\n\n y", (const char *[]){"x", "=", "1", "2", ";", "\n\n", " y", NULL});
+    /* dbrx is llama3's: digits in threes, punctuation takes newlines,
+     * contractions in any case. */
+    check_split("dbrx", "x 1234567 I'M!!\n\nok",
+                (const char *[]){"x", " ", "123", "456", "7", " I", "'M", "!!\n\n", "ok", NULL});
+    /* deepseek-v3: digits in threes first, then punctuation glued to the
+     * ASCII word after it. */
+    check_split("deepseek-v3", "abc 12345 a.Net",
+                (const char *[]){"abc", " ", "123", "45", " a", ".Net", NULL});
+    /* poro / viking: runs of anything but whitespace and . , ! ? ( | ) ...;
+     * viking then splits digits apart. */
+    check_split("poro-chat", "Hei, maailma 2024!",
+                (const char *[]){"Hei", ",", " maailma", " 2024", "!", NULL});
+    check_split("poro-chat", "(a|b)", (const char *[]){"(", "a", "|", "b", ")", NULL});
+    check_split("viking", "Hei, maailma 2024!",
+                (const char *[]){"Hei", ",", " maailma", " ", "2", "0", "2", "4", "!", NULL});
+
     smc_error err = {{0}};
     smc_pretok *p = NULL;
     CHECK(pretok_create("no-such-pre", &p, &err) < 0 && p == NULL);
