@@ -596,6 +596,21 @@ int smc_potential_from_grammar(const smc_grammar *g, const smc_token_index *ix, 
 int smc_lm_stops_new(const smc_lm *base, const int32_t *stop, size_t n_stop, smc_lm **out,
                      smc_error *err);
 void smc_lm_stops_free(smc_lm *lm);
+/* Lazy constraints (think-then-constrain): a potential that is 1 on the
+ * text before the first occurrence of a trigger and inner's score of the
+ * text after it (the bytes following the trigger's end). The trigger is a
+ * string, or (is_regex) a PCRE2 pattern whose earliest-ending match counts
+ * (matches are looked for within 256 bytes before each new token and must
+ * be shorter). Token level: before the trigger every token is allowed (the
+ * proposal is the plain model) except one that completes the trigger with
+ * bytes inner rejects after it; EOS is allowed there unless `required`
+ * (then a complete text must contain the trigger). Works for a cheap
+ * potential (mask, logw_next, AWRS) and for a critic (boundaries: the
+ * trigger's end and inner's boundaries after it). Takes ownership of inner,
+ * also on failure; lm (token bytes) must outlive the result. */
+int smc_potential_lazy(smc_potential *inner, const smc_lm *lm, const char *trigger, size_t len,
+                       bool is_regex, bool required, smc_potential **out, smc_error *err);
+
 /* Ids of lm's tokens whose bytes contain needle (*ids malloc'd). */
 int smc_lm_tokens_containing(const smc_lm *lm, const char *needle, size_t len, int32_t **ids,
                              size_t *n, smc_error *err);
@@ -799,6 +814,9 @@ typedef struct smc_run_opts {
     int n_stops;
     bool no_default_stop;
     bool no_bos;
+    char *constrain_after;    /* think-then-constrain trigger text, or NULL */
+    char *constrain_after_regex;  /* ... as a regex, or NULL */
+    bool trigger_required;    /* an answer must contain the trigger */
 } smc_run_opts;
 
 /* Sets every option to its default (the table's). */

@@ -74,6 +74,20 @@ static const smc_opt_desc table[RUN_OPT_COUNT] = {
                                SMC_OPT_CLI | SMC_OPT_JSON, SMC_OPT_GROUP_CONSTRAINT, 0, 0, false, NULL,
                                "false", "refuse unknown JSON Schema keywords (default: ignore them with a "
                                "warning)"},
+    [RUN_OPT_CONSTRAIN_AFTER] = {"constrain_after", "--constrain-after", NULL, "TEXT", SMC_OPT_STRING,
+                                 SMC_OPT_CLI | SMC_OPT_JSON | SMC_OPT_CLI_ESCAPES, SMC_OPT_GROUP_CONSTRAINT, 0, 0,
+                                 false, NULL, NULL,
+                                 "think-then-constrain: the constraint and critic apply only to the text after "
+                                 "the first occurrence of TEXT (e.g. 'Answer: '); before it the model writes freely"},
+    [RUN_OPT_CONSTRAIN_AFTER_REGEX] = {"constrain_after_regex", "--constrain-after-regex", NULL, "REGEX",
+                                       SMC_OPT_STRING, SMC_OPT_CLI | SMC_OPT_JSON, SMC_OPT_GROUP_CONSTRAINT, 0, 0,
+                                       false, NULL, NULL,
+                                       "the same with a regex trigger (its earliest-ending match, shorter than "
+                                       "256 bytes)"},
+    [RUN_OPT_TRIGGER_REQUIRED] = {"trigger_required", "--trigger-required", NULL, NULL, SMC_OPT_BOOL,
+                                  SMC_OPT_CLI | SMC_OPT_JSON, SMC_OPT_GROUP_CONSTRAINT, 0, 0, false, NULL, "false",
+                                  "an answer without the trigger has weight zero (default: it is accepted "
+                                  "unconstrained)"},
 };
 
 int smc_opt_count(void) { return RUN_OPT_COUNT; }
@@ -105,7 +119,8 @@ const char *run_opt_label(const smc_opt_desc *d, unsigned where)
 static void free_strings(smc_run_opts *o)
 {
     char **fields[] = {&o->prompt, &o->grammar, &o->grammar_file, &o->lark, &o->regex,
-                       &o->json_schema, &o->json_schema_file, &o->critic};
+                       &o->json_schema, &o->json_schema_file, &o->critic, &o->constrain_after,
+                       &o->constrain_after_regex};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;
@@ -224,6 +239,12 @@ static int store(smc_run_opts *o, run_opt_id id, double num, const char *str, bo
         o->json_schema_flags = (o->json_schema_flags & ~SMC_JSON_SCHEMA_STRICT) |
                                (num != 0 ? SMC_JSON_SCHEMA_STRICT : 0);
         return 0;
+    case RUN_OPT_CONSTRAIN_AFTER:
+        if (!*str)
+            return smc_fail(err, "an empty trigger");
+        return set_string(&o->constrain_after, str, err);
+    case RUN_OPT_CONSTRAIN_AFTER_REGEX: return set_string(&o->constrain_after_regex, str, err);
+    case RUN_OPT_TRIGGER_REQUIRED: o->trigger_required = num != 0; return 0;
     case RUN_OPT_COUNT: break;
     }
     return smc_fail(err, "internal: option %d has no storage", (int)id);
@@ -326,6 +347,15 @@ int smc_run_opts_check(smc_run_opts *o, unsigned where, smc_error *err)
     const char *method_label = run_opt_label(&table[RUN_OPT_METHOD], where);
     if (needs_critic && !o->critic)
         return smc_fail(err, "%s %s needs a %s", method_label, smc_method_name(m), critic_label);
+    const char *ca = run_opt_label(&table[RUN_OPT_CONSTRAIN_AFTER], where),
+               *car = run_opt_label(&table[RUN_OPT_CONSTRAIN_AFTER_REGEX], where);
+    if (o->constrain_after && o->constrain_after_regex)
+        return smc_fail(err, "give at most one of %s and %s", ca, car);
+    if (o->trigger_required && !o->constrain_after && !o->constrain_after_regex)
+        return smc_fail(err, "%s needs %s or %s", run_opt_label(&table[RUN_OPT_TRIGGER_REQUIRED], where), ca, car);
+    if ((o->constrain_after || o->constrain_after_regex) && !n_sources && !o->critic)
+        return smc_fail(err, "%s needs a constraint or a critic to apply after the trigger",
+                        o->constrain_after ? ca : car);
     if (m != SMC_METHOD_PLAIN && !n_sources && !o->critic)
         return smc_fail(err, "%s %s needs a constraint: %s", method_label, smc_method_name(m),
                         (where & SMC_OPT_CLI) ? "--grammar, --regex, --json-schema, or a critic with a grammar"
@@ -486,6 +516,7 @@ char *smc_run_opts_to_json(const smc_run_opts *o)
         [RUN_OPT_RESAMPLE] = smc_resample_name(o->cfg.resample),
         [RUN_OPT_PROPOSAL] = o->cfg.proposal == SMC_PROPOSAL_AWRS ? "awrs" : "masked",
         [RUN_OPT_JSON_WS] = (o->json_schema_flags & SMC_JSON_SCHEMA_FLEXIBLE_WS) ? "flexible" : "compact",
+        [RUN_OPT_CONSTRAIN_AFTER] = o->constrain_after, [RUN_OPT_CONSTRAIN_AFTER_REGEX] = o->constrain_after_regex,
     };
     double nums[RUN_OPT_COUNT] = {
         [RUN_OPT_PARTICLES] = o->cfg.n_particles, [RUN_OPT_ESS] = o->cfg.ess_threshold,
@@ -493,7 +524,8 @@ char *smc_run_opts_to_json(const smc_run_opts *o)
         [RUN_OPT_SEED] = (double)o->cfg.seed,
     };
     bool bools[RUN_OPT_COUNT] = {[RUN_OPT_NO_BOS] = o->no_bos, [RUN_OPT_NO_DEFAULT_STOP] = o->no_default_stop,
-                                 [RUN_OPT_STRICT_SCHEMA] = (o->json_schema_flags & SMC_JSON_SCHEMA_STRICT) != 0};
+                                 [RUN_OPT_STRICT_SCHEMA] = (o->json_schema_flags & SMC_JSON_SCHEMA_STRICT) != 0,
+                                 [RUN_OPT_TRIGGER_REQUIRED] = o->trigger_required};
     bool ok = true;
     for (int i = 0; i < RUN_OPT_COUNT && ok; i++) {
         const smc_opt_desc *d = &table[i];

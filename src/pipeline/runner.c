@@ -52,6 +52,9 @@ void smc_setup_opts_from_run(const smc_run_opts *o, smc_setup_opts *so)
         so->stops[i] = o->stops[i];
     so->n_stops = o->n_stops;
     so->default_stops = !o->no_default_stop;
+    so->constrain_after = o->constrain_after ? o->constrain_after : o->constrain_after_regex;
+    so->constrain_after_regex = !o->constrain_after && o->constrain_after_regex;
+    so->trigger_required = o->trigger_required;
 }
 
 int smc_runner_run(smc_runner *r, const smc_run_opts *o, smc_result **out, smc_error *err)

@@ -138,6 +138,25 @@ static int build_stops(const smc_setup_opts *o, smc_setup *s, smc_error *err)
     return rc;
 }
 
+/* Think-then-constrain: the constraint and the critic wait for the trigger. */
+static int build_lazy(const smc_setup_opts *o, smc_setup *s, smc_error *err)
+{
+    const char *t = o->constrain_after;
+    if (!s->cheap && !s->critic.critic)
+        return smc_fail(err, "--constrain-after needs a constraint or a critic to apply after the trigger");
+    smc_potential **ps[2] = {&s->cheap, &s->critic.critic};
+    for (int i = 0; i < 2; i++) {
+        if (!*ps[i])
+            continue;
+        smc_potential *inner = *ps[i];
+        *ps[i] = NULL;
+        if (smc_potential_lazy(inner, s->lm, t, strlen(t), o->constrain_after_regex, o->trigger_required,
+                               ps[i], err))
+            return smc_fail_context(err, "--constrain-after");
+    }
+    return 0;
+}
+
 int smc_setup_model(const smc_setup_opts *o, smc_setup *s, smc_error *err)
 {
     memset(s, 0, sizeof *s);
@@ -178,6 +197,8 @@ int smc_setup_instance(const smc_setup_opts *o, critic_spec *critic, smc_setup *
         if (smc_potential_from_grammar(g, s->index, s->lm, "grammar", &s->cheap, err))
             return -1;
     }
+    if (o->constrain_after && build_lazy(o, s, err))
+        return -1;
     const char *prompt = o->prompt ? o->prompt : "";
     if (smc_tokenize(vocab, prompt, strlen(prompt), !o->no_bos, false, &s->prompt, &s->n_prompt, err))
         return smc_fail_context(err, "prompt");

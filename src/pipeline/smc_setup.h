@@ -25,6 +25,11 @@ typedef struct smc_setup_opts {
     int n_threads;
     size_t kv_budget_bytes;     /* 0: the engine's default */
     const smc_grammar *grammar; /* compiled by the caller, who keeps it (the Python package) */
+    /* Lazy constraint: constraint and critic apply only after the first
+     * occurrence of this trigger (escapes already decoded), or NULL. */
+    const char *constrain_after;
+    bool constrain_after_regex; /* the trigger is a PCRE2 regex */
+    bool trigger_required;      /* a complete answer must contain it */
 } smc_setup_opts;
 
 typedef struct smc_setup {

@@ -27,6 +27,47 @@ assert abs(total - 1) < 1e-9, total
 print("regex ok:", [p["text"] for p in ps])
 PY
 
+# Think-then-constrain: free text, then after the first "= " a number. With
+# --trigger-required every live particle contains the trigger and what
+# follows its first occurrence matches the regex; a regex trigger works the
+# same way; bad triggers are clear errors.
+"$bin" smc -q -p 'x = 1\ny = 2\nz' --constrain-after '= ' --trigger-required --regex '[0-9]{1,3}\n' \
+    --particles 6 --max-tokens 24 --stop '\n\n' --json > "$tmp/lazy.json"
+check "constrain-after run exits 0" "[ $? -eq 0 ]"
+"$bin" smc -q -p 'x = 1\ny = 2\n' --constrain-after-regex '[a-z]+ = ' --regex '[0-9]{1,3}\n' --particles 6 --max-tokens 16 \
+    --json > "$tmp/lazy_rx.json"
+check "constrain-after-regex run exits 0" "[ $? -eq 0 ]"
+python3 - "$tmp/lazy.json" "$tmp/lazy_rx.json" <<'PY' || fail=1
+import json, re, sys, math
+r = json.load(open(sys.argv[1]))
+live = [p for p in r["particle_list"] if p["log_weight"] is not None and p["log_weight"] > -math.inf]
+for p in live:
+    t = p["text"]
+    assert "= " in t, t
+    rest = t[t.index("= ") + 2:]
+    assert re.fullmatch(r"[0-9]{1,3}\n", rest), (t, rest)
+assert live, "no live particle"
+r = json.load(open(sys.argv[2]))
+for p in r["particle_list"]:
+    if p["log_weight"] is None or p["log_weight"] == -math.inf:
+        continue
+    m = None
+    t = p["text"]
+    for e in range(1, len(t) + 1):   # earliest-ending match of the trigger
+        m = re.search(r"[a-z]+ = ", t[:e])
+        if m:
+            assert re.fullmatch(r"[0-9]{1,3}\n", t[e:]), (t, t[e:])
+            break
+print("constrain-after ok:", [p["text"] for p in live])
+PY
+"$bin" smc -q -p x --regex 'a' --constrain-after-regex '(' > /dev/null 2> "$tmp/err.txt"
+check "bad trigger regex exits 1" "[ $? -eq 1 ]"
+check "bad trigger regex is named" "grep -q 'trigger regex' '$tmp/err.txt'"
+"$bin" smc -q -p x --regex 'a' --trigger-required > /dev/null 2>&1
+check "--trigger-required alone exits 2" "[ $? -eq 2 ]"
+"$bin" smc --help | grep -q -- --constrain-after
+check "--help documents --constrain-after" "[ $? -eq 0 ]"
+
 # The SMILES critic with its own grammar: smc-full by default; each sample
 # parses under the SMILES grammar (leading space stripped).
 "$bin" smc -q -p 'Molecule: CCO\nMolecule: c1ccccc1\nMolecule:' --critic smiles --particles 5 --max-tokens 30 --json > "$tmp/mol.json"
