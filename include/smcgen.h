@@ -180,8 +180,9 @@ smc_str smc_vocab_token_bytes(const smc_vocab *v, int32_t id);
 
 /* Tokenize `len` bytes of text (any bytes: invalid UTF-8 is kept byte for
  * byte). add_special: prepend BOS / append EOS as the vocabulary asks.
- * parse_special: recognise control, user-defined and unknown token texts
- * inside the text, longest first (never otherwise). Byte-level BPE drops a
+ * User-defined tokens (e.g. added tokens) are always recognised in the text
+ * before the normal tokenizer runs, as llama.cpp does; parse_special also
+ * recognises control and unknown token texts. Longest text first. Byte-level BPE drops a
  * byte that no token spells (as llama.cpp); SPM falls back to <0xNN> tokens,
  * then to the unknown token. *ids is malloc'd (also when empty); caller
  * frees. Thread-safe on a shared vocab. */
@@ -210,6 +211,20 @@ int smc_model_load(const char *path, smc_model **out, smc_error *err);
  * SMC_TYPE_Q4_0, SMC_TYPE_F16 or SMC_TYPE_F32. It has no vocabulary. */
 int smc_model_synthetic(const char *shape, int type, uint64_t seed,
                         smc_model **out, smc_error *err);
+/* Pseudo-type for smc_model_synthetic: llama.cpp's Q4_K_M mix (Q4_K
+ * matrices; Q6_K for the embedding/output and for attn_v and ffn_down in
+ * the layers llama.cpp favours; rows not a multiple of 256 fall back to
+ * Q5_0 / Q8_0 as llama.cpp does). */
+#define SMC_SYNTHETIC_Q4_K_M 1000
+/* The same with n_layer layers and a vocabulary of n_vocab ids instead of
+ * the real ones (0: the shape's own), for small test models of a real
+ * shape. */
+int smc_model_synthetic_reduced(const char *shape, int type, uint64_t seed, int32_t n_layer,
+                                int32_t n_vocab, smc_model **out, smc_error *err);
+/* Writes the model (hyperparameters and weights in their stored types) as
+ * a GGUF v3 file that smc_model_load and llama.cpp read; no tokenizer
+ * (tokenizer.ggml.model = no_vocab). */
+int smc_model_save(const smc_model *m, const char *path, smc_error *err);
 void smc_model_free(smc_model *m);
 
 const char *smc_model_arch(const smc_model *m);        /* "llama", "qwen2", "qwen3" */
@@ -578,7 +593,10 @@ int smc_potential_from_bool(const smc_bool_vtable *vt, void *self, const char *n
  * (forks share KV blocks via smc_seq_fork on the first diverging token);
  * next_logits evaluates all particles' new tokens in one smc_decode batch.
  * Token bytes come from vocab (ids it lacks have none); eos < 0 means the
- * vocabulary's EOS. The prompt given to smc_run must be non-empty (BOS).
+ * vocabulary's EOS. Every other end-of-generation token of the vocabulary
+ * (smc_vocab_is_eog: EOT, EOM, <|im_end|>, ...) also ends a particle: its
+ * probability is added to EOS's and it is never proposed itself. The prompt
+ * given to smc_run must be non-empty (BOS).
  * model, ctx and vocab must outlive it; free with smc_engine_lm_free. */
 int smc_engine_lm_new(const smc_model *model, smc_ctx *ctx, const smc_vocab *vocab, int32_t eos,
                       smc_lm **out, smc_error *err);

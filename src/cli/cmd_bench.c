@@ -16,7 +16,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: smcgen bench [-m MODEL.gguf | --synthetic NAME --type TYPE] [-t N] [--json]\n"
+            "usage: smcgen bench [-m MODEL.gguf | --synthetic NAME --type TYPE [--save FILE]] [-t N] [--json]\n"
             "                    [--prefix N] [--seqs LIST] [--time S]\n\n"
             "Measures prompt processing, batched decoding of sequences sharing a prefix, and forks.\n"
             "At 1 sequence, weight bytes read per second (all weight matrices are read once per step)\n"
@@ -28,7 +28,12 @@ static void usage(FILE *f)
             "  -m MODEL.gguf       model file (default: the bundled model or $SMCGEN_MODEL)\n"
             "  --synthetic NAME    random weights of a real shape instead of a file:\n"
             "                      smollm2-135m, qwen2.5-0.5b or llama3.2-1b\n"
-            "  --type TYPE         weight type of the synthetic model: q8_0 (default), q4_0, f16, f32\n"
+            "  --type TYPE         weight type of the synthetic model: q8_0 (default), q4_0,\n"
+            "                      q4_k_m (llama.cpp's Q4_K/Q6_K mix), f16, f32\n"
+            "  --layers N          synthetic model with N layers instead of the shape's own\n"
+            "  --vocab N           synthetic model with a vocabulary of N ids instead\n"
+            "  --seed S            seed of the synthetic weights (default 42)\n"
+            "  --save FILE.gguf    write the synthetic model to FILE.gguf (no tokenizer) and stop\n"
             "  -t N                threads (default: all cores)\n"
             "  --prefix N          shared prompt length (default 128)\n"
             "  --seqs LIST         numbers of sequences to decode together (default 1,4,16,64)\n"
@@ -192,6 +197,8 @@ static int parse_type(const char *s)
         return SMC_TYPE_F16;
     if (!strcmp(s, "f32"))
         return SMC_TYPE_F32;
+    if (!strcmp(s, "q4_k_m"))
+        return SMC_SYNTHETIC_Q4_K_M;
     return -1;
 }
 
@@ -240,6 +247,8 @@ int cmd_bench(int argc, char **argv)
     long threads = 0, prefix = 128;
     double budget_s = 1.5;
     bool json = false, have_m = false;
+    const char *save = NULL;
+    long layers = 0, vocab = 0, seed = 42;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -252,6 +261,20 @@ int cmd_bench(int argc, char **argv)
             synthetic = argv[++i];
         } else if (!strcmp(a, "--type") && v) {
             type_s = argv[++i];
+        } else if (!strcmp(a, "--save") && v) {
+            save = argv[++i];
+        } else if (!strcmp(a, "--layers")) {
+            if (cli_parse_long(a, v, 1, 4096, &layers) < 0)
+                return 2;
+            i++;
+        } else if (!strcmp(a, "--vocab")) {
+            if (cli_parse_long(a, v, 1, 1 << 24, &vocab) < 0)
+                return 2;
+            i++;
+        } else if (!strcmp(a, "--seed")) {
+            if (cli_parse_long(a, v, 0, __LONG_MAX__, &seed) < 0)
+                return 2;
+            i++;
         } else if (!strcmp(a, "--seqs") && v) {
             seqs_s = argv[++i];
         } else if (!strcmp(a, "-t")) {
@@ -279,7 +302,11 @@ int cmd_bench(int argc, char **argv)
     }
     int type = parse_type(type_s);
     if (type < 0) {
-        cli_error("bench: --type must be q8_0, q4_0, f16 or f32 (not '%s')", type_s);
+        cli_error("bench: --type must be q8_0, q4_0, q4_k_m, f16 or f32 (not '%s')", type_s);
+        return 2;
+    }
+    if (!synthetic && (save || layers || vocab)) {
+        cli_error("bench: --save, --layers and --vocab need --synthetic");
         return 2;
     }
     int nseqs[16], n_nseqs = 0, max_seqs = 1;
@@ -302,9 +329,20 @@ int cmd_bench(int argc, char **argv)
     smc_batch_entry *e = NULL;
     int rc = 1;
     double t_load = now_s();
-    if ((synthetic ? smc_model_synthetic(synthetic, type, 42, &m, &err)
+    if ((synthetic ? smc_model_synthetic_reduced(synthetic, type, (uint64_t)seed, (int32_t)layers, (int32_t)vocab,
+                                                 &m, &err)
                    : smc_model_load(model_path, &m, &err)) < 0) {
         cli_error("%s", err.msg);
+        goto done;
+    }
+    if (save) {
+        if (smc_model_save(m, save, &err) < 0) {
+            cli_error("%s", err.msg);
+            goto done;
+        }
+        fprintf(stderr, "wrote %s (%s, %s, %d layers, vocabulary %d)\n", save, synthetic, type_s,
+                smc_model_n_layer(m), smc_model_n_vocab(m));
+        rc = 0;
         goto done;
     }
     t_load = now_s() - t_load;

@@ -92,6 +92,7 @@ int smc_model_finish(smc_model *m, double rope_base, const float *rope_factors, 
     /* RoPE angles follow ggml's float evaluation (theta_i = pos * scale^i,
      * built by repeated float multiplication, then divided by the factor), so
      * that large angles round as they do in llama.cpp. */
+    m->rope_base = rope_base;
     m->rope_theta_scale = powf((float)rope_base, -2.0f / (float)m->n_rot);
     if (rope_factors) {
         m->rope_factors = malloc((size_t)(m->n_rot / 2) * sizeof *m->rope_factors);

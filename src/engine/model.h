@@ -41,6 +41,7 @@ struct smc_model {
     float attn_scale;
     float rope_pos_scale;     /* linear RoPE scaling: positions times this */
     float rope_theta_scale;   /* base^(-2/n_rot) */
+    double rope_base;
     float *rope_factors;      /* [n_rot/2] divisors (llama3 rope_freqs), or NULL */
     smc_weight tok_embd, output;   /* output aliases tok_embd when tied */
     const float *output_norm;

@@ -1,6 +1,7 @@
 /* synthetic.c — models with random weights and the exact shapes of real ones
  * (SmolLM2-135M, Qwen2.5-0.5B, Llama-3.2-1B), built in memory for benchmarks
- * that need no download. Weights are quantised to the chosen type. */
+ * and tests that need no download (smc_model_save writes them out). Weights
+ * are quantised to the chosen type, or to llama.cpp's Q4_K_M mix. */
 #include "engine/model.h"
 
 #include <math.h>
@@ -32,15 +33,30 @@ typedef struct gen {
     float *pool;
     char *mem;
     size_t used;
-    int type;
 } gen;
 
-static int fill_weight(gen *g, smc_weight *w, int64_t n_in, int64_t n_out, float scale)
+enum role { ROLE_EMBD, ROLE_PLAIN, ROLE_V, ROLE_DOWN };
+
+/* The type of one matrix: `type`, or for the Q4_K_M mix what llama.cpp's
+ * quantizer picks (use_more_bits layers get Q6_K attn_v / ffn_down; rows
+ * that are not whole 256-blocks fall back to Q5_0 / Q8_0). */
+static int pick_type(int type, enum role role, int32_t layer, int32_t n_layer, int64_t n_in)
 {
-    w->type = g->type;
+    if (type != SMC_SYNTHETIC_Q4_K_M)
+        return type;
+    bool more = layer < n_layer / 8 || layer >= 7 * n_layer / 8 || (layer - n_layer / 8) % 3 == 2;
+    int t = role == ROLE_EMBD || (role != ROLE_PLAIN && more) ? SMC_TYPE_Q6_K : SMC_TYPE_Q4_K;
+    if (n_in % 256)
+        t = t == SMC_TYPE_Q6_K ? SMC_TYPE_Q8_0 : SMC_TYPE_Q5_0;
+    return t;
+}
+
+static int fill_weight(gen *g, int type, smc_weight *w, int64_t n_in, int64_t n_out, float scale)
+{
+    w->type = type;
     w->n_in = n_in;
     w->n_out = n_out;
-    w->row_bytes = smc_row_bytes(g->type, n_in);
+    w->row_bytes = smc_row_bytes(type, n_in);
     w->data = g->mem + g->used;
     w->scale = 1.0f;
     w->bias = NULL;
@@ -51,14 +67,15 @@ static int fill_weight(gen *g, smc_weight *w, int64_t n_in, int64_t n_out, float
         size_t off = (size_t)(smc_rng_next(&g->rng) % (uint64_t)(POOL - n_in));
         for (int64_t i = 0; i < n_in; i++)
             row[i] = g->pool[off + (size_t)i] * scale;
-        smc_quantize_row(g->type, row, g->mem + g->used + (size_t)o * w->row_bytes, n_in);
+        smc_quantize_row(type, row, g->mem + g->used + (size_t)o * w->row_bytes, n_in);
     }
     free(row);
     g->used += w->row_bytes * (size_t)n_out;
     return 0;
 }
 
-static float *const_vec(smc_model *m, int64_t n, float val, smc_error *err)
+/* n floats uniform in [center - spread, center + spread], owned by m. */
+static float *rand_vec(smc_model *m, gen *g, int64_t n, float center, float spread, smc_error *err)
 {
     float *v = malloc((size_t)n * sizeof *v);
     if (!v) {
@@ -66,13 +83,19 @@ static float *const_vec(smc_model *m, int64_t n, float val, smc_error *err)
         return NULL;
     }
     for (int64_t i = 0; i < n; i++)
-        v[i] = val;
+        v[i] = center + spread * (float)(smc_rng_uniform(&g->rng) * 2.0 - 1.0);
     if (smc_model_own_vec(m, v, err) < 0)
         return NULL;
     return v;
 }
 
 int smc_model_synthetic(const char *name, int type, uint64_t seed, smc_model **out, smc_error *err)
+{
+    return smc_model_synthetic_reduced(name, type, seed, 0, 0, out, err);
+}
+
+int smc_model_synthetic_reduced(const char *name, int type, uint64_t seed, int32_t n_layer, int32_t n_vocab,
+                                smc_model **out, smc_error *err)
 {
     *out = NULL;
     const shape *sh = NULL;
@@ -82,9 +105,12 @@ int smc_model_synthetic(const char *name, int type, uint64_t seed, smc_model **o
     if (!sh)
         return smc_fail(err, "unknown synthetic model '%s' (known: smollm2-135m, qwen2.5-0.5b, llama3.2-1b)",
                         name ? name : "(null)");
-    if (type != SMC_TYPE_Q8_0 && type != SMC_TYPE_Q4_0 && type != SMC_TYPE_F16 && type != SMC_TYPE_F32)
-        return smc_fail(err, "synthetic models support types q8_0, q4_0, f16, f32 (not %s)",
+    if (type != SMC_TYPE_Q8_0 && type != SMC_TYPE_Q4_0 && type != SMC_TYPE_F16 && type != SMC_TYPE_F32 &&
+        type != SMC_SYNTHETIC_Q4_K_M)
+        return smc_fail(err, "synthetic models support types q8_0, q4_0, q4_k_m, f16, f32 (not %s)",
                         smc_type_name(type) ? smc_type_name(type) : "unknown");
+    if (n_layer < 0 || n_layer > 4096 || n_vocab < 0 || n_vocab > (1 << 24))
+        return smc_fail(err, "synthetic model: bad layer count %d or vocabulary size %d", n_layer, n_vocab);
     smc_model *m = calloc(1, sizeof *m);
     if (!m)
         return smc_fail(err, "out of memory");
@@ -92,13 +118,13 @@ int smc_model_synthetic(const char *name, int type, uint64_t seed, smc_model **o
     m->arch_name = sh->arch == SMC_ARCH_QWEN2 ? "qwen2" : "llama";
     m->rope_neox = sh->arch != SMC_ARCH_LLAMA;
     m->n_embd = sh->n_embd;
-    m->n_layer = sh->n_layer;
+    m->n_layer = n_layer ? n_layer : sh->n_layer;
     m->n_head = sh->n_head;
     m->n_head_kv = sh->n_head_kv;
     m->head_dim = sh->n_embd / sh->n_head;
     m->n_rot = m->head_dim;
     m->n_ff = sh->n_ff;
-    m->n_vocab = sh->n_vocab;
+    m->n_vocab = n_vocab ? n_vocab : sh->n_vocab;
     m->n_ctx_train = sh->n_ctx;
     m->eps = (float)sh->eps;
     m->attn_scale = (float)(1.0 / sqrt((double)m->head_dim));
@@ -106,10 +132,14 @@ int smc_model_synthetic(const char *name, int type, uint64_t seed, smc_model **o
 
     int64_t d = m->n_embd, qd = (int64_t)m->n_head * m->head_dim, kvd = (int64_t)m->n_head_kv * m->head_dim;
     int64_t ff = m->n_ff;
-    size_t per_layer = smc_row_bytes(type, d) * (size_t)(qd + 2 * kvd + 2 * ff) +
-                       smc_row_bytes(type, qd) * (size_t)d + smc_row_bytes(type, ff) * (size_t)d;
-    size_t total = per_layer * (size_t)m->n_layer + smc_row_bytes(type, d) * (size_t)m->n_vocab;
-    gen g = {.type = type};
+    int32_t nl = m->n_layer;
+    size_t total = smc_row_bytes(pick_type(type, ROLE_EMBD, 0, nl, d), d) * (size_t)m->n_vocab;
+    for (int32_t l = 0; l < nl; l++)
+        total += smc_row_bytes(pick_type(type, ROLE_PLAIN, l, nl, d), d) * (size_t)(qd + kvd + 2 * ff) +
+                 smc_row_bytes(pick_type(type, ROLE_V, l, nl, d), d) * (size_t)kvd +
+                 smc_row_bytes(pick_type(type, ROLE_PLAIN, l, nl, qd), qd) * (size_t)d +
+                 smc_row_bytes(pick_type(type, ROLE_DOWN, l, nl, ff), ff) * (size_t)d;
+    gen g = {0};
     smc_rng_seed(&g.rng, seed);
     g.mem = malloc(total);
     g.pool = malloc((size_t)POOL * sizeof *g.pool);
@@ -125,29 +155,30 @@ int smc_model_synthetic(const char *name, int type, uint64_t seed, smc_model **o
     for (size_t i = 0; i < POOL; i++)
         g.pool[i] = (float)((smc_rng_uniform(&g.rng) * 2.0 - 1.0) * 1.7320508);
 
-    if (fill_weight(&g, &m->tok_embd, d, m->n_vocab, 1.0f) < 0) {
+    if (fill_weight(&g, pick_type(type, ROLE_EMBD, 0, nl, d), &m->tok_embd, d, m->n_vocab, 1.0f) < 0) {
         smc_fail(err, "out of memory");
         goto fail;
     }
     m->output = m->tok_embd;   /* tied, as in the real models */
-    if (!(m->output_norm = const_vec(m, d, 1.0f, err)))
+    if (!(m->output_norm = rand_vec(m, &g, d, 1.0f, 0.5f, err)))
         goto fail;
     for (int32_t l = 0; l < m->n_layer; l++) {
         smc_layer *L = &m->layers[l];
         float s_in = (float)(1.0 / sqrt((double)d)), s_ff = (float)(1.0 / sqrt((double)ff));
-        if (fill_weight(&g, &L->wq, d, qd, s_in) || fill_weight(&g, &L->wk, d, kvd, s_in) ||
-            fill_weight(&g, &L->wv, d, kvd, s_in) ||
-            fill_weight(&g, &L->wo, qd, d, (float)(1.0 / sqrt((double)qd))) ||
-            fill_weight(&g, &L->gate, d, ff, s_in) || fill_weight(&g, &L->up, d, ff, s_in) ||
-            fill_weight(&g, &L->down, ff, d, s_ff)) {
+        int tp = pick_type(type, ROLE_PLAIN, l, nl, d);
+        if (fill_weight(&g, tp, &L->wq, d, qd, s_in) || fill_weight(&g, tp, &L->wk, d, kvd, s_in) ||
+            fill_weight(&g, pick_type(type, ROLE_V, l, nl, d), &L->wv, d, kvd, s_in) ||
+            fill_weight(&g, pick_type(type, ROLE_PLAIN, l, nl, qd), &L->wo, qd, d, (float)(1.0 / sqrt((double)qd))) ||
+            fill_weight(&g, tp, &L->gate, d, ff, s_in) || fill_weight(&g, tp, &L->up, d, ff, s_in) ||
+            fill_weight(&g, pick_type(type, ROLE_DOWN, l, nl, ff), &L->down, ff, d, s_ff)) {
             smc_fail(err, "out of memory");
             goto fail;
         }
-        if (!(L->attn_norm = const_vec(m, d, 1.0f, err)) || !(L->ffn_norm = const_vec(m, d, 1.0f, err)))
+        if (!(L->attn_norm = rand_vec(m, &g, d, 1.0f, 0.5f, err)) || !(L->ffn_norm = rand_vec(m, &g, d, 1.0f, 0.5f, err)))
             goto fail;
         if (sh->arch == SMC_ARCH_QWEN2) {
-            if (!(L->wq.bias = const_vec(m, qd, 0.01f, err)) || !(L->wk.bias = const_vec(m, kvd, 0.01f, err)) ||
-                !(L->wv.bias = const_vec(m, kvd, 0.01f, err)))
+            if (!(L->wq.bias = rand_vec(m, &g, qd, 0.0f, 0.1f, err)) || !(L->wk.bias = rand_vec(m, &g, kvd, 0.0f, 0.1f, err)) ||
+                !(L->wv.bias = rand_vec(m, &g, kvd, 0.0f, 0.1f, err)))
                 goto fail;
         }
     }
