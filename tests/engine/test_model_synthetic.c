@@ -4,6 +4,7 @@
  * logits, and errors for unknown shapes or types. */
 #include "test.h"
 
+#include "engine/model.h"
 #include "smcgen.h"
 
 /* Bytes of one layer's matrices plus the tied output head, for a type of
@@ -15,6 +16,39 @@ static uint64_t expect_bytes(int64_t d, int64_t layers, int64_t nh, int64_t nkv,
     return (uint64_t)((per_layer * layers + d * vocab) / 32 * bpb);
 }
 
+/* The Q4_K_M mix: llama.cpp's choices per tensor (llama3.2-1b has rows of
+ * whole 256-blocks; smollm2's 576-wide rows fall back to Q5_0 / Q8_0). */
+static void check_q4_k_m(void)
+{
+    smc_model *m = NULL;
+    smc_error err = {{0}};
+    CHECK_EQ_INT(smc_model_synthetic_reduced("llama3.2-1b", SMC_SYNTHETIC_Q4_K_M, 3, 16, 256, &m, &err), 0);
+    if (m) {
+        CHECK_EQ_INT(m->n_layer, 16);
+        CHECK_EQ_INT(m->n_vocab, 256);
+        CHECK_EQ_INT(m->tok_embd.type, SMC_TYPE_Q6_K);
+        /* use_more_bits: layers 0, 1, 4, 7, 10, 13, 14, 15 of 16. */
+        for (int l = 0; l < 16; l++) {
+            bool more = l < 2 || l >= 14 || (l - 2) % 3 == 2;
+            CHECK_EQ_INT(m->layers[l].wv.type, more ? SMC_TYPE_Q6_K : SMC_TYPE_Q4_K);
+            CHECK_EQ_INT(m->layers[l].down.type, more ? SMC_TYPE_Q6_K : SMC_TYPE_Q4_K);
+            CHECK_EQ_INT(m->layers[l].wq.type, SMC_TYPE_Q4_K);
+            CHECK_EQ_INT(m->layers[l].up.type, SMC_TYPE_Q4_K);
+        }
+        smc_model_free(m);
+    }
+    CHECK_EQ_INT(smc_model_synthetic_reduced("smollm2-135m", SMC_SYNTHETIC_Q4_K_M, 3, 2, 64, &m, &err), 0);
+    if (m) {
+        CHECK_EQ_INT(m->tok_embd.type, SMC_TYPE_Q8_0);
+        CHECK_EQ_INT(m->layers[0].wq.type, SMC_TYPE_Q5_0);
+        CHECK_EQ_INT(m->layers[1].wv.type, SMC_TYPE_Q8_0);
+        CHECK_EQ_INT(m->layers[0].down.type, SMC_TYPE_Q4_K);   /* 1536-wide rows */
+        CHECK_EQ_INT(m->layers[1].down.type, SMC_TYPE_Q6_K);
+        smc_model_free(m);
+    }
+    CHECK_EQ_INT(smc_model_synthetic_reduced("smollm2-135m", SMC_TYPE_Q8_0, 3, -1, 64, &m, &err), -1);
+}
+
 void run_tests(void)
 {
     smc_model *m = NULL;
@@ -22,7 +56,8 @@ void run_tests(void)
     CHECK_EQ_INT(smc_model_synthetic("gpt-5", SMC_TYPE_Q8_0, 1, &m, &err), -1);
     CHECK(strstr(err.msg, "unknown synthetic model 'gpt-5'") != NULL);
     CHECK_EQ_INT(smc_model_synthetic("smollm2-135m", SMC_TYPE_Q6_K, 1, &m, &err), -1);
-    CHECK(strstr(err.msg, "q8_0, q4_0, f16, f32") != NULL);
+    CHECK(strstr(err.msg, "q8_0, q4_0, q4_k_m, f16, f32") != NULL);
+    check_q4_k_m();
 
     CHECK_EQ_INT(smc_model_synthetic("smollm2-135m", SMC_TYPE_Q4_0, 1, &m, &err), 0);
     if (!m)
