@@ -182,6 +182,9 @@ static PyObject *mod_run(PyObject *mod, PyObject *args, PyObject *kw)
         o.stops[i] = opts.stops[i];
     if (grammar != Py_None)
         o.grammar = ((GrammarObject *)grammar)->grammar;
+    o.constrain_after = opts.constrain_after ? opts.constrain_after : opts.constrain_after_regex;
+    o.constrain_after_regex = !opts.constrain_after && opts.constrain_after_regex;
+    o.trigger_required = opts.trigger_required;
 
     /* The critic: borrowed from a built-in critic object, or a Python object
      * wrapped for this run. */

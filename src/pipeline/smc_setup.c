@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smc/potential.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/paths.h"
@@ -138,21 +139,27 @@ static int build_stops(const smc_setup_opts *o, smc_setup *s, smc_error *err)
     return rc;
 }
 
-/* Think-then-constrain: the constraint and the critic wait for the trigger. */
+/* Think-then-constrain: the constraint and the critic wait for the trigger.
+ * A borrowed critic (the caller's) is wrapped without handing it over. */
 static int build_lazy(const smc_setup_opts *o, smc_setup *s, smc_error *err)
 {
     const char *t = o->constrain_after;
     if (!s->cheap && !s->critic.critic)
-        return smc_fail(err, "--constrain-after needs a constraint or a critic to apply after the trigger");
+        return smc_fail(err, "a constrain-after trigger needs a constraint or a critic to apply after it");
     smc_potential **ps[2] = {&s->cheap, &s->critic.critic};
     for (int i = 0; i < 2; i++) {
         if (!*ps[i])
             continue;
         smc_potential *inner = *ps[i];
-        *ps[i] = NULL;
-        if (smc_potential_lazy(inner, s->lm, t, strlen(t), o->constrain_after_regex, o->trigger_required,
-                               ps[i], err))
-            return smc_fail_context(err, "--constrain-after");
+        bool borrowed = i == 1 && s->critic.borrowed;
+        *ps[i] = borrowed ? inner : NULL;
+        smc_potential *lazy = NULL;
+        if (smc_potential_lazy_ex(inner, !borrowed, s->lm, t, strlen(t), o->constrain_after_regex,
+                                  o->trigger_required, &lazy, err))
+            return smc_fail_context(err, "the constrain-after trigger");
+        *ps[i] = lazy;
+        if (borrowed)
+            s->lazy_critic = lazy;
     }
     return 0;
 }
@@ -217,6 +224,11 @@ void smc_setup_instance_free(smc_setup *s)
     s->n_prompt = 0;
     smc_potential_free(s->cheap);
     s->cheap = NULL;
+    if (s->lazy_critic) {   /* the borrowed critic goes back to the caller */
+        smc_potential_free(s->lazy_critic);
+        s->lazy_critic = NULL;
+        s->critic.critic = NULL;
+    }
     critic_spec_free(&s->critic);
     smc_grammar_free(s->grammar);
     s->grammar = NULL;

@@ -41,6 +41,7 @@ typedef struct smc_setup {
     smc_grammar *grammar;       /* NULL when unconstrained */
     smc_token_index *index;
     smc_potential *cheap;       /* NULL when unconstrained */
+    smc_potential *lazy_critic; /* a borrowed critic behind its trigger (freed here), or NULL */
     critic_spec critic;
     int32_t *prompt;
     size_t n_prompt;

@@ -28,6 +28,7 @@ typedef struct lazy {
     pcre2_code *rx;              /* regex trigger, or NULL */
     pcre2_match_data *md;
     bool required;               /* a complete text must contain the trigger */
+    bool own_inner;              /* inner is freed with this potential */
     int32_t *cands;              /* tokens that may complete the trigger */
     size_t n_cands;
     char *buf;                   /* window + one token */
@@ -290,7 +291,8 @@ static const char *lz_failure(void *self)
 static void lz_destroy(void *self)
 {
     lazy *z = self;
-    smc_potential_free(z->inner);
+    if (z->own_inner)
+        smc_potential_free(z->inner);
     free(z->text);
     pcre2_match_data_free(z->md);
     pcre2_code_free(z->rx);
@@ -321,20 +323,26 @@ static int collect_candidates(lazy *z, smc_error *err)
 int smc_potential_lazy(smc_potential *inner, const smc_lm *lm, const char *trigger, size_t len,
                        bool is_regex, bool required, smc_potential **out, smc_error *err)
 {
+    return smc_potential_lazy_ex(inner, true, lm, trigger, len, is_regex, required, out, err);
+}
+
+int smc_potential_lazy_ex(smc_potential *inner, bool own_inner, const smc_lm *lm, const char *trigger, size_t len,
+                          bool is_regex, bool required, smc_potential **out, smc_error *err)
+{
     *out = NULL;
-    if (!inner || !lm || !trigger) {
-        smc_potential_free(inner);
-        return smc_fail(err, "lazy constraint: no potential, model or trigger");
-    }
-    if (len == 0) {
-        smc_potential_free(inner);
-        return smc_fail(err, "lazy constraint: the trigger is empty");
+    if (!inner || !lm || !trigger || len == 0) {
+        if (own_inner)
+            smc_potential_free(inner);
+        return smc_fail(err, len == 0 && trigger ? "lazy constraint: the trigger is empty"
+                                                 : "lazy constraint: no potential, model or trigger");
     }
     lazy *z = calloc(1, sizeof *z);
     if (!z) {
-        smc_potential_free(inner);
+        if (own_inner)
+            smc_potential_free(inner);
         return smc_fail(err, "out of memory");
     }
+    z->own_inner = own_inner;
     z->inner = inner;
     z->lm = lm;
     z->required = required;

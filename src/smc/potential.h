@@ -28,4 +28,9 @@ bool smc_pot_is_boundary(smc_potential *p, const char *text, size_t len, size_t 
 int smc_pot_score_batch(smc_potential *p, int n, const smc_score_request *reqs, double *out,
                         smc_error *err);
 
+/* smc_potential_lazy, with inner borrowed (own_inner false: the caller
+ * frees it after the result) or owned. */
+int smc_potential_lazy_ex(smc_potential *inner, bool own_inner, const smc_lm *lm, const char *trigger, size_t len,
+                          bool is_regex, bool required, smc_potential **out, smc_error *err);
+
 #endif
