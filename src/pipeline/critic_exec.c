@@ -407,18 +407,18 @@ static void exec_destroy(void *self)
     if (c->fd >= 0)
         close(c->fd);
     if (c->pid > 0) {
-        /* Closing its input lets a well-behaved process exit; then make sure. */
+        /* Closing its input lets a well-behaved process exit (waited for
+         * without reaping it, so that its pid, the group's id, cannot be
+         * reused); then whatever it started is killed with it, always. */
         for (int i = 0; i < 50; i++) {
-            if (waitpid(c->pid, NULL, WNOHANG) == c->pid) {
-                c->pid = -1;
+            siginfo_t si;
+            si.si_pid = 0;
+            if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == c->pid)
                 break;
-            }
             usleep(2000);
         }
-        if (c->pid > 0) {
-            kill(-c->pid, SIGKILL);
-            waitpid(c->pid, NULL, 0);
-        }
+        kill(-c->pid, SIGKILL);
+        waitpid(c->pid, NULL, 0);
     }
     free(c->command);
     free(c->out.p);

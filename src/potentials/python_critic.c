@@ -23,24 +23,25 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Run verdicts already known, by hash of (program, with_test): particles
- * share prefixes, so the same program is often checked again. Cleared when
- * the context changes. */
+/* Run verdicts already known, by (program, with_test): particles share
+ * prefixes, so the same program is often checked again. A slot is found by
+ * hash and believed only when its stored text is the same. Cleared when the
+ * context changes. */
 #define PY_CACHE 512
 typedef struct {
     uint64_t hash;
+    char *text; /* the program, malloc'd; NULL: slot unused */
     size_t len;
-    bool used;
     smc_py_status status;
     char msg[160];
 } py_cache_entry;
 
-/* smc_py_check verdicts by hash of (program, complete). */
+/* smc_py_check verdicts by (program, complete), the same way. */
 #define PY_CHECKS 1024
 typedef struct {
     uint64_t hash;
+    char *text;
     size_t len;
-    bool used;
     smc_verdict verdict;
     char reason[256];
 } py_check_entry;
@@ -185,6 +186,17 @@ static int read_exact(smc_py_critic *c, char *p, size_t n, double deadline)
     return 0;
 }
 
+/* Whether the worker has written bytes beyond the reply just read (or
+ * before a request): exactly one reply per request, anything more means
+ * something else writes on its output. */
+static bool surplus(smc_py_critic *c)
+{
+    if (c->rpos < c->rlen)
+        return true;
+    struct pollfd pf = {c->from_fd, POLLIN, 0};
+    return c->from_fd >= 0 && poll(&pf, 1, 0) > 0;
+}
+
 /* One request, one reply: status word and message. */
 static int request(smc_py_critic *c, const char *hdr, const char *const *parts, const size_t *lens, int n_parts,
                    double wait_ms, char *status, size_t status_cap, char *msg, size_t msg_cap, smc_error *err);
@@ -233,6 +245,8 @@ static int start_worker(smc_py_critic *c, smc_error *err)
 static int request(smc_py_critic *c, const char *hdr, const char *const *parts, const size_t *lens, int n_parts,
                    double wait_ms, char *status, size_t status_cap, char *msg, size_t msg_cap, smc_error *err)
 {
+    if (c->pid > 0 && surplus(c)) /* bytes nobody asked for: never believed */
+        stop_worker(c, false);
     if (c->pid <= 0 && start_worker(c, err) < 0)
         return -1;
     if (write_all(c->to_fd, hdr, strlen(hdr)) < 0)
@@ -261,6 +275,11 @@ static int request(smc_py_critic *c, const char *hdr, const char *const *parts, 
         goto dead;
     }
     body[len] = '\0';
+    if (surplus(c)) { /* more than one reply to one request */
+        free(body);
+        stop_worker(c, false);
+        return smc_fail(err, "the Python worker wrote more than one reply; it was replaced");
+    }
     snprintf(status, status_cap, "%s", word);
     snprintf(msg, msg_cap, "%s", body);
     free(body);
@@ -286,8 +305,30 @@ static void prepare_context(smc_py_critic *c)
 
 static void forget_verdicts(smc_py_critic *c)
 {
+    for (int i = 0; i < PY_CACHE; i++)
+        free(c->cache[i].text);
+    for (int i = 0; i < PY_CHECKS; i++)
+        free(c->checks[i].text);
     memset(c->cache, 0, sizeof c->cache);
     memset(c->checks, 0, sizeof c->checks);
+}
+
+/* Whether a memo slot holds exactly this text. */
+static bool same_text(const char *stored, size_t stored_len, uint64_t stored_hash, const char *code, size_t n,
+                      uint64_t h)
+{
+    return stored && stored_hash == h && stored_len == n && memcmp(stored, code, n) == 0;
+}
+
+/* Stores a copy of the text in a memo slot; false (slot left unused) when
+ * out of memory. */
+static bool store_text(char **slot, size_t *slot_len, uint64_t *slot_hash, const char *code, size_t n, uint64_t h)
+{
+    free(*slot);
+    *slot = dup_n(code, n);
+    *slot_len = n;
+    *slot_hash = h;
+    return *slot != NULL;
 }
 
 int smc_py_open(const char *python, const char *setup, const char *test, smc_py_critic **out, smc_error *err)
@@ -355,6 +396,7 @@ void smc_py_close(smc_py_critic *c)
     if (!c)
         return;
     stop_worker(c, true);
+    forget_verdicts(c);
     free(c->python);
     free(c->setup);
     free(c->test);
@@ -427,7 +469,7 @@ int smc_py_run(smc_py_critic *c, const char *code, size_t n, bool with_test, smc
     }
     uint64_t h = fnv1a(code, n, with_test ? 14695981039346656037ULL : 1469598103934665603ULL);
     py_cache_entry *ce = &c->cache[h % PY_CACHE];
-    if (c->memo && ce->used && ce->hash == h && ce->len == n) {
+    if (c->memo && same_text(ce->text, ce->len, ce->hash, code, n, h)) {
         *status = ce->status;
         if (msg && msg_cap)
             snprintf(msg, msg_cap, "%s", ce->msg);
@@ -454,11 +496,10 @@ int smc_py_run(smc_py_critic *c, const char *code, size_t n, bool with_test, smc
         *status = SMC_PY_ERROR;
     if (msg && msg_cap)
         snprintf(msg, msg_cap, "%s", m);
-    ce->used = true;
-    ce->hash = h;
-    ce->len = n;
-    ce->status = *status;
-    snprintf(ce->msg, sizeof ce->msg, "%.159s", m);
+    if (store_text(&ce->text, &ce->len, &ce->hash, code, n, h)) {
+        ce->status = *status;
+        snprintf(ce->msg, sizeof ce->msg, "%.159s", m);
+    }
     return 0;
 }
 
@@ -540,18 +581,15 @@ smc_verdict smc_py_check(smc_py_critic *c, const char *code, size_t n, bool comp
     /* resampled particles share their text: a verdict is worked out once */
     uint64_t h = fnv1a(code, n, complete ? 0x84222325cbf29ce4ULL : 0xcbf29ce484222325ULL);
     py_check_entry *e = &c->checks[h % PY_CHECKS];
-    if (c->memo && e->used && e->hash == h && e->len == n) {
+    if (c->memo && same_text(e->text, e->len, e->hash, code, n, h)) {
         put(reason, reason_cap, "", e->reason);
         return e->verdict;
     }
-    char why[256];
+    char why[256] = "";
     bool keep;
     smc_verdict v = check_uncached(c, code, n, complete, why, sizeof why, &keep);
     put(reason, reason_cap, "", why);
-    if (keep && c->memo) {
-        e->used = true;
-        e->hash = h;
-        e->len = n;
+    if (keep && c->memo && store_text(&e->text, &e->len, &e->hash, code, n, h)) {
         e->verdict = v;
         put(e->reason, sizeof e->reason, "", why);
     }

@@ -1,14 +1,19 @@
 /* sql_db.c — the SQL critic's database side: a SQLite file opened read-only
  * behind an authorizer that allows only reads and a whitelist of pure
- * functions, a progress handler that enforces a time budget, the schema
- * (tables and columns), the prefix check (sql_scope.c) and the complete
- * check, which prepares and runs the query. */
+ * functions, hard limits on what one query may be and build (its length,
+ * string sizes, expression depth, program size), a time budget enforced by
+ * a progress handler and by a watchdog thread that interrupts the statement
+ * (so it holds during prepare too), the schema (tables and columns), the
+ * prefix check (sql_scope.c) and the complete check, which prepares and runs
+ * the query. */
 #include "potentials/sql_db.h"
 #include "potentials/sql_scope.h"
 #include "smcgen.h"
 #include "util/error.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +25,27 @@ struct smc_sql_db {
     sql_schema schema;
     double budget_ms;
     struct timespec deadline;
-    bool timed_out;
+    atomic_bool timed_out;
+    /* the watchdog: interrupts the statement at the deadline, even inside
+     * one long function call's successors or during prepare */
+    pthread_t dog;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool dog_started, armed, quit;
+};
+
+/* What one query may be: the task's queries are a few hundred bytes and
+ * their values short. SQLITE_LIMIT_LENGTH bounds every string a function
+ * builds, and so the worst single call of a quadratic function (instr,
+ * replace: about 80 ms at 64 KiB); the rest bound prepare. */
+enum {
+    SQL_MAX_TEXT = 16 << 10,
+    SQL_MAX_VALUE = 64 << 10,
+    SQL_MAX_LIKE_PATTERN = 1000,
+    SQL_MAX_EXPR_DEPTH = 200,
+    SQL_MAX_COMPOUND = 100,
+    SQL_MAX_VDBE_OPS = 250000,
+    SQL_MAX_FUNCTION_ARGS = 64,
 };
 
 static const char *const SAFE_FUNCTIONS[] = {
@@ -73,14 +98,62 @@ static int progress(void *ud)
 {
     smc_sql_db *db = ud;
     if (ms_left(&db->deadline) < 0) {
-        db->timed_out = true;
+        atomic_store(&db->timed_out, true);
         return 1; /* interrupt */
     }
     return 0;
 }
 
+static void *watchdog(void *ud)
+{
+    smc_sql_db *db = ud;
+    pthread_mutex_lock(&db->mu);
+    while (!db->quit) {
+        if (!db->armed) {
+            pthread_cond_wait(&db->cv, &db->mu);
+            continue;
+        }
+        if (ms_left(&db->deadline) > 0) {
+            pthread_cond_timedwait(&db->cv, &db->mu, &db->deadline);
+            continue;
+        }
+        atomic_store(&db->timed_out, true);
+        sqlite3_interrupt(db->h);
+        db->armed = false;
+    }
+    pthread_mutex_unlock(&db->mu);
+    return NULL;
+}
+
+static int start_watchdog(smc_sql_db *db)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&db->cv, &a);
+    pthread_condattr_destroy(&a);
+    if (rc != 0)
+        return -1;
+    pthread_mutex_init(&db->mu, NULL);
+    if (pthread_create(&db->dog, NULL, watchdog, db) != 0) {
+        pthread_cond_destroy(&db->cv);
+        pthread_mutex_destroy(&db->mu);
+        return -1;
+    }
+    db->dog_started = true;
+    return 0;
+}
+
+static void stop_clock(smc_sql_db *db)
+{
+    pthread_mutex_lock(&db->mu);
+    db->armed = false;
+    pthread_mutex_unlock(&db->mu);
+}
+
 static void start_clock(smc_sql_db *db)
 {
+    pthread_mutex_lock(&db->mu);
     clock_gettime(CLOCK_MONOTONIC, &db->deadline);
     long long ns = (long long)(db->budget_ms * 1e6);
     db->deadline.tv_sec += (time_t)(ns / 1000000000LL);
@@ -89,7 +162,10 @@ static void start_clock(smc_sql_db *db)
         db->deadline.tv_sec++;
         db->deadline.tv_nsec -= 1000000000L;
     }
-    db->timed_out = false;
+    atomic_store(&db->timed_out, false);
+    db->armed = true;
+    pthread_cond_signal(&db->cv);
+    pthread_mutex_unlock(&db->mu);
 }
 
 static char *dupstr(const char *s)
@@ -207,8 +283,13 @@ int smc_sql_open(const char *path, smc_sql_db **out, smc_error *err)
     sqlite3_db_config(db->h, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
 #endif
     sqlite3_limit(db->h, SQLITE_LIMIT_ATTACHED, 0);
-    sqlite3_limit(db->h, SQLITE_LIMIT_SQL_LENGTH, 1 << 20);
-    sqlite3_limit(db->h, SQLITE_LIMIT_LENGTH, 1 << 24);
+    sqlite3_limit(db->h, SQLITE_LIMIT_SQL_LENGTH, SQL_MAX_TEXT);
+    sqlite3_limit(db->h, SQLITE_LIMIT_LENGTH, SQL_MAX_VALUE);
+    sqlite3_limit(db->h, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, SQL_MAX_LIKE_PATTERN);
+    sqlite3_limit(db->h, SQLITE_LIMIT_EXPR_DEPTH, SQL_MAX_EXPR_DEPTH);
+    sqlite3_limit(db->h, SQLITE_LIMIT_COMPOUND_SELECT, SQL_MAX_COMPOUND);
+    sqlite3_limit(db->h, SQLITE_LIMIT_VDBE_OP, SQL_MAX_VDBE_OPS);
+    sqlite3_limit(db->h, SQLITE_LIMIT_FUNCTION_ARG, SQL_MAX_FUNCTION_ARGS);
     if (load_schema(db, err) < 0 || load_star_functions(db, err) < 0) {
         smc_fail_context(err, "%s", path);
         smc_sql_close(db);
@@ -216,6 +297,10 @@ int smc_sql_open(const char *path, smc_sql_db **out, smc_error *err)
     }
     sqlite3_set_authorizer(db->h, authorize, db);
     sqlite3_progress_handler(db->h, 1000, progress, db);
+    if (start_watchdog(db) < 0) {
+        smc_sql_close(db);
+        return smc_fail(err, "%s: cannot start the query watchdog", path);
+    }
     *out = db;
     return 0;
 }
@@ -224,6 +309,15 @@ void smc_sql_close(smc_sql_db *db)
 {
     if (!db)
         return;
+    if (db->dog_started) {
+        pthread_mutex_lock(&db->mu);
+        db->quit = true;
+        pthread_cond_signal(&db->cv);
+        pthread_mutex_unlock(&db->mu);
+        pthread_join(db->dog, NULL);
+        pthread_cond_destroy(&db->cv);
+        pthread_mutex_destroy(&db->mu);
+    }
     sqlite3_close_v2(db->h);
     sql_schema_free(&db->schema);
     free(db);
@@ -262,6 +356,16 @@ static void set_reason(char *reason, size_t cap, const char *fmt, const char *ar
         snprintf(reason, cap, fmt, arg ? arg : "");
 }
 
+static bool too_long(size_t n, char *reason, size_t cap)
+{
+    if (n <= (size_t)SQL_MAX_TEXT)
+        return false;
+    char msg[64];
+    snprintf(msg, sizeof msg, "query longer than %d bytes", SQL_MAX_TEXT);
+    set_reason(reason, cap, "%s", msg);
+    return true;
+}
+
 /* Only whitespace, ';' and comments after the statement. */
 static bool only_trailer(const char *p, const char *end)
 {
@@ -285,19 +389,37 @@ static bool only_trailer(const char *p, const char *end)
     return true;
 }
 
+static smc_verdict prepare_and_run(smc_sql_db *db, const char *text, size_t n, char *reason, size_t cap,
+                                   long *rows);
+
 static smc_verdict run_query(smc_sql_db *db, const char *text, size_t n, char *reason, size_t cap, long *rows)
+{
+    *rows = 0;
+    if (too_long(n, reason, cap))
+        return SMC_VERDICT_INVALID;
+    start_clock(db);
+    smc_verdict v = prepare_and_run(db, text, n, reason, cap, rows);
+    stop_clock(db);
+    return v;
+}
+
+static void budget_reason(smc_sql_db *db, char *reason, size_t cap)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "time budget of %.0f ms exceeded", db->budget_ms);
+    set_reason(reason, cap, "%s", msg);
+}
+
+static smc_verdict prepare_and_run(smc_sql_db *db, const char *text, size_t n, char *reason, size_t cap, long *rows)
 {
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
-    *rows = 0;
-    if (n > (size_t)(1 << 20)) {
-        set_reason(reason, cap, "query too long%s", NULL);
-        return SMC_VERDICT_INVALID;
-    }
-    start_clock(db);
     int rc = sqlite3_prepare_v2(db->h, text, (int)n, &st, &tail);
     if (rc != SQLITE_OK) {
-        set_reason(reason, cap, "%s", sqlite3_errmsg(db->h));
+        if (atomic_load(&db->timed_out) || rc == SQLITE_INTERRUPT)
+            budget_reason(db, reason, cap);
+        else
+            set_reason(reason, cap, "%s", sqlite3_errmsg(db->h));
         sqlite3_finalize(st);
         return SMC_VERDICT_INVALID;
     }
@@ -319,10 +441,8 @@ static smc_verdict run_query(smc_sql_db *db, const char *text, size_t n, char *r
         (*rows)++;
     smc_verdict v = SMC_VERDICT_COMPLETE;
     if (rc != SQLITE_DONE) {
-        if (db->timed_out || rc == SQLITE_INTERRUPT) {
-            char msg[96];
-            snprintf(msg, sizeof msg, "time budget of %.0f ms exceeded", db->budget_ms);
-            set_reason(reason, cap, "%s", msg);
+        if (atomic_load(&db->timed_out) || rc == SQLITE_INTERRUPT) {
+            budget_reason(db, reason, cap);
         } else {
             set_reason(reason, cap, "%s", sqlite3_errmsg(db->h));
         }
@@ -342,6 +462,8 @@ smc_verdict smc_sql_check(smc_sql_db *db, const char *text, size_t n, bool compl
     }
     if (!text)
         text = "", n = 0;
+    if (too_long(n, reason, reason_cap)) /* no completion can be short enough */
+        return SMC_VERDICT_INVALID;
     if (sql_scope_check(&db->schema, text, n, reason, reason_cap) < 0)
         return SMC_VERDICT_INVALID;
     if (!complete)

@@ -35,6 +35,10 @@
 #include <strings.h>
 
 #define NAME_CAP 128
+/* Deeper parentheses are refused at once: SQLite's own parser stops far
+ * earlier (3.40: about 60 levels; SQLITE_LIMIT_EXPR_DEPTH is 200 in
+ * sql_db.c), and the walk must stay cheap on a hostile prefix. */
+#define MAX_NESTING 100
 
 void sql_schema_free(sql_schema *s)
 {
@@ -343,7 +347,8 @@ static int walk(walker *w)
             continue;
         }
         if (sql_tok_is(t, "(")) {
-            w->depth++;
+            if (++w->depth > MAX_NESTING)
+                return wfail(w, "parentheses nested deeper than %d levels", MAX_NESTING);
             if (s && s->clause == C_FROM && s->depth == w->depth - 1 && s->fstate == F_TABLE &&
                 !(nx && (sql_tok_is(nx, "SELECT") || sql_tok_is(nx, "WITH") || sql_tok_is(nx, "VALUES")))) {
                 if (nx)
