@@ -1015,12 +1015,19 @@ char *smc_sql_gbnf(const smc_sql_db *db);
 
 /* Python (data science). A worker process (python3, or $SMCGEN_PYTHON, or
  * the path given) is started once and reused: a fork server that checks
- * syntax with CPython's codeop and runs setup + program (+ test) in a forked
- * child with CPU-time, address-space and file-size rlimits, a wall-clock
- * timeout, its own temp dir as working directory, and an audit hook refusing
- * sockets, subprocesses, fork/exec, signals and writes outside that dir (a
- * guard against accidents, not against code written to escape). A worker
- * that dies or stops answering is killed and restarted on the next call.
+ * syntax with CPython's codeop and runs setup + program (+ test) in forked
+ * children. It runs inside a sandbox (docs/security.md): its own user, pid,
+ * mount, network, ipc and uts namespaces, a read-only view of the system
+ * with a size-capped private /tmp, a seccomp filter, no capabilities for
+ * the processes that run code, Landlock rules that confine each run's
+ * writes to its own directory, and CPU-time, address-space, file-size and
+ * process-count rlimits plus a wall-clock timeout; whatever a run started
+ * is killed when it ends. Where the kernel cannot provide the sandbox,
+ * smc_py_open fails unless smc_py_allow_unsafe(true) was called (then only
+ * the rlimits, a network namespace and an audit hook remain: a guard
+ * against accidents, not against code written to escape). A worker that
+ * dies, stops answering or answers more than it was asked is killed and
+ * restarted on the next call.
  * Runs reuse work: the setup runs once per context in a process kept as a
  * fork server (a snapshot), and so does each program that ran without error;
  * a run forks the snapshot of its longest prefix ending at a top-level
@@ -1035,8 +1042,15 @@ typedef struct smc_py_critic smc_py_critic;
 typedef enum smc_py_status {
     SMC_PY_OK, SMC_PY_ASSERTION, SMC_PY_ERROR, SMC_PY_TIMEOUT, SMC_PY_SETUP_FAILED, SMC_PY_WORKER_FAILED
 } smc_py_status;
+/* Whether this kernel provides the Python critic's sandbox; why not, when
+ * not. */
+bool smc_py_sandbox_available(char *why, size_t why_cap);
+/* true: later smc_py_open calls run the worker without the sandbox (the
+ * CLI's --unsafe-no-sandbox), with a warning on stderr. Process-wide. */
+void smc_py_allow_unsafe(bool allow);
 /* setup runs before the program, test after it (complete checks); either
- * may be NULL. */
+ * may be NULL. Fails when the sandbox is unavailable and unsafe runs were
+ * not allowed. */
 int smc_py_open(const char *python, const char *setup, const char *test, smc_py_critic **out, smc_error *err);
 void smc_py_close(smc_py_critic *c);
 /* Replaces the setup and test code, keeping the worker (one worker can

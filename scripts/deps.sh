@@ -3,7 +3,7 @@
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-PKGS="build-essential cmake pkg-config libpcre2-dev libcjson-dev libsqlite3-dev clang libclang-rt-14-dev python3 python3-rdkit gnuplot-nox
+PKGS="build-essential cmake pkg-config libpcre2-dev libcjson-dev libsqlite3-dev libseccomp-dev clang libclang-rt-14-dev python3 python3-rdkit gnuplot-nox
       python3-numpy python3-pandas python3-scipy python3-sklearn python3-matplotlib
       libmicrohttpd-dev nginx curl
       python3-dev python3-pytest python3-setuptools python3-wheel python3-pip python3-venv"

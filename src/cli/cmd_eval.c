@@ -30,6 +30,7 @@ static void usage(FILE *f)
             "  --replicates R      runs per instance with seeds S..S+R-1 (default 5)\n"
             "  --limit K           the first K instances of each task (default all)\n"
             "  --limit-pydata K    pydata's own limit (its critic is the slowest)\n"
+            "  --unsafe-no-sandbox run pydata's generated code without the sandbox (docs/security.md)\n"
             "  --particle-sweep L  extra smc-full runs with these particle counts, e.g. 1,2,5,10,20,50\n"
             "  --sweep-limit K     instances per task for the sweep (default: --limit)\n"
             "  --max-tokens M      tokens per particle (default per task: spider 96, molecules 64,\n"
@@ -154,6 +155,7 @@ int cmd_eval(int argc, char **argv)
             free(models_spec);
             return 0;
         } else if (!strcmp(a, "--resume")) o.resume = true;
+        else if (!strcmp(a, "--unsafe-no-sandbox")) smc_py_allow_unsafe(true);
         else if (!strcmp(a, "--report-only")) report_only = true;
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o.quiet = true;
         else if (!v) {

@@ -77,6 +77,7 @@ static int parse_args(int argc, char **argv, smc_run_opts *o, const char **model
             usage(stdout);
             return -1;
         } else if (!strcmp(a, "--json")) *json = true;
+        else if (!strcmp(a, "--unsafe-no-sandbox")) smc_py_allow_unsafe(true); /* process-wide, CLI only */
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) *quiet = true;
         else if (!strcmp(a, "-m") && v) *model = argv[++i];
         else if (!strcmp(a, "-f") && v) *prompt_file = argv[++i];

@@ -6,6 +6,7 @@
  * starts the worker, frames requests on pipes, enforces its own deadline,
  * kills and restarts a worker that dies or stops answering, and remembers
  * verdicts by program text so that the same text is never checked twice. */
+#include "potentials/py_sandbox.h"
 #include "potentials/py_worker.h"
 #include "smcgen.h"
 #include "util/error.h"
@@ -60,7 +61,31 @@ struct smc_py_critic {
     int to_fd, from_fd;
     double timeout_ms;
     long mem_mb, cpu_s;
+    bool unsafe; /* no sandbox (smc_py_allow_unsafe) */
 };
+
+static bool allow_unsafe;
+
+void smc_py_allow_unsafe(bool allow) { allow_unsafe = allow; }
+
+bool smc_py_sandbox_available(char *why, size_t why_cap) { return py_sandbox_supported(why, why_cap); }
+
+/* The worker outside any sandbox (--unsafe-no-sandbox): only the rlimits,
+ * network namespace and audit hook the server sets up itself. */
+static pid_t spawn_unsandboxed(const char *python, int in_fd, int out_fd)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(in_fd, 0);
+        dup2(out_fd, 1);
+        int dn = open("/dev/null", O_WRONLY);
+        if (dn >= 0)
+            dup2(dn, 2);
+        execlp(python, python, "-u", "-I", "-c", SMC_PY_SERVER_SCRIPT, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
 
 static char *dup_n(const char *s, size_t n)
 {
@@ -211,19 +236,12 @@ static int start_worker(smc_py_critic *c, smc_error *err)
         close(in_pipe[1]);
         return smc_fail(err, "pipe: %s", strerror(errno));
     }
-    pid_t pid = fork();
+    pid_t pid = c->unsafe ? spawn_unsandboxed(c->python, in_pipe[0], out_pipe[1])
+                          : py_sandbox_spawn(c->python, SMC_PY_SERVER_SCRIPT, in_pipe[0], out_pipe[1], 256, err);
     if (pid < 0) {
+        int e = errno;
         close(in_pipe[0]); close(in_pipe[1]); close(out_pipe[0]); close(out_pipe[1]);
-        return smc_fail(err, "fork: %s", strerror(errno));
-    }
-    if (pid == 0) {
-        dup2(in_pipe[0], 0);
-        dup2(out_pipe[1], 1);
-        int dn = open("/dev/null", O_WRONLY);
-        if (dn >= 0)
-            dup2(dn, 2);
-        execlp(c->python, c->python, "-u", "-I", "-c", SMC_PY_SERVER_SCRIPT, (char *)NULL);
-        _exit(127);
+        return c->unsafe ? smc_fail(err, "fork: %s", strerror(e)) : -1;
     }
     close(in_pipe[0]);
     close(out_pipe[1]);
@@ -359,6 +377,22 @@ int smc_py_open(const char *python, const char *setup, const char *test, smc_py_
     if (!c->python || !c->setup || !c->test) {
         smc_py_close(c);
         return smc_fail(err, "out of memory");
+    }
+    char why[256];
+    c->unsafe = allow_unsafe;
+    if (c->unsafe) {
+        static bool warned;
+        if (!warned)
+            fprintf(stderr, "smcgen: warning: the Python critic runs generated code WITHOUT a sandbox "
+                            "(--unsafe-no-sandbox): it can read, change and send anything this user can\n");
+        warned = true;
+    } else if (!py_sandbox_supported(why, sizeof why)) {
+        smc_py_close(c);
+        return smc_fail(err,
+                        "the Python critic runs generated code only inside a sandbox, and this system cannot "
+                        "provide one: %s; see docs/security.md, or pass --unsafe-no-sandbox to run it without "
+                        "(only where losing the machine's data would not matter)",
+                        why);
     }
     if (start_worker(c, err) < 0) {
         smc_py_close(c);
