@@ -11,7 +11,10 @@
  * trajectory per problem (8 particles growing programs line by line, some
  * sharing lines, each line end judged, then each complete program with the
  * test), with snapshots + verdict memo (the default) and with spare forks
- * too. "new text only": the checks of texts no particle had before. */
+ * too. "new text only": the checks of texts no particle had before. The
+ * Python rows come twice, side by side in one run: inside the sandbox
+ * (docs/security.md) and without it (--unsafe-no-sandbox, the worker as it
+ * was before the sandbox), default reuse only for the latter. */
 #include "smcgen.h"
 #include "util/paths.h"
 
@@ -80,7 +83,7 @@ static void row(const char *name, samples *s, const char *paper)
 {
     size_t n = s->n;
     double p50 = pct(s, 0.50), p99 = pct(s, 0.99);
-    printf("%-26s %8zu %12.2f %12.2f   %s\n", name, n, p50, p99, paper);
+    printf("%-36s %8zu %12.2f %12.2f   %s\n", name, n, p50, p99, paper);
 }
 
 static void bench_smiles(const char *shared)
@@ -291,11 +294,13 @@ static void python_trajectory(smc_py_critic *c, FILE *f, samples *line_end, samp
     free(line);
 }
 
-static void bench_python(const char *shared)
+static void bench_python(const char *shared, bool sandbox)
 {
+    const char *tag = sandbox ? "sandbox" : "no sandbox";
+    smc_py_allow_unsafe(!sandbox);
     const char *py = pick_python();
     if (!py) {
-        printf("%-26s %8s %12s %12s   %s\n", "Python", "-", "-", "-", "7 ms/token (no python3 with pandas here)");
+        printf("%-36s %8s %12s %12s   %s\n", "Python", "-", "-", "-", "7 ms/token (no python3 with pandas here)");
         return;
     }
     char path[4096];
@@ -306,7 +311,7 @@ static void bench_python(const char *shared)
     if (!f || smc_py_open(py, NULL, NULL, &c, &err) < 0) {
         if (f)
             fclose(f);
-        printf("Python critic unavailable\n");
+        printf("Python critic unavailable (%s): %s\n", tag, f ? err.msg : "no pydata");
         return;
     }
     /* syntax of every prefix of the reference solutions */
@@ -325,7 +330,9 @@ static void bench_python(const char *shared)
         cJSON_Delete(o);
     }
     free(line);
-    row("Python syntax (codeop)", &syn, "7 ms/token (line ends: codeop + run)");
+    char title[64];
+    snprintf(title, sizeof title, "Py syntax [%s]", tag);
+    row(title, &syn, "7 ms/token (line ends: codeop + run)");
     /* the trajectory, with the default reuse (snapshots + memo) and with
      * spare forks as well */
     const struct {
@@ -336,7 +343,7 @@ static void bench_python(const char *shared)
         {"default", 32, false, true},
         {"spares", 32, true, true},
     };
-    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+    for (size_t m = 0; m < (sandbox ? sizeof modes / sizeof modes[0] : 1); m++) {
         samples line_end = {0}, fresh = {0}, full = {0};
         int problems = 0;
         if (smc_py_set_reuse(c, modes[m].snapshots, modes[m].spares, modes[m].memo, &err) < 0) {
@@ -348,9 +355,9 @@ static void bench_python(const char *shared)
         double total = (now_us() - t0) / 1e3;
         char note[128], name[3][64];
         snprintf(note, sizeof note, "%s: %d problems x 8 particles, %.0f ms in all", modes[m].name, problems, total);
-        snprintf(name[0], sizeof name[0], "Py line end (%s)", modes[m].name);
+        snprintf(name[0], sizeof name[0], "Py line end (%s) [%s]", modes[m].name, tag);
         snprintf(name[1], sizeof name[1], "  new text only");
-        snprintf(name[2], sizeof name[2], "Py complete+test (%s)", modes[m].name);
+        snprintf(name[2], sizeof name[2], "Py complete (%s) [%s]", modes[m].name, tag);
         row(name[0], &line_end, note);
         row(name[1], &fresh, "");
         row(name[2], &full, "");
@@ -370,7 +377,7 @@ int main(void)
         fprintf(stderr, "../shared is absent (set SMCGEN_SHARED): nothing to measure\n");
         return 0;
     }
-    printf("%-26s %8s %12s %12s   %s\n", "critic", "calls", "p50 (us)", "p99 (us)", "paper, per token");
+    printf("%-36s %8s %12s %12s   %s\n", "critic", "calls", "p50 (us)", "p99 (us)", "paper, per token");
     const char *only = getenv("SMC_BENCH_ONLY");
     if (!only || strcmp(only, "smiles") == 0)
         bench_smiles(shared);
@@ -378,7 +385,9 @@ int main(void)
         bench_pddl(shared);
     if (!only || strcmp(only, "sql") == 0)
         bench_sql(shared);
-    if (!only || strcmp(only, "python") == 0)
-        bench_python(shared);
+    if (!only || strcmp(only, "python") == 0) {
+        bench_python(shared, false);
+        bench_python(shared, true);
+    }
     return 0;
 }
