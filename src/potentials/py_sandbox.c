@@ -109,6 +109,26 @@ static int export_bpf(scmp_filter_ctx f, bpf_prog *out)
     return r;
 }
 
+/* A filter that allows all but the named system calls (EPERM); NULL when
+ * out of memory, *r < 0 when a rule failed. */
+static scmp_filter_ctx deny_list(const char *const *names, size_t n, int *r)
+{
+    scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+    *r = 0;
+    for (size_t i = 0; f && i < n; i++)
+        *r |= deny(f, EPERM, names[i]);
+    return f;
+}
+
+/* Exports f (when every rule went in) and releases it. */
+static int finish(scmp_filter_ctx f, int r, bpf_prog *out)
+{
+    if (r == 0)
+        r = export_bpf(f, out);
+    seccomp_release(f);
+    return r;
+}
+
 /* The filter of the whole sandbox (the worker and everything it starts). */
 static int build_outer(bpf_prog *out)
 {
@@ -121,22 +141,17 @@ static int build_outer(bpf_prog *out)
         "swapoff", "reboot", "acct", "quotactl", "quotactl_fd", "name_to_handle_at", "open_by_handle_at",
         "lookup_dcookie", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "syslog", "vhangup",
         "uselib", "nfsservctl", "fanotify_init", "setdomainname", "sethostname"};
-    scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+    int r;
+    scmp_filter_ctx f = deny_list(names, sizeof names / sizeof names[0], &r);
     if (!f)
         return -1;
-    int r = 0;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        r |= deny(f, EPERM, names[i]);
     r |= deny(f, ENOSYS, "clone3"); /* its flags cannot be inspected: libc falls back to clone */
     static const scmp_datum_t ns[] = {CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNS,    CLONE_NEWNET,
                                       CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWCGROUP};
     for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
         r |= deny_arg(f, "clone", 0, ns[i], ns[i]);
     r |= deny_arg(f, "ioctl", 1, 0xffffffffu, TIOCSTI);
-    if (r == 0)
-        r = export_bpf(f, out);
-    seccomp_release(f);
-    return r;
+    return finish(f, r, out);
 }
 
 /* The filter of processes that run problem or candidate code, on top. */
@@ -144,12 +159,10 @@ static int build_inner(bpf_prog *out)
 {
     static const char *const names[] = {"kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
                                         "pidfd_send_signal", "execve", "execveat"};
-    scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+    int r;
+    scmp_filter_ctx f = deny_list(names, sizeof names / sizeof names[0], &r);
     if (!f)
         return -1;
-    int r = 0;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        r |= deny(f, EPERM, names[i]);
     /* the kernel would send SIGIO (or any signal) to a pid of our choice */
     r |= deny_arg(f, "fcntl", 1, 0xffffffffu, F_SETOWN);
     r |= deny_arg(f, "fcntl", 1, 0xffffffffu, F_SETSIG);
@@ -159,10 +172,7 @@ static int build_inner(bpf_prog *out)
     /* PR_SET_PDEATHSIG names a signal the kernel sends us, harmless; but
      * PR_SET_DUMPABLE back to 1 would open this process's memory to others */
     r |= deny_arg(f, "prctl", 0, 0xffffffffu, PR_SET_DUMPABLE);
-    if (r == 0)
-        r = export_bpf(f, out);
-    seccomp_release(f);
-    return r;
+    return finish(f, r, out);
 }
 
 static bpf_prog outer_prog, inner_prog;
