@@ -5,7 +5,7 @@ description for the library, the CLI and the extension), for
 Environment:
     SMCGEN_BUILD_DIR  an existing CMake build of this repository to take the
                       extension from (it is brought up to date, not
-                      reconfigured); default: a fresh Release build in
+                      reconfigured); default: a fresh RelWithDebInfo build (the configuration CI tests) in
                       setuptools' temporary directory.
     SMCGEN_JOBS       parallel build jobs (default: the number of CPUs).
 """
@@ -33,7 +33,7 @@ class CMakeBuildExt(build_ext):
         given = os.environ.get("SMCGEN_BUILD_DIR")
         build = Path(given).resolve() if given else Path(self.build_temp).resolve() / "cmake"
         if not given:
-            subprocess.check_call(["cmake", "-S", str(REPO), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
+            subprocess.check_call(["cmake", "-S", str(REPO), "-B", str(build), "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
                                    f"-DPython3_EXECUTABLE={sys.executable}"])
         elif not (build / "CMakeCache.txt").exists():
             raise RuntimeError(f"SMCGEN_BUILD_DIR={given} is not a CMake build directory")

@@ -157,22 +157,25 @@ static bool interrupted(pycritic *c)
     return false;
 }
 
+/* One text scored on its own (the sampler's prefix/complete entry points). */
+static double score_with_gil(pycritic *c, const char *text, size_t len, bool complete)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    double v = interrupted(c) ? INFINITY : score_one(c, text, len, complete);
+    PyGILState_Release(g);
+    return v;
+}
+
 static double py_prefix(void *self, void *state, const char *text, size_t len)
 {
     (void)state;
-    PyGILState_STATE g = PyGILState_Ensure();
-    double v = interrupted(self) ? INFINITY : score_one(self, text, len, false);
-    PyGILState_Release(g);
-    return v;
+    return score_with_gil(self, text, len, false);
 }
 
 static double py_complete(void *self, void *state, const char *text, size_t len)
 {
     (void)state;
-    PyGILState_STATE g = PyGILState_Ensure();
-    double v = interrupted(self) ? INFINITY : score_one(self, text, len, true);
-    PyGILState_Release(g);
-    return v;
+    return score_with_gil(self, text, len, true);
 }
 
 /* batch(texts, complete_flags) -> sequence of n scores (GIL held). */
