@@ -118,3 +118,22 @@ def test_bad_critic_specs():
     for bad in ["nosuch", "sql:/nonexistent.sqlite", "pddl:/nonexistent.pddl", "plugin:/nonexistent.so"]:
         with pytest.raises(ValueError):
             smcgen.critics.from_spec(bad)
+
+
+def test_ctrl_c_stops_a_run(model):
+    """A pending SIGINT (here raised by the critic's first call, as Ctrl-C would be)
+    stops the run at the next step with KeyboardInterrupt; the model stays usable."""
+    import _thread
+
+    class Interrupts(smcgen.Critic):
+        calls = 0
+
+        def prefix(self, text):
+            Interrupts.calls += 1
+            if Interrupts.calls == 1:
+                _thread.interrupt_main()
+            return 0.0
+
+    with pytest.raises(KeyboardInterrupt):
+        smcgen.smc(model, "Phone: ", PHONE, Interrupts(), **RUN)
+    assert len(smcgen.smc(model, "Phone: ", PHONE, **RUN)) > 0
