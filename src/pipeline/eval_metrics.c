@@ -4,6 +4,7 @@
 #include "pipeline/eval_metrics.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,8 +103,19 @@ static void rows_free(rows *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Runs sql and collects each row as one string (values as text, numbers in
- * one format so 1 and 1.0 agree). 0 ok, -1 failure. */
+/* A REAL at full precision: integral values within ±2^53 as integers (so
+ * 5.0 equals the INTEGER 5, as in Spider's evaluation where 5 == 5.0), the
+ * rest with 17 significant digits (the double round-trips exactly). */
+static void put_real(FILE *m, double d)
+{
+    if (d == floor(d) && fabs(d) <= 9007199254740992.0)
+        fprintf(m, "%lld", (long long)d);
+    else
+        fprintf(m, "%.17g", d);
+}
+
+/* Runs sql and collects each row as one string: exact integers, exact
+ * reals (put_real), tagged text, NULL. 0 ok, -1 failure. */
 static int run_rows(sqlite3 *db, const char *sql, double budget_ms, rows *out)
 {
     memset(out, 0, sizeof *out);
@@ -133,9 +145,11 @@ static int run_rows(sqlite3 *db, const char *sql, double budget_ms, rows *out)
                 fputc('\x1f', m);
             switch (sqlite3_column_type(st, c)) {
             case SQLITE_NULL: fputs("\x01null", m); break;
-            case SQLITE_INTEGER:
-            case SQLITE_FLOAT: fprintf(m, "%.12g", sqlite3_column_double(st, c)); break;
-            default: fputs((const char *)sqlite3_column_text(st, c), m);
+            case SQLITE_INTEGER: fprintf(m, "%lld", (long long)sqlite3_column_int64(st, c)); break;
+            case SQLITE_FLOAT: put_real(m, sqlite3_column_double(st, c)); break;
+            default: /* text (and blobs): tagged, so '1' never equals 1 */
+                fputc('\x02', m);
+                fwrite(sqlite3_column_blob(st, c), 1, (size_t)sqlite3_column_bytes(st, c), m);
             }
         }
         fclose(m);
@@ -193,6 +207,25 @@ int eval_sql_same_result(sqlite3 *db, const char *gold, const char *pred, double
 }
 
 /* ---- statistics ---------------------------------------------------------- */
+
+double eval_weighted_score(const double *logw, const double *score, int n, double *weights)
+{
+    double m = -INFINITY;
+    for (int i = 0; i < n; i++)
+        if (logw[i] > m)
+            m = logw[i];
+    double z = 0;
+    for (int i = 0; i < n; i++)
+        z += isfinite(m) && isfinite(logw[i]) ? exp(logw[i] - m) : 0;
+    double ws = 0;
+    for (int i = 0; i < n; i++) {
+        double w = z > 0 && isfinite(logw[i]) ? exp(logw[i] - m) / z : 0;
+        if (weights)
+            weights[i] = w;
+        ws += w * score[i];
+    }
+    return ws;
+}
 
 double eval_mean(const double *x, int n)
 {

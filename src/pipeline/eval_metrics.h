@@ -21,6 +21,10 @@ bool eval_sql_has_order_by(const char *sql);
 /* Opens a database read-only, with an authorizer that allows reads only. */
 int eval_sql_open(const char *path, sqlite3 **out, smc_error *err);
 
+/* The posterior-weighted score Σ w̄ᵢ·scoreᵢ, w̄ᵢ = exp(logwᵢ) / Σⱼ exp(logwⱼ);
+ * 0 when every log-weight is -inf (all particles dead). weights (may be
+ * NULL) receives the w̄ᵢ. */
+double eval_weighted_score(const double *logw, const double *score, int n, double *weights);
 /* Mean of x[0..n) (0 when n == 0). */
 double eval_mean(const double *x, int n);
 /* Percentile bootstrap 95% interval of the mean: `resamples` resamples of

@@ -291,6 +291,8 @@ static bool clause_keyword(const sql_tok *t, int *clause)
     static const struct { const char *kw; int c; } K[] = {
         {"WHERE", C_WHERE}, {"GROUP", C_GROUP}, {"HAVING", C_HAVING}, {"ORDER", C_ORDER},
         {"LIMIT", C_LIMIT}, {"WINDOW", C_WINDOW}};
+    if (!t->final)
+        return false; /* "group" may still become group_concat */
     for (size_t i = 0; i < sizeof K / sizeof K[0]; i++)
         if (sql_tok_is(t, K[i].kw)) {
             *clause = K[i].c;
@@ -412,7 +414,8 @@ static int walk(walker *w)
         if (!s)
             continue; /* VALUES lists and CTE headers: nothing to check */
         bool at_level = s->depth == w->depth;
-        if (at_level && (sql_tok_is(t, "UNION") || sql_tok_is(t, "INTERSECT") || sql_tok_is(t, "EXCEPT"))) {
+        if (at_level && t->final &&
+            (sql_tok_is(t, "UNION") || sql_tok_is(t, "INTERSECT") || sql_tok_is(t, "EXCEPT"))) {
             if (s->clause == C_SELECT)
                 finish_item(w, top_id(w), s->item_start, i);
             end_from(w, s);
@@ -534,8 +537,13 @@ static int walk(walker *w)
         /* expressions: column references */
         if (!is_name_tok(t))
             continue;
-        if (pv && (sql_tok_is(pv, "AS") || sql_tok_is(pv, "COLLATE")))
-            continue; /* alias, type name or collation */
+        if (pv && (sql_tok_is(pv, "AS") || sql_tok_is(pv, "COLLATE") || sql_tok_is(pv, "OVER")))
+            continue; /* alias, type name, collation or window name */
+        if (s->clause == C_WINDOW && at_level && pv && (sql_tok_is(pv, "WINDOW") || sql_tok_is(pv, ",")))
+            continue; /* WINDOW w AS (...), w2 AS (...) */
+        const sql_tok *p2w = tok_at(w, i - 2);
+        if (pv && p2w && sql_tok_is(pv, "(") && sql_tok_is(p2w, "OVER") && nx && !sql_tok_is(nx, "."))
+            continue; /* OVER (w ORDER BY ...): a base window */
         if (nx && sql_tok_is(nx, "(")) {
             /* a function call, unless "name(cols) AS (" of a CTE */
             int d = 0, k = i + 1;

@@ -1,5 +1,6 @@
 /* test_eval_metrics.c — the eval harness's metrics: SQL execution match
- * (multisets, ORDER BY, failures, read-only), ORDER BY detection, bootstrap
+ * (multisets, ORDER BY, full numeric precision, text vs numbers, failures,
+ * read-only), the posterior-weighted score, ORDER BY detection, bootstrap
  * CIs on known data, and the per-task scorers and prompts on ../shared. */
 #include <sqlite3.h>
 #include <unistd.h>
@@ -58,6 +59,21 @@ static void test_sql(void)
     /* Different widths, empty results. */
     CHECK_EQ_INT(same(db, "SELECT a FROM t", "SELECT a, a FROM t"), 0);
     CHECK_EQ_INT(same(db, "SELECT a FROM t WHERE a > 9", "SELECT b FROM t WHERE a < 0"), 1);
+    /* Full numeric precision: numbers that agree to 6 or 12 digits differ. */
+    CHECK_EQ_INT(same(db, "SELECT 1234567", "SELECT 1234568"), 0);
+    CHECK_EQ_INT(same(db, "SELECT 1234567", "SELECT 1234567"), 1);
+    CHECK_EQ_INT(same(db, "SELECT 123456789012345678", "SELECT 123456789012345679"), 0);
+    CHECK_EQ_INT(same(db, "SELECT 9007199254740993", "SELECT 9007199254740992"), 0);
+    CHECK_EQ_INT(same(db, "SELECT 0.1 + 0.2", "SELECT 0.3"), 0);   /* as Spider: exact values */
+    CHECK_EQ_INT(same(db, "SELECT 1.0000000000001", "SELECT 1.0"), 0);
+    CHECK_EQ_INT(same(db, "SELECT 2.5", "SELECT 5 / 2.0"), 1);
+    CHECK_EQ_INT(same(db, "SELECT 3", "SELECT 3.0"), 1);           /* 3 == 3.0 */
+    CHECK_EQ_INT(same(db, "SELECT -0.0", "SELECT 0"), 1);
+    /* Text is not a number: '1' differs from 1, '1.0' from 1.0. */
+    CHECK_EQ_INT(same(db, "SELECT 1", "SELECT '1'"), 0);
+    CHECK_EQ_INT(same(db, "SELECT 1.5", "SELECT '1.5'"), 0);
+    CHECK_EQ_INT(same(db, "SELECT 'a', 'b'", "SELECT 'a', 'b'"), 1);
+    CHECK_EQ_INT(same(db, "SELECT 'a' || 'b'", "SELECT 'a', 'b'"), 0);
     /* A failing prediction is a mismatch, a failing gold an error. */
     CHECK_EQ_INT(same(db, "SELECT a FROM t", "SELEC a FROM t"), 0);
     CHECK_EQ_INT(same(db, "SELECT a FROM t", "SELECT nope FROM t"), 0);
@@ -89,6 +105,25 @@ static void test_order_by(void)
     CHECK(!eval_sql_has_order_by("SELECT border_by FROM t"));
     CHECK(!eval_sql_has_order_by("SELECT \"order by\" FROM t"));
     CHECK(eval_sql_has_order_by("SELECT a FROM t WHERE a IN (SELECT a FROM u) ORDER BY a"));
+}
+
+/* The posterior-weighted score: weights and scores that both vary, so a
+ * plain mean of the scores (0.5) or a weighting by log-weights fails. */
+static void test_weighted_score(void)
+{
+    double lw[2] = {0, log(3.0)}, sc[2] = {1, 0}, w[2];
+    CHECK_NEAR(eval_weighted_score(lw, sc, 2, w), 0.25, 1e-12);
+    CHECK_NEAR(w[0], 0.25, 1e-12);
+    CHECK_NEAR(w[1], 0.75, 1e-12);
+    /* Offsets cancel; -inf particles weigh 0; huge log-weights do not overflow. */
+    double lw3[3] = {1000 + log(2.0), -INFINITY, 1000}, sc3[3] = {0.5, 1, 1};
+    CHECK_NEAR(eval_weighted_score(lw3, sc3, 3, w), (2 * 0.5 + 1) / 3.0, 1e-12);
+    double lw4[4] = {-5, -5 + log(4.0), -INFINITY, -5 + log(5.0)}, sc4[4] = {0.2, 0.7, 1, 0};
+    CHECK_NEAR(eval_weighted_score(lw4, sc4, 4, NULL), (0.2 + 4 * 0.7) / 10, 1e-12);
+    /* All dead: 0, every weight 0, no NaN. */
+    double dead[2] = {-INFINITY, -INFINITY};
+    CHECK(eval_weighted_score(dead, sc, 2, w) == 0);
+    CHECK(w[0] == 0 && w[1] == 0);
 }
 
 static void test_stats(void)
@@ -194,13 +229,19 @@ static void test_tasks(void)
     eval_scorer *s = NULL;
     CHECK(eval_scorer_new(EVAL_BLOCKSWORLD, &s, &err) == 0);
     for (int i = 0; i < n; i++) {
-        CHECK(!strncmp(v[i].prompt + strlen(v[i].prompt) - strlen(v[i].problem) + 2, v[i].problem,
-                       strlen(v[i].problem) - 2));
+        /* The prompt ends inside the goal, spelled as in the gold problem
+         * (the training format): "<problem_prefix>    (:goal\n        (and". */
+        const char *tail = "    (:goal\n        (and";
+        size_t lp = strlen(v[i].prompt), lt = strlen(tail), lpb = strlen(v[i].problem) - 2;
+        CHECK(lp > lt + lpb && !strcmp(v[i].prompt + lp - lt, tail));
+        CHECK(!strncmp(v[i].prompt + lp - lt - lpb, v[i].problem, lpb));
         CHECK(eval_scorer_set_instance(s, &v[i], &err) == 0);
-        const char *goal = strstr(v[i].gold, "(:goal");
-        CHECK(goal != NULL);
+        const char *goal = strstr(v[i].gold, "(:goal"), *and_kw = strstr(v[i].gold, "(and");
+        CHECK(goal != NULL && and_kw != NULL);
         if (goal)
             CHECK_NEAR(score_of(s, goal), 1, 0);
+        if (and_kw)   /* what the model writes after the prompt */
+            CHECK_NEAR(score_of(s, and_kw + 4), 1, 0);
     }
     if (n >= 1) {
         /* bw-dev-000's gold: b1 on the table, b3 on b1, b2 on b3, b2 clear. */
@@ -209,6 +250,8 @@ static void test_tasks(void)
         CHECK_NEAR(score_of(s, "    (:goal (and (on b2 b3) (on b3 b1) (on-table b1)))\n)\n"), 1, 0);
         CHECK_NEAR(score_of(s, "    (:goal (and (on-table b1)))\n)\n"), 0, 0);
         CHECK_NEAR(score_of(s, "    (:goal (and (on b2 b1"), 0, 0);
+        CHECK_NEAR(score_of(s, "\n        (on b2 b3) (on b3 b1) (on-table b1))\n    )\n)\n"), 1, 0);
+        CHECK_NEAR(score_of(s, "\n        )\n    )\n)\n"), 0, 0);   /* an empty goal */
     }
     eval_scorer_free(s);
     eval_instances_free(v, n);
@@ -233,6 +276,7 @@ void run_tests(void)
 {
     test_sql();
     test_order_by();
+    test_weighted_score();
     test_stats();
     test_tasks();
 }
