@@ -9,6 +9,7 @@ typedef struct critic_spec {
     smc_potential *critic;     /* NULL when the spec is NULL */
     char *grammar_gbnf;        /* the domain's grammar (malloc'd), or NULL */
     const char *lead;          /* GBNF of what may precede the constrained text (" "?), or "" */
+    const char *start;         /* the grammar rule the text starts at; NULL: "root" */
     const char *stop;          /* default stop string ("\n"), or NULL */
     bool borrowed;             /* critic and grammar_gbnf belong to the caller: critic_spec_free
                                   leaves them (a critic object reused across runs) */

@@ -237,12 +237,20 @@ static int fill_blocksworld(const cJSON *o, eval_instance *in, smc_error *err)
     in->gold = dup_str(o, "gold_problem");
     if (!cJSON_IsString(d) || !cJSON_IsString(p) || !in->gold)
         return smc_fail(err, "an item without description/problem_prefix/gold_problem");
-    size_t n = strlen(d->valuestring) + strlen(p->valuestring) + 8;
+    /* The prompt ends inside the goal, as the gold problem spells it up to
+     * "(and" (the training format): the model writes only the literals and
+     * the closing parentheses, never the boilerplate. */
+    size_t np = strlen(p->valuestring);
+    const char *and_kw = strncmp(in->gold, p->valuestring, np) ? NULL : strstr(in->gold + np, "(and");
+    if (!and_kw)
+        return smc_fail(err, "the gold problem does not continue problem_prefix with \"(:goal ... (and\"");
+    int head = (int)(and_kw + 4 - (in->gold + np));
+    size_t n = strlen(d->valuestring) + np + (size_t)head + 8;
     in->prompt = malloc(n);
     in->problem = malloc(n);
     if (!in->prompt || !in->problem)
         return smc_fail(err, "out of memory");
-    snprintf(in->prompt, n, "%s\n\n%s", d->valuestring, p->valuestring);
+    snprintf(in->prompt, n, "%s\n\n%s%.*s", d->valuestring, p->valuestring, head, in->gold + np);
     snprintf(in->problem, n, "%s)\n", p->valuestring);
     return 0;
 }

@@ -88,11 +88,12 @@ static int build_grammar(const smc_setup_opts *o, smc_setup *s, smc_error *err)
     if (!gbnf)
         return 0;
     const char *lead = s->critic.lead ? s->critic.lead : "";
-    size_t cap = strlen(gbnf) + strlen(lead) + 64;
+    const char *start = s->critic.start ? s->critic.start : "root";
+    size_t cap = strlen(gbnf) + strlen(lead) + strlen(start) + 64;
     char *wrapped = malloc(cap);
     if (!wrapped)
         return smc_fail(err, "out of memory");
-    snprintf(wrapped, cap, "%s\nsmcgen-start ::= %s root\n", gbnf, lead);
+    snprintf(wrapped, cap, "%s\nsmcgen-start ::= %s %s\n", gbnf, lead, start);
     int rc = smc_grammar_from_gbnf(wrapped, strlen(wrapped), "smcgen-start", &s->grammar, err);
     free(wrapped);
     return rc ? smc_fail_context(err, "the critic's grammar") : 0;

@@ -487,6 +487,12 @@ smc_verdict smc_bw_goal_check(const smc_bw_problem *p, const char *text, size_t 
         copy_reason(reason, reason_cap, g.reason);
         goto out;
     }
+    if (g.state >= G_CLOSE_GOAL && g.n_lits == 0) {
+        /* valid PDDL, but never the answer to a task: the critic refuses it
+         * (goal equivalence still reads it) */
+        copy_reason(reason, reason_cap, "an empty goal");
+        goto out;
+    }
     char why[120] = "";
     if (!bw_satisfiable(p->n, g.lits, g.n_lits, why, sizeof why)) {
         snprintf(g.reason, sizeof g.reason, "unsatisfiable goal: %s", why);
@@ -572,9 +578,12 @@ char *smc_bw_goal_gbnf(const smc_bw_problem *p)
         return NULL;
     strbuf b = {0};
     sb_add(&b, "# Blocksworld goals over this problem's objects (generated).\n");
-    sb_add(&b, "root    ::= ws \"(:goal\" ws \"(and\" (ws literal)* ws \")\" ws \")\" (ws \")\")? ws\n");
+    /* At least one literal (an empty goal can never be right); the text ends
+     * at the closing parenthesis and at most one newline, its natural end
+     * in the training format, so particles do not pay for padding. */
+    sb_add(&b, "root    ::= ws \"(:goal\" ws \"(and\" after-and\n");
     sb_add(&b, "# start here when the prompt already ends with \"(:goal (and\"\n");
-    sb_add(&b, "after-and ::= (ws literal)* ws \")\" ws \")\" (ws \")\")? ws\n");
+    sb_add(&b, "after-and ::= (ws literal)+ ws \")\" ws \")\" (ws \")\")? [\\n]?\n");
     sb_add(&b, "literal ::= \"(on \" obj \" \" obj \")\" | \"(on-table \" obj \")\" | \"(clear \" obj \")\" |\n");
     sb_add(&b, "            \"(holding \" obj \")\" | \"(arm-empty)\"\n");
     sb_add(&b, "obj     ::= ");

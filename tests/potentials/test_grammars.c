@@ -181,6 +181,15 @@ static void test_pddl_grammar(void)
                     ok_after += ge_match(&g, "after-and", and_kw + 4, strlen(and_kw + 4)) == 2;
                 /* and an impossible object is not in the grammar */
                 CHECK(ge_match(&g, "root", "(:goal (and (on b1 b99)))", 25) != 2);
+                /* nor an empty goal, nor padding after the natural end */
+                CHECK(ge_match(&g, "root", "(:goal (and))", 13) != 2);
+                const char *empty = "\n        )\n    )\n)\n";
+                CHECK(ge_match(&g, "after-and", empty, strlen(empty)) != 2);
+                if (and_kw) {
+                    char padded[4096];
+                    snprintf(padded, sizeof padded, "%s\n", and_kw + 4);
+                    CHECK(ge_match(&g, "after-and", padded, strlen(padded)) != 2);
+                }
             } else {
                 CHECK_MSG(0, "pddl grammar: %s", g.err);
             }
