@@ -27,6 +27,7 @@ static void usage(FILE *f)
             "  -m FILE             one model (same as --models default=FILE)\n"
             "  --particles N       particles per run (default 10)\n"
             "  --ess T             resample when ESS < T*N (default 0.9)\n"
+            "  --resample S        multinomial | stratified | systematic | residual (default stratified)\n"
             "  --replicates R      runs per instance with seeds S..S+R-1 (default 5)\n"
             "  --limit K           the first K instances of each task (default all)\n"
             "  --limit-pydata K    pydata's own limit (its critic is the slowest)\n"
@@ -40,6 +41,10 @@ static void usage(FILE *f)
             "  --trace-dir DIR     write each run's trace to DIR/TASK-MODEL-METHOD-nN-INSTANCE-rR.json\n"
             "                      (see one with: smcgen view FILE)\n"
             "  --report-only       only rebuild results.json, summary.md and plots from DIR/units.jsonl\n"
+            "  --shard I/N         run only shard I of N (0 <= I < N): every N-th instance of each task,\n"
+            "                      with all its methods, particle counts and replicates (for job arrays)\n"
+            "  --merge DIR...      combine the --out folders of all N shards (same options) into --out:\n"
+            "                      the same units and report as one unsharded run; runs nothing\n"
             "  --seed S            first seed (default 1)\n"
             "  -t N                threads (default: all cores)\n"
             "  -q, --quiet         no progress lines on stderr\n");
@@ -143,6 +148,8 @@ int cmd_eval(int argc, char **argv)
     static const char *const task_names[] = {"spider", "molecules", "blocksworld", "pydata"};
     static const char *const method_names[] = {"plain", "lcd", "is", "smc", "rerank", "is-full", "smc-full"};
     bool report_only = false;
+    const char **merge = NULL;
+    int n_merge = 0;
     char *models_spec = NULL;
     const char *single_model = NULL;
     int rc = 2;
@@ -183,6 +190,31 @@ int cmd_eval(int argc, char **argv)
         } else if (!strcmp(a, "--trace-dir")) {
             o.trace_dir = v;
             i++;
+        } else if (!strcmp(a, "--resample")) {
+            if (smc_resample_parse(v, &o.resample)) {
+                cli_error("unknown --resample '%s' (multinomial, stratified, systematic, residual)", v);
+                goto done;
+            }
+            i++;
+        } else if (!strcmp(a, "--shard")) {
+            char *slash = strchr(v, '/'), *end = NULL;
+            long si = slash ? strtol(v, &end, 10) : -1, sn = -1;
+            if (slash && end == slash)
+                sn = strtol(slash + 1, &end, 10);
+            if (!slash || *end || sn < 1 || sn > 100000 || si < 0 || si >= sn) {
+                cli_error("--shard wants I/N with 0 <= I < N, got '%s'", v);
+                goto done;
+            }
+            o.shard_i = (int)si;
+            o.shard_n = (int)sn;
+            i++;
+        } else if (!strcmp(a, "--merge")) {
+            free(merge);
+            merge = malloc((size_t)argc * sizeof *merge);
+            n_merge = 0;
+            if (!merge) goto done;
+            while (i + 1 < argc && argv[i + 1][0] != '-')
+                merge[n_merge++] = argv[++i];
         } else if (!strcmp(a, "--ess")) {
             if (cli_parse_double(a, v, &d)) goto done;
             if (!(d >= 0 && d <= 1)) {
@@ -224,6 +256,20 @@ int cmd_eval(int argc, char **argv)
     else
         default_models(&o);
     smc_error err = {{0}};
+    if (merge) {
+        if (report_only || o.shard_n || o.resume) {
+            cli_error("--merge does not go with --report-only, --shard or --resume");
+            goto done;
+        }
+        if (eval_merge(merge, n_merge, o.out_dir, &err)) {
+            cli_error("%s", err.msg);
+            rc = 1;
+        } else {
+            printf("%s/summary.md\n", o.out_dir);
+            rc = 0;
+        }
+        goto done;
+    }
     if (report_only) {
         if (eval_report(o.out_dir, NULL, &err)) {
             cli_error("%s", err.msg);
@@ -266,5 +312,6 @@ int cmd_eval(int argc, char **argv)
     rc = 0;
 done:
     free(models_spec);
+    free(merge);
     return rc;
 }

@@ -40,7 +40,7 @@ static void sv_push(stat_vec *s, double x)
 
 static const char *const stat_names[S_N] = {"score", "log_z", "ess", "n_resamples", "t_total", "t_lm",
                                             "t_mask", "t_critic", "t_resample", "validity",
-                                            "uniqueness", "novelty"};
+                                            "uniqueness", "novelty", "all_dead"};
 
 
 
@@ -83,6 +83,8 @@ static void push_unit(group *x, const cJSON *u)
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(u, stat_names[k]);
         if (cJSON_IsNumber(v))
             sv_push(&x->s[k], v->valuedouble);
+        else if (cJSON_IsBool(v))
+            sv_push(&x->s[k], cJSON_IsTrue(v));
     }
 }
 

@@ -13,6 +13,7 @@
 
 #include "pipeline/eval_groups.h"
 #include "pipeline/eval_molecules.h"
+#include "pipeline/eval_paired.h"
 #include "pipeline/eval_plots.h"
 #include "util/error.h"
 
@@ -44,20 +45,159 @@ static cJSON *read_units(const char *path, smc_error *err)
     return arr;
 }
 
+/* ---- canonical unit order ------------------------------------------------ */
+
+typedef struct unit_ord {
+    cJSON *u;
+    int model, task, method, np, replicate, pos;
+    long instance;
+} unit_ord;
+
+static int order_in(const char *const *list, int n, const char *s)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(list[i], s))
+            return i;
+    return n;
+}
+
+static const char *ustr(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static int cmp_unit(const void *pa, const void *pb)
+{
+    const unit_ord *a = pa, *b = pb;
+    int d[7] = {a->model - b->model, a->task - b->task, (a->instance > b->instance) - (a->instance < b->instance),
+                a->method - b->method, a->np - b->np, a->replicate - b->replicate, a->pos - b->pos};
+    for (int i = 0; i < 7; i++)
+        if (d[i])
+            return d[i] < 0 ? -1 : 1;
+    return 0;
+}
+
+/* Orders the units by model (config order), task, instance (its index in
+ * the task), method, particles and replicate, so that a run made in shards
+ * and merged gives the same report as one made in one go. Units without an
+ * instance_index (older runs) keep their file order within a task. */
+static void sort_units(cJSON *units, const cJSON *config)
+{
+    int n = cJSON_GetArraySize(units);
+    unit_ord *v = n > 1 ? malloc((size_t)n * sizeof *v) : NULL;
+    if (!v)
+        return;
+    const cJSON *models = cJSON_GetObjectItemCaseSensitive(config, "models");
+    for (int i = 0; i < n; i++) {
+        cJSON *u = cJSON_DetachItemFromArray(units, 0);
+        int mi = 0;
+        const cJSON *m;
+        cJSON_ArrayForEach(m, models)
+        {
+            if (m->string && !strcmp(m->string, ustr(u, "model")))
+                break;
+            mi++;
+        }
+        v[i] = (unit_ord){u, mi, order_in(eval_task_order, 4, ustr(u, "task")),
+                          order_in(eval_method_order, 7, ustr(u, "method")),
+                          (int)jnum(u, "n_particles", 0), (int)jnum(u, "replicate", 0), i,
+                          (long)jnum(u, "instance_index", -1)};
+        if (v[i].instance < 0)
+            v[i].instance = i;
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_unit);
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(units, v[i].u);
+    free(v);
+}
+
 static void cell(FILE *f, const group *x)
 {
-    if (x)
+    if (x && x->s[S_DEAD].n)
+        fprintf(f, " %.3f [%.3f, %.3f] · dead %.2f |", x->mean[S_SCORE], x->lo, x->hi, x->mean[S_DEAD]);
+    else if (x)
         fprintf(f, " %.3f [%.3f, %.3f] |", x->mean[S_SCORE], x->lo, x->hi);
     else
         fprintf(f, " – |");
 }
 
-static const char *verdict(bool b)
+/* "+0.119 [0.050, 0.190] n=30" */
+static void diff_text(char *buf, size_t cap, const paired_diff *d)
 {
-    return b ? "**true**" : "**false**";
+    if (d->n_inst)
+        snprintf(buf, cap, "%+.3f [%+.3f, %+.3f] n=%d", d->mean, d->lo, d->hi, d->n_inst);
+    else
+        snprintf(buf, cap, "–");
 }
 
-static void write_summary(FILE *f, const cJSON *config, const groups *g, const names *models, bool rdkit)
+/* Pairs shown in the paired table: A − B, same model. */
+static const char *const paired_rows[][2] = {
+    {"smc-full", "smc"}, {"smc", "lcd"}, {"lcd", "plain"}, {"smc", "is"}, {"smc-full", "is-full"},
+    {"is-full", "is"}, {"rerank", "lcd"}, {"smc-full", "plain"},
+};
+
+static void write_paired(FILE *f, const cJSON *units, const names *models, int np)
+{
+    fprintf(f, "## Paired differences (A − B per instance, 95%% instance-level bootstrap CI)\n\n"
+               "Every method runs on the same instances with the same seeds: per instance, the mean over "
+               "replicates of A's run scores minus B's; the CI resamples instances (%d resamples, fixed seed). "
+               "n = instances with runs of both.\n\n",
+            EVAL_BOOT_RESAMPLES);
+    for (int m = 0; m < models->n; m++) {
+        fprintf(f, "### Model `%s`\n\n| A − B |", models->v[m]);
+        for (int t = 0; t < 4; t++)
+            fprintf(f, " %s |", eval_task_order[t]);
+        fprintf(f, "\n|---|---|---|---|---|\n");
+        for (size_t r = 0; r < sizeof paired_rows / sizeof *paired_rows; r++) {
+            paired_diff d[4];
+            bool any = false;
+            for (int t = 0; t < 4; t++) {
+                eval_paired(units, eval_task_order[t], np, (paired_side){models->v[m], paired_rows[r][0]},
+                            (paired_side){models->v[m], paired_rows[r][1]}, &d[t]);
+                any |= d[t].n_inst > 0;
+            }
+            if (!any)
+                continue;
+            fprintf(f, "| %s − %s |", paired_rows[r][0], paired_rows[r][1]);
+            for (int t = 0; t < 4; t++) {
+                char b[96];
+                diff_text(b, sizeof b, &d[t]);
+                fprintf(f, " %s |", b);
+            }
+            fprintf(f, "\n");
+        }
+        fprintf(f, "\n");
+    }
+}
+
+/* Claim (a) for one model and task: smc-full > smc > lcd > plain, from the
+ * three paired differences: true when all are, false when any is, else
+ * undecided. */
+static void write_chain_claim(FILE *f, const cJSON *units, const char *model, const char *task, int np)
+{
+    static const char *const chain[4] = {"smc-full", "smc", "lcd", "plain"};
+    paired_diff d[3];
+    bool all_true = true, any_false = false, any_data = true;
+    char parts[3][160];
+    for (int k = 0; k < 3; k++) {
+        eval_paired(units, task, np, (paired_side){model, chain[k]}, (paired_side){model, chain[k + 1]}, &d[k]);
+        const char *v = eval_paired_verdict(&d[k]);
+        any_data &= d[k].n_inst > 0;
+        all_true &= !strcmp(v, "true");
+        any_false |= !strcmp(v, "false");
+        char b[96];
+        diff_text(b, sizeof b, &d[k]);
+        snprintf(parts[k], sizeof parts[k], "%s − %s %s: %s", chain[k], chain[k + 1], b, v);
+    }
+    if (!any_data)
+        return;
+    fprintf(f, "- %s / %s: **%s** (%s; %s; %s)\n", model, task,
+            all_true ? "true" : any_false ? "false" : "undecided", parts[0], parts[1], parts[2]);
+}
+
+static void write_summary(FILE *f, const cJSON *config, const cJSON *units, const groups *g, const names *models,
+                          bool rdkit)
 {
     int np = main_particles(config, g);
     fprintf(f, "# smcgen eval\n\n");
@@ -70,7 +210,8 @@ static void write_summary(FILE *f, const cJSON *config, const groups *g, const n
         fprintf(f, "Command: `%s`\n\n", cmd->valuestring);
     fprintf(f,
             "Score = posterior-weighted accuracy Σ w̄ᵢ·score(yᵢ) per instance and replicate, averaged over "
-            "instances and replicates; [95%% bootstrap CI, %d resamples, fixed seed]. %d particles, ESS "
+            "instances and replicates; [95%% bootstrap CI over runs, %d resamples, fixed seed]; "
+            "dead = fraction of runs whose particles all died (score 0). %d particles, ESS "
             "threshold %.2f. Metrics: spider = execution match on SQLite, molecules = QED (0 when invalid; %s), "
             "blocksworld = goal equivalent to the gold goal, pydata = hidden test passes.\n\n",
             EVAL_BOOT_RESAMPLES, np, jnum(config, "ess_threshold", 0.9),
@@ -93,36 +234,30 @@ static void write_summary(FILE *f, const cJSON *config, const groups *g, const n
         }
         fprintf(f, "\n");
     }
-    fprintf(f, "## Claims, as measured\n\n(a) smc-full > smc > lcd > plain (means) per task and model:\n\n");
+    write_paired(f, units, models, np);
+    fprintf(f, "## Claims, from the paired differences\n\n"
+               "Each claim A > B is **true** when the 95%% CI of the paired difference A − B lies above 0, "
+               "**false** when it lies at or below 0, **undecided** when it crosses 0.\n\n"
+               "(a) smc-full > smc > lcd > plain per task and model (true when all three steps are, "
+               "false when any is):\n\n");
     for (int m = 0; m < models->n; m++)
-        for (int t = 0; t < 4; t++) {
-            const group *a = group_find(g, models->v[m], eval_task_order[t], "smc-full", np),
-                        *b = group_find(g, models->v[m], eval_task_order[t], "smc", np),
-                        *c = group_find(g, models->v[m], eval_task_order[t], "lcd", np),
-                        *d = group_find(g, models->v[m], eval_task_order[t], "plain", np);
-            if (!a || !b || !c || !d)
-                continue;
-            bool ok = a->mean[S_SCORE] > b->mean[S_SCORE] && b->mean[S_SCORE] > c->mean[S_SCORE] &&
-                      c->mean[S_SCORE] > d->mean[S_SCORE];
-            fprintf(f, "- %s / %s: %s (smc-full %.3f, smc %.3f, lcd %.3f, plain %.3f)\n", models->v[m],
-                    eval_task_order[t], verdict(ok), a->mean[S_SCORE], b->mean[S_SCORE], c->mean[S_SCORE],
-                    d->mean[S_SCORE]);
-        }
-    fprintf(f, "\n(b) model A with smc-full beats model B with plain (means; CI overlap noted):\n\n");
+        for (int t = 0; t < 4; t++)
+            write_chain_claim(f, units, models->v[m], eval_task_order[t], np);
+    fprintf(f, "\n(b) model A with smc-full beats model B with plain (paired over the instances both ran):\n\n");
     for (int a = 0; a < models->n; a++)
         for (int b = 0; b < models->n; b++) {
             if (a == b)
                 continue;
             for (int t = 0; t < 4; t++) {
-                const group *x = group_find(g, models->v[a], eval_task_order[t], "smc-full", np),
-                            *y = group_find(g, models->v[b], eval_task_order[t], "plain", np);
-                if (!x || !y)
+                paired_diff d;
+                eval_paired(units, eval_task_order[t], np, (paired_side){models->v[a], "smc-full"},
+                            (paired_side){models->v[b], "plain"}, &d);
+                if (!d.n_inst)
                     continue;
-                bool sep = x->lo > y->hi || y->lo > x->hi;
-                fprintf(f, "- %s+smc-full vs %s+plain on %s: %s (%.3f [%.3f, %.3f] vs %.3f [%.3f, %.3f]%s)\n",
-                        models->v[a], models->v[b], eval_task_order[t], verdict(x->mean[S_SCORE] > y->mean[S_SCORE]),
-                        x->mean[S_SCORE], x->lo, x->hi, y->mean[S_SCORE], y->lo, y->hi,
-                        sep ? "; CIs disjoint" : "; CIs overlap");
+                char buf[96];
+                diff_text(buf, sizeof buf, &d);
+                fprintf(f, "- %s+smc-full vs %s+plain on %s: **%s** (difference %s)\n", models->v[a],
+                        models->v[b], eval_task_order[t], eval_paired_verdict(&d), buf);
             }
         }
     fprintf(f, "\n## Diagnostics (means per run)\n\n"
@@ -188,6 +323,7 @@ int eval_report(const char *out_dir, const char *metrics_script, smc_error *err)
     }
     if (!config)
         config = cJSON_CreateObject();
+    sort_units(units, config);
     char script[4096];
     const char *env = getenv("SMCGEN_EVAL_METRICS");
     snprintf(script, sizeof script, "%s",
@@ -222,7 +358,7 @@ int eval_report(const char *out_dir, const char *metrics_script, smc_error *err)
     if (!rc && !f)
         rc = smc_fail(err, "%s: cannot write", path);
     if (f) {
-        write_summary(f, config, &g, &models, rdkit);
+        write_summary(f, config, units, &g, &models, rdkit);
         eval_write_plots(out_dir, config, &g, &models, f);
         fclose(f);
     }

@@ -29,6 +29,7 @@ void eval_opts_default(eval_opts *o)
         o->methods[m] = true;
     o->n_particles = 10;
     o->ess_threshold = 0.9;
+    o->resample = SMC_RESAMPLE_STRATIFIED;
     o->replicates = 5;
     o->seed = 1;
 }
@@ -37,6 +38,24 @@ void eval_unit_key(char *buf, size_t cap, const char *task, const char *model, c
                    int n_particles, const char *instance, int replicate)
 {
     snprintf(buf, cap, "%s|%s|%s|%d|%s|%d", task, model, method, n_particles, instance, replicate);
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static int jint(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valueint : -1;
+}
+
+void eval_unit_key_json(const cJSON *u, char *buf, size_t cap)
+{
+    eval_unit_key(buf, cap, jstr(u, "task"), jstr(u, "model"), jstr(u, "method"), jint(u, "n_particles"),
+                  jstr(u, "instance"), jint(u, "replicate"));
 }
 
 /* ---- the set of finished units ------------------------------------------ */
@@ -63,18 +82,6 @@ static void keyset_free(keyset *k)
     free(k->v);
 }
 
-static const char *jstr(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static int jint(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valueint : -1;
-}
-
 /* Reads the keys of units.jsonl; a torn last line (an interrupted write) is
  * ignored. */
 static int load_done(const char *path, keyset *k, smc_error *err)
@@ -91,8 +98,7 @@ static int load_done(const char *path, keyset *k, smc_error *err)
         if (!u)
             continue;
         char key[1024];
-        eval_unit_key(key, sizeof key, jstr(u, "task"), jstr(u, "model"), jstr(u, "method"),
-                      jint(u, "n_particles"), jstr(u, "instance"), jint(u, "replicate"));
+        eval_unit_key_json(u, key, sizeof key);
         cJSON_Delete(u);
         if (k->n == k->cap) {
             size_t nc = k->cap ? k->cap * 2 : 256;
@@ -117,7 +123,7 @@ static int load_done(const char *path, keyset *k, smc_error *err)
     return rc;
 }
 
-static int mkdir_p(const char *path, smc_error *err)
+int eval_mkdir_p(const char *path, smc_error *err)
 {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", path);
@@ -180,7 +186,7 @@ static void add_finite(cJSON *o, const char *key, double v)
 
 typedef struct unit_info {
     const char *task, *model, *model_path, *method, *instance;
-    int n_particles, replicate, max_tokens;
+    int n_particles, replicate, max_tokens, instance_index;
     uint64_t seed;
     const eval_instance *in;
 } unit_info;
@@ -191,9 +197,11 @@ static int write_unit(FILE *f, const unit_info *u, const smc_result *r, eval_sco
 {
     int n = r->n_particles;
     double *logw = malloc((size_t)n * sizeof *logw), *score = malloc((size_t)n * sizeof *score);
-    if (!logw || !score) {
+    double *wt = malloc((size_t)n * sizeof *wt);
+    if (!logw || !score || !wt) {
         free(logw);
         free(score);
+        free(wt);
         return smc_fail(err, "out of memory");
     }
     for (int i = 0; i < n; i++) {
@@ -201,10 +209,14 @@ static int write_unit(FILE *f, const unit_info *u, const smc_result *r, eval_sco
         if (eval_scorer_score(sc, r->particles[i].text, r->particles[i].len, &score[i], err)) {
             free(logw);
             free(score);
+            free(wt);
             return -1;
         }
     }
-    double lse = smc_log_mean_exp(logw, n) + log((double)n);
+    double ws = eval_weighted_score(logw, score, n, wt);
+    bool dead = true;
+    for (int i = 0; i < n; i++)
+        dead &= wt[i] == 0;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "task", u->task);
     cJSON_AddStringToObject(o, "model", u->model);
@@ -212,6 +224,7 @@ static int write_unit(FILE *f, const unit_info *u, const smc_result *r, eval_sco
     cJSON_AddStringToObject(o, "method", u->method);
     cJSON_AddNumberToObject(o, "n_particles", u->n_particles);
     cJSON_AddStringToObject(o, "instance", u->instance);
+    cJSON_AddNumberToObject(o, "instance_index", u->instance_index);
     cJSON_AddNumberToObject(o, "replicate", u->replicate);
     cJSON_AddNumberToObject(o, "seed", (double)u->seed);
     cJSON_AddNumberToObject(o, "max_tokens", u->max_tokens);
@@ -219,18 +232,16 @@ static int write_unit(FILE *f, const unit_info *u, const smc_result *r, eval_sco
     cJSON_AddNumberToObject(o, "ess", r->ess);
     cJSON_AddNumberToObject(o, "n_resamples", r->n_resamples);
     cJSON_AddNumberToObject(o, "n_steps", r->n_steps);
-    cJSON_AddBoolToObject(o, "all_dead", r->all_dead || !isfinite(lse));
+    cJSON_AddBoolToObject(o, "all_dead", r->all_dead || dead);
     cJSON_AddNumberToObject(o, "t_total", r->t_total);
     cJSON_AddNumberToObject(o, "t_lm", r->t_lm);
     cJSON_AddNumberToObject(o, "t_mask", r->t_mask);
     cJSON_AddNumberToObject(o, "t_critic", r->t_critic);
     cJSON_AddNumberToObject(o, "t_resample", r->t_resample);
     cJSON *ps = cJSON_AddArrayToObject(o, "particles");
-    double ws = 0;
     for (int i = 0; i < n; i++) {
         const smc_particle_out *p = &r->particles[i];
-        double w = isfinite(lse) && isfinite(logw[i]) ? exp(logw[i] - lse) : 0;
-        ws += w * score[i];
+        double w = wt[i];
         cJSON *pj = cJSON_CreateObject();
         add_text(pj, "text", p->text, p->len);
         add_finite(pj, "log_weight", logw[i]);
@@ -250,6 +261,7 @@ static int write_unit(FILE *f, const unit_info *u, const smc_result *r, eval_sco
     cJSON_Delete(o);
     free(logw);
     free(score);
+    free(wt);
     if (!line)
         return smc_fail(err, "out of memory");
     int bad = fprintf(f, "%s\n", line) < 0 || fflush(f);
@@ -297,6 +309,14 @@ static int task_limit(const eval_opts *o, eval_task_kind t)
     return t == EVAL_PYDATA && o->limit_pydata > 0 ? o->limit_pydata : o->limit;
 }
 
+/* Whether instance i (in the task's order) belongs to this shard: every
+ * N-th instance, so each shard gets all methods, particle counts and
+ * replicates of its instances (paired units stay together). */
+static bool in_shard(const eval_opts *o, int i)
+{
+    return o->shard_n <= 1 || i % o->shard_n == o->shard_i;
+}
+
 static int specs_for(const eval_opts *o, int inst_i, run_spec *sp)
 {
     int k = 0;
@@ -328,6 +348,8 @@ static int build_instance(const eval_opts *o, eval_task_kind t, const eval_insta
     case EVAL_BLOCKSWORLD:
         if (critic_spec_pddl_text(in->problem, strlen(in->problem), &cs, err))
             return -1;
+        cs.start = "after-and";   /* the prompt ends with "(:goal (and" */
+        cs.lead = "";
         return smc_setup_instance(&so, &cs, s, err);
     case EVAL_PYDATA: {
         /* Cheap potential: at most max_lines lines of code; a blank line
@@ -391,6 +413,8 @@ static int run_task(const eval_opts *o, const eval_model_ref *mr, smc_setup *s, 
     run_spec specs[7 + EVAL_MAX_SWEEP];
     for (int i = 0; rc == 0 && i < n_inst; i++) {
         const eval_instance *in = &insts[i];
+        if (!in_shard(o, i))
+            continue;
         int n_specs = specs_for(o, i, specs);
         bool any = false;
         char key[1024];
@@ -419,7 +443,8 @@ static int run_task(const eval_opts *o, const eval_model_ref *mr, smc_setup *s, 
         for (int k = 0; rc == 0 && k < n_specs; k++) {
             unit_info u = {.task = eval_task_name(t), .model = mr->name, .model_path = mr->path,
                            .method = smc_method_name(specs[k].method), .instance = in->id,
-                           .n_particles = specs[k].n_particles, .max_tokens = max_tokens, .in = in};
+                           .n_particles = specs[k].n_particles, .max_tokens = max_tokens, .in = in,
+                           .instance_index = i};
             double sum = 0;
             int ran = 0;
             for (int r = 0; r < o->replicates; r++) {
@@ -431,6 +456,7 @@ static int run_task(const eval_opts *o, const eval_model_ref *mr, smc_setup *s, 
                 cfg.method = specs[k].method;
                 cfg.n_particles = specs[k].n_particles;
                 cfg.ess_threshold = o->ess_threshold;
+                cfg.resample = o->resample;
                 cfg.max_tokens = u.max_tokens;
                 cfg.seed = o->seed + (uint64_t)r;
                 u.replicate = r;
@@ -475,7 +501,8 @@ static long count_units(const eval_opts *o, const keyset *done)
         int n = lim > 0 ? lim : 250;
         run_spec sp[7 + EVAL_MAX_SWEEP];
         for (int i = 0; i < n; i++)
-            total += (long)specs_for(o, i, sp) * o->replicates;
+            if (in_shard(o, i))
+                total += (long)specs_for(o, i, sp) * o->replicates;
     }
     return total * o->n_models - (long)done->n;
 }
@@ -514,6 +541,25 @@ static void write_config(const eval_opts *o)
     cJSON_AddItemToObject(c, "commands", commands);
     cJSON_AddNumberToObject(c, "n_particles", o->n_particles);
     cJSON_AddNumberToObject(c, "ess_threshold", o->ess_threshold);
+    cJSON_AddStringToObject(c, "resample", smc_resample_name(o->resample));
+    cJSON_AddNumberToObject(c, "limit_pydata", o->limit_pydata);
+    cJSON_AddNumberToObject(c, "sweep_limit", o->sweep_limit);
+    cJSON *sw = cJSON_AddArrayToObject(c, "particle_sweep");
+    for (int i = 0; i < o->n_sweep; i++)
+        cJSON_AddItemToArray(sw, cJSON_CreateNumber(o->sweep[i]));
+    cJSON *ts = cJSON_AddArrayToObject(c, "tasks");
+    for (int t = 0; t < EVAL_N_TASKS; t++)
+        if (o->tasks[t])
+            cJSON_AddItemToArray(ts, cJSON_CreateString(eval_task_name((eval_task_kind)t)));
+    cJSON *ms = cJSON_AddArrayToObject(c, "methods");
+    for (int m = 0; m < 7; m++)
+        if (o->methods[m])
+            cJSON_AddItemToArray(ms, cJSON_CreateString(smc_method_name((smc_method)m)));
+    if (o->shard_n > 1) {
+        cJSON *sh = cJSON_AddObjectToObject(c, "shard");
+        cJSON_AddNumberToObject(sh, "index", o->shard_i);
+        cJSON_AddNumberToObject(sh, "count", o->shard_n);
+    }
     cJSON_AddNumberToObject(c, "replicates", o->replicates);
     cJSON_AddNumberToObject(c, "limit", o->limit);
     cJSON_AddNumberToObject(c, "seed", (double)o->seed);
@@ -540,7 +586,7 @@ int eval_run(const eval_opts *o, smc_error *err)
         return smc_fail(err, "eval: no models");
     if (!o->shared_dir)
         return smc_fail(err, "eval: the shared data folder (../shared or $SMCGEN_SHARED) is missing");
-    if (mkdir_p(o->out_dir, err) || (o->trace_dir && mkdir_p(o->trace_dir, err)))
+    if (eval_mkdir_p(o->out_dir, err) || (o->trace_dir && eval_mkdir_p(o->trace_dir, err)))
         return -1;
     char path[4096];
     snprintf(path, sizeof path, "%s/units.jsonl", o->out_dir);

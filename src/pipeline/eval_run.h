@@ -1,7 +1,7 @@
 /* eval_run.h — `smcgen eval`: runs every (task, model, method, particle
- * count, instance, replicate) unit, appending one JSON line per unit to
- * OUT/units.jsonl (so --resume skips finished units), then writes the
- * report (eval_report.h). */
+ * count, instance, replicate) unit, or one shard of them, appending one JSON
+ * line per unit to OUT/units.jsonl (so --resume skips finished units), then
+ * writes the report (eval_report.h); merges shard folders. */
 #ifndef SMC_PIPELINE_EVAL_RUN_H
 #define SMC_PIPELINE_EVAL_RUN_H
 
@@ -23,6 +23,7 @@ typedef struct eval_opts {
     int n_models;
     int n_particles;               /* default 10 */
     double ess_threshold;          /* default 0.9 */
+    smc_resample_scheme resample;  /* default stratified */
     int replicates;                /* default 5 */
     int limit;                     /* instances per task; <= 0: all */
     int limit_pydata;              /* pydata's own limit when > 0 */
@@ -35,6 +36,7 @@ typedef struct eval_opts {
     const char *out_dir;
     const char *trace_dir;         /* when set, one trace per run (docs/trace.md) */
     const char *shared_dir;
+    int shard_i, shard_n;          /* run only instances i with i % shard_n == shard_i (shard_n 0: all) */
     bool resume;
     bool quiet;
     const char *command;           /* the command line, for config.json */
@@ -42,9 +44,19 @@ typedef struct eval_opts {
 
 void eval_opts_default(eval_opts *o);
 int eval_run(const eval_opts *o, smc_error *err);
+/* Combines the run folders of a sharded run (each made with --shard I/N,
+ * same options) into out_dir: config.json, units.jsonl and the report, the
+ * same as one unsharded run's. Refuses folders whose options differ, a
+ * shard given twice or missing, and a unit found twice. */
+int eval_merge(const char *const *dirs, int n_dirs, const char *out_dir, smc_error *err);
 
 /* The key that identifies a unit in units.jsonl. */
 void eval_unit_key(char *buf, size_t cap, const char *task, const char *model, const char *method,
                    int n_particles, const char *instance, int replicate);
+/* The same key from a unit's JSON object. */
+struct cJSON;
+void eval_unit_key_json(const struct cJSON *u, char *buf, size_t cap);
+/* mkdir -p. */
+int eval_mkdir_p(const char *path, smc_error *err);
 
 #endif
