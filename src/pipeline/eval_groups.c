@@ -40,7 +40,7 @@ static void sv_push(stat_vec *s, double x)
 
 static const char *const stat_names[S_N] = {"score", "log_z", "ess", "n_resamples", "t_total", "t_lm",
                                             "t_mask", "t_critic", "t_resample", "validity",
-                                            "uniqueness", "novelty", "all_dead"};
+                                            "uniqueness", "novelty", "all_dead", "score_strict"};
 
 
 

@@ -21,7 +21,7 @@ typedef struct stat_vec {
 } stat_vec;
 
 enum { S_SCORE, S_LOGZ, S_ESS, S_RESAMPLES, S_TIME, S_TLM, S_TMASK, S_TCRITIC, S_TRESAMPLE, S_VALIDITY,
-       S_UNIQUE, S_NOVEL, S_DEAD, S_N };   /* S_DEAD: all particles dead (0/1; its mean is the fraction) */
+       S_UNIQUE, S_NOVEL, S_DEAD, S_STRICT, S_N };   /* S_DEAD: all particles dead (0/1; its mean is the fraction); S_STRICT: spider's match on two database states */
 
 typedef struct group {
     char model[64], task[32], method[16];

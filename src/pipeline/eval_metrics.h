@@ -18,6 +18,10 @@ int eval_sql_same_result(sqlite3 *db, const char *gold, const char *pred, double
 /* Whether the query's outermost level has ORDER BY (outside parentheses,
  * string literals and quoted names). */
 bool eval_sql_has_order_by(const char *sql);
+/* A second database state for execution match: an in-memory copy of path
+ * with a fixed, hashed third of each table's rows deleted and another third
+ * duplicated (where keys allow); read-only like eval_sql_open. */
+int eval_sql_open_perturbed(const char *path, sqlite3 **out, smc_error *err);
 /* Opens a database read-only, with an authorizer that allows reads only. */
 int eval_sql_open(const char *path, sqlite3 **out, smc_error *err);
 
@@ -39,6 +43,11 @@ int eval_scorer_set_instance(eval_scorer *s, const eval_instance *in, smc_error 
 /* The score of one generated text (its leading whitespace ignored); -1 on
  * an internal failure (err says why). */
 int eval_scorer_score(eval_scorer *s, const char *text, size_t len, double *score, smc_error *err);
+/* The same, and *strict: for spider, execution match on both the database
+ * and its perturbed copy (eval_sql_open_perturbed); for the other tasks, the
+ * score. */
+int eval_scorer_score2(eval_scorer *s, const char *text, size_t len, double *score, double *strict,
+                       smc_error *err);
 void eval_scorer_free(eval_scorer *s);
 
 /* The Python for pydata: $SMCGEN_PYTHON, else /usr/bin/python3 when present

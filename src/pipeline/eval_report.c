@@ -171,6 +171,61 @@ static void write_paired(FILE *f, const cJSON *units, const names *models, int n
     }
 }
 
+/* What each task needs that a model scoring 0 everywhere lacks. */
+static const char *zero_why(const char *task)
+{
+    if (!strcmp(task, "pydata"))
+        return "the hidden test needs pandas code that computes the right values; the constraints only make "
+               "particles parse, run and assign `result`, so when the model cannot write the computation every "
+               "particle fails the test whatever the method";
+    if (!strcmp(task, "spider"))
+        return "execution match needs the right rows; valid SQL over the right tables is not enough";
+    if (!strcmp(task, "blocksworld"))
+        return "goal equivalence needs every literal of the described goal; a satisfiable goal is not enough";
+    return "the metric needs more than the constraints can enforce";
+}
+
+/* One paragraph per (model, task) whose every method scores 0 in every run:
+ * how the particles ended, so the reader sees why no method can differ. */
+static void write_zero_diagnosis(FILE *f, const cJSON *units, const groups *g, const names *models)
+{
+    bool header = false;
+    for (int m = 0; m < models->n; m++)
+        for (int t = 0; t < 4; t++) {
+            int runs = 0, dead = 0, parts = 0, forced = 0, empty = 0;
+            double best = 0;
+            for (int i = 0; i < g->n; i++)
+                if (!strcmp(g->v[i].model, models->v[m]) && !strcmp(g->v[i].task, eval_task_order[t]))
+                    for (int k = 0; k < g->v[i].s[S_SCORE].n; k++)
+                        best = fmax(best, g->v[i].s[S_SCORE].v[k]);
+            const cJSON *u;
+            cJSON_ArrayForEach(u, units)
+            {
+                if (strcmp(ustr(u, "model"), models->v[m]) || strcmp(ustr(u, "task"), eval_task_order[t]))
+                    continue;
+                runs++;
+                dead += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "all_dead"));
+                const cJSON *p;
+                cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(u, "particles"))
+                {
+                    parts++;
+                    forced += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "forced_eos"));
+                    empty += !*ustr(p, "text");
+                }
+            }
+            if (!runs || best > 0)
+                continue;
+            if (!header)
+                fprintf(f, "\n## Tasks where every method scores 0\n\n");
+            header = true;
+            fprintf(f, "- %s / %s: all %d runs score 0, so no method can beat another here. %.0f%% of runs ended "
+                       "with every particle dead; of %d particles %.0f%% were cut at the token limit and %.0f%% "
+                       "were empty. Why: %s.\n",
+                    models->v[m], eval_task_order[t], runs, 100.0 * dead / runs, parts,
+                    parts ? 100.0 * forced / parts : 0, parts ? 100.0 * empty / parts : 0, zero_why(eval_task_order[t]));
+        }
+}
+
 /* Claim (a) for one model and task: smc-full > smc > lcd > plain, from the
  * three paired differences: true when all are, false when any is, else
  * undecided. */
@@ -244,6 +299,8 @@ static void write_summary(FILE *f, const cJSON *config, const cJSON *units, cons
         for (int t = 0; t < 4; t++)
             write_chain_claim(f, units, models->v[m], eval_task_order[t], np);
     fprintf(f, "\n(b) model A with smc-full beats model B with plain (paired over the instances both ran):\n\n");
+    if (models->n < 2)
+        fprintf(f, "- (one model only: nothing to compare)\n");
     for (int a = 0; a < models->n; a++)
         for (int b = 0; b < models->n; b++) {
             if (a == b)
@@ -260,6 +317,7 @@ static void write_summary(FILE *f, const cJSON *config, const cJSON *units, cons
                         models->v[b], eval_task_order[t], eval_paired_verdict(&d), buf);
             }
         }
+    write_zero_diagnosis(f, units, g, models);
     fprintf(f, "\n## Diagnostics (means per run)\n\n"
                "| model | task | method | N | runs | log Ẑ | ESS | resamples | wall s | LM s | mask s | critic s | resample s |\n"
                "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -269,6 +327,21 @@ static void write_summary(FILE *f, const cJSON *config, const cJSON *units, cons
                 x->model, x->task, x->method, x->n_particles, x->s[S_SCORE].n, x->mean[S_LOGZ], x->s[S_LOGZ].n,
                 x->mean[S_ESS], x->mean[S_RESAMPLES], x->mean[S_TIME], x->mean[S_TLM], x->mean[S_TMASK],
                 x->mean[S_TCRITIC], x->mean[S_TRESAMPLE]);
+    }
+    bool strict = false;
+    for (int i = 0; i < g->n; i++)
+        strict |= g->v[i].s[S_STRICT].n > 0;
+    if (strict) {
+        fprintf(f, "\n## Spider: execution match on two database states\n\n"
+                   "A query scores in the second column only when its rows also match the gold query's on a "
+                   "perturbed copy of the database (a hashed third of each table's rows deleted, another third "
+                   "duplicated where keys allow), in the spirit of Spider's test-suite evaluation: it catches "
+                   "queries whose rows match by accident.\n\n"
+                   "| model | method | N | execution match | on both states |\n|---|---|---|---|---|\n");
+        for (int i = 0; i < g->n; i++)
+            if (g->v[i].s[S_STRICT].n)
+                fprintf(f, "| %s | %s | %d | %.3f | %.3f |\n", g->v[i].model, g->v[i].method, g->v[i].n_particles,
+                        g->v[i].mean[S_SCORE], g->v[i].mean[S_STRICT]);
     }
     bool mol = false;
     for (int i = 0; i < g->n; i++)

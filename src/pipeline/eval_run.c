@@ -197,23 +197,26 @@ static int write_unit(FILE *f, const unit_info *u, const smc_result *r, eval_sco
 {
     int n = r->n_particles;
     double *logw = malloc((size_t)n * sizeof *logw), *score = malloc((size_t)n * sizeof *score);
-    double *wt = malloc((size_t)n * sizeof *wt);
-    if (!logw || !score || !wt) {
+    double *wt = malloc((size_t)n * sizeof *wt), *strict = malloc((size_t)n * sizeof *strict);
+    if (!logw || !score || !wt || !strict) {
         free(logw);
         free(score);
         free(wt);
+        free(strict);
         return smc_fail(err, "out of memory");
     }
     for (int i = 0; i < n; i++) {
         logw[i] = r->particles[i].log_weight;
-        if (eval_scorer_score(sc, r->particles[i].text, r->particles[i].len, &score[i], err)) {
+        if (eval_scorer_score2(sc, r->particles[i].text, r->particles[i].len, &score[i], &strict[i], err)) {
             free(logw);
             free(score);
             free(wt);
+            free(strict);
             return -1;
         }
     }
     double ws = eval_weighted_score(logw, score, n, wt);
+    double ws_strict = eval_weighted_score(logw, strict, n, NULL);
     bool dead = true;
     for (int i = 0; i < n; i++)
         dead &= wt[i] == 0;
@@ -252,6 +255,8 @@ static int write_unit(FILE *f, const unit_info *u, const smc_result *r, eval_sco
         cJSON_AddItemToArray(ps, pj);
     }
     cJSON_AddNumberToObject(o, "score", ws);
+    if (!strcmp(u->task, "spider"))   /* execution match on both database states */
+        cJSON_AddNumberToObject(o, "score_strict", ws_strict);
     if (u->in->n_examples) {
         cJSON *ex = cJSON_AddArrayToObject(o, "reference");
         for (int i = 0; i < u->in->n_examples; i++)
@@ -262,6 +267,7 @@ static int write_unit(FILE *f, const unit_info *u, const smc_result *r, eval_sco
     free(logw);
     free(score);
     free(wt);
+    free(strict);
     if (!line)
         return smc_fail(err, "out of memory");
     int bad = fprintf(f, "%s\n", line) < 0 || fflush(f);
@@ -357,7 +363,10 @@ static int build_instance(const eval_opts *o, eval_task_kind t, const eval_insta
         snprintf(regex, sizeof regex, "[^\\n]+(\\n[^\\n]+){0,%d}\\n?", in->max_lines - 1);
         so.regex = regex;
         so.stops[so.n_stops++] = "\n\n";
-        if (critic_spec_python_code(eval_python(), in->setup, NULL, &cs, err))
+        /* The task's test reads `result`: a program that never assigns it
+         * can never score, so the critic's complete check refuses it (the
+         * hidden test itself stays hidden). */
+        if (critic_spec_python_code(eval_python(), in->setup, eval_pydata_critic_test, &cs, err))
             return -1;
         int rc = smc_setup_instance(&so, &cs, s, err);
         return rc;

@@ -29,6 +29,9 @@ int eval_task_parse(const char *name, eval_task_kind *out)
     return -1;
 }
 
+const char *const eval_pydata_critic_test =
+    "if 'result' not in globals():\n    raise NameError('the program never assigns result')\n";
+
 int eval_task_max_tokens(eval_task_kind t)
 {
     return (unsigned)t < EVAL_N_TASKS ? task_max_tokens[t] : 64;

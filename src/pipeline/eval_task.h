@@ -35,6 +35,10 @@ void eval_instances_free(eval_instance *v, int n);
 /* The spider prompt: "-- Database: DB\n", one "CREATE TABLE t (c, ...);"
  * line per table (original names), "\n-- Question: Q\n". tables is the
  * parsed tables.json entry (a cJSON object) for the database. malloc'd. */
+/* Python the pydata critic runs after a complete program: the task's test
+ * reads `result`, so a program that never assigns it fails here. */
+extern const char *const eval_pydata_critic_test;
+
 struct cJSON;
 char *eval_spider_prompt(const struct cJSON *tables_entry, const char *question);
 

@@ -1,7 +1,10 @@
 /* sql_gbnf.c — a GBNF grammar of SQLite SELECT queries whose table and
  * column names are those of one database: joins, aliases, subqueries,
  * GROUP BY / HAVING / ORDER BY / LIMIT, set operations, aggregates.
- * Keywords and names are accepted in any letter case. To keep a sampler
+ * Keywords are accepted in any letter case; table and column names only as
+ * the schema spells them (SQLite accepts any case, but a sampler offered
+ * every casing wanders among them, poKeR_playeR, and the weights end up
+ * correcting the casing instead of the meaning). To keep a sampler
  * from wandering in invented names and endless literals, aliases are a
  * letter and up to two digits (T1, t2, a: Spider's style), string literals
  * at most 48 characters, white space at most 4. As in llama.cpp's GBNF, a
@@ -194,29 +197,44 @@ static void add_nocase(strbuf *b, const char *text, bool dq_doubled)
         sb_add(b, "\" ");
 }
 
-/* One alternative per spelling: bare when possible, always "quoted"; any
- * letter case. */
+/* name as a GBNF literal, exactly as spelled ('"' doubled inside a quoted
+ * name when dq_doubled). */
+static void add_exact(strbuf *b, const char *name, bool dq_doubled)
+{
+    sb_add(b, "\"");
+    for (const char *c = name; *c; c++) {
+        char one[2] = {*c, 0};
+        if (*c == '"' && dq_doubled)
+            sb_add(b, "\\\"\\\"");
+        else
+            sb_add_gbnf_literal(b, one);
+    }
+    sb_add(b, "\" ");
+}
+
+/* One alternative per spelling: bare when possible, always "quoted"; the
+ * schema's letter case. */
 static void add_name(strbuf *b, const char *name, bool *first)
 {
     if (bare_ok(name)) {
         sb_add(b, "%s(", *first ? "" : " | ");
-        add_nocase(b, name, false);
+        add_exact(b, name, false);
         sb_add(b, ")");
         *first = false;
     }
     sb_add(b, "%s(\"\\\"\" ", *first ? "" : " | ");
-    add_nocase(b, name, true);
+    add_exact(b, name, true);
     sb_add(b, "\"\\\"\")");
     *first = false;
 }
 
 /* Has an earlier column (tables [0, t], columns before c in table t, or
- * only in table t when `within`) the same name, ignoring case? */
+ * only in table t when `within`) the same name, spelled the same? */
 static bool seen_before(const sql_schema *sc, int t, int c, bool within)
 {
     for (int t2 = within ? t : 0; t2 <= t; t2++)
         for (int c2 = 0; c2 < (t2 == t ? c : sc->tables[t2].n_cols); c2++)
-            if (strcasecmp(sc->tables[t2].cols[c2], sc->tables[t].cols[c]) == 0)
+            if (strcmp(sc->tables[t2].cols[c2], sc->tables[t].cols[c]) == 0)
                 return true;
     return false;
 }

@@ -19,7 +19,10 @@ static void make_db(void)
     CHECK(sqlite3_open(db_path, &db) == SQLITE_OK);
     CHECK(sqlite3_exec(db,
                        "CREATE TABLE t (a INT, b TEXT);"
-                       "INSERT INTO t VALUES (1,'x'),(2,'y'),(2,'y'),(3,'z'),(NULL,'w');",
+                       "INSERT INTO t VALUES (1,'x'),(2,'y'),(2,'y'),(3,'z'),(NULL,'w');"
+                       /* most common x == max x here, not on the perturbed copy */
+                       "CREATE TABLE u (x INT);"
+                       "INSERT INTO u VALUES (9),(5),(9),(5),(9),(5),(9),(1),(9),(5);",
                        NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(db);
 }
@@ -90,9 +93,37 @@ static void test_sql(void)
                                "SELECT max(x) FROM c",
                                50, &s, &err) == 0);
     CHECK(!s);
+    /* The second database state: rowids 0 mod 3 after the hash (7, 9 here)
+     * deleted, 1 mod 3 (2, 4, 6, 8, 10) duplicated: counts 9:3, 5:8, 1:2. */
+    sqlite3 *db2 = NULL;
+    CHECK(eval_sql_open_perturbed(db_path, &db2, &err) == 0);
+    if (db2) {
+        const char *mode = "SELECT x FROM u GROUP BY x ORDER BY count(*) DESC LIMIT 1";
+        CHECK_EQ_INT(same(db, mode, "SELECT max(x) FROM u"), 1);     /* rows match by accident */
+        CHECK_EQ_INT(same(db2, mode, "SELECT max(x) FROM u"), 0);    /* caught on the copy */
+        CHECK_EQ_INT(same(db2, mode, "SELECT 5"), 1);
+        CHECK_EQ_INT(same(db2, "SELECT count(*) FROM u", "SELECT 13"), 1);
+        CHECK_EQ_INT(same(db2, "SELECT count(*) FROM u WHERE x = 9", "SELECT 3"), 1);
+        CHECK_EQ_INT(same(db2, "SELECT count(*) FROM u", "DELETE FROM u"), 0);   /* still read-only */
+        CHECK_EQ_INT(same(db, "SELECT count(*) FROM u", "SELECT 10"), 1);       /* the file is untouched */
+        sqlite3_close(db2);
+        /* The scorer reports both: execution match 1, on both states 0. */
+        eval_instance in = {.id = "u", .gold = (char *)mode, .db_path = db_path};
+        eval_scorer *sc = NULL;
+        double s1 = -1, s2 = -1;
+        CHECK(eval_scorer_new(EVAL_SPIDER, &sc, &err) == 0 && eval_scorer_set_instance(sc, &in, &err) == 0);
+        CHECK(eval_scorer_score2(sc, "SELECT max(x) FROM u;", 21, &s1, &s2, &err) == 0);
+        CHECK(s1 == 1 && s2 == 0);
+        CHECK(eval_scorer_score2(sc, "SELECT x FROM u GROUP BY x ORDER BY count(*) DESC LIMIT 1", 57, &s1, &s2, &err) == 0);
+        CHECK(s1 == 1 && s2 == 1);
+        CHECK(eval_scorer_score2(sc, "SELECT max(x) FROM u;", 21, &s1, &s2, &err) == 0);   /* cached */
+        CHECK(s1 == 1 && s2 == 0);
+        eval_scorer_free(sc);
+    }
     sqlite3_close(db);
     unlink(db_path);
     CHECK(eval_sql_open("/nonexistent/x.sqlite", &db, &err) == -1);
+    CHECK(eval_sql_open_perturbed("/nonexistent/x.sqlite", &db2, &err) == -1);
 }
 
 static void test_order_by(void)
@@ -258,6 +289,16 @@ static void test_tasks(void)
     /* pydata: the reference solution passes the hidden test, a wrong one fails */
     if (getenv("SMC_TEST_SANITIZED"))
         return;
+    /* pydata: the critic refuses a complete program that never assigns result */
+    smc_py_critic *py = NULL;
+    if (eval_python() && smc_py_open(eval_python(), "import math\n", eval_pydata_critic_test, &py, &err) == 0) {
+        CHECK(smc_py_check(py, "x = math.pi\n", 12, true, NULL, 0) == SMC_VERDICT_INVALID);
+        CHECK(smc_py_check(py, "x = math.pi\n", 12, false, NULL, 0) == SMC_VERDICT_PREFIX);
+        CHECK(smc_py_check(py, "result = math.pi\n", 17, true, NULL, 0) == SMC_VERDICT_COMPLETE);
+        CHECK(smc_py_check(py, "def f():\n    result = 1\nf()\n", 28, true, NULL, 0) == SMC_VERDICT_INVALID);
+        smc_py_close(py);
+    } else
+        fprintf(stderr, "SKIP: pydata critic (no python3)\n");
     CHECK(eval_task_load(EVAL_PYDATA, shared, 1, &v, &n, &err) == 0);
     if (n == 1) {
         CHECK(eval_scorer_new(EVAL_PYDATA, &s, &err) == 0);

@@ -5,6 +5,7 @@
 #include "test.h"
 #include "smcgen.h"
 #include "gbnf_earley.h"
+#include "sql_recase.h"
 
 #include <cjson/cJSON.h>
 
@@ -233,10 +234,12 @@ static void test_sql_grammar(void)
             ge_grammar g;
             if (gr && ge_read(&g, gr) == 0) {
                 n++;
-                int m = ge_match(&g, "root", q, strlen(q));
+                char rq[2048];
+                recase_names(db, q, rq, sizeof rq);   /* names as the schema spells them */
+                int m = ge_match(&g, "root", rq, strlen(rq));
                 ok += m == 2;
                 if (m != 2)
-                    fprintf(stderr, "  sql grammar rejects [%s] %s\n", dbid, q);
+                    fprintf(stderr, "  sql grammar rejects [%s] %s\n", dbid, rq);
             } else {
                 CHECK_MSG(0, "sql grammar: %s", g.err);
             }
@@ -295,8 +298,14 @@ void run_tests(void)
     CHECK_MSG(e == NULL, "sql: %s", e);
     ge_grammar eg;
     if (g && ge_read(&eg, g) == 0) {
-        const char *q1 = "SELECT \"a\"\"b\", C, \"select\" FROM \"My Table\" WHERE c = 'x' ;";
+        const char *q1 = "SELECT \"a\"\"b\", c, \"select\" FROM \"my table\" WHERE c = 'x' ;";
         CHECK_EQ_INT(ge_match(&eg, "root", q1, strlen(q1)), 2);
+        /* names only as the schema spells them; keywords in any case */
+        const char *q1b = "SELECT \"a\"\"b\", C FROM \"my table\"", *q1c = "SELECT c FROM \"My Table\"";
+        const char *q1d = "select c from \"my table\" Where c = 'x'";
+        CHECK(ge_match(&eg, "root", q1b, strlen(q1b)) != 2);
+        CHECK(ge_match(&eg, "root", q1c, strlen(q1c)) != 2);
+        CHECK_EQ_INT(ge_match(&eg, "root", q1d, strlen(q1d)), 2);
         const char *q2 = "select select from t2"; /* a keyword is not a bare column */
         CHECK(ge_match(&eg, "root", q2, strlen(q2)) != 2);
         const char *q3 = "SELECT nosuch FROM t2";
