@@ -256,22 +256,12 @@ int cmd_eval(int argc, char **argv)
     else
         default_models(&o);
     smc_error err = {{0}};
-    if (merge) {
-        if (report_only || o.shard_n || o.resume) {
-            cli_error("--merge does not go with --report-only, --shard or --resume");
-            goto done;
-        }
-        if (eval_merge(merge, n_merge, o.out_dir, &err)) {
-            cli_error("%s", err.msg);
-            rc = 1;
-        } else {
-            printf("%s/summary.md\n", o.out_dir);
-            rc = 0;
-        }
+    if (merge && (report_only || o.shard_n || o.resume)) {
+        cli_error("--merge does not go with --report-only, --shard or --resume");
         goto done;
     }
-    if (report_only) {
-        if (eval_report(o.out_dir, NULL, &err)) {
+    if (merge || report_only) {
+        if (merge ? eval_merge(merge, n_merge, o.out_dir, &err) : eval_report(o.out_dir, NULL, &err)) {
             cli_error("%s", err.msg);
             rc = 1;
         } else {

@@ -11,11 +11,13 @@
  * are left to the final prepare: the critic must never reject a prefix of a
  * query SQLite accepts.
  *
- * Why a reference is not judged before its scope settles, even when its
- * qualifier is already bound: SQLite lets two sources share an alias
- * (FROM a AS T, b AS T resolves T.z in either), and a derived table may
- * supply any column name, so "SELECT T1.name FROM t AS T1 JOIN ..." where t
- * lacks name keeps a valid completion until the FROM clause ends. What is
+ * A qualified reference is judged as soon as its qualifier is the written-
+ * out alias of a schema table in its own scope: "SELECT T1.nme FROM t AS T1"
+ * fails when T1 is written, not at the end of FROM or at ';'. For that the
+ * critic refuses a second source under an alias already given in the same
+ * FROM clause (SQLite allows FROM a AS T, b AS T and looks T.z up in both;
+ * Spider never does it). Other references wait for their scope to settle:
+ * a derived table may supply any column name. What is
  * judged at once, because no completion can repair it: an unknown table or
  * function, a qualifier that cannot be bound once its scope is settled (even
  * before its column name is finished), f(*) for a function SQLite calls only
@@ -118,6 +120,7 @@ typedef struct {
     int schema_idx;       /* -1 when not a schema table */
     int derived;          /* scope of a derived table's query, or -1 */
     bool open;            /* any column accepted (CTE, table function) */
+    bool alias_final;     /* its alias is written out: it binds at once */
 } src_table;
 
 typedef struct {
@@ -505,6 +508,7 @@ static int walk(walker *w)
                 for (int k = w->n_tb - 1; k >= 0; k--)
                     if (w->tb[k].scope == top_id(w)) {
                         tok_name(t, w->tb[k].alias);
+                        w->tb[k].alias_final = t->final && !t->open && t->len < NAME_CAP - 1;
                         break;
                     }
                 s->fstate = F_AFTER_ALIAS;
@@ -610,6 +614,47 @@ static int walk(walker *w)
         add_ref(w, top_id(w), NULL, t, false);
     }
     return 0;
+}
+
+/* Has source k's name (its alias, or its table name once no alias can
+ * follow) been taken by an earlier aliased source of the same scope? The
+ * critic refuses that (SQLite allows FROM a AS T, b AS T), so that an alias
+ * binds its qualifier as soon as it is written. */
+static int check_alias_reuse(walker *w)
+{
+    for (int k = 0; k < w->n_tb; k++) {
+        const src_table *b = &w->tb[k];
+        bool last = true;
+        for (int j = k + 1; j < w->n_tb && last; j++)
+            last = w->tb[j].scope != b->scope;
+        const scope *sb = &w->sc_v[b->scope];
+        bool closed = !last || sb->from_done || (sb->fstate != F_AFTER_TABLE && sb->fstate != F_AFTER_AS);
+        bool named = b->alias_final || (!b->alias[0] && closed);
+        if (!named)
+            continue;
+        const char *nm = b->alias[0] ? b->alias : b->name;
+        for (int j = 0; j < k; j++) {
+            const src_table *a = &w->tb[j];
+            if (a->scope == b->scope && a->alias_final && strcasecmp(a->alias, nm) == 0)
+                return wfail(w, "the alias %s names two sources of one FROM clause", a->alias);
+        }
+    }
+    return 0;
+}
+
+/* A qualified reference whose qualifier is the written-out alias of a
+ * schema table of its own scope: decided now, before the scope settles
+ * (aliases are not reused, inner scopes cannot rebind it for this scope). */
+static bool bound_early(walker *w, const col_ref *r)
+{
+    if (!r->has_qual || r->star || w->sc_v[r->scope].opaque)
+        return false;
+    for (int k = 0; k < w->n_tb; k++) {
+        const src_table *t = &w->tb[k];
+        if (t->scope == r->scope && t->alias_final && strcasecmp(t->alias, r->qual) == 0)
+            return t->schema_idx >= 0 && !t->open && t->derived < 0;
+    }
+    return false;
 }
 
 /* Is this scope and every enclosing one settled? */
@@ -738,11 +783,11 @@ int sql_scope_check(const sql_schema *sc, const char *s, size_t n, char *why, si
         wfail(&w, "out of memory");
         goto out;
     }
-    if (walk(&w) < 0)
+    if (walk(&w) < 0 || check_alias_reuse(&w) < 0)
         goto out;
     for (int k = 0; k < w.n_refs; k++) {
         const col_ref *ref = &w.refs[k];
-        if (ref->scope < 0 || !ref->final || !settled(&w, ref->scope))
+        if (ref->scope < 0 || !ref->final || !(settled(&w, ref->scope) || bound_early(&w, ref)))
             continue;
         if (resolve(&w, ref) < 0)
             goto out;

@@ -5,7 +5,7 @@
 #include "test.h"
 #include "smcgen.h"
 #include "gbnf_earley.h"
-#include "sql_recase.h"
+#include "sql_helpers.h"
 
 #include <cjson/cJSON.h>
 

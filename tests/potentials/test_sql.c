@@ -10,7 +10,7 @@
 #include "test.h"
 #include "smcgen.h"
 #include "gbnf_earley.h"
-#include "sql_recase.h"
+#include "sql_helpers.h"
 #include "potentials/sql_db.h"
 
 
@@ -41,7 +41,6 @@ static void make_db(void)
 
 static smc_sql_db *db;
 
-static bool plain_sqlite_ok(const char *path, const char *q);
 
 static smc_verdict pre(const char *q) { return smc_sql_check(db, q, strlen(q), false, NULL, 0); }
 static smc_verdict full(const char *q) { return smc_sql_check(db, q, strlen(q), true, NULL, 0); }
@@ -169,7 +168,6 @@ static void test_early_rejections(void)
         "SELECT country FROM singer GROUP BY country HAVING count(*) > 1 ORDER BY sum(age)",
         "SELECT name FROM singer WHERE max(age, 3) > 10",
         "SELECT name FROM singer WHERE age IN (VALUES (count(*)))",
-        "SELECT T.year FROM singer AS T, concert AS T",     /* SQLite looks in both sources named T */
         "SELECT sum(max(age, singer_id)) FROM singer",
         "SELECT singer_id FROM singer JOIN concert USING (singer_id) WHERE singer_id > 1",
         "SELECT year FROM singer NATURAL JOIN concert JOIN singer AS b ON b.age = 1",
@@ -188,6 +186,10 @@ static void test_early_rejections(void)
         ALL_PREFIXES_OK(good[i]);
         CHECK_MSG(full(good[i]) == SMC_VERDICT_COMPLETE, "%s", good[i]);
     }
+    /* a restriction: SQLite looks T.year up in both sources named T, but the
+     * critic refuses a reused alias so that an alias binds when written */
+    CHECK(plain_sqlite_ok(db_path, "SELECT T.year FROM singer AS T, concert AS T"));
+    CHECK(pre("SELECT T.year FROM singer AS T, concert AS T ") == SMC_VERDICT_INVALID);
     CHECK(pre("SELECT pi(*") == SMC_VERDICT_PREFIX || !plain_sqlite_ok(db_path, "SELECT pi(*)"));
     /* not yet hopeless: the term may go on ("3 + 1" is an expression) */
     CHECK(pre("SELECT name FROM singer ORDER BY 3 ") == SMC_VERDICT_PREFIX);
@@ -342,22 +344,6 @@ static int grammar_vs_sqlite(smc_sql_db *d, const char *path)
 }
 
 /* Plain SQLite (no authorizer, no budget): does the query prepare and run? */
-static bool plain_sqlite_ok(const char *path, const char *q)
-{
-    sqlite3 *h = NULL;
-    bool ok = false;
-    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(h, q, -1, &st, NULL) == SQLITE_OK && st) {
-            int rc;
-            while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
-            ok = rc == SQLITE_DONE;
-        }
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(h);
-    return ok;
-}
 
 /* Replaces [at, at+len) of q by rep into out. */
 static bool splice(const char *q, const char *at, size_t len, const char *rep, char *out, size_t cap)

@@ -7,6 +7,7 @@
  * json_each, are refused by policy, not by the scope pass: not listed.) */
 #include "test.h"
 #include "smcgen.h"
+#include "sql_helpers.h"
 
 #include <sqlite3.h>
 #include <unistd.h>
@@ -33,22 +34,6 @@ static void make_db(void)
     sqlite3_close(h);
 }
 
-static bool plain_sqlite_ok(const char *q)
-{
-    sqlite3 *h = NULL;
-    bool ok = false;
-    if (sqlite3_open_v2(db_path, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(h, q, -1, &st, NULL) == SQLITE_OK && st) {
-            int rc;
-            while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
-            ok = rc == SQLITE_DONE;
-        }
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(h);
-    return ok;
-}
 
 typedef struct {
     const char *construct;
@@ -143,7 +128,7 @@ void run_tests(void)
     int n = (int)(sizeof cases / sizeof cases[0]), checked = 0;
     for (int i = 0; i < n; i++) {
         const char *q = cases[i].q;
-        if (!plain_sqlite_ok(q)) {
+        if (!plain_sqlite_ok(db_path, q)) {
             /* An older SQLite may lack the construct: then it is not valid. */
             printf("  (skipped, this SQLite rejects it) %s: %s\n", cases[i].construct, q);
             continue;

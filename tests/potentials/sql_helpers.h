@@ -1,15 +1,37 @@
-/* sql_recase.h — shared by the SQL tests: a Spider gold query with its
- * table and column names spelled as the database's schema spells them (the
- * SQL grammar accepts names only in that spelling; SQLite ignores case). */
-#ifndef SMC_TEST_SQL_RECASE_H
-#define SMC_TEST_SQL_RECASE_H
+/* sql_helpers.h — shared by the SQL tests: whether plain SQLite runs a
+ * query, and a Spider gold query with its table and column names spelled as
+ * the database's schema spells them (the SQL grammar accepts names only in
+ * that spelling; SQLite ignores case). */
+#ifndef SMC_TEST_SQL_HELPERS_H
+#define SMC_TEST_SQL_HELPERS_H
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include <sqlite3.h>
+#include <stdbool.h>
+
 #include "smcgen.h"
+
+/* Does SQLite prepare and run q on the database at path (read-only)? */
+static inline bool plain_sqlite_ok(const char *path, const char *q)
+{
+    sqlite3 *h = NULL;
+    bool ok = false;
+    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(h, q, -1, &st, NULL) == SQLITE_OK && st) {
+            int rc;
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
+            ok = rc == SQLITE_DONE;
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
+    return ok;
+}
 
 /* q with every bare or "quoted" table and column name spelled as the
  * schema spells it (a name after FROM/JOIN or before '.' as a table, else
