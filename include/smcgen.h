@@ -245,6 +245,12 @@ uint64_t smc_model_weight_bytes(const smc_model *m);
  * Owned by the model. */
 const smc_vocab *smc_model_vocab(smc_model *m, smc_error *err);
 
+/* The library's version ("0.1.0"), and one line on CPU features: the SIMD
+ * kernels this build carries, which of them this CPU supports and which are
+ * in use. */
+const char *smc_version(void);
+const char *smc_cpu_features(void);
+
 /* An evaluation context: a paged KV cache holding many sequences, scratch
  * buffers, a thread pool and the logits of the last smc_decode. Not thread
  * safe: one caller at a time. */
@@ -791,7 +797,8 @@ typedef enum smc_opt_type {
 #define SMC_OPT_CLI_ESCAPES 8u /* on the command line C escapes (\n, \t, \xHH) are decoded */
 
 typedef enum smc_opt_group {
-    SMC_OPT_GROUP_PROMPT, SMC_OPT_GROUP_CONSTRAINT, SMC_OPT_GROUP_CRITIC, SMC_OPT_GROUP_SAMPLING
+    SMC_OPT_GROUP_PROMPT, SMC_OPT_GROUP_CONSTRAINT, SMC_OPT_GROUP_CRITIC, SMC_OPT_GROUP_SAMPLING,
+    SMC_OPT_GROUP_CHAT
 } smc_opt_group;
 
 typedef struct smc_opt_desc {
@@ -835,6 +842,13 @@ typedef struct smc_run_opts {
     char *constrain_after;    /* think-then-constrain trigger text, or NULL */
     char *constrain_after_regex;  /* ... as a regex, or NULL */
     bool trigger_required;    /* an answer must contain the trigger */
+    /* A chat instead of a prompt: the model's chat template (or
+     * chat_template) writes the prompt from these (smc_run_opts_chat_prompt). */
+    char *chat;               /* the user's message */
+    char *system;             /* a system message first */
+    char *messages;           /* JSON array of {"role", "content"} */
+    char *messages_file;      /* CLI: a file holding that JSON */
+    char *chat_template;      /* a built-in name or a template text */
 } smc_run_opts;
 
 /* Sets every option to its default (the table's). */
@@ -860,6 +874,13 @@ int smc_run_opts_check(smc_run_opts *o, unsigned where, smc_error *err);
 void smc_run_opts_print_help(FILE *f, smc_opt_group group);
 /* The options' values as a JSON object (malloc'd), with every JSON option. */
 char *smc_run_opts_to_json(const smc_run_opts *o);
+
+/* The prompt a chat asks for (chat, system, messages, chat_template),
+ * written by the model's chat template or chat_template: *prompt (malloc'd)
+ * is to be tokenized with special tokens parsed. *prompt is NULL when the
+ * options hold no chat. messages_file is read here (set only from the
+ * command line). */
+int smc_run_opts_chat_prompt(const smc_run_opts *o, const smc_model *m, char **prompt, smc_error *err);
 
 /* One request, start to end: a runner holds a model, its context, LM and
  * token index; smc_runner_run builds the request's constraint, critic, stop
@@ -1078,6 +1099,53 @@ int smc_py_run(smc_py_critic *c, const char *code, size_t n, bool with_test, smc
  * program whose run with the test raises nothing but AssertionError. */
 smc_verdict smc_py_check(smc_py_critic *c, const char *code, size_t n, bool complete, char *reason,
                          size_t reason_cap);
+
+/* ===================================================================== */
+/* Chat templates (src/chat)                                             */
+/* ===================================================================== */
+/* Instruct models carry a Jinja chat template (GGUF key
+ * tokenizer.chat_template). smcgen does not run Jinja: like llama.cpp's
+ * llama_chat_apply_template it recognises the common families from the
+ * template text and renders them with built-in rules, giving byte for byte
+ * the text llama.cpp gives. The rendered text holds special-token texts
+ * (<|im_start|>, [INST], ...): tokenize it with parse_special, and let the
+ * tokenizer add BOS as usual (templates do not write it). */
+
+typedef struct smc_chat_message {
+    const char *role;        /* "system", "user", "assistant" (others pass through
+                                where the template has a place for them) */
+    const char *content;
+} smc_chat_message;
+
+/* The built-in template names ("chatml", "llama3", ...), NULL-terminated. */
+const char *const *smc_chat_template_names(void);
+/* The built-in template a name or a Jinja template text stands for; NULL
+ * when it is neither a built-in name nor a template recognised from its
+ * text. */
+const char *smc_chat_template_detect(const char *name_or_text);
+/* Render msgs[0..n) with a template given by name or by its text. With
+ * add_assistant the text ends with the opening of the assistant's turn.
+ * *out: a malloc'd NUL-terminated string. Fails on a template it does not
+ * recognise (the message lists the names), on a message without role or
+ * content, and on n == 0. */
+int smc_chat_apply(const char *template_name_or_text, const smc_chat_message *msgs, size_t n,
+                   bool add_assistant, char **out, smc_error *err);
+/* The same with the model's own tokenizer.chat_template, or with
+ * template_override (a name or a template text) when not NULL. A model
+ * without a template and no override fails with a message saying so. */
+int smc_chat_apply_model(const smc_model *m, const char *template_override,
+                         const smc_chat_message *msgs, size_t n, bool add_assistant, char **out,
+                         smc_error *err);
+/* The model's tokenizer.chat_template text (a view into the file; ptr NULL
+ * when it has none). */
+smc_str smc_model_chat_template(const smc_model *m);
+
+/* Messages from JSON: an array of {"role": ..., "content": ...} objects, or
+ * an object with such an array under "messages" (OpenAI's request shape).
+ * Content must be a string. *msgs (strings included) is freed with
+ * smc_chat_messages_free. */
+int smc_chat_messages_parse(const char *json, smc_chat_message **msgs, size_t *n, smc_error *err);
+void smc_chat_messages_free(smc_chat_message *msgs, size_t n);
 
 #ifdef __cplusplus
 }

@@ -4,9 +4,9 @@
 #   scripts/test.sh --sanitize  AddressSanitizer + UBSan build in build-asan/
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir=build; flags="-DCMAKE_BUILD_TYPE=RelWithDebInfo"
+dir=build; flags="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMC_WERROR=ON"
 if [ "${1:-}" = "--sanitize" ]; then
-  dir=build-asan; flags="-DCMAKE_BUILD_TYPE=Debug -DSMC_SANITIZE=ON"
+  dir=build-asan; flags="-DCMAKE_BUILD_TYPE=Debug -DSMC_SANITIZE=ON -DSMC_WERROR=ON"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export SMC_TEST_SANITIZED=1
 fi

@@ -37,6 +37,11 @@ int cli_parse_double(const char *opt, const char *val, double *out);
  * returns -1 on failure or an empty result. cmd names the command. */
 int cli_tokenize_prompt(smc_model *m, const char *cmd, const char *prompt, int32_t **ids, size_t *n);
 
+/* Tokenizes text like cli_tokenize_prompt, recognising special-token texts
+ * (<|im_start|>, ...) when parse_special (a rendered chat). */
+int cli_tokenize_text(smc_model *m, const char *cmd, const char *text, bool parse_special, int32_t **ids,
+                      size_t *n);
+
 /* Evaluates ids as a new sequence of c (logits at every position when
  * all_logits, else at the last). Prints why and returns -1 on failure
  * (including a prompt longer than the context). */

@@ -74,9 +74,15 @@ int cli_parse_double(const char *opt, const char *val, double *out)
 
 int cli_tokenize_prompt(smc_model *m, const char *cmd, const char *prompt, int32_t **ids, size_t *n)
 {
+    return cli_tokenize_text(m, cmd, prompt, false, ids, n);
+}
+
+int cli_tokenize_text(smc_model *m, const char *cmd, const char *prompt, bool parse_special, int32_t **ids,
+                      size_t *n)
+{
     smc_error err = {{0}};
     const smc_vocab *v = smc_model_vocab(m, &err);
-    if (!v || smc_tokenize(v, prompt, strlen(prompt), true, false, ids, n, &err) < 0) {
+    if (!v || smc_tokenize(v, prompt, strlen(prompt), true, parse_special, ids, n, &err) < 0) {
         cli_error("%s", err.msg);
         return -1;
     }

@@ -13,7 +13,7 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: smcgen smc [-m MODEL.gguf] -p PROMPT [constraint] [options]\n\n"
+    fprintf(f, "usage: smcgen smc [-m MODEL.gguf] (-p PROMPT | --chat TEXT) [constraint] [options]\n\n"
                "Samples completions of PROMPT that satisfy a constraint, by sequential Monte Carlo.\n\n"
                "prompt:\n");
     smc_run_opts_print_help(f, SMC_OPT_GROUP_PROMPT);
@@ -29,6 +29,8 @@ static void usage(FILE *f)
                "sampling:\n",
             critic_spec_help);
     smc_run_opts_print_help(f, SMC_OPT_GROUP_SAMPLING);
+    fprintf(f, "chat (instead of -p: the model's chat template writes the prompt):\n");
+    smc_run_opts_print_help(f, SMC_OPT_GROUP_CHAT);
     fprintf(f, "output and resources:\n"
                "  -m FILE              model (default: the bundled model)\n"
                "  -t N                 threads (default: all cores)\n"
@@ -127,8 +129,8 @@ int cmd_smc(int argc, char **argv)
         cli_error("%s", err.msg);
         goto done;
     }
-    if (!!o.prompt + !!prompt_file != 1) {
-        cli_error("give the prompt with exactly one of -p TEXT or -f FILE");
+    if (!!o.prompt + !!prompt_file + !!(o.chat || o.messages_file) != 1) {
+        cli_error("give the prompt with exactly one of -p TEXT, -f FILE, --chat TEXT or --messages FILE");
         goto done;
     }
     rc = 1;

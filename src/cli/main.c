@@ -46,7 +46,13 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("smcgen 0.1.0\n");
+        printf("smcgen %s (%s build, %s %s)\n%s\n", smc_version(), SMC_BUILD_TYPE,
+#if defined(__clang__)
+               "clang",
+#else
+               "gcc",
+#endif
+               __VERSION__, smc_cpu_features());
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -1,11 +1,15 @@
-/* cpu_features.c — run-time detection of AVX2+FMA+F16C and the global
- * "force scalar" switch used by tests. */
+/* cpu_features.c — run-time detection of AVX2+FMA+F16C, the global
+ * "force scalar" switch used by tests, and the version and CPU-feature line
+ * `smcgen --version` prints. */
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
 
 #include "engine/kernels.h"
+#include "engine/matmul_avx2.h"   /* the VNNI kernels' own check */
 
 static atomic_int force_scalar;
 
@@ -37,4 +41,30 @@ void smc_kernels_force_scalar(bool on)
 const char *smc_kernels_isa(void)
 {
     return (!atomic_load(&force_scalar) && smc_cpu_has_avx2_fma()) ? "avx2+fma" : "scalar";
+}
+
+const char *smc_cpu_features(void)
+{
+    static char line[256];
+#if defined(__x86_64__)
+    bool avx2 = smc_cpu_has_avx2_fma(), vnni = smc_mm_kernel_vnni_q(SMC_TYPE_Q8_0) != NULL;
+    snprintf(line, sizeof line,
+             "kernels built: scalar, avx2+fma+f16c, avx512-vnni (q8_0, q4_0)%s; "
+             "this CPU: avx2+fma+f16c %s, avx512-vnni %s; in use: %s%s",
+#if defined(__AVX2__)
+             ", compiled for AVX2 (-march)",
+#else
+             "",
+#endif
+             avx2 ? "yes" : "no", vnni ? "yes" : "no", smc_kernels_isa(),
+             vnni && avx2 && !getenv("SMC_NO_VNNI") ? " + avx512-vnni" : "");
+#else
+    snprintf(line, sizeof line, "kernels built: scalar (no SIMD kernels for this architecture)");
+#endif
+    return line;
+}
+
+const char *smc_version(void)
+{
+    return SMC_VERSION;
 }

@@ -88,6 +88,24 @@ static const smc_opt_desc table[RUN_OPT_COUNT] = {
                                   SMC_OPT_CLI | SMC_OPT_JSON, SMC_OPT_GROUP_CONSTRAINT, 0, 0, false, NULL, "false",
                                   "an answer without the trigger has weight zero (default: it is accepted "
                                   "unconstrained)"},
+    [RUN_OPT_CHAT] = {"chat", "--chat", NULL, "TEXT", SMC_OPT_STRING, SMC_OPT_CLI | SMC_OPT_JSON | SMC_OPT_CLI_ESCAPES,
+                      SMC_OPT_GROUP_CHAT, 0, 0, false, NULL, NULL,
+                      "the user's message; the model's chat template writes the prompt from it, ending with "
+                      "the opening of the assistant's turn (instead of prompt)"},
+    [RUN_OPT_SYSTEM] = {"system", "--system", NULL, "TEXT", SMC_OPT_STRING,
+                        SMC_OPT_CLI | SMC_OPT_JSON | SMC_OPT_CLI_ESCAPES, SMC_OPT_GROUP_CHAT, 0, 0, false, NULL,
+                        NULL, "a system message before the conversation"},
+    [RUN_OPT_MESSAGES] = {"messages", "--messages", NULL, "FILE", SMC_OPT_STRING,
+                          SMC_OPT_CLI | SMC_OPT_JSON | SMC_OPT_CLI_FILE, SMC_OPT_GROUP_CHAT, 0, 0, false, NULL,
+                          NULL,
+                          "the conversation, [{\"role\": \"user\", \"content\": \"...\"}, ...], written into "
+                          "the prompt by the chat template (on the command line: a JSON file, which may also be "
+                          "{\"messages\": [...]})"},
+    [RUN_OPT_CHAT_TEMPLATE] = {"chat_template", "--chat-template", NULL, "NAME", SMC_OPT_STRING,
+                               SMC_OPT_CLI | SMC_OPT_JSON, SMC_OPT_GROUP_CHAT, 0, 0, false, NULL, NULL,
+                               "a built-in chat template instead of the model's own: chatml, llama2, llama3, "
+                               "mistral-v1, mistral-v3, mistral-v7, phi3, phi4, gemma, deepseek, deepseek3, "
+                               "command-r, ... (or a Jinja template text, recognised like the model's)"},
 };
 
 int smc_opt_count(void) { return RUN_OPT_COUNT; }
@@ -120,7 +138,8 @@ static void free_strings(smc_run_opts *o)
 {
     char **fields[] = {&o->prompt, &o->grammar, &o->grammar_file, &o->lark, &o->regex,
                        &o->json_schema, &o->json_schema_file, &o->critic, &o->constrain_after,
-                       &o->constrain_after_regex};
+                       &o->constrain_after_regex, &o->chat, &o->system,
+                       &o->messages, &o->messages_file, &o->chat_template};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;
@@ -245,6 +264,10 @@ static int store(smc_run_opts *o, run_opt_id id, double num, const char *str, bo
         return set_string(&o->constrain_after, str, err);
     case RUN_OPT_CONSTRAIN_AFTER_REGEX: return set_string(&o->constrain_after_regex, str, err);
     case RUN_OPT_TRIGGER_REQUIRED: o->trigger_required = num != 0; return 0;
+    case RUN_OPT_CHAT: return set_string(&o->chat, str, err);
+    case RUN_OPT_SYSTEM: return set_string(&o->system, str, err);
+    case RUN_OPT_MESSAGES: return set_string(cli ? &o->messages_file : &o->messages, str, err);
+    case RUN_OPT_CHAT_TEMPLATE: return set_string(&o->chat_template, str, err);
     case RUN_OPT_COUNT: break;
     }
     return smc_fail(err, "internal: option %d has no storage", (int)id);
@@ -330,8 +353,28 @@ int smc_run_opts_set(smc_run_opts *o, const char *key, const char *value, smc_er
 
 /* ---- checks ---------------------------------------------------------- */
 
+/* A prompt, or a chat (chat or messages), not both; system and
+ * chat_template only with a chat. */
+static int check_chat(const smc_run_opts *o, unsigned where, smc_error *err)
+{
+    bool cli = where & SMC_OPT_CLI;
+    bool chat = o->chat || o->messages || o->messages_file;
+    if (chat && o->prompt)
+        return smc_fail(err, cli ? "give the prompt either as -p/-f or as a chat (--chat or --messages), not both"
+                                 : "give either prompt or a chat (chat or messages), not both");
+    if (o->chat && (o->messages || o->messages_file))
+        return smc_fail(err, cli ? "give the chat with --chat TEXT or --messages FILE, not both"
+                                 : "give either chat or messages, not both");
+    if (!chat && (o->system || o->chat_template))
+        return smc_fail(err, "%s needs a chat: %s", run_opt_label(&table[o->system ? RUN_OPT_SYSTEM : RUN_OPT_CHAT_TEMPLATE], where),
+                        cli ? "--chat TEXT or --messages FILE" : "chat or messages");
+    return 0;
+}
+
 int smc_run_opts_check(smc_run_opts *o, unsigned where, smc_error *err)
 {
+    if (check_chat(o, where, err))
+        return -1;
     const char *src[] = {o->grammar, o->grammar_file, o->lark, o->regex, o->json_schema, o->json_schema_file};
     int n_sources = 0;
     for (size_t i = 0; i < sizeof src / sizeof src[0]; i++)
@@ -440,12 +483,14 @@ static int set_json_value(smc_run_opts *o, const smc_opt_desc *d, const char *fi
         return store(o, id, k, NULL, false, err);
     }
     case SMC_OPT_STRING:
-        if (id == RUN_OPT_JSON_SCHEMA && (cJSON_IsObject(v) || cJSON_IsBool(v))) {
+        if ((id == RUN_OPT_JSON_SCHEMA && (cJSON_IsObject(v) || cJSON_IsBool(v))) ||
+            (id == RUN_OPT_MESSAGES && cJSON_IsArray(v))) {
             char *text = cJSON_PrintUnformatted(v);
             if (!text)
                 return smc_fail(err, "out of memory");
-            free(o->json_schema);
-            o->json_schema = text;
+            char **slot = id == RUN_OPT_MESSAGES ? &o->messages : &o->json_schema;
+            free(*slot);
+            *slot = text;
             return 0;
         }
         if (!cJSON_IsString(v))
@@ -512,6 +557,8 @@ char *smc_run_opts_to_json(const smc_run_opts *o)
     const char *strs[RUN_OPT_COUNT] = {
         [RUN_OPT_PROMPT] = o->prompt, [RUN_OPT_GRAMMAR] = o->grammar, [RUN_OPT_LARK] = o->lark,
         [RUN_OPT_REGEX] = o->regex, [RUN_OPT_JSON_SCHEMA] = o->json_schema, [RUN_OPT_CRITIC] = o->critic,
+        [RUN_OPT_CHAT] = o->chat, [RUN_OPT_SYSTEM] = o->system, [RUN_OPT_MESSAGES] = o->messages,
+        [RUN_OPT_CHAT_TEMPLATE] = o->chat_template,
         [RUN_OPT_METHOD] = o->method_set ? smc_method_name(o->cfg.method) : NULL,
         [RUN_OPT_RESAMPLE] = smc_resample_name(o->cfg.resample),
         [RUN_OPT_PROPOSAL] = o->cfg.proposal == SMC_PROPOSAL_AWRS ? "awrs" : "masked",

@@ -65,7 +65,16 @@ int smc_runner_run(smc_runner *r, const smc_run_opts *o, smc_result **out, smc_e
         return SMC_RUN_EOPTS;
     smc_setup_opts so;
     smc_setup_opts_from_run(o, &so);
-    if (smc_setup_instance(&so, NULL, &r->s, err))
+    char *chat_prompt = NULL;
+    if (smc_run_opts_chat_prompt(o, r->s.model, &chat_prompt, err))
+        return SMC_RUN_EOPTS;
+    if (chat_prompt) {
+        so.prompt = chat_prompt;
+        so.parse_special = true;
+    }
+    int built = smc_setup_instance(&so, NULL, &r->s, err);
+    free(chat_prompt);
+    if (built)
         return -1;
     int rc;
     if (!r->s.cheap && checked.cfg.method != SMC_METHOD_PLAIN)

@@ -208,7 +208,8 @@ int smc_setup_instance(const smc_setup_opts *o, critic_spec *critic, smc_setup *
     if (o->constrain_after && build_lazy(o, s, err))
         return -1;
     const char *prompt = o->prompt ? o->prompt : "";
-    if (smc_tokenize(vocab, prompt, strlen(prompt), !o->no_bos, false, &s->prompt, &s->n_prompt, err))
+    if (smc_tokenize(vocab, prompt, strlen(prompt), !o->no_bos, o->parse_special, &s->prompt,
+                     &s->n_prompt, err))
         return smc_fail_context(err, "prompt");
     if (s->n_prompt == 0)
         return smc_fail(err, "the prompt is empty (and --no-bos was given): the model needs at least one token");

@@ -11,6 +11,8 @@ typedef struct smc_setup_opts {
     const char *model_path;     /* NULL: the bundled default */
     const char *prompt;         /* text */
     bool no_bos;
+    bool parse_special;         /* special-token texts in the prompt are those tokens
+                                   (a prompt written by a chat template) */
     const char *grammar_path;   /* .gbnf or .lark */
     const char *grammar_text;   /* GBNF text (alternative to grammar_path) */
     const char *lark_text;      /* Lark text */

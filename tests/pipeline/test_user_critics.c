@@ -8,7 +8,6 @@
  * us while we are still writing). */
 #include "test.h"
 
-#include <time.h>
 #include <unistd.h>
 
 #include "smc/potential.h"
@@ -24,12 +23,9 @@ static const char *failure(smc_potential *p)
     return p->vt->failure ? p->vt->failure(p->self) : NULL;
 }
 
-static double secs_since(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
+/* A timeout no healthy answer comes near, even on a loaded machine: only
+ * the critics meant to be silent ever reach their timeout. */
+#define LONG_MS 120000.0
 
 /* score_batch with n requests on texts, complete where the index is a
  * multiple of complete_every (0: never). */
@@ -94,7 +90,7 @@ static void test_exec_scores(void)
         "    r = json.loads(line)\n"
         "    w = None if r[\"text\"] == \"dead\" else -len(r[\"text\"]) - (0.5 if r[\"op\"] == \"complete\" else 0)\n"
         "    print(json.dumps({\"logw\": w}), flush=True)'",
-        10000);
+        LONG_MS);
     if (!p)
         return;
     CHECK_NEAR(prefix(p, "abc"), -3, 0);
@@ -117,12 +113,7 @@ static void expect_failure(const char *cmd, double timeout_ms, const char *fragm
     smc_potential *p = exec_critic(cmd, timeout_ms);
     if (!p)
         return;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     CHECK(prefix(p, "x") == INFINITY);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-    CHECK_MSG(secs < 5, "took %.1f s", secs);
     const char *why = failure(p);
     CHECK_MSG(why && strstr(why, fragment), "'%s' lacks '%s'", why ? why : "(none)", fragment);
     CHECK(prefix(p, "y") == INFINITY);                         /* stays failed */
@@ -131,12 +122,15 @@ static void expect_failure(const char *cmd, double timeout_ms, const char *fragm
 
 static void test_exec_failures(void)
 {
-    expect_failure("exit 0", 2000, "exited without answering");
-    expect_failure("sleep 30", 300, "did not answer within");
-    expect_failure("read line; echo hello; cat >/dev/null", 2000, "answered something other");
-    expect_failure("read line; echo '{\"logw\": \"high\"}'; cat >/dev/null", 2000,
+    /* Failures found by content or end of file get a long timeout, so a
+     * loaded machine cannot turn them into a timeout; the one that must time
+     * out never answers at all, however fast or slow the machine is. */
+    expect_failure("exit 0", LONG_MS, "exited without answering");
+    expect_failure("exec sleep 600", 300, "did not answer within");
+    expect_failure("read line; echo hello; cat >/dev/null", LONG_MS, "answered something other");
+    expect_failure("read line; echo '{\"logw\": \"high\"}'; cat >/dev/null", LONG_MS,
                    "answered something other");
-    expect_failure("/nonexistent-critic-binary", 2000, "exited without answering");
+    expect_failure("/nonexistent-critic-binary", LONG_MS, "exited without answering");
     smc_error err = {{0}};
     smc_potential *p = NULL;
     CHECK_EQ_INT(smc_critic_from_exec("", 0, &p, &err), -1);
@@ -169,10 +163,9 @@ static void remove_critic(char *cmd)
 
 /* Scores -(characters) - 0.5 for complete, -inf for "dead". Batch mode
  * (argv[1] != "line"): says {"batch": true} first and answers batch ops:
- * argv[1] "ok" correctly, "short" one score too few, "die" by exiting,
- * "slow" after sleeping. argv[2] (optional): a log of the ops received. */
+ * argv[1] "ok" correctly, "short" one score too few, "die" by exiting. argv[2] (optional): a log of the ops received. */
 static const char critic_py[] =
-    "import sys, json, time\n"
+    "import sys, json\n"
     "mode = sys.argv[1]\n"
     "log = open(sys.argv[2], 'a') if len(sys.argv) > 2 else None\n"
     "def score(r):\n"
@@ -187,7 +180,6 @@ static const char critic_py[] =
     "    if r['op'] == 'batch':\n"
     "        note('batch %d' % len(r['requests']))\n"
     "        if mode == 'die': sys.exit(0)\n"
-    "        if mode == 'slow': time.sleep(30)\n"
     "        ws = [score(q) for q in r['requests']]\n"
     "        if mode == 'short': ws = ws[:-1]\n"
     "        print(json.dumps({'logws': ws}), flush=True)\n"
@@ -228,7 +220,7 @@ static void test_exec_batches(void)
     double out[6];
 
     /* A line-at-a-time critic: batches arrive as pipelined single requests. */
-    smc_potential *p = exec_critic(line_cmd, 10000);
+    smc_potential *p = exec_critic(line_cmd, LONG_MS);
     if (p) {
         CHECK_EQ_INT(batch(p, 6, mixed, 2, out), 0);
         CHECK_EQ_INT(check_mixed(out, 2), 0);
@@ -241,7 +233,7 @@ static void test_exec_batches(void)
 
     /* A batch critic: the first batch goes pipelined (its hello is not read
      * yet), later ones as one batch op; a single text stays a single line. */
-    p = exec_critic(ok_cmd, 10000);
+    p = exec_critic(ok_cmd, LONG_MS);
     if (p) {
         CHECK_EQ_INT(batch(p, 6, mixed, 3, out), 0);
         CHECK_EQ_INT(check_mixed(out, 3), 0);
@@ -268,28 +260,35 @@ static void test_exec_batches(void)
                 {"die", "exited without answering"},
                 {"slow", "did not answer within the timeout"}};
     for (int b = 0; b < 3; b++) {
-        char *cmd = python_critic(critic_py, bad[b].mode);
-        /* 1.5 s per answer leaves room for python3 to start on a loaded machine;
-         * a batch of 6 may then take 9 s */
-        p = cmd ? exec_critic(cmd, 1500) : NULL;
+        /* "short" and "die" fail by what they answer, so they get a timeout
+         * python3's start-up never reaches. "slow" is a shell critic that
+         * says hello, answers one text and then never answers again: whether
+         * its first answer beats the short timeout or not (a loaded
+         * machine), the verdict is the same timeout failure. */
+        bool slow = !strcmp(bad[b].mode, "slow");
+        char *cmd = slow ? strdup("echo '{\"batch\": true}'; read a; echo '{\"logw\": -3}'; "
+                                  "exec sleep 600")
+                         : python_critic(critic_py, bad[b].mode);
+        p = cmd ? exec_critic(cmd, slow ? 300 : LONG_MS) : NULL;
         if (p) {
-            CHECK(prefix(p, "abc") == -3);   /* reads the hello */
-            struct timespec t0;
-            clock_gettime(CLOCK_MONOTONIC, &t0);
+            double first = prefix(p, "abc");   /* reads the hello */
+            CHECK(first == -3 || (slow && first == INFINITY));
             CHECK_EQ_INT(batch(p, 6, mixed, 0, out), 0);
             CHECK(out[0] == INFINITY && out[5] == INFINITY);
-            CHECK_MSG(secs_since(&t0) < 11, "took %.1f s", secs_since(&t0));
             const char *why = failure(p);
             CHECK_MSG(why && strstr(why, bad[b].fragment), "'%s' lacks '%s'", why ? why : "(none)",
                       bad[b].fragment);
             CHECK(prefix(p, "y") == INFINITY);   /* stays failed */
             smc_potential_free(p);
         }
-        remove_critic(cmd);
+        if (slow)
+            free(cmd);
+        else
+            remove_critic(cmd);
     }
 
     /* A line-at-a-time critic that dies after two answers. */
-    p = exec_critic("read a; echo '{\"logw\": 1}'; read b; echo '{\"logw\": 2}'", 2000);
+    p = exec_critic("read a; echo '{\"logw\": 1}'; read b; echo '{\"logw\": 2}'", LONG_MS);
     if (p) {
         CHECK_EQ_INT(batch(p, 6, mixed, 0, out), 0);
         CHECK(out[0] == INFINITY);
@@ -298,15 +297,11 @@ static void test_exec_batches(void)
                   "%s", why ? why : "(none)");
         smc_potential_free(p);
     }
-    /* Answering more lines than asked is caught. */
-    p = exec_critic("read a; echo '{\"logw\": 1}'; echo '{\"logw\": 2}'; cat >/dev/null", 2000);
+    /* Answering more lines than asked is caught: both lines come in one
+     * write, so the extra one is there when the first answer is read. */
+    p = exec_critic("read a; printf '{\"logw\": 1}\\n{\"logw\": 2}\\n'; cat >/dev/null", LONG_MS);
     if (p) {
-        double v = 0;
-        for (int i = 0; i < 20 && v != INFINITY; i++) {
-            v = prefix(p, "a");
-            usleep(20000);
-        }
-        CHECK(v == INFINITY);
+        CHECK(prefix(p, "a") == INFINITY);
         CHECK(failure(p) && strstr(failure(p), "more lines"));
         smc_potential_free(p);
     }
@@ -334,20 +329,18 @@ static void test_exec_large_batch(void)
         texts[i][4000 + i] = 0;
     }
     for (int c = 0; c < 2; c++) {
-        smc_potential *p = cmds[c] ? exec_critic(cmds[c], 5000) : NULL;
+        /* A deadlock would show as a timeout (30 s), not as a slow pass. */
+        smc_potential *p = cmds[c] ? exec_critic(cmds[c], 30000) : NULL;
         if (!p)
             continue;
         double out[N];
         int bad = 0;
-        struct timespec t0;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
         for (int round = 0; round < 2; round++) {   /* batch critic: pipelined, then batch op */
             CHECK_EQ_INT(batch(p, N, (const char *const *)texts, 0, out), 0);
             for (int i = 0; i < N; i++)
                 bad += out[i] != -(4000.0 + i);
         }
         CHECK_EQ_INT(bad, 0);
-        CHECK_MSG(secs_since(&t0) < 20, "took %.1f s", secs_since(&t0));
         CHECK_MSG(failure(p) == NULL, "%s", failure(p));
         smc_potential_free(p);
     }

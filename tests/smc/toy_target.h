@@ -110,7 +110,7 @@ static inline void toy_enumerate_t(toy_exact *E, int maxlen, double temp)
     for (int idx = 0; idx < total; idx++) {
         /* decode idx into (length, digits) */
         int rem = idx, n = 0, cnt = 1;
-        while (rem >= cnt) {
+        while (rem >= cnt && n < TOY_MAXLEN) {
             rem -= cnt;
             cnt *= TOY_NSYM;
             n++;
