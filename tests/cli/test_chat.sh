@@ -39,11 +39,11 @@ want=$'<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_sta
 n=$(prompt_tokens --messages "$tmp/msgs.json" --system S --chat-template chatml)
 check "messages file + --system with chatml ($n vs $(count_special "$want"))" test "$n" = "$(count_special "$want")"
 
-# 3. --chat-template FILE: a Jinja template recognised from its text (Llama 3's).
-printf '%s' "{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}" > "$tmp/llama3.jinja"
+# 3. --chat-template with a Jinja template text, recognised from it (Llama 3's).
+tmpl="{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}"
 want=$'<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n'
-n=$(prompt_tokens --chat ' Hi ' --chat-template "$tmp/llama3.jinja")
-check "template from a file, recognised as llama3 ($n vs $(count_special "$want"))" test "$n" = "$(count_special "$want")"
+n=$(prompt_tokens --chat ' Hi ' --chat-template "$tmpl")
+check "template text recognised as llama3 ($n vs $(count_special "$want"))" test "$n" = "$(count_special "$want")"
 
 # 4. smc with a chat and a constraint answers within the constraint.
 out=$("$SMCGEN" smc -m "$MODEL" --chat 'A phone number' --chat-template chatml --regex '[0-9]{3}-[0-9]{4}' \

@@ -189,7 +189,7 @@ static void test_help(void)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    for (int g = SMC_OPT_GROUP_PROMPT; g <= SMC_OPT_GROUP_SAMPLING; g++)
+    for (int g = SMC_OPT_GROUP_PROMPT; g <= SMC_OPT_GROUP_CHAT; g++)
         smc_run_opts_print_help(f, (smc_opt_group)g);
     fclose(f);
     /* Lines are wrapped: compare with the wrapping undone. */
