@@ -29,7 +29,7 @@ answer_ok() { # answer_ok COMMAND OUTPUT_FILE
     local cmd=$1 out=$2
     if grep -q 'every particle has weight zero' "$out"; then echo "all particles died"; return 1; fi
     case "$cmd" in
-    *" smc "*--json*)
+    *" smc "*" --json "*)
         python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r["posterior"] and not r["all_dead"] else 1)' "$out" ||
             { echo "no posterior in the JSON"; return 1; } ;;
     *" smc "*) grep -q '^posterior ([1-9]' "$out" || { echo "no posterior"; return 1; } ;;
@@ -59,7 +59,7 @@ for t in texts:
 sys.exit(0 if ok else 1)
 PY
         ;;
-    *"--regex '[0-9]{3}-[0-9]{4}'"*--json*)
+    *"--regex '[0-9]{3}-[0-9]{4}'"*" --json "*)
         top_text < "$out" | grep -Eqx '[0-9]{3}-[0-9]{4}' || { echo "top answer does not match the regex"; return 1; } ;;
     esac
     return 0
