@@ -99,14 +99,12 @@ static double chi2_draws(smc_method m, int n, int runs, bool no_corr, smc_propos
     /* Bins: strings with expected count >= 8, the rest pooled. */
     int *bin = malloc(sizeof *bin * (size_t)E->n);
     int nb = 0;
-    double exp_pool = 0;
     for (int i = 0; i < E->n; i++) {
         double e = runs * w[i] / zw;
         if (e >= 8)
             bin[i] = nb++;
         else {
             bin[i] = -1;
-            exp_pool += e;
         }
     }
     int pool_bin = nb++;
