@@ -72,7 +72,7 @@ static PyObject *mod_options(PyObject *mod, PyObject *unused)
 {
     (void)mod, (void)unused;
     static const char *const types[] = {"int", "float", "bool", "string", "choice", "strings"};
-    static const char *const groups[] = {"prompt", "constraint", "critic", "sampling"};
+    static const char *const groups[] = {"prompt", "constraint", "critic", "sampling", "chat"};
     PyObject *l = PyList_New(0);
     for (int i = 0; l && i < smc_opt_count(); i++) {
         const smc_opt_desc *d = smc_opt_at(i);

@@ -142,7 +142,7 @@ static void test_order_by(void)
  * plain mean of the scores (0.5) or a weighting by log-weights fails. */
 static void test_weighted_score(void)
 {
-    double lw[2] = {0, log(3.0)}, sc[2] = {1, 0}, w[2];
+    double lw[2] = {0, log(3.0)}, sc[2] = {1, 0}, w[3];
     CHECK_NEAR(eval_weighted_score(lw, sc, 2, w), 0.25, 1e-12);
     CHECK_NEAR(w[0], 0.25, 1e-12);
     CHECK_NEAR(w[1], 0.75, 1e-12);
