@@ -1080,6 +1080,16 @@ int smc_py_set_context(smc_py_critic *c, const char *setup, const char *test, sm
 /* Defaults: 5000 ms wall clock, 1024 MB of address space beyond the
  * worker's, 10 s of CPU. Values <= 0 keep the current one. */
 void smc_py_set_limits(smc_py_critic *c, double timeout_ms, long mem_mb, long cpu_s);
+/* Limits of the sandbox as a whole (the worker, its snapshots and whatever
+ * they start, together): memory (held by a cgroup where one is writable)
+ * and processes (a cgroup, else RLIMIT_NPROC, from the next worker on).
+ * Defaults 4096 MB, 256. Values <= 0 keep the current one. */
+void smc_py_set_run_limits(smc_py_critic *c, long mem_mb, long procs);
+/* One line saying how generated code is isolated: the sandbox's parts and
+ * what limits the run as a whole (cgroup or pid namespace + rlimits, and
+ * why). c NULL: what a new critic would get (probes by making and removing
+ * a cgroup). Where smcgen uses the sandbox it is not dumpable. */
+void smc_py_isolation(const smc_py_critic *c, char *out, size_t cap);
 /* Reuse between runs: at most max_snapshots kept processes (default 32,
  * least recently used killed first; 0: every run starts from the setup in a
  * fresh fork, as a plain sandbox would); spares: each snapshot keeps one

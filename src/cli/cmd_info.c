@@ -36,13 +36,17 @@ static const char *const TOKENIZER_FLAGS[] = {"add_bos_token", "add_eos_token", 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: smcgen info [FILE.gguf] [--json] [--no-tensors]\n\n"
+            "usage: smcgen info [FILE.gguf] [--json] [--no-tensors]\n"
+            "       smcgen info --sandbox\n\n"
             "Shows a GGUF file: architecture, hyperparameters, tokenizer summary, parameter\n"
             "counts and bytes by tensor type, the other metadata keys (long arrays summarised)\n"
             "and the tensor table (name, type, shape, data offset, bytes).\n\n"
             "  FILE.gguf, -m FILE.gguf  the file (default: %s)\n"
             "  --json                   print everything as one JSON object\n"
             "  --no-tensors             leave out the tensor table\n"
+            "  --sandbox                instead: how the Python critic would isolate generated code\n"
+            "                           here (namespaces, seccomp, Landlock, and whether a cgroup\n"
+            "                           or the pid namespace + rlimits limit the run as a whole)\n"
             "  -h, --help               this help\n\n"
             "A malformed file is reported as 'smcgen: FILE: <problem>' with exit status 1.\n",
             smc_default_model_path());
@@ -524,6 +528,11 @@ int cmd_info(int argc, char **argv)
             json = true;
         } else if (!strcmp(s, "--no-tensors")) {
             tensors = false;
+        } else if (!strcmp(s, "--sandbox")) {
+            char line[2048];
+            smc_py_isolation(NULL, line, sizeof line);
+            printf("python critic: %s\n", line);
+            return fflush(stdout) == 0 ? 0 : 1;
         } else if (!strcmp(s, "-m") || !strcmp(s, "--model")) {
             if (a + 1 >= argc) {
                 cli_error("info: option %s needs a value", s);

@@ -247,6 +247,7 @@ typedef struct {
     int n;
     char python[PATH_MAX];
     char tmp_opts[64];
+    long procs;
     unsigned outer_uid, outer_gid;
     bool root;
 } plan_t;
@@ -344,8 +345,9 @@ static int resolve_python(const char *python, char *out, size_t cap)
     return -1;
 }
 
-static void make_plan(plan_t *p, long disk_mb)
+static void make_plan(plan_t *p, long disk_mb, long procs)
 {
+    p->procs = procs > 0 ? procs : 256;
     static const char *const top[] = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt"};
     static const char *const etc[] = {"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
                                       "/etc/localtime",   "/etc/alternatives", "/etc/matplotlibrc",
@@ -464,7 +466,8 @@ static _Noreturn void child(const plan_t *p, const char *script, int sync_fd, in
     int dn = open("/dev/null", O_RDWR);
     if (dn < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(dn, 2) < 0)
         die(err_fd, "set up stdin/stdout");
-    struct rlimit nproc = {256, 256}, fsize = {64 << 20, 64 << 20}, core = {0, 0}, nofile = {1024, 1024};
+    struct rlimit nproc = {(rlim_t)p->procs, (rlim_t)p->procs}, fsize = {64 << 20, 64 << 20}, core = {0, 0},
+                  nofile = {1024, 1024};
     if (setrlimit(RLIMIT_NPROC, &nproc) < 0 || setrlimit(RLIMIT_FSIZE, &fsize) < 0 ||
         setrlimit(RLIMIT_CORE, &core) < 0 || setrlimit(RLIMIT_NOFILE, &nofile) < 0)
         die(err_fd, "setrlimit");
@@ -499,8 +502,8 @@ static int write_file(pid_t pid, const char *name, const char *text)
     return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-pid_t py_sandbox_spawn(const char *python, const char *script, int in_fd, int out_fd, long disk_mb,
-                       smc_error *err)
+pid_t py_sandbox_spawn(const char *python, const char *script, int in_fd, int out_fd, long disk_mb, long procs,
+                       py_cgroup *cg, smc_error *err)
 {
     if (filters(err) < 0)
         return -1;
@@ -511,7 +514,7 @@ pid_t py_sandbox_spawn(const char *python, const char *script, int in_fd, int ou
         free(p);
         return smc_fail(err, "sandbox: no Python interpreter \"%s\"", python);
     }
-    make_plan(p, disk_mb);
+    make_plan(p, disk_mb, procs);
     int sync_p[2], err_p[2];
     if (pipe2(sync_p, O_CLOEXEC) < 0) {
         free(p);
@@ -523,8 +526,15 @@ pid_t py_sandbox_spawn(const char *python, const char *script, int in_fd, int ou
         return smc_fail(err, "pipe: %s", strerror(errno));
     }
     /* clone without a new stack behaves like fork; the child only makes
-     * system calls until it execs */
+     * system calls until it execs. It must be dumpable until then (it is a
+     * copy of us, and smcgen is not dumpable while it uses the sandbox):
+     * else only root could write its uid map. */
+    int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    if (dumpable == 0)
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(NS_FLAGS | SIGCHLD), NULL, NULL, NULL, 0);
+    if (pid != 0 && dumpable == 0)
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (pid == 0) {
         close(sync_p[1]);
         close(err_p[0]);
@@ -538,6 +548,8 @@ pid_t py_sandbox_spawn(const char *python, const char *script, int in_fd, int ou
         free(p);
         return smc_fail(err, "sandbox: cannot create the namespaces: %s", strerror(e));
     }
+    if (cg)
+        py_cgroup_enter(cg, pid); /* before it runs anything: it waits for the sync byte */
     char map[64];
     int r = 0;
     if (!p->root)

@@ -3,6 +3,7 @@
 #ifndef SMC_POTENTIALS_PY_SANDBOX_H
 #define SMC_POTENTIALS_PY_SANDBOX_H
 
+#include "potentials/py_cgroup.h"
 #include "smcgen.h"
 
 #include <stdbool.h>
@@ -19,9 +20,11 @@ int py_sandbox_landlock_abi(void);
 /* Starts `python -u -I -c script <args>` inside a new sandbox with in_fd as
  * its stdin and out_fd as its stdout (stderr: /dev/null). The interpreter
  * is pid 1 of its own pid namespace: killing it ends everything it
- * started. Extra arguments given to the script: "sandbox", the candidate
- * seccomp filter as hex, the Landlock ABI. Returns the pid, or -1. */
-pid_t py_sandbox_spawn(const char *python, const char *script, int in_fd, int out_fd, long disk_mb,
-                       smc_error *err);
+ * started. It enters the cgroups of cg (when not NULL) before it runs
+ * anything; at most procs processes run in it (RLIMIT_NPROC). Extra
+ * arguments given to the script: "sandbox", the candidate seccomp filter as
+ * hex, the Landlock ABI. Returns the pid, or -1. */
+pid_t py_sandbox_spawn(const char *python, const char *script, int in_fd, int out_fd, long disk_mb, long procs,
+                       py_cgroup *cg, smc_error *err);
 
 #endif

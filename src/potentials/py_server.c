@@ -56,10 +56,11 @@
  * \n<setup><code><test>" (syntax, then the run when the code is complete:
  * one round trip per check), "CTX <ms> <mem_mb> <cpu_s> <ns>\n<setup>" (start
  * that setup now, in the background: the first run then finds it done),
- * "CFG <n> <spares> <memo>\n", "PING 0\n". A reply is
- * "<STATUS> <n>\n<message>" with STATUS in OK, MORE, BAD (syntax) or OK,
- * ASSERT, ERR, SETUP, TIMEOUT (run). Between the server and the sandboxed
- * processes: unix socket pairs with the same framing. "FORK" carries the
+ * "CFG <n> <spares> <memo>\n", "PING 0\n"; smcgen ends each header with one
+ * more word, a random tag. A reply is "<STATUS> <n> <tag>\n<message>" with
+ * STATUS in OK, MORE, BAD (syntax) or OK, ASSERT, ERR, SETUP, TIMEOUT (run).
+ * Between the server and the sandboxed processes: unix socket pairs with
+ * "<WORD> <n>\n" framing. "FORK" carries the
  * new fork's socket (the server makes the pair, so it waits for nothing but
  * the fork's answer) and the code the fork runs at once, or none for a spare
  * that then waits for "EXEC"; the snapshot answers "PID" with the fork's pid
@@ -114,9 +115,10 @@ const char *const SMC_PY_SERVER_SCRIPT =
     "_devnull = os.open(os.devnull, os.O_RDWR)\n"
     "_base = tempfile.mkdtemp(prefix='smc_py_')\n"
     "_server_pid = os.getpid()\n"
+    "_tag = [b'0']  # the request's tag (its header's last word), repeated in its reply\n"
     "def _reply(status, msg):\n"
     "    b = msg.encode('utf-8', 'replace')[:2000]\n"
-    "    _out.write(b'%s %d\\n' % (status.encode(), len(b)))\n"
+    "    _out.write(b'%s %d %s\\n' % (status.encode(), len(b), _tag[0]))\n"
     "    _out.write(b)\n"
     "    _out.flush()\n"
     "def _text(b):\n"
@@ -384,6 +386,11 @@ const char *const SMC_PY_SERVER_SCRIPT =
     "            pass\n"
     "    os.setsid()\n"
     "    os.dup2(_devnull, 0); os.dup2(_devnull, 1); os.dup2(_devnull, 2)\n"
+    "    try:  # when the run's memory runs out, code dies before the server\n"
+    "        with open('/proc/self/oom_score_adj', 'w') as f:\n"
+    "            f.write('1000')\n"
+    "    except OSError:\n"
+    "        pass\n"
     "    _own_dir(False)\n"
     "    if _sandboxed:\n"
     "        _confine()\n"
@@ -792,7 +799,7 @@ const char *const SMC_PY_SERVER_SCRIPT =
     "    parts = hdr.split()\n"
     "    if not parts:\n"
     "        continue\n"
-    "    op = parts[0]\n"
+    "    op, _tag[0] = parts[0], parts[-1]\n"
     "    try:\n"
     "        if op == b'PING':\n"
     "            _reply('OK', 'network ' + _netns)\n"

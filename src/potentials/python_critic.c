@@ -16,9 +16,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,6 +64,8 @@ struct smc_py_critic {
     int to_fd, from_fd;
     double timeout_ms;
     long mem_mb, cpu_s;
+    long run_mem_mb, run_procs; /* limits of the sandbox as a whole */
+    py_cgroup cg;               /* the worker's cgroups (sandboxed) */
     bool unsafe; /* no sandbox (smc_py_allow_unsafe) */
 };
 
@@ -142,6 +147,7 @@ static void stop_worker(smc_py_critic *c, bool graceful)
         waitpid(c->pid, NULL, 0);
     }
     c->pid = -1;
+    py_cgroup_close(&c->cg); /* whatever is left in it, and the cgroup */
 }
 
 static double now_ms(void)
@@ -236,11 +242,15 @@ static int start_worker(smc_py_critic *c, smc_error *err)
         close(in_pipe[1]);
         return smc_fail(err, "pipe: %s", strerror(errno));
     }
+    if (!c->unsafe)
+        py_cgroup_open(&c->cg, c->run_mem_mb, c->run_procs);
     pid_t pid = c->unsafe ? spawn_unsandboxed(c->python, in_pipe[0], out_pipe[1])
-                          : py_sandbox_spawn(c->python, SMC_PY_SERVER_SCRIPT, in_pipe[0], out_pipe[1], 256, err);
+                          : py_sandbox_spawn(c->python, SMC_PY_SERVER_SCRIPT, in_pipe[0], out_pipe[1], 256,
+                                             c->run_procs, &c->cg, err);
     if (pid < 0) {
         int e = errno;
         close(in_pipe[0]); close(in_pipe[1]); close(out_pipe[0]); close(out_pipe[1]);
+        py_cgroup_close(&c->cg);
         return c->unsafe ? smc_fail(err, "fork: %s", strerror(e)) : -1;
     }
     close(in_pipe[0]);
@@ -267,7 +277,17 @@ static int request(smc_py_critic *c, const char *hdr, const char *const *parts, 
         stop_worker(c, false);
     if (c->pid <= 0 && start_worker(c, err) < 0)
         return -1;
-    if (write_all(c->to_fd, hdr, strlen(hdr)) < 0)
+    /* the header gets a fresh random tag that the reply must repeat: bytes
+     * written by anyone who has not read this request are never taken for
+     * its reply */
+    uint64_t tag = 0;
+    if (getrandom(&tag, sizeof tag, 0) != (ssize_t)sizeof tag)
+        tag ^= (uint64_t)now_ms() * 0x9e3779b97f4a7c15ULL + (uint64_t)c->pid;
+    char tagged[256], want[24];
+    snprintf(want, sizeof want, "%016llx", (unsigned long long)tag);
+    size_t hl = strcspn(hdr, "\n");
+    snprintf(tagged, sizeof tagged, "%.*s %s\n", (int)(hl < 200 ? hl : 200), hdr, want);
+    if (write_all(c->to_fd, tagged, strlen(tagged)) < 0)
         goto dead;
     for (int i = 0; i < n_parts; i++)
         if (lens[i] && write_all(c->to_fd, parts[i], lens[i]) < 0)
@@ -284,9 +304,13 @@ static int request(smc_py_critic *c, const char *hdr, const char *const *parts, 
     }
     line[k] = '\0';
     unsigned long len = 0;
-    char word[16] = "";
-    if (sscanf(line, "%15s %lu", word, &len) != 2 || len > 1 << 20)
+    char word[16] = "", got[24] = "";
+    if (sscanf(line, "%15s %lu %23s", word, &len, got) != 3 || len > 1 << 20)
         goto dead;
+    if (strcmp(got, want) != 0) { /* not the reply to this request */
+        stop_worker(c, false);
+        return smc_fail(err, "the Python worker's reply was not tagged for this request; it was replaced");
+    }
     char *body = malloc(len + 1);
     if (!body || read_exact(c, body, len, deadline) < 0) {
         free(body);
@@ -360,6 +384,9 @@ int smc_py_open(const char *python, const char *setup, const char *test, smc_py_
     c->timeout_ms = 5000;
     c->mem_mb = 1024;
     c->cpu_s = 10;
+    c->run_mem_mb = 4096;
+    c->run_procs = 256;
+    c->cg.mem_at = c->cg.pids_at = -1;
     c->max_snapshots = 32;
     c->spares = 0;
     c->memo = true;
@@ -393,6 +420,11 @@ int smc_py_open(const char *python, const char *setup, const char *test, smc_py_
                         "provide one: %s; see docs/security.md, or pass --unsafe-no-sandbox to run it without "
                         "(only where losing the machine's data would not matter)",
                         why);
+    } else {
+        /* the trusted side out of reach: no other process of this user may
+         * read our memory or open our descriptors through /proc (the sandbox
+         * runs as this user when smcgen is not root) */
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     }
     if (start_worker(c, err) < 0) {
         smc_py_close(c);
@@ -435,6 +467,47 @@ void smc_py_close(smc_py_critic *c)
     free(c->setup);
     free(c->test);
     free(c);
+}
+
+void smc_py_set_run_limits(smc_py_critic *c, long mem_mb, long procs)
+{
+    if (!c)
+        return;
+    if (mem_mb > 0)
+        c->run_mem_mb = mem_mb;
+    bool restart = procs > 0 && procs != c->run_procs && c->cg.pids_at < 0 && c->pid > 0;
+    if (procs > 0)
+        c->run_procs = procs;
+    /* the cgroup's limits change at once; RLIMIT_NPROC with a new worker */
+    py_cgroup_set(&c->cg, c->run_mem_mb, c->run_procs);
+    if (restart)
+        stop_worker(c, true); /* the next request starts it again */
+}
+
+void smc_py_isolation(const smc_py_critic *c, char *out, size_t cap)
+{
+    if (!out || !cap)
+        return;
+    char why[256], limits[PATH_MAX * 2 + 400];
+    if (c && c->unsafe) {
+        snprintf(out, cap, "no sandbox (--unsafe-no-sandbox): rlimits per process, a network namespace where "
+                           "the kernel allows one, an audit hook");
+        return;
+    }
+    if (!py_sandbox_supported(why, sizeof why)) {
+        snprintf(out, cap, "no sandbox on this system: %s", why);
+        return;
+    }
+    if (c && c->pid > 0) {
+        py_cgroup_describe(&c->cg, c->run_mem_mb, c->run_procs, limits, sizeof limits);
+    } else { /* what a worker would get: a cgroup made and removed */
+        py_cgroup g;
+        py_cgroup_open(&g, c ? c->run_mem_mb : 4096, c ? c->run_procs : 256);
+        py_cgroup_describe(&g, c ? c->run_mem_mb : 4096, c ? c->run_procs : 256, limits, sizeof limits);
+        py_cgroup_close(&g);
+    }
+    snprintf(out, cap, "sandbox: user, pid, mount, network, ipc and uts namespaces, seccomp, Landlock ABI %d; %s",
+             py_sandbox_landlock_abi(), limits);
 }
 
 void smc_py_set_limits(smc_py_critic *c, double timeout_ms, long mem_mb, long cpu_s)

@@ -23,7 +23,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 fail=0
-for t in test_python_sandbox test_sql_bombs test_exec_leftovers; do
+for t in test_python_sandbox test_run_limits test_worker_replies test_sql_bombs test_exec_leftovers; do
     cp "$dir/$t" "$tmp/"
     chmod 755 "$tmp/$t"
     (cd "$tmp" && as_user "./$t"); rc=$?
