@@ -18,10 +18,11 @@
  *
  * A second, stricter filter is handed to the worker as an argument: each
  * process that runs problem or candidate code installs it after dropping its
- * capabilities (it denies every way to signal another process, execve, and
- * F_SETOWN/F_SETSIG, which could make the kernel signal someone). Landlock
- * rules, stacked at each fork by the worker, confine writes to the process's
- * own directory (see py_server.c). */
+ * capabilities (it denies every way to signal another process, execve,
+ * F_SETOWN/F_SETSIG, which could make the kernel signal someone, and SysV
+ * IPC and message queues, which outlive a run). Landlock rules, stacked at
+ * each fork by the worker, confine writes, and reads in /tmp, to the
+ * process's own directory (see py_server.c). */
 #include "potentials/py_sandbox.h"
 #include "util/error.h"
 
@@ -157,8 +158,11 @@ static int build_outer(bpf_prog *out)
 /* The filter of processes that run problem or candidate code, on top. */
 static int build_inner(bpf_prog *out)
 {
-    static const char *const names[] = {"kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
-                                        "pidfd_send_signal", "execve", "execveat"};
+    /* SysV IPC and POSIX message queues outlive a run inside the sandbox's
+     * ipc namespace: one program could leave what another reads */
+    static const char *const names[] = {"kill",    "tkill",   "tgkill",  "rt_sigqueueinfo", "rt_tgsigqueueinfo",
+                                        "pidfd_send_signal", "execve", "execveat", "shmget", "msgget",
+                                        "semget",  "mq_open"};
     int r;
     scmp_filter_ctx f = deny_list(names, sizeof names / sizeof names[0], &r);
     if (!f)

@@ -307,6 +307,29 @@ void run_tests(void)
               "after a poisoned prefix: %s", msg);
     host_unchanged("poisoned snapshots");
 
+    /* another program's files and IPC: a prefix kept as a snapshot leaves a
+     * file in its directory and tries SysV IPC; a different program of the
+     * same problem looks for that file beside its own directory (by name,
+     * through every pid) and in /tmp, and for the IPC objects */
+    const char *leave = UNHOOK "import ctypes\nopen('smc_mine', 'w').write('left by A')\n"
+                               "libc = ctypes.CDLL(None)\nmade = [libc.shmget(0x5eed, 4096, 0o1666), "
+                               "libc.msgget(0x5eed, 0o1666), libc.semget(0x5eed, 1, 0o1666)]\n";
+    CHECK_MSG(smc_py_check(pc, leave, strlen(leave), false, msg, sizeof msg) == SMC_VERDICT_PREFIX, "%s", msg);
+    attack("reading another program's files and IPC",
+           UNHOOK "import os, ctypes\nfound = []\nforks = os.path.dirname(os.getcwd())\n"
+                  "for pid in range(1, 1000):\n"
+                  "    try:\n        found.append(open(os.path.join(forks, str(pid), 'smc_mine')).read())\n"
+                  "    except OSError:\n        pass\n"
+                  "for root, dirs, files in os.walk('/tmp'):\n"
+                  "    if 'smc_mine' in files and not root.startswith(os.getcwd()):\n"
+                  "        try:\n            found.append(open(os.path.join(root, 'smc_mine')).read())\n"
+                  "        except OSError:\n            pass\n"
+                  "libc = ctypes.CDLL(None)\n"
+                  "for name, r in (('shm', libc.shmget(0x5eed, 0, 0)), ('msg', libc.msgget(0x5eed, 0)),\n"
+                  "                ('sem', libc.semget(0x5eed, 0, 0))):\n"
+                  "    if r >= 0:\n        found.append(name)\n"
+                  "raise Exception('held' if not found else 'read %%r' %% found)\n",
+           false);
     attack("reading secrets",
            UNHOOK "import os, glob\nfound = []\n"
                   "for p in ['/etc/shadow', '/etc/passwd', '/root', '/home'] + glob.glob('/proc/*/environ'):\n"
