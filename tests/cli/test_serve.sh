@@ -17,11 +17,12 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/nu
 trap cleanup EXIT
 command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
 
-# A critic that takes its time (0.4 s an answer), for requests that must stay running.
+# A critic that takes its time (1 s an answer), for requests that must stay running: a 200-letter
+# request with it runs for minutes, so a loaded machine cannot let it finish before the test cancels it.
 cat > "$tmp/slow.py" <<'PY'
 import sys, json, time
 for line in sys.stdin:
-    time.sleep(0.4)
+    time.sleep(1.0)
     print(json.dumps({"logw": 0}), flush=True)
 PY
 slow="exec:python3 $tmp/slow.py"
