@@ -147,7 +147,7 @@ post /v1/completions '[1,2]'; err_is "non-object body" 400 "" "must be a JSON ob
 post /v1/completions '{"prompt":"x","smc":{"method":"beam"}}'; err_is "unknown method" 400 smc.method "unknown value 'beam'"
 post /v1/completions '{"prompt":"x","smc":{"partcles":3}}'; err_is "unknown smc field" 400 smc.partcles "unknown field"
 post /v1/completions '{"prompt":"x","grammar":"root ::= \"a\"\nb ::= [a-"}'; err_is "grammar error with line:column" 400 "" "2:"
-post /v1/completions '{"prompt":"x","json_schema":{"type":"string","not":{"const":"a"}}}'; err_is "unsupported schema keyword" 400 "" "unsupported keyword \"not\""
+post /v1/completions '{"prompt":"x","json_schema":{"type":"string","not":{"pattern":"a+"}}}'; err_is "unsupported schema keyword" 400 "" "unsupported keyword \"not\""
 post /v1/completions '{"prompt":"x","regex":"a","smc":{"particles":100000},"max_tokens":1000000}'; err_is "huge particles x max_tokens" 400 smc.particles "limit"
 post /v1/completions '{"prompt":"x","max_tokens":-3}'; err_is "negative max_tokens" 400 max_tokens "not an integer in [1, 1000000]"
 post /v1/completions '{"prompt":"x","regex":"a","smc":{"critic":"sql:/etc/passwd"}}'; err_is "critic not allowed" 400 smc.critic "not allowed"
