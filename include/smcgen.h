@@ -683,6 +683,10 @@ typedef struct smc_config {
     smc_proposal proposal;         /* default masked */
     int awrs_max_accepts;          /* >= 2; default 2 */
     bool no_weight_correction;     /* testing only: drop the correction (biased) */
+    /* smc-full: test the ESS (and maybe resample) only after a step in which
+     * the critic scored some particle (a boundary or an end), not after every
+     * token; other methods test after every step. Default false. */
+    bool resample_at_critic;
     /* Called after every step when not NULL (e.g. progress on stderr). */
     void (*progress)(void *ud, int step, int n_active, double ess);
     void *progress_ud;

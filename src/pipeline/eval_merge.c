@@ -18,7 +18,8 @@
 #include "util/file.h"
 
 /* Options that must agree between the shards of one run. */
-static const char *const same_keys[] = {"n_particles", "ess_threshold", "resample", "replicates", "limit",
+static const char *const same_keys[] = {"n_particles", "ess_threshold", "resample", "temperature", "proposal",
+                                        "resample_at", "replicates", "limit",
                                         "limit_pydata", "seed", "models", "max_tokens", "particle_sweep",
                                         "sweep_limit", "tasks", "methods"};
 

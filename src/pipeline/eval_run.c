@@ -27,11 +27,8 @@ void eval_opts_default(eval_opts *o)
         o->tasks[t] = true;
     for (int m = 0; m < 7; m++)
         o->methods[m] = true;
-    o->n_particles = 10;
-    o->ess_threshold = 0.9;
-    o->resample = SMC_RESAMPLE_STRATIFIED;
+    smc_config_default(&o->base);
     o->replicates = 5;
-    o->seed = 1;
 }
 
 void eval_unit_key(char *buf, size_t cap, const char *task, const char *model, const char *method,
@@ -328,11 +325,11 @@ static int specs_for(const eval_opts *o, int inst_i, run_spec *sp)
     int k = 0;
     for (int m = 0; m < 7; m++)
         if (o->methods[m])
-            sp[k++] = (run_spec){(smc_method)m, o->n_particles};
+            sp[k++] = (run_spec){(smc_method)m, o->base.n_particles};
     int sl = o->sweep_limit > 0 ? o->sweep_limit : (1 << 30);
     if (inst_i < sl)
         for (int s = 0; s < o->n_sweep; s++)
-            if (o->sweep[s] != o->n_particles || !o->methods[SMC_METHOD_SMC_FULL])
+            if (o->sweep[s] != o->base.n_particles || !o->methods[SMC_METHOD_SMC_FULL])
                 sp[k++] = (run_spec){SMC_METHOD_SMC_FULL, o->sweep[s]};
     return k;
 }
@@ -460,14 +457,11 @@ static int run_task(const eval_opts *o, const eval_model_ref *mr, smc_setup *s, 
                 eval_unit_key(key, sizeof key, u.task, u.model, u.method, u.n_particles, in->id, r);
                 if (keyset_has(done, key))
                     continue;
-                smc_config cfg;
-                smc_config_default(&cfg);
+                smc_config cfg = o->base;
                 cfg.method = specs[k].method;
                 cfg.n_particles = specs[k].n_particles;
-                cfg.ess_threshold = o->ess_threshold;
-                cfg.resample = o->resample;
                 cfg.max_tokens = u.max_tokens;
-                cfg.seed = o->seed + (uint64_t)r;
+                cfg.seed = o->base.seed + (uint64_t)r;
                 u.replicate = r;
                 u.seed = cfg.seed;
                 smc_result *res = NULL;
@@ -548,9 +542,12 @@ static void write_config(const eval_opts *o)
     if (o->command)
         cJSON_AddStringToObject(c, "command", o->command);
     cJSON_AddItemToObject(c, "commands", commands);
-    cJSON_AddNumberToObject(c, "n_particles", o->n_particles);
-    cJSON_AddNumberToObject(c, "ess_threshold", o->ess_threshold);
-    cJSON_AddStringToObject(c, "resample", smc_resample_name(o->resample));
+    cJSON_AddNumberToObject(c, "n_particles", o->base.n_particles);
+    cJSON_AddNumberToObject(c, "ess_threshold", o->base.ess_threshold);
+    cJSON_AddStringToObject(c, "resample", smc_resample_name(o->base.resample));
+    cJSON_AddStringToObject(c, "resample_at", o->base.resample_at_critic ? "critic" : "step");
+    cJSON_AddNumberToObject(c, "temperature", o->base.temperature);
+    cJSON_AddStringToObject(c, "proposal", o->base.proposal == SMC_PROPOSAL_AWRS ? "awrs" : "masked");
     cJSON_AddNumberToObject(c, "limit_pydata", o->limit_pydata);
     cJSON_AddNumberToObject(c, "sweep_limit", o->sweep_limit);
     cJSON *sw = cJSON_AddArrayToObject(c, "particle_sweep");
@@ -571,7 +568,7 @@ static void write_config(const eval_opts *o)
     }
     cJSON_AddNumberToObject(c, "replicates", o->replicates);
     cJSON_AddNumberToObject(c, "limit", o->limit);
-    cJSON_AddNumberToObject(c, "seed", (double)o->seed);
+    cJSON_AddNumberToObject(c, "seed", (double)o->base.seed);
     cJSON *m = cJSON_AddObjectToObject(c, "models");
     for (int i = 0; i < o->n_models; i++)
         cJSON_AddStringToObject(m, o->models[i].name, o->models[i].path);
