@@ -675,7 +675,7 @@ typedef enum smc_proposal {
 typedef struct smc_config {
     smc_method method;
     int n_particles;               /* default 10 */
-    double ess_threshold;          /* resample when ESS < threshold·N; default 0.9 */
+    double ess_threshold;          /* resample when ESS < threshold·N; default 0.5 */
     smc_resample_scheme resample;  /* default stratified */
     int max_tokens;                /* EOS is forced after this many tokens; default 64 */
     double temperature;            /* > 0; the target uses the tempered LM; default 1 */

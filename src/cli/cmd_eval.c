@@ -39,6 +39,9 @@ static void usage(FILE *f)
             "  --unsafe-no-sandbox  run pydata's generated code without the sandbox (docs/security.md)\n"
             "  --particle-sweep L   extra smc-full runs with these particle counts, e.g. 1,2,5,10,20,50\n"
             "  --sweep-limit K      instances per task for the sweep (default: --limit)\n"
+            "  --sweep-tasks T      the tasks that get the sweep, a comma list (default all)\n"
+            "  --ctx N              context length in tokens (default: the model's; beyond the length it\n"
+            "                       was trained on a RoPE model extrapolates, which may or may not work)\n"
             "sampling (the same options as `smcgen smc`, for every run):\n");
     for (int i = 0; i < N_TABLE_OPTS; i++) {
         const smc_opt_desc *d = smc_opt_find(table_opts[i]);
@@ -203,6 +206,9 @@ int cmd_eval(int argc, char **argv)
         } else if (!strcmp(a, "--task")) {
             if (parse_list(v, "task", o.tasks, EVAL_N_TASKS, task_names)) goto done;
             i++;
+        } else if (!strcmp(a, "--sweep-tasks")) {
+            if (parse_list(v, "task", o.sweep_tasks, EVAL_N_TASKS, task_names)) goto done;
+            i++;
         } else if (!strcmp(a, "--methods")) {
             if (parse_list(v, "method", o.methods, 7, method_names)) goto done;
             i++;
@@ -248,6 +254,7 @@ int cmd_eval(int argc, char **argv)
             else if (!strcmp(a, "--limit")) dst = &o.limit, lo = 1;
             else if (!strcmp(a, "--limit-pydata")) dst = &o.limit_pydata, lo = 1;
             else if (!strcmp(a, "--sweep-limit")) dst = &o.sweep_limit, lo = 1;
+            else if (!strcmp(a, "--ctx")) dst = &o.n_ctx, lo = 8;
             else if (!strcmp(a, "-t")) dst = &o.n_threads, hi = 1024;
             else {
                 cli_error("eval: unknown argument '%s' (see --help)", a);

@@ -31,6 +31,8 @@ typedef struct eval_opts {
     int sweep[EVAL_MAX_SWEEP];     /* smc-full particle counts (besides n_particles) */
     int n_sweep;
     int sweep_limit;               /* instances per task for the sweep; <= 0: limit */
+    bool sweep_tasks[EVAL_N_TASKS]; /* the tasks that get the sweep (default all) */
+    int n_ctx;                     /* context length (tokens); 0: the model's */
     int max_tokens;                /* > 0 overrides the per-task defaults */
     int n_threads;
     const char *out_dir;
