@@ -675,7 +675,7 @@ typedef enum smc_proposal {
 typedef struct smc_config {
     smc_method method;
     int n_particles;               /* default 10 */
-    double ess_threshold;          /* resample when ESS < threshold·N; default 0.9 */
+    double ess_threshold;          /* resample when ESS < threshold·N; default 0.5 */
     smc_resample_scheme resample;  /* default stratified */
     int max_tokens;                /* EOS is forced after this many tokens; default 64 */
     double temperature;            /* > 0; the target uses the tempered LM; default 1 */
@@ -683,6 +683,10 @@ typedef struct smc_config {
     smc_proposal proposal;         /* default masked */
     int awrs_max_accepts;          /* >= 2; default 2 */
     bool no_weight_correction;     /* testing only: drop the correction (biased) */
+    /* smc-full: test the ESS (and maybe resample) only after a step in which
+     * the critic scored some particle (a boundary or an end), not after every
+     * token; other methods test after every step. Default false. */
+    bool resample_at_critic;
     /* Called after every step when not NULL (e.g. progress on stderr). */
     void (*progress)(void *ud, int step, int n_active, double ess);
     void *progress_ud;

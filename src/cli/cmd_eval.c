@@ -8,7 +8,15 @@
 #include "cli/cli.h"
 #include "pipeline/eval_report.h"
 #include "pipeline/eval_run.h"
+#include "pipeline/run_options.h"
 #include "util/paths.h"
+
+/* The run-option table's options that eval takes, in --help order: they are
+ * parsed, checked and described by the table, as in `smc`, and apply to
+ * every unit (max_tokens: to every task, instead of its own default). */
+static const char *const table_opts[] = {"particles", "ess_threshold", "resample", "resample_at", "temperature",
+                                         "proposal", "max_tokens", "seed"};
+#define N_TABLE_OPTS (int)(sizeof table_opts / sizeof *table_opts)
 
 static void usage(FILE *f)
 {
@@ -19,35 +27,51 @@ static void usage(FILE *f)
             "instance, particle, weight and score, plus aggregates), OUT/summary.md (methods x tasks with\n"
             "95%% bootstrap CIs, diagnostics, the particle sweep) and PNG plots (when gnuplot is installed).\n"
             "Score per run = posterior-weighted accuracy sum_i w_i * score(y_i).\n\n"
-            "options:\n"
-            "  --task T            spider | molecules | blocksworld | pydata | all, or a comma list (default all)\n"
-            "  --methods LIST      comma list of plain,lcd,is,smc,rerank,is-full,smc-full (default all)\n"
-            "  --models LIST       NAME=PATH,... (default small=../shared/models/small-q8_0.gguf and\n"
-            "                      large=../shared/models/large-q8_0.gguf when present, else the bundled model)\n"
-            "  -m FILE             one model (same as --models default=FILE)\n"
-            "  --particles N       particles per run (default 10)\n"
-            "  --ess T             resample when ESS < T*N (default 0.9)\n"
-            "  --resample S        multinomial | stratified | systematic | residual (default stratified)\n"
-            "  --replicates R      runs per instance with seeds S..S+R-1 (default 5)\n"
-            "  --limit K           the first K instances of each task (default all)\n"
-            "  --limit-pydata K    pydata's own limit (its critic is the slowest)\n"
-            "  --unsafe-no-sandbox run pydata's generated code without the sandbox (docs/security.md)\n"
-            "  --particle-sweep L  extra smc-full runs with these particle counts, e.g. 1,2,5,10,20,50\n"
-            "  --sweep-limit K     instances per task for the sweep (default: --limit)\n"
-            "  --max-tokens M      tokens per particle (default per task: spider 96, molecules 64,\n"
-            "                      blocksworld 160, pydata 64)\n"
-            "  --out DIR           output folder (default results/run)\n"
-            "  --resume            continue DIR: skip the units already in units.jsonl\n"
-            "  --trace-dir DIR     write each run's trace to DIR/TASK-MODEL-METHOD-nN-INSTANCE-rR.json\n"
-            "                      (see one with: smcgen view FILE)\n"
-            "  --report-only       only rebuild results.json, summary.md and plots from DIR/units.jsonl\n"
-            "  --shard I/N         run only shard I of N (0 <= I < N): every N-th instance of each task,\n"
-            "                      with all its methods, particle counts and replicates (for job arrays)\n"
-            "  --merge DIR...      combine the --out folders of all N shards (same options) into --out:\n"
-            "                      the same units and report as one unsharded run; runs nothing\n"
-            "  --seed S            first seed (default 1)\n"
-            "  -t N                threads (default: all cores)\n"
-            "  -q, --quiet         no progress lines on stderr\n");
+            "what to run:\n"
+            "  --task T             spider | molecules | blocksworld | pydata | all, or a comma list (default all)\n"
+            "  --methods LIST       comma list of plain,lcd,is,smc,rerank,is-full,smc-full (default all)\n"
+            "  --models LIST        NAME=PATH,... (default small=../shared/models/small-q8_0.gguf and\n"
+            "                       large=../shared/models/large-q8_0.gguf when present, else the bundled model)\n"
+            "  -m FILE              one model (same as --models default=FILE)\n"
+            "  --replicates R       runs per instance with seeds S..S+R-1 (default 5)\n"
+            "  --limit K            the first K instances of each task (default all)\n"
+            "  --limit-pydata K     pydata's own limit (its critic is the slowest)\n"
+            "  --unsafe-no-sandbox  run pydata's generated code without the sandbox (docs/security.md)\n"
+            "  --particle-sweep L   extra smc-full runs with these particle counts, e.g. 1,2,5,10,20,50\n"
+            "  --sweep-limit K      instances per task for the sweep (default: --limit)\n"
+            "  --sweep-tasks T      the tasks that get the sweep, a comma list (default all)\n"
+            "  --ctx N              context length in tokens (default: the model's; beyond the length it\n"
+            "                       was trained on a RoPE model extrapolates, which may or may not work)\n"
+            "sampling (the same options as `smcgen smc`, for every run):\n");
+    for (int i = 0; i < N_TABLE_OPTS; i++) {
+        const smc_opt_desc *d = smc_opt_find(table_opts[i]);
+        run_opts_print_option(f, d, !strcmp(d->name, "max_tokens")
+                                        ? "per task: spider 96, molecules 64, blocksworld 160, pydata 64"
+                                        : NULL);
+    }
+    fprintf(f,
+            "output:\n"
+            "  --out DIR            output folder (default results/run)\n"
+            "  --resume             continue DIR: skip the units already in units.jsonl\n"
+            "  --trace-dir DIR      write each run's trace to DIR/TASK-MODEL-METHOD-nN-INSTANCE-rR.json\n"
+            "                       (see one with: smcgen view FILE)\n"
+            "  --report-only        only rebuild results.json, summary.md and plots from DIR/units.jsonl\n"
+            "  --shard I/N          run only shard I of N (0 <= I < N): every N-th instance of each task,\n"
+            "                       with all its methods, particle counts and replicates (for job arrays)\n"
+            "  --merge DIR...       combine the --out folders of all N shards (same options) into --out:\n"
+            "                       the same units and report as one unsharded run; runs nothing\n"
+            "  -t N                 threads (default: all cores)\n"
+            "  -q, --quiet          no progress lines on stderr\n");
+}
+
+/* The table option named by flag a, when eval takes it; else NULL. */
+static const smc_opt_desc *table_opt(const char *a)
+{
+    const smc_opt_desc *d = a[0] == '-' ? smc_opt_find(a) : NULL;
+    for (int i = 0; d && i < N_TABLE_OPTS; i++)
+        if (!strcmp(d->name, table_opts[i]))
+            return d;
+    return NULL;
 }
 
 static int parse_list(const char *s, const char *what, bool *flags, int n, const char *const *names)
@@ -145,6 +169,10 @@ int cmd_eval(int argc, char **argv)
     eval_opts o;
     eval_opts_default(&o);
     o.out_dir = "results/run";
+    smc_run_opts ro; /* the table options' values, defaults from the table */
+    smc_run_opts_init(&ro);
+    bool max_tokens_given = false;
+    smc_error err = {{0}};
     static const char *const task_names[] = {"spider", "molecules", "blocksworld", "pydata"};
     static const char *const method_names[] = {"plain", "lcd", "is", "smc", "rerank", "is-full", "smc-full"};
     bool report_only = false;
@@ -156,11 +184,11 @@ int cmd_eval(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long n;
-        double d;
+        const smc_opt_desc *d = table_opt(a);
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
-            free(models_spec);
-            return 0;
+            rc = 0;
+            goto done;
         } else if (!strcmp(a, "--resume")) o.resume = true;
         else if (!strcmp(a, "--unsafe-no-sandbox")) smc_py_allow_unsafe(true);
         else if (!strcmp(a, "--report-only")) report_only = true;
@@ -168,8 +196,18 @@ int cmd_eval(int argc, char **argv)
         else if (!v) {
             cli_error(a[0] == '-' ? "eval: option %s needs a value" : "eval: unknown argument '%s' (see --help)", a);
             goto done;
+        } else if (d) {
+            if (run_opts_set_desc(&ro, d, v, SMC_OPT_CLI, &err)) {
+                cli_error("%s", err.msg);
+                goto done;
+            }
+            max_tokens_given |= !strcmp(d->name, "max_tokens");
+            i++;
         } else if (!strcmp(a, "--task")) {
             if (parse_list(v, "task", o.tasks, EVAL_N_TASKS, task_names)) goto done;
+            i++;
+        } else if (!strcmp(a, "--sweep-tasks")) {
+            if (parse_list(v, "task", o.sweep_tasks, EVAL_N_TASKS, task_names)) goto done;
             i++;
         } else if (!strcmp(a, "--methods")) {
             if (parse_list(v, "method", o.methods, 7, method_names)) goto done;
@@ -190,12 +228,6 @@ int cmd_eval(int argc, char **argv)
         } else if (!strcmp(a, "--trace-dir")) {
             o.trace_dir = v;
             i++;
-        } else if (!strcmp(a, "--resample")) {
-            if (smc_resample_parse(v, &o.resample)) {
-                cli_error("unknown --resample '%s' (multinomial, stratified, systematic, residual)", v);
-                goto done;
-            }
-            i++;
         } else if (!strcmp(a, "--shard")) {
             char *slash = strchr(v, '/'), *end = NULL;
             long si = slash ? strtol(v, &end, 10) : -1, sn = -1;
@@ -215,36 +247,26 @@ int cmd_eval(int argc, char **argv)
             if (!merge) goto done;
             while (i + 1 < argc && argv[i + 1][0] != '-')
                 merge[n_merge++] = argv[++i];
-        } else if (!strcmp(a, "--ess")) {
-            if (cli_parse_double(a, v, &d)) goto done;
-            if (!(d >= 0 && d <= 1)) {
-                cli_error("--ess must be in [0, 1], got %s", v);
-                goto done;
-            }
-            o.ess_threshold = d;
-            i++;
         } else {
             long lo = 0, hi = 1000000;
             int *dst = NULL;
-            uint64_t *dst64 = NULL;
-            if (!strcmp(a, "--particles")) dst = &o.n_particles, lo = 1, hi = 100000;
-            else if (!strcmp(a, "--replicates")) dst = &o.replicates, lo = 1;
+            if (!strcmp(a, "--replicates")) dst = &o.replicates, lo = 1;
             else if (!strcmp(a, "--limit")) dst = &o.limit, lo = 1;
             else if (!strcmp(a, "--limit-pydata")) dst = &o.limit_pydata, lo = 1;
             else if (!strcmp(a, "--sweep-limit")) dst = &o.sweep_limit, lo = 1;
-            else if (!strcmp(a, "--max-tokens")) dst = &o.max_tokens, lo = 1;
+            else if (!strcmp(a, "--ctx")) dst = &o.n_ctx, lo = 8;
             else if (!strcmp(a, "-t")) dst = &o.n_threads, hi = 1024;
-            else if (!strcmp(a, "--seed")) dst64 = &o.seed, hi = __LONG_MAX__;
             else {
                 cli_error("eval: unknown argument '%s' (see --help)", a);
                 goto done;
             }
             if (cli_parse_long(a, v, lo, hi, &n)) goto done;
-            if (dst) *dst = (int)n;
-            else *dst64 = (uint64_t)n;
+            *dst = (int)n;
             i++;
         }
     }
+    o.base = ro.cfg;
+    o.max_tokens = max_tokens_given ? ro.cfg.max_tokens : 0;
     if (models_spec && single_model) {
         cli_error("give either --models or -m, not both");
         goto done;
@@ -255,7 +277,6 @@ int cmd_eval(int argc, char **argv)
         o.models[o.n_models++] = (eval_model_ref){"default", single_model};
     else
         default_models(&o);
-    smc_error err = {{0}};
     if (merge && (report_only || o.shard_n || o.resume)) {
         cli_error("--merge does not go with --report-only, --shard or --resume");
         goto done;
@@ -301,6 +322,7 @@ int cmd_eval(int argc, char **argv)
     printf("%s/summary.md\n", o.out_dir);
     rc = 0;
 done:
+    smc_run_opts_free(&ro);
     free(models_spec);
     free(merge);
     return rc;

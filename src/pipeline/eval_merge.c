@@ -18,9 +18,10 @@
 #include "util/file.h"
 
 /* Options that must agree between the shards of one run. */
-static const char *const same_keys[] = {"n_particles", "ess_threshold", "resample", "replicates", "limit",
+static const char *const same_keys[] = {"n_particles", "ess_threshold", "resample", "temperature", "proposal",
+                                        "resample_at", "replicates", "limit",
                                         "limit_pydata", "seed", "models", "max_tokens", "particle_sweep",
-                                        "sweep_limit", "tasks", "methods"};
+                                        "sweep_limit", "sweep_tasks", "n_ctx", "tasks", "methods"};
 
 static cJSON *read_config(const char *dir, smc_error *err)
 {

@@ -24,14 +24,11 @@ void eval_opts_default(eval_opts *o)
 {
     memset(o, 0, sizeof *o);
     for (int t = 0; t < EVAL_N_TASKS; t++)
-        o->tasks[t] = true;
+        o->tasks[t] = o->sweep_tasks[t] = true;
     for (int m = 0; m < 7; m++)
         o->methods[m] = true;
-    o->n_particles = 10;
-    o->ess_threshold = 0.9;
-    o->resample = SMC_RESAMPLE_STRATIFIED;
+    smc_config_default(&o->base);
     o->replicates = 5;
-    o->seed = 1;
 }
 
 void eval_unit_key(char *buf, size_t cap, const char *task, const char *model, const char *method,
@@ -323,16 +320,16 @@ static bool in_shard(const eval_opts *o, int i)
     return o->shard_n <= 1 || i % o->shard_n == o->shard_i;
 }
 
-static int specs_for(const eval_opts *o, int inst_i, run_spec *sp)
+static int specs_for(const eval_opts *o, eval_task_kind t, int inst_i, run_spec *sp)
 {
     int k = 0;
     for (int m = 0; m < 7; m++)
         if (o->methods[m])
-            sp[k++] = (run_spec){(smc_method)m, o->n_particles};
+            sp[k++] = (run_spec){(smc_method)m, o->base.n_particles};
     int sl = o->sweep_limit > 0 ? o->sweep_limit : (1 << 30);
-    if (inst_i < sl)
+    if (inst_i < sl && o->sweep_tasks[t])
         for (int s = 0; s < o->n_sweep; s++)
-            if (o->sweep[s] != o->n_particles || !o->methods[SMC_METHOD_SMC_FULL])
+            if (o->sweep[s] != o->base.n_particles || !o->methods[SMC_METHOD_SMC_FULL])
                 sp[k++] = (run_spec){SMC_METHOD_SMC_FULL, o->sweep[s]};
     return k;
 }
@@ -424,7 +421,7 @@ static int run_task(const eval_opts *o, const eval_model_ref *mr, smc_setup *s, 
         const eval_instance *in = &insts[i];
         if (!in_shard(o, i))
             continue;
-        int n_specs = specs_for(o, i, specs);
+        int n_specs = specs_for(o, t, i, specs);
         bool any = false;
         char key[1024];
         for (int k = 0; k < n_specs && !any; k++)
@@ -460,14 +457,11 @@ static int run_task(const eval_opts *o, const eval_model_ref *mr, smc_setup *s, 
                 eval_unit_key(key, sizeof key, u.task, u.model, u.method, u.n_particles, in->id, r);
                 if (keyset_has(done, key))
                     continue;
-                smc_config cfg;
-                smc_config_default(&cfg);
+                smc_config cfg = o->base;
                 cfg.method = specs[k].method;
                 cfg.n_particles = specs[k].n_particles;
-                cfg.ess_threshold = o->ess_threshold;
-                cfg.resample = o->resample;
                 cfg.max_tokens = u.max_tokens;
-                cfg.seed = o->seed + (uint64_t)r;
+                cfg.seed = o->base.seed + (uint64_t)r;
                 u.replicate = r;
                 u.seed = cfg.seed;
                 smc_result *res = NULL;
@@ -511,7 +505,7 @@ static long count_units(const eval_opts *o, const keyset *done)
         run_spec sp[7 + EVAL_MAX_SWEEP];
         for (int i = 0; i < n; i++)
             if (in_shard(o, i))
-                total += (long)specs_for(o, i, sp) * o->replicates;
+                total += (long)specs_for(o, (eval_task_kind)t, i, sp) * o->replicates;
     }
     return total * o->n_models - (long)done->n;
 }
@@ -548,14 +542,22 @@ static void write_config(const eval_opts *o)
     if (o->command)
         cJSON_AddStringToObject(c, "command", o->command);
     cJSON_AddItemToObject(c, "commands", commands);
-    cJSON_AddNumberToObject(c, "n_particles", o->n_particles);
-    cJSON_AddNumberToObject(c, "ess_threshold", o->ess_threshold);
-    cJSON_AddStringToObject(c, "resample", smc_resample_name(o->resample));
+    cJSON_AddNumberToObject(c, "n_particles", o->base.n_particles);
+    cJSON_AddNumberToObject(c, "ess_threshold", o->base.ess_threshold);
+    cJSON_AddStringToObject(c, "resample", smc_resample_name(o->base.resample));
+    cJSON_AddStringToObject(c, "resample_at", o->base.resample_at_critic ? "critic" : "step");
+    cJSON_AddNumberToObject(c, "temperature", o->base.temperature);
+    cJSON_AddStringToObject(c, "proposal", o->base.proposal == SMC_PROPOSAL_AWRS ? "awrs" : "masked");
     cJSON_AddNumberToObject(c, "limit_pydata", o->limit_pydata);
     cJSON_AddNumberToObject(c, "sweep_limit", o->sweep_limit);
     cJSON *sw = cJSON_AddArrayToObject(c, "particle_sweep");
     for (int i = 0; i < o->n_sweep; i++)
         cJSON_AddItemToArray(sw, cJSON_CreateNumber(o->sweep[i]));
+    cJSON *st = cJSON_AddArrayToObject(c, "sweep_tasks");
+    for (int t = 0; t < EVAL_N_TASKS; t++)
+        if (o->tasks[t] && o->sweep_tasks[t] && o->n_sweep)
+            cJSON_AddItemToArray(st, cJSON_CreateString(eval_task_name((eval_task_kind)t)));
+    cJSON_AddNumberToObject(c, "n_ctx", o->n_ctx);
     cJSON *ts = cJSON_AddArrayToObject(c, "tasks");
     for (int t = 0; t < EVAL_N_TASKS; t++)
         if (o->tasks[t])
@@ -571,7 +573,7 @@ static void write_config(const eval_opts *o)
     }
     cJSON_AddNumberToObject(c, "replicates", o->replicates);
     cJSON_AddNumberToObject(c, "limit", o->limit);
-    cJSON_AddNumberToObject(c, "seed", (double)o->seed);
+    cJSON_AddNumberToObject(c, "seed", (double)o->base.seed);
     cJSON *m = cJSON_AddObjectToObject(c, "models");
     for (int i = 0; i < o->n_models; i++)
         cJSON_AddStringToObject(m, o->models[i].name, o->models[i].path);
@@ -617,7 +619,7 @@ int eval_run(const eval_opts *o, smc_error *err)
     int rc = 0;
     for (int m = 0; rc == 0 && m < o->n_models; m++) {
         smc_setup s;
-        smc_setup_opts so = {.model_path = o->models[m].path, .n_threads = o->n_threads};
+        smc_setup_opts so = {.model_path = o->models[m].path, .n_threads = o->n_threads, .n_ctx = o->n_ctx};
         if (smc_setup_model(&so, &s, err)) {
             smc_setup_free(&s);
             rc = smc_fail_context(err, "model %s", o->models[m].name);

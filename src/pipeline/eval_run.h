@@ -21,16 +21,18 @@ typedef struct eval_opts {
     bool methods[7];               /* indexed by smc_method */
     eval_model_ref models[EVAL_MAX_MODELS];
     int n_models;
-    int n_particles;               /* default 10 */
-    double ess_threshold;          /* default 0.9 */
-    smc_resample_scheme resample;  /* default stratified */
+    /* Every unit's sampling options (the run-option table's particles, ESS
+     * threshold, resampling, temperature, proposal, seed...); a unit sets
+     * its method, particle count (the sweep), max_tokens and seed + r. */
+    smc_config base;
     int replicates;                /* default 5 */
     int limit;                     /* instances per task; <= 0: all */
     int limit_pydata;              /* pydata's own limit when > 0 */
     int sweep[EVAL_MAX_SWEEP];     /* smc-full particle counts (besides n_particles) */
     int n_sweep;
     int sweep_limit;               /* instances per task for the sweep; <= 0: limit */
-    uint64_t seed;                 /* replicate r uses seed + r */
+    bool sweep_tasks[EVAL_N_TASKS]; /* the tasks that get the sweep (default all) */
+    int n_ctx;                     /* context length (tokens); 0: the model's */
     int max_tokens;                /* > 0 overrides the per-task defaults */
     int n_threads;
     const char *out_dir;

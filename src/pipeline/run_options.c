@@ -44,10 +44,15 @@ static const smc_opt_desc table[RUN_OPT_COUNT] = {
     [RUN_OPT_PARTICLES] = {"particles", "--particles", NULL, "N", SMC_OPT_INT, SMC_OPT_CLI | SMC_OPT_JSON,
                            SMC_OPT_GROUP_SAMPLING, 1, 100000, false, NULL, "10", "number of particles"},
     [RUN_OPT_ESS] = {"ess_threshold", "--ess", NULL, "T", SMC_OPT_FLOAT, SMC_OPT_CLI | SMC_OPT_JSON,
-                     SMC_OPT_GROUP_SAMPLING, 0, 1, false, NULL, "0.9", "resample when ESS < T*N"},
+                     SMC_OPT_GROUP_SAMPLING, 0, 1, false, NULL, "0.5",
+                     "resample when ESS < T*N (the default comes from the sweep in docs/results)"},
     [RUN_OPT_RESAMPLE] = {"resample", "--resample", NULL, "S", SMC_OPT_CHOICE, SMC_OPT_CLI | SMC_OPT_JSON,
                           SMC_OPT_GROUP_SAMPLING, 0, 0, false, "multinomial|stratified|systematic|residual",
                           "stratified", "resampling scheme"},
+    [RUN_OPT_RESAMPLE_AT] = {"resample_at", "--resample-at", NULL, "W", SMC_OPT_CHOICE, SMC_OPT_CLI | SMC_OPT_JSON,
+                             SMC_OPT_GROUP_SAMPLING, 0, 0, false, "step|critic", "step",
+                             "when smc-full tests the ESS: after every token, or only after a step in which the "
+                             "critic scored a particle (other methods: every step)"},
     [RUN_OPT_MAX_TOKENS] = {"max_tokens", "--max-tokens", "n_predict", "M", SMC_OPT_INT,
                             SMC_OPT_CLI | SMC_OPT_JSON, SMC_OPT_GROUP_SAMPLING, 1, 1000000, false, NULL, "64",
                             "tokens per particle before EOS is forced"},
@@ -236,6 +241,7 @@ static int store(smc_run_opts *o, run_opt_id id, double num, const char *str, bo
     case RUN_OPT_PARTICLES: o->cfg.n_particles = (int)num; return 0;
     case RUN_OPT_ESS: o->cfg.ess_threshold = num; return 0;
     case RUN_OPT_RESAMPLE: o->cfg.resample = (smc_resample_scheme)(int)num; return 0;
+    case RUN_OPT_RESAMPLE_AT: o->cfg.resample_at_critic = num != 0; return 0;
     case RUN_OPT_MAX_TOKENS: o->cfg.max_tokens = (int)num; return 0;
     case RUN_OPT_TEMPERATURE: o->cfg.temperature = num; return 0;
     case RUN_OPT_PROPOSAL: o->cfg.proposal = (smc_proposal)(int)num; return 0;
@@ -408,47 +414,52 @@ int smc_run_opts_check(smc_run_opts *o, unsigned where, smc_error *err)
 
 /* ---- help ------------------------------------------------------------ */
 
+void run_opts_print_option(FILE *f, const smc_opt_desc *d, const char *default_text)
+{
+    char head[64];
+    snprintf(head, sizeof head, "%s%s%s", d->flag, d->metavar ? " " : "", d->metavar ? d->metavar : "");
+    char tail[160] = "";
+    char buf[128];
+    const char *def = default_text ? default_text : d->def;
+    if (d->type == SMC_OPT_CHOICE && def)
+        snprintf(tail, sizeof tail, " (%s; default %s)", choice_list(d->choices, buf, sizeof buf), def);
+    else if (d->type == SMC_OPT_CHOICE)
+        snprintf(tail, sizeof tail, " (%s)", choice_list(d->choices, buf, sizeof buf));
+    else if (def && d->type != SMC_OPT_BOOL)
+        snprintf(tail, sizeof tail, " (default %s)", def);
+    /* Wrap the description at about 100 columns, continuing under it. */
+    char text[512];
+    snprintf(text, sizeof text, "%s%s", d->help, tail);
+    fprintf(f, "  %-20s ", head);
+    int col = 23;
+    bool first = true;
+    for (const char *p = text; *p;) {
+        while (*p == ' ')
+            p++;
+        int wlen = (int)strcspn(p, " ");
+        if (!wlen)
+            break;
+        if (!first && col + 1 + wlen > 100) {
+            fprintf(f, "\n%23s", "");
+            col = 23;
+        } else if (!first) {
+            fputc(' ', f);
+            col++;
+        }
+        fprintf(f, "%.*s", wlen, p);
+        col += wlen;
+        p += wlen;
+        first = false;
+    }
+    fputc('\n', f);
+}
+
 void smc_run_opts_print_help(FILE *f, smc_opt_group group)
 {
     for (int i = 0; i < RUN_OPT_COUNT; i++) {
         const smc_opt_desc *d = &table[i];
-        if (d->group != group || !(d->where & SMC_OPT_CLI) || !d->flag)
-            continue;
-        char head[64];
-        snprintf(head, sizeof head, "%s%s%s", d->flag, d->metavar ? " " : "", d->metavar ? d->metavar : "");
-        char tail[160] = "";
-        char buf[128];
-        if (d->type == SMC_OPT_CHOICE && d->def)
-            snprintf(tail, sizeof tail, " (%s; default %s)", choice_list(d->choices, buf, sizeof buf), d->def);
-        else if (d->type == SMC_OPT_CHOICE)
-            snprintf(tail, sizeof tail, " (%s)", choice_list(d->choices, buf, sizeof buf));
-        else if (d->def && d->type != SMC_OPT_BOOL)
-            snprintf(tail, sizeof tail, " (default %s)", d->def);
-        /* Wrap the description at about 100 columns, continuing under it. */
-        char text[512];
-        snprintf(text, sizeof text, "%s%s", d->help, tail);
-        fprintf(f, "  %-20s ", head);
-        int col = 23;
-        bool first = true;
-        for (const char *p = text; *p;) {
-            while (*p == ' ')
-                p++;
-            int wlen = (int)strcspn(p, " ");
-            if (!wlen)
-                break;
-            if (!first && col + 1 + wlen > 100) {
-                fprintf(f, "\n%23s", "");
-                col = 23;
-            } else if (!first) {
-                fputc(' ', f);
-                col++;
-            }
-            fprintf(f, "%.*s", wlen, p);
-            col += wlen;
-            p += wlen;
-            first = false;
-        }
-        fputc('\n', f);
+        if (d->group == group && (d->where & SMC_OPT_CLI) && d->flag)
+            run_opts_print_option(f, d, NULL);
     }
 }
 
@@ -561,6 +572,7 @@ char *smc_run_opts_to_json(const smc_run_opts *o)
         [RUN_OPT_CHAT_TEMPLATE] = o->chat_template,
         [RUN_OPT_METHOD] = o->method_set ? smc_method_name(o->cfg.method) : NULL,
         [RUN_OPT_RESAMPLE] = smc_resample_name(o->cfg.resample),
+        [RUN_OPT_RESAMPLE_AT] = o->cfg.resample_at_critic ? "critic" : "step",
         [RUN_OPT_PROPOSAL] = o->cfg.proposal == SMC_PROPOSAL_AWRS ? "awrs" : "masked",
         [RUN_OPT_JSON_WS] = (o->json_schema_flags & SMC_JSON_SCHEMA_FLEXIBLE_WS) ? "flexible" : "compact",
         [RUN_OPT_CONSTRAIN_AFTER] = o->constrain_after, [RUN_OPT_CONSTRAIN_AFTER_REGEX] = o->constrain_after_regex,

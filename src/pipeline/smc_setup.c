@@ -176,6 +176,7 @@ int smc_setup_model(const smc_setup_opts *o, smc_setup *s, smc_error *err)
         return smc_fail_context(err, "%s has no usable tokenizer", path);
     smc_ctx_params cp = smc_ctx_default_params();
     cp.n_threads = o->n_threads;
+    cp.n_ctx = o->n_ctx;
     if (o->kv_budget_bytes)
         cp.kv_budget_bytes = o->kv_budget_bytes;
     if (smc_ctx_new(s->model, &cp, &s->ctx, err) ||

@@ -28,7 +28,7 @@ void smc_config_default(smc_config *c)
     memset(c, 0, sizeof *c);
     c->method = SMC_METHOD_SMC_FULL;
     c->n_particles = 10;
-    c->ess_threshold = 0.9;
+    c->ess_threshold = 0.5;
     c->resample = SMC_RESAMPLE_STRATIFIED;
     c->max_tokens = 64;
     c->temperature = 1.0;

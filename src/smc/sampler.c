@@ -41,6 +41,7 @@ typedef struct run {
     double trace_critic_time;
     /* Critic scores owed by this step's particles (at most one each). */
     int n_owed;
+    bool critic_scored;        /* this step's settle_critic scored a particle */
     smc_particle **owed;
     smc_score_request *reqs;
     double *scores;
@@ -230,6 +231,7 @@ static int settle_critic(run *R, smc_error *err)
 {
     int n = R->n_owed;
     R->n_owed = 0;
+    R->critic_scored = n > 0;
     if (n == 0)
         return 0;
     double t1 = smc_now();
@@ -530,7 +532,8 @@ static int run_loop(run *R, const int32_t *prompt, size_t n_prompt, smc_error *e
             if ((rc = trace_check(R->trace, err)) < 0)
                 break;
         }
-        if (R->resampling && still > 0 && ess > 0 && ess < R->cfg->ess_threshold * n) {
+        bool at_critic = !R->cfg->resample_at_critic || R->cmode != CRITIC_TWIST || R->critic_scored;
+        if (R->resampling && at_critic && still > 0 && ess > 0 && ess < R->cfg->ess_threshold * n) {
             double t2 = smc_now();
             rc = resample(R, err);
             res->t_resample += smc_now() - t2;

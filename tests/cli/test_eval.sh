@@ -22,6 +22,34 @@ fail() { echo "FAIL: $*"; exit 1; }
 "$BIN" eval --particles 0 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--particles 0 should exit 2"
 "$BIN" eval --models small >/dev/null 2>&1; [ $? -eq 2 ] || fail "--models without =PATH should exit 2"
 "$BIN" eval --help | grep -q -- "--particle-sweep" || fail "--help lacks --particle-sweep"
+# The sampling options come from the run-option table, with its messages.
+for f in --ess --resample --resample-at --temp --proposal --particles --max-tokens --seed; do
+  "$BIN" eval --help | grep -q -- "^  $f " || fail "--help lacks $f"
+done
+"$BIN" eval --ess 2 2>"$OUT/err" >/dev/null; [ $? -eq 2 ] || fail "--ess 2 should exit 2"
+grep -q "^smcgen: --ess: '2' is not a number in \[0, 1\]" "$OUT/err" || fail "--ess 2 message: $(cat "$OUT/err")"
+"$BIN" eval --resample-at boundary 2>"$OUT/err" >/dev/null; [ $? -eq 2 ] || fail "--resample-at boundary should exit 2"
+grep -q "unknown value 'boundary' (step, critic)" "$OUT/err" || fail "--resample-at message: $(cat "$OUT/err")"
+
+# They reach the sampler and config.json: ESS threshold 0 never resamples,
+# 1 resamples whenever the weights differ.
+for e in 0 1; do
+  "$BIN" eval -q --task molecules --methods smc,smc-full --limit 1 --replicates 1 --particles 4 --ess $e \
+    --resample systematic --resample-at critic --temp 0.8 --particle-sweep 2 --sweep-tasks spider --ctx 360 \
+    --models small="$MODEL" --out "$OUT/ess$e" -t 1 \
+    >/dev/null 2>"$OUT/stderr" || { cat "$OUT/stderr"; fail "eval --ess $e failed"; }
+done
+python3 - "$OUT/ess0" "$OUT/ess1" <<'PY' || fail "--ess / --resample-at / --temp not applied"
+import json, sys
+for d, e in zip(sys.argv[1:], (0, 1)):
+    c = json.load(open(d + "/config.json"))
+    assert (c["ess_threshold"], c["resample"], c["resample_at"], c["temperature"]) == (e, "systematic", "critic", 0.8), c
+    # no sweep units (the sweep is for spider only); the context of 360 leaves fewer than 64 tokens
+    assert c["sweep_tasks"] == [] and c["n_ctx"] == 360, c
+    n = [json.loads(l)["n_resamples"] for l in open(d + "/units.jsonl")]
+    assert len(n) == 2 and (sum(n) == 0 if e == 0 else sum(n) > 0), (e, n)
+    assert all(json.loads(l)["max_tokens"] < 64 for l in open(d + "/units.jsonl"))
+PY
 
 # Under sanitizers (slow) one task; else two.
 TASKS=spider,blocksworld; NT=2

@@ -39,7 +39,7 @@ static void test_defaults(void)
     smc_run_opts o;
     smc_run_opts_init(&o);
     CHECK_EQ_INT(o.cfg.n_particles, 10);
-    CHECK_NEAR(o.cfg.ess_threshold, 0.9, 0);
+    CHECK_NEAR(o.cfg.ess_threshold, 0.5, 0);
     CHECK_EQ_INT(o.cfg.resample, SMC_RESAMPLE_STRATIFIED);
     CHECK_EQ_INT(o.cfg.max_tokens, 64);
     CHECK_NEAR(o.cfg.temperature, 1, 0);

@@ -60,6 +60,7 @@ static double *w_target, z_target; /* p_LM · Φ_cheap · exp(complete) */
 static double *w_wrong, z_wrong;   /* the same times exp(last prefix): twist left in */
 static const smc_lm *lm;
 static smc_potential *cheap, *strong;
+static bool at_critic; /* smc_config.resample_at_critic for run_smc */
 
 static smc_result *run_smc(uint64_t seed, int n, smc_resample_scheme rs, double ess)
 {
@@ -71,6 +72,7 @@ static smc_result *run_smc(uint64_t seed, int n, smc_resample_scheme rs, double 
     c.ess_threshold = ess;
     c.seed = seed;
     c.max_tokens = MAXT;
+    c.resample_at_critic = at_critic;
     smc_result *r = NULL;
     smc_error err = {{0}};
     if (smc_run(lm, NULL, 0, cheap, strong, &c, &r, &err) != 0)
@@ -96,8 +98,8 @@ static void check_z(smc_resample_scheme rs, double ess, int runs)
     }
     CHECK_EQ_INT(bad, 0);
     double mean = s / runs, se = sqrt((s2 / runs - mean * mean) / (runs - 1));
-    printf("  strong twists, %s ess %.1f, %d runs: mean Zhat %.6f, Z %.6f (SE %.6f, %.2f SE); "
-           "Z with the twist left in %.6f\n", smc_resample_name(rs), ess, runs, mean, z_target, se,
+    printf("  strong twists, %s ess %.1f%s, %d runs: mean Zhat %.6f, Z %.6f (SE %.6f, %.2f SE); "
+           "Z with the twist left in %.6f\n", smc_resample_name(rs), ess, at_critic ? " at critic steps" : "", runs, mean, z_target, se,
            (mean - z_target) / se, z_wrong);
     CHECK_MSG(fabs(mean - z_target) <= 3 * se, "mean Zhat %.6f vs Z %.6f (SE %.6f)", mean,
               z_target, se);
@@ -202,6 +204,24 @@ void run_tests(void)
     check_z(SMC_RESAMPLE_STRATIFIED, 0.5, runs);
     check_z(SMC_RESAMPLE_MULTINOMIAL, 1.0, runs);  /* resample at every step */
     check_z(SMC_RESAMPLE_SYSTEMATIC, 0.0, runs);   /* never resample: pure twisting */
+    /* Resampling only after steps where the critic scored: still exact, and
+     * it does skip steps (fewer resamples than testing after every token). */
+    long n_step = 0, n_critic = 0;
+    for (int k = 0; k < 300; k++)
+        for (int a = 0; a < 2; a++) {
+            at_critic = a;
+            smc_result *r = run_smc(9100 + (uint64_t)k, 8, SMC_RESAMPLE_STRATIFIED, 1.0);
+            CHECK(r != NULL);
+            if (r)
+                *(a ? &n_critic : &n_step) += r->n_resamples;
+            smc_result_free(r);
+        }
+    printf("  resamples over 300 runs at ESS threshold 1: %ld after every step, %ld at critic steps\n", n_step,
+           n_critic);
+    CHECK(n_critic > 0 && n_critic < n_step);
+    at_critic = true;
+    check_z(SMC_RESAMPLE_STRATIFIED, 1.0, runs);
+    at_critic = false;
 
     /* Every bin's Ẑ-weighted posterior mass is unbiased (4 SE: about 40
      * bins, fixed seeds); the twist-left-in target is far off. */
