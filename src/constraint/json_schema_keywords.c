@@ -13,7 +13,8 @@
 static const char *const annotations[] = {
     "title", "description", "$schema", "$id", "id", "default", "examples", "example",
     "$comment", "deprecated", "readOnly", "writeOnly", "contentMediaType", "contentEncoding",
-    "$anchor", "$vocabulary", "$dynamicAnchor", "$recursiveAnchor", "contentSchema", NULL};
+    "$anchor", "$vocabulary", "$dynamicAnchor", "$recursiveAnchor", "contentSchema",
+    "$smcNegated" /* a complement (json_schema_negate.c): evaluates no property */, NULL};
 
 bool js_is_annotation(const char *key)
 {
@@ -39,7 +40,8 @@ static const char *const supported[] = {
     "prefixItems", "additionalItems", "minItems", "maxItems", "uniqueItems", "minLength",
     "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
     "exclusiveMaximum", "anyOf", "oneOf", "allOf", "$ref", "$defs", "definitions",
-    "minProperties", "maxProperties", "unevaluatedProperties", "multipleOf", NULL};
+    "minProperties", "maxProperties", "unevaluatedProperties", "multipleOf",
+    "$smcNotIn" /* strings other than these (made by json_schema_negate.c) */, NULL};
 
 static bool in_list(const char *const *list, const char *k)
 {
@@ -100,7 +102,7 @@ const char *js_value_shape_error(const char *key, const cJSON *v)
         return is_count(v) ? NULL : "a non-negative integer";
     if (!strcmp(key, "pattern") || !strcmp(key, "format") || !strcmp(key, "$ref"))
         return cJSON_IsString(v) ? NULL : "a string";
-    if (!strcmp(key, "required")) {
+    if (!strcmp(key, "required") || !strcmp(key, "$smcNotIn")) {
         if (!cJSON_IsArray(v))
             return "an array of strings";
         for (const cJSON *e = v->child; e; e = e->next)
@@ -183,6 +185,17 @@ int js_check_keywords(js_ctx *c, const cJSON *s, const char *path)
                                 "strict mode)", key, path);
             warn_unknown(c, key, path);
             continue;
+        }
+        if ((!strcmp(key, "then") || !strcmp(key, "else")) && js_get(s, "if"))
+            continue;           /* reported with "if" */
+        if ((!strcmp(key, "not") || !strcmp(key, "if")) && !in_list(supported, key)) {
+            const char *why = NULL;
+            cJSON *n = !strcmp(key, "not") ? js_negate(c->root, k, &why)
+                                           : js_if_then_else(c->root, s, &why);
+            cJSON_Delete(n);
+            return smc_fail(c->err, "JSON Schema: unsupported keyword \"%s\" at %s: %s%s%s", key,
+                            path, why ? "no exact complement of \"" : "cannot be expressed",
+                            why ? why : "", why ? "\" (its complement is needed)" : "");
         }
         if (!in_list(supported, key))
             return smc_fail(c->err, "JSON Schema: unsupported keyword \"%.100s\" at %s", key, path);

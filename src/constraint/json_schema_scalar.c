@@ -159,6 +159,42 @@ char *js_compile_enum(js_ctx *c, const cJSON *s, int types, const char *path)
 
 /* ---- strings ---- */
 
+/* Strings other than the listed ones (a complement made by
+ * json_schema_negate.c): written without escapes, a sound subset. */
+static char *not_in_strings(js_ctx *c, const cJSON *s, bool other, const char *path)
+{
+    const cJSON *set = js_get(s, "$smcNotIn");
+    if (other) {
+        smc_fail(c->err, "JSON Schema: the complement of a string \"const\"/\"enum\" at %s together "
+                 "with pattern, format or lengths is not supported", path);
+        return NULL;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(set), u = 0;
+    const char **names = calloc(n + 1, sizeof *names);
+    if (!names) {
+        smc_fail(c->err, "out of memory");
+        return NULL;
+    }
+    for (const cJSON *v = set->child; v; v = v->next) {
+        bool plain = cJSON_IsString(v);
+        for (const unsigned char *p = plain ? (const unsigned char *)v->valuestring : NULL; p && *p; p++)
+            plain &= *p >= 0x20 && *p != '"' && *p != '\\';
+        if (plain)               /* others cannot be spelt without escapes anyway */
+            names[u++] = v->valuestring;
+    }
+    qsort(names, u, sizeof *names, js_cmp_str);
+    size_t k = 0;
+    for (size_t i = 0; i < u; i++)
+        if (k == 0 || strcmp(names[k - 1], names[i]))
+            names[k++] = names[i];
+    js_buf o = {0};
+    js_put(&o, "( \"\\\"\" ");
+    js_not_strings(c, &o, names, k, 0);
+    js_put(&o, " \"\\\"\" )");
+    free(names);
+    return js_take(&o);
+}
+
 char *js_compile_string(js_ctx *c, const cJSON *s, const char *path)
 {
     long long mn = js_get_count(c, s, "minLength", 0, path);
@@ -168,6 +204,8 @@ char *js_compile_string(js_ctx *c, const cJSON *s, const char *path)
     const cJSON *pat = js_get(s, "pattern"), *fmt = js_get(s, "format");
     bool lengths = js_get(s, "minLength") || js_get(s, "maxLength");
     js_buf o = {0};
+    if (js_get(s, "$smcNotIn"))
+        return not_in_strings(c, s, pat || fmt || lengths, path);
     if (fmt) {
         if (!cJSON_IsString(fmt)) {
             smc_fail(c->err, "JSON Schema: \"format\" at %s must be a string", path);

@@ -587,7 +587,8 @@ static void test_unsupported(void)
     expect_error("{\"type\":\"object\",\"properties\":{\"a\":{\"not\":{\"const\":1}}}}", "\"not\"",
                  "#/properties/a");
     expect_error("{\"not\":{\"type\":\"integer\"}}", "\"not\"", "at #");
-    expect_error("{\"if\":{\"type\":\"string\"},\"then\":{\"minLength\":2}}", "\"if\"", "at #");
+    expect_error("{\"if\":{\"pattern\":\"^a\"},\"then\":{\"minLength\":2}}", "\"if\" at #",
+                 "\"pattern\"");
     expect_error("{\"type\":\"object\",\"patternProperties\":{\"^x\":{}}}", "\"patternProperties\"", NULL);
     expect_error("{\"type\":\"array\",\"items\":{\"type\":\"array\",\"uniqueItems\":true}}",
                  "\"uniqueItems\"", "#/items");

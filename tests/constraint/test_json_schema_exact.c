@@ -214,6 +214,54 @@ static void test_rewrites(void)
            (const char *[]){"1", NULL}, (const char *[]){"\"x\"", NULL});
 }
 
+/* not and if/then/else through complements (json_schema_negate.c). */
+static void test_complements(void)
+{
+    /* not {required} holds only for objects (non-objects satisfy required) */
+    expect("{\"not\":{\"required\":[\"a\"]}}", (const char *[]){"{}", "{\"b\":1}", NULL},
+           (const char *[]){"1", "\"x\"", "[]", "{\"a\":1}", NULL});
+    expect("{\"not\":{\"type\":\"object\",\"properties\":{\"foo\":{\"type\":\"string\"}}}}",
+           (const char *[]){"1", "\"x\"", "{\"foo\":1}", "{\"foo\":null}", NULL},
+           (const char *[]){"{}", "{\"foo\":\"x\"}", "{\"bar\":1}", NULL});
+    expect("{\"not\":{\"anyOf\":[{\"type\":\"string\",\"minLength\":2},{\"type\":\"array\"}]}}",
+           (const char *[]){"\"a\"", "\"\"", "1", "{}", "null", NULL},
+           (const char *[]){"\"ab\"", "[]", "[1]", NULL});
+    expect("{\"not\":{\"enum\":[\"a\",true,null]}}", (const char *[]){"\"b\"", "\"ab\"", "false", "1", "[]", NULL},
+           (const char *[]){"\"a\"", "true", "null", "\"\\u0061\"", NULL});
+    /* a discriminator: then/else by the value of "kind" */
+    expect("{\"type\":\"object\",\"properties\":{\"kind\":{\"enum\":[\"a\",\"b\"]},\"x\":{},\"y\":{}},"
+           "\"required\":[\"kind\"],\"additionalProperties\":false,"
+           "\"if\":{\"properties\":{\"kind\":{\"const\":\"a\"}}},\"then\":{\"required\":[\"x\"]},"
+           "\"else\":{\"required\":[\"y\"]}}",
+           (const char *[]){"{\"kind\":\"a\",\"x\":1}", "{\"kind\":\"b\",\"y\":1}",
+                            "{\"kind\":\"a\",\"x\":1,\"y\":2}", NULL},
+           (const char *[]){"{\"kind\":\"a\",\"y\":1}", "{\"kind\":\"b\",\"x\":1}", "{\"kind\":\"a\"}",
+                            "{\"kind\":\"c\",\"y\":1}", NULL});
+    /* numbers: if below 0 then at least -10, else an integer up to 100 */
+    expect("{\"if\":{\"exclusiveMaximum\":0},\"then\":{\"minimum\":-10},"
+           "\"else\":{\"type\":\"integer\",\"maximum\":100}}",
+           (const char *[]){"-10", "-0.5", "0", "100", "\"x\"", "null", NULL},
+           (const char *[]){"-11", "-10.5", "101", "0.5", NULL});
+    /* if without else: "then" only where "if" holds */
+    expect("{\"if\":{\"const\":\"x\"},\"then\":false}", (const char *[]){"\"y\"", "\"xx\"", "\"\"", "1", NULL},
+           (const char *[]){"\"x\"", NULL});
+    expect("{\"if\":{\"type\":\"string\"},\"else\":{\"type\":\"integer\"}}",
+           (const char *[]){"\"s\"", "3", NULL}, (const char *[]){"1.5", "null", "[]", NULL});
+    /* not not, not of a $ref, not of if/then/else */
+    expect("{\"$defs\":{\"s\":{\"type\":\"string\"}},\"not\":{\"not\":{\"$ref\":\"#/$defs/s\"}}}",
+           (const char *[]){"\"a\"", NULL}, (const char *[]){"1", "null", NULL});
+    expect("{\"not\":{\"if\":{\"type\":\"string\"},\"then\":{\"maxLength\":1},\"else\":{\"type\":\"null\"}}}",
+           (const char *[]){"\"ab\"", "1", "[]", NULL}, (const char *[]){"\"a\"", "null", NULL});
+    /* no exact complement: refused, naming the keyword */
+    expect_refused("{\"not\":{\"pattern\":\"^a\"}}", "\"not\"", "\"pattern\"");
+    expect_refused("{\"not\":{\"type\":\"integer\"}}", "\"not\"", "\"type\"");
+    expect_refused("{\"properties\":{\"d\":{\"if\":{\"format\":\"date\"},\"then\":{\"maxLength\":3}}}}",
+                   "\"if\" at #/properties/d", "\"format\"");
+    /* a complement's properties are not "evaluated" */
+    expect_refused("{\"properties\":{\"a\":{}},\"not\":{\"properties\":{\"b\":{\"const\":\"x\"}}},"
+                   "\"unevaluatedProperties\":false}", "unevaluatedProperties", "#");
+}
+
 /* References by anchor and through the root's $id; nested $id refused. */
 static void test_refs(void)
 {
@@ -280,6 +328,7 @@ void run_tests(void)
     test_escapes();
     test_unknown_keywords();
     test_rewrites();
+    test_complements();
     test_refs();
     test_bombs();
 }
