@@ -105,6 +105,16 @@ int js_convert(const cJSON *root, const cJSON *top_schema, const char *top_path,
                int depth, unsigned long *work /* NULL: fresh */, js_buf *warn,
                char **gbnf_out, smc_error *err);
 
+/* The compiled grammar (compact) of schema s, to test values at compile
+ * time; NULL with err filled (json_schema_scalar.c). */
+smc_grammar *js_schema_grammar(js_ctx *c, const cJSON *s, const char *path);
+
+/* patternProperties/propertyNames rewritten for the object compiler
+ * (json_schema_keys.c): s itself when it has neither, else a new schema
+ * (*owned, the caller frees) with "$smcExtraKey" where undeclared keys are
+ * constrained; NULL with err filled (free *owned). */
+const cJSON *js_object_keys(js_ctx *c, const cJSON *s, const char *path, cJSON **owned);
+
 /* ---- compilers: a GBNF expression (malloc'd) or NULL with err filled ---- */
 char *js_compile(js_ctx *c, const cJSON *s, const char *path);             /* json_schema.c */
 char *js_compile_enum(js_ctx *c, const cJSON *s, int types, const char *path); /* _scalar.c */

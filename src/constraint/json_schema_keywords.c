@@ -31,8 +31,7 @@ bool js_is_annotation(const char *key)
  * of the lists is unknown: ignored with a warning, as the specification
  * says, or refused with SMC_JSON_SCHEMA_STRICT. */
 static const char *const known_unsupported[] = {
-    "not", "if", "then", "else", "contains", "minContains", "maxContains", "patternProperties",
-    "propertyNames", "dependentRequired", "dependentSchemas", "dependencies", "unevaluatedItems",
+    "not", "if", "then", "else", "contains", "minContains", "maxContains", "dependentRequired", "dependentSchemas", "dependencies", "unevaluatedItems",
     "$dynamicRef", "$recursiveRef", NULL};
 
 static const char *const supported[] = {
@@ -41,7 +40,9 @@ static const char *const supported[] = {
     "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
     "exclusiveMaximum", "anyOf", "oneOf", "allOf", "$ref", "$defs", "definitions",
     "minProperties", "maxProperties", "unevaluatedProperties", "multipleOf",
-    "$smcNotIn" /* strings other than these (made by json_schema_negate.c) */, NULL};
+    "patternProperties", "propertyNames",
+    "$smcNotIn" /* strings other than these (made by json_schema_negate.c) */,
+    "$smcExtraKey" /* what undeclared keys must be (json_schema_keys.c) */, NULL};
 
 static bool in_list(const char *const *list, const char *k)
 {
@@ -110,7 +111,8 @@ const char *js_value_shape_error(const char *key, const cJSON *v)
                 return "an array of strings";
         return NULL;
     }
-    if (!strcmp(key, "properties") || !strcmp(key, "$defs") || !strcmp(key, "definitions")) {
+    if (!strcmp(key, "properties") || !strcmp(key, "$defs") || !strcmp(key, "definitions") ||
+        !strcmp(key, "patternProperties")) {
         if (!cJSON_IsObject(v))
             return "an object of schemas";
         for (const cJSON *e = v->child; e; e = e->next)
@@ -118,7 +120,8 @@ const char *js_value_shape_error(const char *key, const cJSON *v)
                 return "an object of schemas";
         return NULL;
     }
-    if (!strcmp(key, "additionalProperties") || !strcmp(key, "additionalItems"))
+    if (!strcmp(key, "additionalProperties") || !strcmp(key, "additionalItems") ||
+        !strcmp(key, "propertyNames") || !strcmp(key, "$smcExtraKey"))
         return is_schema(v) ? NULL : "a schema (object or boolean)";
     if (!strcmp(key, "items") || !strcmp(key, "prefixItems") || !strcmp(key, "anyOf") ||
         !strcmp(key, "oneOf") || !strcmp(key, "allOf")) {

@@ -368,6 +368,19 @@ static cJSON *merge_flat(merger *m, const part_list *l)
                 return NULL;
             }
         }
+    {   /* a part's patterns would apply to another part's properties */
+        size_t keyed = 0, patterned = 0;
+        for (size_t i = 0; i < l->n; i++) {
+            bool pat = cJSON_GetObjectItemCaseSensitive(l->p[i], "patternProperties") ||
+                       cJSON_GetObjectItemCaseSensitive(l->p[i], "propertyNames");
+            patterned += pat;
+            keyed += pat || cJSON_GetObjectItemCaseSensitive(l->p[i], "properties") ||
+                     part_additional(l->p[i]);
+        }
+        if (patterned && keyed > 1)
+            return fail_null(m, "patternProperties/propertyNames beside properties or "
+                             "additionalProperties of another part cannot be merged");
+    }
     cJSON *R = cJSON_CreateObject();
     int mask = T_ALL;
     bool typed = false;

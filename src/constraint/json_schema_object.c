@@ -96,6 +96,12 @@ static size_t first_required(const prop_entry *e, size_t n)
 
 char *js_compile_object(js_ctx *c, const cJSON *s, const char *path)
 {
+    cJSON *rewritten = NULL;
+    s = js_object_keys(c, s, path, &rewritten);
+    if (rewritten)
+        cJSON_AddItemToArray(cJSON_GetObjectItem(c->owned, "keep"), rewritten);
+    if (!s)
+        return NULL;
     const cJSON *props = js_get(s, "properties"), *req = js_get(s, "required");
     const cJSON *ap = js_get(s, "additionalProperties");
     if (props && !cJSON_IsObject(props)) {
@@ -221,9 +227,23 @@ char *js_compile_object(js_ctx *c, const cJSON *s, const char *path)
                 declared[u++] = declared[k];
         n_decl = u;
         js_buf kv = {0};
-        js_put(&kv, "\"\\\"\" ");
-        js_not_strings(c, &kv, declared, n_decl, 0);
-        js_printf(&kv, " \"\\\"\" %s \":\" %s %s %s", c->W, c->W, v, c->W);
+        const cJSON *key = js_get(s, "$smcExtraKey");
+        if (key) {              /* keys constrained, none a declared name */
+            char *ksub = js_path_join(path, "propertyNames");
+            char *k = ksub ? js_compile(c, key, ksub) : NULL;
+            free(ksub);
+            if (!k) {
+                free(v);
+                goto fail;
+            }
+            js_put(&kv, k);
+            free(k);
+        } else {
+            js_put(&kv, "\"\\\"\" ");
+            js_not_strings(c, &kv, declared, n_decl, 0);
+            js_put(&kv, " \"\\\"\"");
+        }
+        js_printf(&kv, " %s \":\" %s %s %s", c->W, c->W, v, c->W);
         free(v);
         /* one rule for the extra key/value, referenced from A_n and B_n */
         char *kv_name = js_new_name(c, "obj-kv", strrchr(path, '/') ? strrchr(path, '/') + 1 : "");
