@@ -127,5 +127,7 @@ char *js_compile_object(js_ctx *c, const cJSON *s, const char *path);      /* _o
 void js_not_strings(js_ctx *c, js_buf *o, const char **names, size_t n, size_t d);
 int js_cmp_str(const void *a, const void *b);   /* qsort of const char * */
 char *js_compile_array(js_ctx *c, const cJSON *s, const char *path);       /* _array.c */
+char *js_compile_contains(js_ctx *c, const cJSON *s, const char *path);    /* _counting.c */
+char *js_compile_unique(js_ctx *c, const cJSON *s, const char *path);
 
 #endif

@@ -31,7 +31,7 @@ bool js_is_annotation(const char *key)
  * of the lists is unknown: ignored with a warning, as the specification
  * says, or refused with SMC_JSON_SCHEMA_STRICT. */
 static const char *const known_unsupported[] = {
-    "not", "if", "then", "else", "contains", "minContains", "maxContains", "dependentRequired", "dependentSchemas", "dependencies", "unevaluatedItems",
+    "not", "if", "then", "else", "dependentRequired", "dependentSchemas", "dependencies", "unevaluatedItems",
     "$dynamicRef", "$recursiveRef", NULL};
 
 static const char *const supported[] = {
@@ -40,7 +40,7 @@ static const char *const supported[] = {
     "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
     "exclusiveMaximum", "anyOf", "oneOf", "allOf", "$ref", "$defs", "definitions",
     "minProperties", "maxProperties", "unevaluatedProperties", "multipleOf",
-    "patternProperties", "propertyNames",
+    "patternProperties", "propertyNames", "contains", "minContains", "maxContains",
     "$smcNotIn" /* strings other than these (made by json_schema_negate.c) */,
     "$smcExtraKey" /* what undeclared keys must be (json_schema_keys.c) */, NULL};
 
@@ -99,7 +99,8 @@ const char *js_value_shape_error(const char *key, const cJSON *v)
     if (!strcmp(key, "exclusiveMinimum") || !strcmp(key, "exclusiveMaximum"))
         return cJSON_IsNumber(v) || cJSON_IsBool(v) ? NULL : "a number (or a draft-4 boolean)";
     if (!strcmp(key, "minLength") || !strcmp(key, "maxLength") || !strcmp(key, "minItems") ||
-        !strcmp(key, "maxItems") || !strcmp(key, "minProperties") || !strcmp(key, "maxProperties"))
+        !strcmp(key, "maxItems") || !strcmp(key, "minProperties") || !strcmp(key, "maxProperties") ||
+        !strcmp(key, "minContains") || !strcmp(key, "maxContains"))
         return is_count(v) ? NULL : "a non-negative integer";
     if (!strcmp(key, "pattern") || !strcmp(key, "format") || !strcmp(key, "$ref"))
         return cJSON_IsString(v) ? NULL : "a string";
@@ -121,7 +122,7 @@ const char *js_value_shape_error(const char *key, const cJSON *v)
         return NULL;
     }
     if (!strcmp(key, "additionalProperties") || !strcmp(key, "additionalItems") ||
-        !strcmp(key, "propertyNames") || !strcmp(key, "$smcExtraKey"))
+        !strcmp(key, "propertyNames") || !strcmp(key, "$smcExtraKey") || !strcmp(key, "contains"))
         return is_schema(v) ? NULL : "a schema (object or boolean)";
     if (!strcmp(key, "items") || !strcmp(key, "prefixItems") || !strcmp(key, "anyOf") ||
         !strcmp(key, "oneOf") || !strcmp(key, "allOf")) {
@@ -202,9 +203,6 @@ int js_check_keywords(js_ctx *c, const cJSON *s, const char *path)
         }
         if (!in_list(supported, key))
             return smc_fail(c->err, "JSON Schema: unsupported keyword \"%.100s\" at %s", key, path);
-        if (!strcmp(key, "uniqueItems") && !cJSON_IsFalse(k))
-            return smc_fail(c->err, "JSON Schema: unsupported keyword \"uniqueItems\" (true) at %s",
-                            path);
         const char *want = js_value_shape_error(key, k);
         if (want)
             return smc_fail(c->err, "JSON Schema: \"%s\" at %s must be %s", key, path, want);

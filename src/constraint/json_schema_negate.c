@@ -10,7 +10,8 @@
  *                          that are not integers": no exact grammar)
  *   const/enum          → the other types, the other boolean, strings not in
  *                          the set ("$smcNotIn", unescaped strings only: a
- *                          sound subset); numbers, objects, arrays refused
+ *                          sound subset), numbers in the open intervals
+ *                          between the values; objects, arrays refused
  *   required [P...]     → an object without P, for some P
  *   properties {P: S}   → an object with P whose value is in not-S
  *   min/max(Length|Items|Properties), minimum/maximum (and exclusive)
@@ -27,6 +28,7 @@
 #include "constraint/json_schema_ctx.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/error.h"
@@ -93,6 +95,42 @@ static void add(cJSON *alts, cJSON *s)
         cJSON_Delete(s);
 }
 
+static int cmp_numbers(const void *a, const void *b)
+{
+    js_dec x, y;
+    js_dec_of(*(const cJSON *const *)a, &x);
+    js_dec_of(*(const cJSON *const *)b, &y);
+    return js_dec_cmp(&x, &y);
+}
+
+/* Numbers other than vals' numbers: the open intervals between them. */
+static bool negate_numbers(cJSON *alts, const cJSON *vals)
+{
+    const cJSON *nums[64];
+    size_t n = 0;
+    for (const cJSON *v = vals->child; v; v = v->next) {
+        js_dec d;
+        if (!cJSON_IsNumber(v))
+            continue;
+        if (n == 64 || !js_dec_of(v, &d))
+            return false;
+        nums[n++] = v;
+    }
+    qsort(nums, n, sizeof *nums, cmp_numbers);
+    for (size_t i = 0; i <= n; i++) {
+        if (i > 0 && i < n && cmp_numbers(&nums[i - 1], &nums[i]) == 0)
+            continue;                           /* equal values: no interval */
+        cJSON *s = cJSON_CreateObject();
+        cJSON_AddStringToObject(s, "type", "number");
+        if (i > 0)
+            cJSON_AddItemToObject(s, "exclusiveMinimum", cJSON_Duplicate(nums[i - 1], false));
+        if (i < n)
+            cJSON_AddItemToObject(s, "exclusiveMaximum", cJSON_Duplicate(nums[i], false));
+        add(alts, s);
+    }
+    return true;
+}
+
 /* The complement of enum/const values. */
 static bool negate_values(cJSON *alts, const cJSON *vals)
 {
@@ -101,10 +139,12 @@ static bool negate_values(cJSON *alts, const cJSON *vals)
     cJSON *strings = cJSON_CreateArray();
     for (const cJSON *v = vals->child; v; v = v->next) {
         int t = js_value_types(v);
-        if (t & (T_NUMBER | T_INTEGER | T_OBJECT | T_ARRAY)) {
+        if (t & (T_OBJECT | T_ARRAY)) {
             cJSON_Delete(strings);
             return false;
         }
+        if (t & T_NUMBER)
+            t |= T_INTEGER;
         seen |= t;
         has_true |= cJSON_IsTrue(v);
         has_false |= cJSON_IsFalse(v);
@@ -121,7 +161,7 @@ static bool negate_values(cJSON *alts, const cJSON *vals)
         add(alts, typed("string", "$smcNotIn", strings));
     else
         cJSON_Delete(strings);
-    return true;
+    return !(seen & T_NUMBER) || negate_numbers(alts, vals);
 }
 
 /* The opposite bound: minLength n → maxLength n-1 on strings, and so on. */

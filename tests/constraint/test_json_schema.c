@@ -584,7 +584,7 @@ static void test_unsupported(void)
     expect_error("{\"type\":\"integer\",\"multipleOf\":7,\"maximum\":100}", "\"multipleOf\"", NULL);
     expect_error("{\"type\":\"integer\",\"multipleOf\":7,\"minimum\":8,\"maximum\":13}", "no integer",
                  NULL);
-    expect_error("{\"type\":\"object\",\"properties\":{\"a\":{\"not\":{\"const\":1}}}}", "\"not\"",
+    expect_error("{\"type\":\"object\",\"properties\":{\"a\":{\"not\":{\"const\":[1]}}}}", "\"not\"",
                  "#/properties/a");
     expect_error("{\"not\":{\"type\":\"integer\"}}", "\"not\"", "at #");
     expect_error("{\"if\":{\"pattern\":\"^a\"},\"then\":{\"minLength\":2}}", "\"if\" at #",
@@ -602,7 +602,8 @@ static void test_unsupported(void)
     expect_error("{\"type\":\"object\",\"properties\":{\"a\":{}},\"maxProperties\":3}", "\"maxProperties\"",
                  NULL);
     expect_error("{\"type\":\"object\",\"minProperties\":3,\"maxProperties\":2}", "minProperties", NULL);
-    expect_error("{\"type\":\"array\",\"contains\":{\"type\":\"integer\"}}", "\"contains\"", NULL);
+    expect_error("{\"type\":\"array\",\"contains\":{\"type\":\"integer\"},\"maxItems\":3}", "\"contains\"",
+                 NULL);
     expect_error("{\"type\":\"string\",\"format\":\"ipv6\"}", "\"ipv6\"", "at #");
     expect_error("{\"type\":\"string\",\"pattern\":\"^a(?=b)\"}", "lookaround", NULL);
     expect_error("{\"type\":\"string\",\"pattern\":\"^(a)\\\\1$\"}", "backreference", NULL);

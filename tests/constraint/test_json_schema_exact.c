@@ -255,6 +255,9 @@ static void test_complements(void)
     /* no exact complement: refused, naming the keyword */
     expect_refused("{\"not\":{\"pattern\":\"^a\"}}", "\"not\"", "\"pattern\"");
     expect_refused("{\"not\":{\"type\":\"integer\"}}", "\"not\"", "\"type\"");
+    /* numbers other than constants: the open intervals between them */
+    expect("{\"not\":{\"enum\":[3,-2,\"a\"]}}", (const char *[]){"0", "2.5", "-3", "4", "\"b\"", NULL},
+           (const char *[]){"3", "-2", "\"a\"", NULL});
     expect_refused("{\"properties\":{\"d\":{\"if\":{\"format\":\"date\"},\"then\":{\"maxLength\":3}}}}",
                    "\"if\" at #/properties/d", "\"format\"");
     /* a complement's properties are not "evaluated" */
@@ -368,6 +371,31 @@ static void test_number_multiples(void)
            (const char *[]){"0.5", NULL});
 }
 
+/* contains/minContains/maxContains and uniqueItems (json_schema_counting.c). */
+static void test_counting(void)
+{
+    expect("{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"contains\":{\"minimum\":5}}",
+           (const char *[]){"[5]", "[1,7]", "[9,1,2]", "[5,6,7]", NULL},
+           (const char *[]){"[]", "[1]", "[1,2,4]", "[\"x\",5]", NULL});
+    expect("{\"contains\":{\"const\":1},\"minContains\":2,\"maxContains\":3}",
+           (const char *[]){"[1,1]", "[1,2,1]", "[1,1,1,0]", "\"s\"", "{}", NULL},
+           (const char *[]){"[1]", "[]", "[1,1,1,1]", "[2,1,3]", NULL});
+    expect("{\"contains\":{\"type\":\"string\"},\"minContains\":0,\"maxContains\":1}",
+           (const char *[]){"[]", "[1]", "[\"a\",2]", NULL}, (const char *[]){"[\"a\",\"b\"]", NULL});
+    expect("{\"type\":\"array\",\"items\":{\"enum\":[\"a\",\"b\",\"c\"]},\"uniqueItems\":true,\"minItems\":1}",
+           (const char *[]){"[\"a\"]", "[\"c\",\"a\"]", "[\"b\",\"c\",\"a\"]", NULL},
+           (const char *[]){"[]", "[\"a\",\"a\"]", "[\"a\",\"b\",\"a\"]", "[\"d\"]", NULL});
+    expect("{\"type\":\"array\",\"items\":{\"type\":\"boolean\"},\"uniqueItems\":true}",
+           (const char *[]){"[]", "[true]", "[false,true]", NULL},
+           (const char *[]){"[true,true]", "[false,true,false]", NULL});
+    /* enum values equal as numbers count once; values the other keywords drop are gone */
+    expect("{\"items\":{\"enum\":[1,1.0,2,\"x\"],\"type\":\"integer\"},\"uniqueItems\":true}",
+           (const char *[]){"[1,2]", "[2]", NULL}, (const char *[]){"[1,1]", "[\"x\"]", "[2,1,2]", NULL});
+    expect_refused("{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"uniqueItems\":true}",
+                   "\"uniqueItems\"", "#");
+    expect_refused("{\"contains\":{\"pattern\":\"^a\"},\"maxContains\":1}", "\"maxContains\"", "\"pattern\"");
+}
+
 /* References by anchor and through the root's $id; nested $id refused. */
 static void test_refs(void)
 {
@@ -437,6 +465,7 @@ void run_tests(void)
     test_complements();
     test_object_keys();
     test_number_multiples();
+    test_counting();
     test_refs();
     test_bombs();
 }
