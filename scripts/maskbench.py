@@ -142,6 +142,7 @@ def main():
                 elif t["valid"] and not acc:
                     stats["false_rejects"] += 1
                     ok = False
+                    print("false reject", name, json.dumps(t["data"])[:200], file=sys.stderr)
             if ok:
                 stats["passed"] += 1
                 per_source[src]["passed"] += 1

@@ -167,17 +167,30 @@ static char *compile_typed(js_ctx *c, const cJSON *s, const char *path)
  * and anyOf distributed, the evaluated properties of each alternative are its
  * properties, so it becomes additionalProperties false where that is absent
  * (a part's additionalProperties evaluates every property). */
-static void close_objects(cJSON *m)
+static int close_objects(cJSON *m)
 {
     const cJSON *alts = js_get(m, "anyOf");
     if (alts && !js_has_other_keywords(m, "anyOf", NULL)) {
         for (cJSON *a = alts->child; a; a = a->next)
-            if (cJSON_IsObject(a))
-                close_objects(a);
-        return;
+            if (cJSON_IsObject(a) && close_objects(a) < 0)
+                return -1;
+        return 0;
     }
+    /* a complement (from not, or the else side of if) has properties that a
+     * validator does not count as evaluated */
+    if (js_get(m, "$smcNegated"))
+        return -1;
     if (!js_get(m, "additionalProperties"))
         cJSON_AddFalseToObject(m, "additionalProperties");
+    return 0;
+}
+
+static int close_or_fail(js_ctx *c, cJSON *m, const char *path)
+{
+    if (close_objects(m) == 0)
+        return 0;
+    return smc_fail(c->err, "JSON Schema: \"unevaluatedProperties\" at %s together with \"not\" or "
+                    "the else side of \"if\" is not supported", path);
 }
 
 static char *compile_inner(js_ctx *c, const cJSON *s, const char *path);
@@ -196,7 +209,8 @@ static char *compile_unevaluated(js_ctx *c, const cJSON *s, const char *path)
         return js_compile(c, copy, path);
     if (!js_get(copy, "$ref") && !js_get(copy, "allOf") && !js_get(copy, "anyOf") &&
         !js_get(copy, "oneOf")) {
-        close_objects(copy);
+        if (close_or_fail(c, copy, path) < 0)
+            return NULL;
         return js_compile(c, copy, path);
     }
     const cJSON *parts[1] = {copy};
@@ -208,7 +222,8 @@ static char *compile_unevaluated(js_ctx *c, const cJSON *s, const char *path)
         smc_fail(c->err, "JSON Schema: the combination at %s matches nothing", path);
         return NULL;
     }
-    close_objects(m);
+    if (close_or_fail(c, m, path) < 0)
+        return NULL;
     const cJSON *alts = js_get(m, "anyOf");
     if (alts && !js_has_other_keywords(m, "anyOf", NULL))
         return compile_alternatives(c, alts, "anyOf", path);
@@ -227,7 +242,7 @@ static char *compile_inner(js_ctx *c, const cJSON *s, const char *path)
         smc_fail(c->err, "JSON Schema: the schema at %s is not an object or boolean", path);
         return NULL;
     }
-    cJSON *rewritten = js_rewrite_schema(s);
+    cJSON *rewritten = js_rewrite_schema(c->root, s);
     if (rewritten)
         s = own(c, rewritten);
     if (js_check_keywords(c, s, path) < 0)

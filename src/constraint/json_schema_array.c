@@ -25,6 +25,20 @@ static void put_rep(js_buf *o, long long lo, long long hi)
 
 char *js_compile_array(js_ctx *c, const cJSON *s, const char *path)
 {
+    const cJSON *mx_items = js_get(s, "maxItems");
+    bool at_most_one = cJSON_IsNumber(mx_items) && mx_items->valuedouble <= 1;
+    if (cJSON_IsTrue(js_get(s, "uniqueItems")) && !at_most_one) {
+        if (js_get(s, "contains")) {
+            smc_fail(c->err, "JSON Schema: \"uniqueItems\" together with \"contains\" at %s is not "
+                     "supported", path);
+            return NULL;
+        }
+        return js_compile_unique(c, s, path);
+    }
+    const cJSON *con = js_get(s, "contains");
+    if (con && !(cJSON_IsNumber(js_get(s, "minContains")) && js_get(s, "minContains")->valuedouble == 0 &&
+                 !js_get(s, "maxContains")))
+        return js_compile_contains(c, s, path);
     const cJSON *prefix = js_get(s, "prefixItems"), *items = js_get(s, "items");
     const char *prefix_kw = "prefixItems", *items_kw = "items";
     if (cJSON_IsArray(items)) {          /* draft-4..2019 tuple form */

@@ -69,7 +69,17 @@ int js_check_ref_bases(const cJSON *root, smc_error *err);
 /* A new schema with dependentRequired/dependentSchemas/dependencies, not
  * {type}, and if-less then/else (contains-less min/maxContains) expressed by
  * supported keywords; NULL when there is nothing to rewrite. */
-cJSON *js_rewrite_schema(const cJSON *s);
+cJSON *js_rewrite_schema(const cJSON *root, const cJSON *s);
+
+/* ---- complements (json_schema_negate.c) ---- */
+/* A new schema matching exactly the instances s rejects; NULL when some
+ * keyword has no complement here (*why names it). */
+cJSON *js_negate(const cJSON *root, const cJSON *s, const char **why);
+/* The if/then/else of s as one schema (anyOf of the two branches); NULL when
+ * the "if" schema's complement is needed and not expressible. */
+cJSON *js_if_then_else(const cJSON *root, const cJSON *s, const char **why);
+/* {"type": [...]} array for a T_* mask (json_schema_merge.c). */
+cJSON *js_type_json(int mask);
 /* In place, once per document: subschemas with not {} / not true become false. */
 void js_normalize(cJSON *root);
 
@@ -95,6 +105,16 @@ int js_convert(const cJSON *root, const cJSON *top_schema, const char *top_path,
                int depth, unsigned long *work /* NULL: fresh */, js_buf *warn,
                char **gbnf_out, smc_error *err);
 
+/* The compiled grammar (compact) of schema s, to test values at compile
+ * time; NULL with err filled (json_schema_scalar.c). */
+smc_grammar *js_schema_grammar(js_ctx *c, const cJSON *s, const char *path);
+
+/* patternProperties/propertyNames rewritten for the object compiler
+ * (json_schema_keys.c): s itself when it has neither, else a new schema
+ * (*owned, the caller frees) with "$smcExtraKey" where undeclared keys are
+ * constrained; NULL with err filled (free *owned). */
+const cJSON *js_object_keys(js_ctx *c, const cJSON *s, const char *path, cJSON **owned);
+
 /* ---- compilers: a GBNF expression (malloc'd) or NULL with err filled ---- */
 char *js_compile(js_ctx *c, const cJSON *s, const char *path);             /* json_schema.c */
 char *js_compile_enum(js_ctx *c, const cJSON *s, int types, const char *path); /* _scalar.c */
@@ -102,6 +122,12 @@ char *js_compile_string(js_ctx *c, const cJSON *s, const char *path);
 char *js_compile_integer(js_ctx *c, const cJSON *s, const char *path);
 char *js_compile_number(js_ctx *c, const cJSON *s, const char *path);
 char *js_compile_object(js_ctx *c, const cJSON *s, const char *path);      /* _object.c */
+/* Expression for unescaped string text (kchar*) that is none of
+ * names[0..n) (sorted, plain, sharing their first d bytes; _object.c). */
+void js_not_strings(js_ctx *c, js_buf *o, const char **names, size_t n, size_t d);
+int js_cmp_str(const void *a, const void *b);   /* qsort of const char * */
 char *js_compile_array(js_ctx *c, const cJSON *s, const char *path);       /* _array.c */
+char *js_compile_contains(js_ctx *c, const cJSON *s, const char *path);    /* _counting.c */
+char *js_compile_unique(js_ctx *c, const cJSON *s, const char *path);
 
 #endif

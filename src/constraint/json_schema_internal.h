@@ -74,10 +74,11 @@ int js_int_range(js_buf *out, int64_t lo, int64_t hi);
 
 /* ---- number ranges (json_schema_numrange.c) ---- */
 /* Writes a parenthesised GBNF expression matching exactly the JSON numbers
- * without exponent (at most 16 integer digits) within the bounds. Bounds must
- * be integers with |b| <= 1e15: else -2; no number in range: -1. */
+ * without exponent (at most 16 integer digits, at most frac (1..16)
+ * fraction digits) within the bounds. Bounds must be integers with
+ * |b| <= 1e15: else -2; no number in range: -1. */
 int js_number_range(js_buf *out, bool has_lo, double lo, bool lo_excl, bool has_hi, double hi,
-                    bool hi_excl);
+                    bool hi_excl, int frac);
 
 /* ---- code-point sets (json_schema_regex.c) ---- */
 typedef struct js_cpset {

@@ -13,7 +13,8 @@
 static const char *const annotations[] = {
     "title", "description", "$schema", "$id", "id", "default", "examples", "example",
     "$comment", "deprecated", "readOnly", "writeOnly", "contentMediaType", "contentEncoding",
-    "$anchor", "$vocabulary", "$dynamicAnchor", "$recursiveAnchor", "contentSchema", NULL};
+    "$anchor", "$vocabulary", "$dynamicAnchor", "$recursiveAnchor", "contentSchema",
+    "$smcNegated" /* a complement (json_schema_negate.c): evaluates no property */, NULL};
 
 bool js_is_annotation(const char *key)
 {
@@ -30,8 +31,7 @@ bool js_is_annotation(const char *key)
  * of the lists is unknown: ignored with a warning, as the specification
  * says, or refused with SMC_JSON_SCHEMA_STRICT. */
 static const char *const known_unsupported[] = {
-    "not", "if", "then", "else", "contains", "minContains", "maxContains", "patternProperties",
-    "propertyNames", "dependentRequired", "dependentSchemas", "dependencies", "unevaluatedItems",
+    "not", "if", "then", "else", "dependentRequired", "dependentSchemas", "dependencies", "unevaluatedItems",
     "$dynamicRef", "$recursiveRef", NULL};
 
 static const char *const supported[] = {
@@ -39,7 +39,10 @@ static const char *const supported[] = {
     "prefixItems", "additionalItems", "minItems", "maxItems", "uniqueItems", "minLength",
     "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
     "exclusiveMaximum", "anyOf", "oneOf", "allOf", "$ref", "$defs", "definitions",
-    "minProperties", "maxProperties", "unevaluatedProperties", "multipleOf", NULL};
+    "minProperties", "maxProperties", "unevaluatedProperties", "multipleOf",
+    "patternProperties", "propertyNames", "contains", "minContains", "maxContains",
+    "$smcNotIn" /* strings other than these (made by json_schema_negate.c) */,
+    "$smcExtraKey" /* what undeclared keys must be (json_schema_keys.c) */, NULL};
 
 static bool in_list(const char *const *list, const char *k)
 {
@@ -96,11 +99,12 @@ const char *js_value_shape_error(const char *key, const cJSON *v)
     if (!strcmp(key, "exclusiveMinimum") || !strcmp(key, "exclusiveMaximum"))
         return cJSON_IsNumber(v) || cJSON_IsBool(v) ? NULL : "a number (or a draft-4 boolean)";
     if (!strcmp(key, "minLength") || !strcmp(key, "maxLength") || !strcmp(key, "minItems") ||
-        !strcmp(key, "maxItems") || !strcmp(key, "minProperties") || !strcmp(key, "maxProperties"))
+        !strcmp(key, "maxItems") || !strcmp(key, "minProperties") || !strcmp(key, "maxProperties") ||
+        !strcmp(key, "minContains") || !strcmp(key, "maxContains"))
         return is_count(v) ? NULL : "a non-negative integer";
     if (!strcmp(key, "pattern") || !strcmp(key, "format") || !strcmp(key, "$ref"))
         return cJSON_IsString(v) ? NULL : "a string";
-    if (!strcmp(key, "required")) {
+    if (!strcmp(key, "required") || !strcmp(key, "$smcNotIn")) {
         if (!cJSON_IsArray(v))
             return "an array of strings";
         for (const cJSON *e = v->child; e; e = e->next)
@@ -108,7 +112,8 @@ const char *js_value_shape_error(const char *key, const cJSON *v)
                 return "an array of strings";
         return NULL;
     }
-    if (!strcmp(key, "properties") || !strcmp(key, "$defs") || !strcmp(key, "definitions")) {
+    if (!strcmp(key, "properties") || !strcmp(key, "$defs") || !strcmp(key, "definitions") ||
+        !strcmp(key, "patternProperties")) {
         if (!cJSON_IsObject(v))
             return "an object of schemas";
         for (const cJSON *e = v->child; e; e = e->next)
@@ -116,7 +121,8 @@ const char *js_value_shape_error(const char *key, const cJSON *v)
                 return "an object of schemas";
         return NULL;
     }
-    if (!strcmp(key, "additionalProperties") || !strcmp(key, "additionalItems"))
+    if (!strcmp(key, "additionalProperties") || !strcmp(key, "additionalItems") ||
+        !strcmp(key, "propertyNames") || !strcmp(key, "$smcExtraKey") || !strcmp(key, "contains"))
         return is_schema(v) ? NULL : "a schema (object or boolean)";
     if (!strcmp(key, "items") || !strcmp(key, "prefixItems") || !strcmp(key, "anyOf") ||
         !strcmp(key, "oneOf") || !strcmp(key, "allOf")) {
@@ -184,11 +190,19 @@ int js_check_keywords(js_ctx *c, const cJSON *s, const char *path)
             warn_unknown(c, key, path);
             continue;
         }
+        if ((!strcmp(key, "then") || !strcmp(key, "else")) && js_get(s, "if"))
+            continue;           /* reported with "if" */
+        if ((!strcmp(key, "not") || !strcmp(key, "if")) && !in_list(supported, key)) {
+            const char *why = NULL;
+            cJSON *n = !strcmp(key, "not") ? js_negate(c->root, k, &why)
+                                           : js_if_then_else(c->root, s, &why);
+            cJSON_Delete(n);
+            return smc_fail(c->err, "JSON Schema: unsupported keyword \"%s\" at %s: %s%s%s", key,
+                            path, why ? "no exact complement of \"" : "cannot be expressed",
+                            why ? why : "", why ? "\" (its complement is needed)" : "");
+        }
         if (!in_list(supported, key))
             return smc_fail(c->err, "JSON Schema: unsupported keyword \"%.100s\" at %s", key, path);
-        if (!strcmp(key, "uniqueItems") && !cJSON_IsFalse(k))
-            return smc_fail(c->err, "JSON Schema: unsupported keyword \"uniqueItems\" (true) at %s",
-                            path);
         const char *want = js_value_shape_error(key, k);
         if (want)
             return smc_fail(c->err, "JSON Schema: \"%s\" at %s must be %s", key, path, want);

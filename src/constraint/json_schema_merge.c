@@ -145,7 +145,7 @@ int js_type_mask(const cJSON *t)
     return mask;
 }
 
-static cJSON *type_json(int mask)
+cJSON *js_type_json(int mask)
 {
     cJSON *a = cJSON_CreateArray();
     if (mask & T_NULL) cJSON_AddItemToArray(a, cJSON_CreateString("null"));
@@ -214,7 +214,7 @@ static int flatten(merger *m, part_list *l, const cJSON *s)
                         m->path);
     if (++m->depth > 48)
         return smc_fail(m->err, "JSON Schema: allOf/$ref nesting too deep (a cycle?) at %s", m->path);
-    cJSON *rewritten = js_rewrite_schema(s);
+    cJSON *rewritten = js_rewrite_schema(m->root, s);
     if (rewritten) {
         cJSON_AddItemToArray(m->keep, rewritten);
         s = rewritten;
@@ -368,6 +368,19 @@ static cJSON *merge_flat(merger *m, const part_list *l)
                 return NULL;
             }
         }
+    {   /* a part's patterns would apply to another part's properties */
+        size_t keyed = 0, patterned = 0;
+        for (size_t i = 0; i < l->n; i++) {
+            bool pat = cJSON_GetObjectItemCaseSensitive(l->p[i], "patternProperties") ||
+                       cJSON_GetObjectItemCaseSensitive(l->p[i], "propertyNames");
+            patterned += pat;
+            keyed += pat || cJSON_GetObjectItemCaseSensitive(l->p[i], "properties") ||
+                     part_additional(l->p[i]);
+        }
+        if (patterned && keyed > 1)
+            return fail_null(m, "patternProperties/propertyNames beside properties or "
+                             "additionalProperties of another part cannot be merged");
+    }
     cJSON *R = cJSON_CreateObject();
     int mask = T_ALL;
     bool typed = false;
@@ -384,6 +397,9 @@ static cJSON *merge_flat(merger *m, const part_list *l)
         const cJSON *emx = cJSON_GetObjectItemCaseSensitive(p, "exclusiveMaximum");
         ex_min_bool = cJSON_IsTrue(emn);
         ex_max_bool = cJSON_IsTrue(emx);
+        if (cJSON_GetObjectItemCaseSensitive(p, "$smcNegated") &&
+            !cJSON_GetObjectItemCaseSensitive(R, "$smcNegated"))
+            cJSON_AddTrueToObject(R, "$smcNegated");
         for (const cJSON *c = p->child; c; c = c->next) {
             const char *k = c->string;
             if (js_is_annotation(k) || !strcmp(k, "$defs") || !strcmp(k, "definitions") ||
@@ -492,9 +508,24 @@ static cJSON *merge_flat(merger *m, const part_list *l)
                     cJSON_AddItemToObject(R, k, cJSON_Duplicate(c, true));
                 else if (cJSON_IsTrue(c))
                     cJSON_ReplaceItemInObjectCaseSensitive(R, k, cJSON_CreateTrue());
-            } else if (!cJSON_GetObjectItemCaseSensitive(R, k)) {
-                /* anything else (unsupported) is kept so that compiling reports it */
-                cJSON_AddItemToObject(R, k, cJSON_Duplicate(c, true));
+            } else if (!strcmp(k, "$smcNotIn")) {
+                cJSON *old = cJSON_GetObjectItemCaseSensitive(R, k);
+                if (!old)
+                    old = cJSON_AddArrayToObject(R, k);
+                for (const cJSON *v = c->child; v; v = v->next)
+                    cJSON_AddItemToArray(old, cJSON_Duplicate(v, false));
+            } else {
+                /* anything else is kept once (so that compiling reports what is
+                 * unsupported); two different values cannot be merged */
+                const cJSON *old = cJSON_GetObjectItemCaseSensitive(R, k);
+                if (!old) {
+                    cJSON_AddItemToObject(R, k, cJSON_Duplicate(c, true));
+                } else if (!js_values_equal(old, c)) {
+                    smc_fail(m->err, "JSON Schema: allOf at %s: two different \"%.60s\" cannot be "
+                             "merged", m->path, k);
+                    cJSON_Delete(R), cJSON_Delete(enum_vals), cJSON_Delete(required);
+                    return NULL;
+                }
             }
         }
         if (cJSON_GetObjectItemCaseSensitive(p, "prefixItems") ||
@@ -511,9 +542,20 @@ static cJSON *merge_flat(merger *m, const part_list *l)
             cJSON_Delete(R), cJSON_Delete(enum_vals), cJSON_Delete(required);
             return cJSON_CreateFalse();
         }
-        cJSON_AddItemToObject(R, "type", type_json(mask));
+        cJSON_AddItemToObject(R, "type", js_type_json(mask));
     }
     if (enum_vals) {
+        /* values of other types, or excluded by a complement, are dropped */
+        const cJSON *not_in = cJSON_GetObjectItemCaseSensitive(R, "$smcNotIn");
+        for (cJSON *v = enum_vals->child; v;) {
+            cJSON *next = v->next;
+            bool drop = typed && !(js_value_types(v) & mask);
+            for (const cJSON *x = not_in ? not_in->child : NULL; x && !drop; x = x->next)
+                drop = js_values_equal(v, x);
+            if (drop)
+                cJSON_Delete(cJSON_DetachItemViaPointer(enum_vals, v));
+            v = next;
+        }
         if (!enum_vals->child) {
             cJSON_Delete(R), cJSON_Delete(enum_vals), cJSON_Delete(required);
             return cJSON_CreateFalse();

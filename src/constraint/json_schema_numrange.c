@@ -7,9 +7,8 @@
 
 #include <math.h>
 
-#define ANY_FRAC "( \".\" [0-9]{1,16} )?"
-#define ZERO_FRAC "( \".\" \"0\"{1,16} )?"
-#define NONZERO_FRAC "\".\" \"0\"{0,15} [1-9] [0-9]{0,15}"
+/* below 16 fraction digits (multipleOf 10^-d), trailing zeros may follow */
+#define ZEROS(frac) ((frac) < 16 ? " \"0\"*" : "")
 #define MAX_I 9999999999999999LL          /* 16 integer digits */
 
 typedef struct mbound {
@@ -19,7 +18,7 @@ typedef struct mbound {
 
 /* Alternatives for unsigned texts whose magnitude satisfies lo and hi;
  * returns how many were written (0: none). */
-static int magnitude(js_buf *o, const char *sign, mbound lo, mbound hi)
+static int magnitude(js_buf *o, const char *sign, mbound lo, mbound hi, int frac)
 {
     int n = 0;
     int64_t low_i = !lo.set ? 0 : lo.excl ? lo.v + 1 : lo.v;   /* I from here: any fraction */
@@ -27,21 +26,30 @@ static int magnitude(js_buf *o, const char *sign, mbound lo, mbound hi)
     if (low_i <= high_i) {
         js_printf(o, "%s%s ", n++ ? " | " : "", sign);
         js_int_range(o, low_i, high_i);
-        js_put(o, " " ANY_FRAC);
+        js_printf(o, " ( \".\" [0-9]{1,%d}%s )?", frac, ZEROS(frac));
     }
     /* M > p: I == p with a non-zero fraction, below any upper bound */
     if (lo.set && lo.excl && (!hi.set || lo.v < hi.v)) {
-        js_printf(o, "%s%s \"%lld\" " NONZERO_FRAC, n++ ? " | " : "", sign, (long long)lo.v);
+        js_printf(o, "%s%s \"%lld\" \".\" (", n++ ? " | " : "", sign, (long long)lo.v);
+        for (int z = 0; z < frac; z++)     /* z zeros, a non-zero digit, at most frac in all */
+        {
+            js_put(o, z ? " | " : " ");
+            if (z)
+                js_printf(o, "\"0\"{%d} ", z);
+            js_printf(o, "[1-9] [0-9]{0,%d}%s", frac - 1 - z, ZEROS(frac));
+        }
+        js_put(o, " )");
     }
     /* M <= q: I == q with a zero fraction, above the lower bound */
     if (hi.set && !hi.excl && (!lo.set || (lo.excl ? hi.v > lo.v : hi.v >= lo.v))) {
-        js_printf(o, "%s%s \"%lld\" " ZERO_FRAC, n++ ? " | " : "", sign, (long long)hi.v);
+        js_printf(o, "%s%s \"%lld\" ( \".\" \"0\"{1,%d}%s )?", n++ ? " | " : "", sign, (long long)hi.v,
+                  frac, ZEROS(frac));
     }
     return n;
 }
 
 int js_number_range(js_buf *out, bool has_lo, double lo, bool lo_excl, bool has_hi, double hi,
-                    bool hi_excl)
+                    bool hi_excl, int frac)
 {
     if ((has_lo && (lo != floor(lo) || fabs(lo) > 1e15)) ||
         (has_hi && (hi != floor(hi) || fabs(hi) > 1e15)))
@@ -56,7 +64,7 @@ int js_number_range(js_buf *out, bool has_lo, double lo, bool lo_excl, bool has_
         if (has_hi)
             h = (mbound){true, hi_excl, (int64_t)hi};
         js_buf part = {0};
-        int k = magnitude(&part, "", l, h);
+        int k = magnitude(&part, "", l, h, frac);
         if (k) {
             js_putn(&o, part.p, part.len);
             n += k;
@@ -71,7 +79,7 @@ int js_number_range(js_buf *out, bool has_lo, double lo, bool lo_excl, bool has_
         if (has_hi && (hi < 0 || (hi == 0 && hi_excl)))
             l = (mbound){true, hi_excl, (int64_t)-hi};
         js_buf part = {0};
-        int k = magnitude(&part, "\"-\"", l, h);
+        int k = magnitude(&part, "\"-\"", l, h, frac);
         if (k) {
             if (n)
                 js_put(&o, " | ");

@@ -19,7 +19,7 @@ typedef struct prop_entry {
     bool required;
 } prop_entry;
 
-static int cmp_str(const void *a, const void *b)
+int js_cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -32,9 +32,7 @@ static bool plain_key(const char *s)
     return true;
 }
 
-/* Expression for key text (kchar*) that is none of names[0..n) (sorted,
- * sharing their first d bytes). */
-static void not_strings(js_ctx *c, js_buf *o, const char **names, size_t n, size_t d)
+void js_not_strings(js_ctx *c, js_buf *o, const char **names, size_t n, size_t d)
 {
     bool final = false;
     size_t i = 0;
@@ -56,7 +54,7 @@ static void not_strings(js_ctx *c, js_buf *o, const char **names, size_t n, size
         first = false;
         js_gbnf_literal(o, names[i] + d, at - d);
         js_put(o, " ");
-        not_strings(c, o, names + i, j - i, at);
+        js_not_strings(c, o, names + i, j - i, at);
         if (cp >= 0)
             js_cpset_add(&seen, (uint32_t)cp, (uint32_t)cp);
         i = j;
@@ -98,6 +96,12 @@ static size_t first_required(const prop_entry *e, size_t n)
 
 char *js_compile_object(js_ctx *c, const cJSON *s, const char *path)
 {
+    cJSON *rewritten = NULL;
+    s = js_object_keys(c, s, path, &rewritten);
+    if (rewritten)
+        cJSON_AddItemToArray(cJSON_GetObjectItem(c->owned, "keep"), rewritten);
+    if (!s)
+        return NULL;
     const cJSON *props = js_get(s, "properties"), *req = js_get(s, "required");
     const cJSON *ap = js_get(s, "additionalProperties");
     if (props && !cJSON_IsObject(props)) {
@@ -216,16 +220,30 @@ char *js_compile_object(js_ctx *c, const cJSON *s, const char *path)
         free(sub);
         if (!v)
             goto fail;
-        qsort(declared, n_decl, sizeof *declared, cmp_str);
+        qsort(declared, n_decl, sizeof *declared, js_cmp_str);
         size_t u = 0;
         for (size_t k = 0; k < n_decl; k++)
             if (u == 0 || strcmp(declared[u - 1], declared[k]) != 0)
                 declared[u++] = declared[k];
         n_decl = u;
         js_buf kv = {0};
-        js_put(&kv, "\"\\\"\" ");
-        not_strings(c, &kv, declared, n_decl, 0);
-        js_printf(&kv, " \"\\\"\" %s \":\" %s %s %s", c->W, c->W, v, c->W);
+        const cJSON *key = js_get(s, "$smcExtraKey");
+        if (key) {              /* keys constrained, none a declared name */
+            char *ksub = js_path_join(path, "propertyNames");
+            char *k = ksub ? js_compile(c, key, ksub) : NULL;
+            free(ksub);
+            if (!k) {
+                free(v);
+                goto fail;
+            }
+            js_put(&kv, k);
+            free(k);
+        } else {
+            js_put(&kv, "\"\\\"\" ");
+            js_not_strings(c, &kv, declared, n_decl, 0);
+            js_put(&kv, " \"\\\"\"");
+        }
+        js_printf(&kv, " %s \":\" %s %s %s", c->W, c->W, v, c->W);
         free(v);
         /* one rule for the extra key/value, referenced from A_n and B_n */
         char *kv_name = js_new_name(c, "obj-kv", strrchr(path, '/') ? strrchr(path, '/') + 1 : "");

@@ -5,9 +5,10 @@
  *   anyOf [ {properties: {P: false}}, {required: [P, Q...]} ]
  *   ("P absent, or P and its dependents present"; just the second half when
  *   the schema already requires P);
- * - not {type: T} becomes the complementary type list (refused when the
- *   complement is "numbers that are not integers");
- * - not {required: [P...]} becomes "some P absent";
+ * - not S becomes the complement of S (json_schema_negate.c) where it is
+ *   expressible, and if/then/else becomes
+ *   anyOf [allOf [if, then], allOf [not if, else]] (not if only where
+ *   needed: without else, or when else may overlap if);
  * - then/else without if, minContains/maxContains without contains are
  *   dropped, as the specification ignores them;
  * - (js_normalize, once per document) subschemas with not: {} or not: true
@@ -90,62 +91,32 @@ static int rewrite_dependencies(const cJSON *s, cJSON *copy, const char *key)
     return 1;
 }
 
-/* not {required: [P...]} (nothing else) → anyOf of "P absent" for each P. */
-static int rewrite_not_required(const cJSON *s, cJSON *copy)
+/* not S → its complement (json_schema_negate.c); kept (and refused) when
+ * the complement is not expressible. */
+static int rewrite_not(const cJSON *root, const cJSON *s, cJSON *copy)
 {
-    const cJSON *n = js_get(s, "not");
-    const cJSON *req = cJSON_IsObject(n) ? js_get(n, "required") : NULL;
-    if (!cJSON_IsArray(req) || !req->child || js_has_other_keywords(n, "required", NULL))
+    cJSON *part = js_negate(root, js_get(s, "not"), NULL);
+    if (!part)
         return 0;
-    for (const cJSON *r = req->child; r; r = r->next)
-        if (!cJSON_IsString(r))
-            return 0;
-    cJSON *part = cJSON_CreateObject();
-    cJSON *any = cJSON_AddArrayToObject(part, "anyOf");
-    for (const cJSON *r = req->child; r; r = r->next) {
-        cJSON *absent = cJSON_CreateObject();
-        cJSON_AddFalseToObject(cJSON_AddObjectToObject(absent, "properties"), r->valuestring);
-        cJSON_AddItemToArray(any, absent);
-    }
     add_part(copy, part);
     cJSON_DeleteItemFromObjectCaseSensitive(copy, "not");
     return 1;
 }
 
-/* not {type: T} (nothing else but annotations) → the other types. */
-static int rewrite_not_type(const cJSON *s, cJSON *copy)
+/* if/then/else → anyOf [allOf [if, then], allOf [not if, else]]. */
+static int rewrite_if(const cJSON *root, const cJSON *s, cJSON *copy)
 {
-    const cJSON *n = js_get(s, "not");
-    if (!cJSON_IsObject(n) || !js_get(n, "type") || js_has_other_keywords(n, "type", NULL))
+    cJSON *part = js_if_then_else(root, s, NULL);
+    if (!part)
         return 0;
-    int tm = js_type_mask(js_get(n, "type"));
-    if (tm <= 0)
-        return 0;
-    int rest = T_ALL & ~tm;
-    if ((rest & T_NUMBER) && !(rest & T_INTEGER))
-        return 0;                   /* "not an integer" has no exact grammar here */
-    static const struct { int m; const char *n; } names[] = {
-        {T_NULL, "null"}, {T_BOOL, "boolean"}, {T_OBJECT, "object"}, {T_ARRAY, "array"},
-        {T_STRING, "string"}};
-    cJSON *part = cJSON_CreateObject();
-    cJSON *types = cJSON_AddArrayToObject(part, "type");
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (rest & names[i].m)
-            cJSON_AddItemToArray(types, cJSON_CreateString(names[i].n));
-    if (rest & T_NUMBER)
-        cJSON_AddItemToArray(types, cJSON_CreateString("number"));
-    else if (rest & T_INTEGER)
-        cJSON_AddItemToArray(types, cJSON_CreateString("integer"));
-    if (!types->child) {            /* not every type: nothing matches; refused as "not" */
-        cJSON_Delete(part);
-        return 0;
-    }
     add_part(copy, part);
-    cJSON_DeleteItemFromObjectCaseSensitive(copy, "not");
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "if");
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "then");
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "else");
     return 1;
 }
 
-cJSON *js_rewrite_schema(const cJSON *s)
+cJSON *js_rewrite_schema(const cJSON *root, const cJSON *s)
 {
     if (!cJSON_IsObject(s))
         return NULL;
@@ -154,7 +125,8 @@ cJSON *js_rewrite_schema(const cJSON *s)
     bool cond = !js_get(s, "if") && (js_get(s, "then") || js_get(s, "else"));
     bool cont = !js_get(s, "contains") && (js_get(s, "minContains") || js_get(s, "maxContains"));
     bool neg = js_get(s, "not") != NULL;
-    if (!dep && !cond && !cont && !neg)
+    bool ite = js_get(s, "if") != NULL;
+    if (!dep && !cond && !cont && !neg && !ite)
         return NULL;
     cJSON *copy = cJSON_Duplicate(s, true);
     if (!copy)
@@ -164,7 +136,9 @@ cJSON *js_rewrite_schema(const cJSON *s)
     changed += rewrite_dependencies(s, copy, "dependentSchemas");
     changed += rewrite_dependencies(s, copy, "dependencies");
     if (neg)
-        changed += rewrite_not_type(s, copy) || rewrite_not_required(s, copy);
+        changed += rewrite_not(root, s, copy);
+    if (ite)
+        changed += rewrite_if(root, s, copy);
     static const char *const dropped_cond[] = {"then", "else"};
     static const char *const dropped_cont[] = {"minContains", "maxContains"};
     for (int i = 0; i < 2; i++) {

@@ -77,6 +77,18 @@ int js_value_types(const cJSON *v)
     return 0;
 }
 
+smc_grammar *js_schema_grammar(js_ctx *c, const cJSON *s, const char *path)
+{
+    char *gbnf = NULL;
+    smc_grammar *g = NULL;
+    int rc = js_convert(c->root, s, path, c->flags & ~SMC_JSON_SCHEMA_FLEXIBLE_WS, c->depth + 1,
+                        c->work, c->warn, &gbnf, c->err);
+    if (rc == 0 && smc_grammar_from_gbnf(gbnf, strlen(gbnf), "root", &g, c->err) < 0)
+        rc = -1;
+    free(gbnf);
+    return rc < 0 ? NULL : g;
+}
+
 /* A grammar (compact) for s without enum/const, to filter the values by the
  * other keywords; NULL with err filled on failure. */
 static smc_grammar *rest_grammar(js_ctx *c, const cJSON *s, const char *path)
@@ -88,17 +100,11 @@ static smc_grammar *rest_grammar(js_ctx *c, const cJSON *s, const char *path)
     }
     cJSON_DeleteItemFromObjectCaseSensitive(rest, "enum");
     cJSON_DeleteItemFromObjectCaseSensitive(rest, "const");
-    char *gbnf = NULL;
-    smc_grammar *g = NULL;
-    int rc = js_convert(c->root, rest, path, c->flags & ~SMC_JSON_SCHEMA_FLEXIBLE_WS, c->depth + 1,
-                        c->work, c->warn, &gbnf, c->err);
-    if (rc == 0 && smc_grammar_from_gbnf(gbnf, strlen(gbnf), "root", &g, c->err) < 0)
-        rc = -1;
-    if (rc < 0)
+    smc_grammar *g = js_schema_grammar(c, rest, path);
+    if (!g)
         smc_fail_context(c->err, "JSON Schema: the keywords beside enum/const at %s", path);
-    free(gbnf);
     cJSON_Delete(rest);
-    return rc < 0 ? NULL : g;
+    return g;
 }
 
 char *js_compile_enum(js_ctx *c, const cJSON *s, int types, const char *path)
@@ -159,6 +165,42 @@ char *js_compile_enum(js_ctx *c, const cJSON *s, int types, const char *path)
 
 /* ---- strings ---- */
 
+/* Strings other than the listed ones (a complement made by
+ * json_schema_negate.c): written without escapes, a sound subset. */
+static char *not_in_strings(js_ctx *c, const cJSON *s, bool other, const char *path)
+{
+    const cJSON *set = js_get(s, "$smcNotIn");
+    if (other) {
+        smc_fail(c->err, "JSON Schema: the complement of a string \"const\"/\"enum\" at %s together "
+                 "with pattern, format or lengths is not supported", path);
+        return NULL;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(set), u = 0;
+    const char **names = calloc(n + 1, sizeof *names);
+    if (!names) {
+        smc_fail(c->err, "out of memory");
+        return NULL;
+    }
+    for (const cJSON *v = set->child; v; v = v->next) {
+        bool plain = cJSON_IsString(v);
+        for (const unsigned char *p = plain ? (const unsigned char *)v->valuestring : NULL; p && *p; p++)
+            plain &= *p >= 0x20 && *p != '"' && *p != '\\';
+        if (plain)               /* others cannot be spelt without escapes anyway */
+            names[u++] = v->valuestring;
+    }
+    qsort(names, u, sizeof *names, js_cmp_str);
+    size_t k = 0;
+    for (size_t i = 0; i < u; i++)
+        if (k == 0 || strcmp(names[k - 1], names[i]))
+            names[k++] = names[i];
+    js_buf o = {0};
+    js_put(&o, "( \"\\\"\" ");
+    js_not_strings(c, &o, names, k, 0);
+    js_put(&o, " \"\\\"\" )");
+    free(names);
+    return js_take(&o);
+}
+
 char *js_compile_string(js_ctx *c, const cJSON *s, const char *path)
 {
     long long mn = js_get_count(c, s, "minLength", 0, path);
@@ -168,6 +210,8 @@ char *js_compile_string(js_ctx *c, const cJSON *s, const char *path)
     const cJSON *pat = js_get(s, "pattern"), *fmt = js_get(s, "format");
     bool lengths = js_get(s, "minLength") || js_get(s, "maxLength");
     js_buf o = {0};
+    if (js_get(s, "$smcNotIn"))
+        return not_in_strings(c, s, pat || fmt || lengths, path);
     if (fmt) {
         if (!cJSON_IsString(fmt)) {
             smc_fail(c->err, "JSON Schema: \"format\" at %s must be a string", path);
@@ -245,6 +289,7 @@ static bool num_kw(const cJSON *s, const char *k, double *v)
  * divisibility automaton over the decimal digits, one rule per remainder. */
 #define MOF_MAX_LIST 2000
 #define MOF_MAX_DFA 100
+#define MOF_MAX_DEC 1000        /* k of a decimal k x 10^-d: k x (d + 2) rules */
 
 static char *multiple_of(js_ctx *c, double m, bool bounded, double lo, double hi, const char *path)
 {
@@ -330,6 +375,123 @@ static char *multiple_of(js_ctx *c, double m, bool bounded, double lo, double hi
     return js_take(&o);
 }
 
+/* multipleOf m = k x 10^-d (a finite decimal) on numbers without bounds: the
+ * number times 10^d is an integer divisible by k, read digit by digit: the
+ * integer digits (rule I_r: remainder r so far), then up to d fraction
+ * digits (G_j_r), the missing ones counted as zeros, then only zeros. No
+ * exponent (a sound subset). One rule per (position, remainder). */
+static char *decimal_multiple_of(js_ctx *c, const js_dec *m, const char *path)
+{
+    long k = 0, d = -m->exp;
+    for (size_t i = 0; i < m->nd && i < 4; i++)
+        k = k * 10 + (m->dig[i] - '0');
+    if (m->nd > 4 || k > MOF_MAX_DEC || d > 16) {
+        smc_fail(c->err, "JSON Schema: \"multipleOf\" at %s: on numbers only finite decimals k x 10^-d "
+                 "with k <= %d and d <= 16 are supported", path, MOF_MAX_DEC);
+        return NULL;
+    }
+    /* end_ok[j][r]: remainder r after j fraction digits is 0 once padded */
+    size_t nr = (size_t)k, nj = (size_t)d + 1;
+    bool *end_ok = calloc(nj * nr, 1), *live_g = calloc(nj * nr, 1), *live_i = calloc(nr, 1);
+    char **g = calloc(nj * nr, sizeof *g), **in = calloc(nr, sizeof *in);
+    char *result = NULL;
+    if (!end_ok || !live_g || !live_i || !g || !in) {
+        smc_fail(c->err, "out of memory");
+        goto done;
+    }
+    for (size_t j = 0; j < nj; j++)
+        for (size_t r = 0; r < nr; r++) {
+            long x = (long)r;
+            for (size_t p = j; p < (size_t)d; p++)
+                x = x * 10 % k;
+            end_ok[j * nr + r] = x == 0;
+        }
+    for (size_t j = nj; j-- > 0;)
+        for (size_t r = 0; r < nr; r++) {
+            bool live = end_ok[j * nr + r];
+            for (int dg = 0; dg <= 9 && !live && j + 1 < nj; dg++)
+                live = live_g[(j + 1) * nr + (size_t)((10 * (long)r + dg) % k)];
+            live_g[j * nr + r] = live;
+        }
+    for (bool changed = true; changed;) {       /* I_r: more digits or the point */
+        changed = false;
+        for (size_t r = 0; r < nr; r++) {
+            bool live = live_g[r];
+            for (int dg = 0; dg <= 9 && !live; dg++)
+                live = live_i[(size_t)((10 * (long)r + dg) % k)];
+            if (live && !live_i[r])
+                live_i[r] = changed = true;
+        }
+    }
+    for (size_t i = 0; i < nj * nr; i++)
+        if (live_g[i] && !(g[i] = js_new_name(c, "mof-frac", NULL)))
+            goto oom;
+    for (size_t r = 0; r < nr; r++)
+        if (live_i[r] && !(in[r] = js_new_name(c, "mof-int", NULL)))
+            goto oom;
+    for (size_t j = 0; j < nj; j++)
+        for (size_t r = 0; r < nr; r++) {
+            if (!live_g[j * nr + r])
+                continue;
+            js_buf b = {0};
+            int n = 0;
+            js_put(&b, j == 0 ? "( \".\" (" : "(");
+            if (j + 1 == nj) {
+                js_put(&b, " \"0\"* ");   /* r == 0: trailing zeros */
+                n++;
+            }
+            for (int dg = 0; dg <= 9 && j + 1 < nj; dg++) {
+                size_t t = (j + 1) * nr + (size_t)((10 * (long)r + dg) % k);
+                if (live_g[t])
+                    js_printf(&b, "%s\"%d\" %s", n++ ? " | " : " ", dg, g[t]);
+            }
+            js_put(&b, j == 0 ? ") )" : " )");
+            if (end_ok[j * nr + r] && j + 1 < nj)
+                js_put(&b, "?");
+            if (js_add_rule(c, js_strdup(g[j * nr + r]), js_take(&b)) < 0)
+                goto done;
+        }
+    for (size_t r = 0; r < nr; r++) {
+        if (!live_i[r])
+            continue;
+        js_buf b = {0};
+        int n = 0;
+        js_put(&b, "(");
+        for (int dg = 0; dg <= 9; dg++) {
+            size_t t = (size_t)((10 * (long)r + dg) % k);
+            if (live_i[t])
+                js_printf(&b, "%s\"%d\" %s", n++ ? " | " : " ", dg, in[t]);
+        }
+        if (live_g[r])
+            js_printf(&b, "%s%s", n++ ? " | " : " ", g[r]);
+        js_put(&b, " )");
+        if (js_add_rule(c, js_strdup(in[r]), js_take(&b)) < 0)
+            goto done;
+    }
+    {
+        js_buf o = {0};
+        int n = 0;
+        js_put(&o, "( \"-\"? (");
+        if (live_g[0])
+            js_printf(&o, " \"0\" %s", g[0]), n++;
+        for (int dg = 1; dg <= 9; dg++)
+            if (live_i[dg % k])
+                js_printf(&o, "%s\"%d\" %s", n++ ? " | " : " ", dg, in[dg % k]);
+        js_put(&o, " ) )");
+        result = js_take(&o);
+    }
+    goto done;
+oom:
+    smc_fail(c->err, "out of memory");
+done:
+    for (size_t i = 0; g && i < nj * nr; i++)
+        free(g[i]);
+    for (size_t r = 0; in && r < nr; r++)
+        free(in[r]);
+    free(g), free(in), free(end_ok), free(live_g), free(live_i);
+    return result;
+}
+
 /* An integer bound from keyword k: the least (is_lo) or greatest integer
  * allowed by it, exactly (from the literal text), tightening *out (*has
  * tells whether set). 0 fine, -1 error. */
@@ -368,8 +530,21 @@ char *js_compile_integer(js_ctx *c, const cJSON *s, const char *path)
     bool any = has_lo || has_hi;
     double lo = has_lo ? (double)ilo : -INFINITY, hi = has_hi ? (double)ihi : INFINITY;
     const cJSON *mof = js_get(s, "multipleOf");
-    if (mof && mof->valuedouble != 1)
-        return multiple_of(c, mof->valuedouble, any, lo, hi, path);
+    double mult = mof ? mof->valuedouble : 1;
+    js_dec md;
+    if (mof && js_dec_of(mof, &md) && !md.neg && md.nd && md.nd <= 9 && !js_dec_is_int(&md)) {
+        /* x is a multiple of k x 10^-d when k / gcd(k, 10^d) divides it */
+        long long k = 0;
+        for (size_t i = 0; i < md.nd; i++)
+            k = k * 10 + (md.dig[i] - '0');
+        for (long i = 0; i < -md.exp && k % 2 == 0; i++)
+            k /= 2;
+        for (long i = 0; i < -md.exp && k % 5 == 0; i++)
+            k /= 5;
+        mult = (double)k;
+    }
+    if (mult != 1)
+        return multiple_of(c, mult, any, lo, hi, path);
     if (!any)
         return js_strdup(js_prim(c, P_INTEGER));
     if (!has_lo)
@@ -397,10 +572,18 @@ static void tighten(bool *has, double *v, bool *excl, double nv, bool nexcl, boo
 
 char *js_compile_number(js_ctx *c, const cJSON *s, const char *path)
 {
-    if (js_get(s, "multipleOf")) {
-        smc_fail(c->err, "JSON Schema: \"multipleOf\" on type \"number\" at %s is not supported "
-                 "(only on \"integer\")", path);
-        return NULL;
+    const cJSON *mof = js_get(s, "multipleOf");
+    js_dec m;
+    int frac = 16;                           /* fraction digits allowed */
+    if (mof) {
+        if (!js_dec_of(mof, &m) || m.neg || !m.nd) {
+            smc_fail(c->err, "JSON Schema: \"multipleOf\" at %s must be a positive number", path);
+            return NULL;
+        }
+        if (js_dec_is_int(&m))               /* the multiples are integers */
+            return js_compile_integer(c, s, path);
+        if (m.nd == 1 && m.dig[0] == '1')    /* 10^-d: at most d fraction digits */
+            frac = (int)-m.exp;
     }
     bool has_lo = false, has_hi = false, lo_ex = false, hi_ex = false;
     double lo = 0, hi = 0, v;
@@ -412,6 +595,17 @@ char *js_compile_number(js_ctx *c, const cJSON *s, const char *path)
         tighten(&has_hi, &hi, &hi_ex, v, cJSON_IsTrue(js_get(s, "exclusiveMaximum")), false);
     if (num_kw(s, "exclusiveMaximum", &v))
         tighten(&has_hi, &hi, &hi_ex, v, true, false);
+    if (mof && frac > 16) {
+        smc_fail(c->err, "JSON Schema: \"multipleOf\" at %s: more than 16 fraction digits", path);
+        return NULL;
+    }
+    if (mof && (!has_lo && !has_hi))
+        return decimal_multiple_of(c, &m, path);
+    if (mof && frac == 16) {
+        smc_fail(c->err, "JSON Schema: \"multipleOf\" at %s on numbers with bounds is supported only "
+                 "for powers of ten (0.1, 0.01, ...)", path);
+        return NULL;
+    }
     if (!has_lo && !has_hi)
         return js_strdup(js_prim(c, P_NUMBER));
     static const char *const bounds[] = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"};
@@ -423,7 +617,7 @@ char *js_compile_number(js_ctx *c, const cJSON *s, const char *path)
             exact_ints = false;
     }
     js_buf o = {0};
-    int rc = !exact_ints ? -2 : js_number_range(&o, has_lo, lo, lo_ex, has_hi, hi, hi_ex);
+    int rc = !exact_ints ? -2 : js_number_range(&o, has_lo, lo, lo_ex, has_hi, hi, hi_ex, frac);
     if (rc == -2) {
         js_buf_free(&o);
         smc_fail(c->err, "JSON Schema: minimum/maximum on type \"number\" at %s must be integers "

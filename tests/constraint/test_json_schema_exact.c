@@ -214,6 +214,188 @@ static void test_rewrites(void)
            (const char *[]){"1", NULL}, (const char *[]){"\"x\"", NULL});
 }
 
+/* not and if/then/else through complements (json_schema_negate.c). */
+static void test_complements(void)
+{
+    /* not {required} holds only for objects (non-objects satisfy required) */
+    expect("{\"not\":{\"required\":[\"a\"]}}", (const char *[]){"{}", "{\"b\":1}", NULL},
+           (const char *[]){"1", "\"x\"", "[]", "{\"a\":1}", NULL});
+    expect("{\"not\":{\"type\":\"object\",\"properties\":{\"foo\":{\"type\":\"string\"}}}}",
+           (const char *[]){"1", "\"x\"", "{\"foo\":1}", "{\"foo\":null}", NULL},
+           (const char *[]){"{}", "{\"foo\":\"x\"}", "{\"bar\":1}", NULL});
+    expect("{\"not\":{\"anyOf\":[{\"type\":\"string\",\"minLength\":2},{\"type\":\"array\"}]}}",
+           (const char *[]){"\"a\"", "\"\"", "1", "{}", "null", NULL},
+           (const char *[]){"\"ab\"", "[]", "[1]", NULL});
+    expect("{\"not\":{\"enum\":[\"a\",true,null]}}", (const char *[]){"\"b\"", "\"ab\"", "false", "1", "[]", NULL},
+           (const char *[]){"\"a\"", "true", "null", "\"\\u0061\"", NULL});
+    /* a discriminator: then/else by the value of "kind" */
+    expect("{\"type\":\"object\",\"properties\":{\"kind\":{\"enum\":[\"a\",\"b\"]},\"x\":{},\"y\":{}},"
+           "\"required\":[\"kind\"],\"additionalProperties\":false,"
+           "\"if\":{\"properties\":{\"kind\":{\"const\":\"a\"}}},\"then\":{\"required\":[\"x\"]},"
+           "\"else\":{\"required\":[\"y\"]}}",
+           (const char *[]){"{\"kind\":\"a\",\"x\":1}", "{\"kind\":\"b\",\"y\":1}",
+                            "{\"kind\":\"a\",\"x\":1,\"y\":2}", NULL},
+           (const char *[]){"{\"kind\":\"a\",\"y\":1}", "{\"kind\":\"b\",\"x\":1}", "{\"kind\":\"a\"}",
+                            "{\"kind\":\"c\",\"y\":1}", NULL});
+    /* numbers: if below 0 then at least -10, else an integer up to 100 */
+    expect("{\"if\":{\"exclusiveMaximum\":0},\"then\":{\"minimum\":-10},"
+           "\"else\":{\"type\":\"integer\",\"maximum\":100}}",
+           (const char *[]){"-10", "-0.5", "0", "100", "\"x\"", "null", NULL},
+           (const char *[]){"-11", "-10.5", "101", "0.5", NULL});
+    /* if without else: "then" only where "if" holds */
+    expect("{\"if\":{\"const\":\"x\"},\"then\":false}", (const char *[]){"\"y\"", "\"xx\"", "\"\"", "1", NULL},
+           (const char *[]){"\"x\"", NULL});
+    expect("{\"if\":{\"type\":\"string\"},\"else\":{\"type\":\"integer\"}}",
+           (const char *[]){"\"s\"", "3", NULL}, (const char *[]){"1.5", "null", "[]", NULL});
+    /* not not, not of a $ref, not of if/then/else */
+    expect("{\"$defs\":{\"s\":{\"type\":\"string\"}},\"not\":{\"not\":{\"$ref\":\"#/$defs/s\"}}}",
+           (const char *[]){"\"a\"", NULL}, (const char *[]){"1", "null", NULL});
+    expect("{\"not\":{\"if\":{\"type\":\"string\"},\"then\":{\"maxLength\":1},\"else\":{\"type\":\"null\"}}}",
+           (const char *[]){"\"ab\"", "1", "[]", NULL}, (const char *[]){"\"a\"", "null", NULL});
+    /* no exact complement: refused, naming the keyword */
+    expect_refused("{\"not\":{\"pattern\":\"^a\"}}", "\"not\"", "\"pattern\"");
+    expect_refused("{\"not\":{\"type\":\"integer\"}}", "\"not\"", "\"type\"");
+    /* numbers other than constants: the open intervals between them */
+    expect("{\"not\":{\"enum\":[3,-2,\"a\"]}}", (const char *[]){"0", "2.5", "-3", "4", "\"b\"", NULL},
+           (const char *[]){"3", "-2", "\"a\"", NULL});
+    expect_refused("{\"properties\":{\"d\":{\"if\":{\"format\":\"date\"},\"then\":{\"maxLength\":3}}}}",
+                   "\"if\" at #/properties/d", "\"format\"");
+    /* a complement's properties are not "evaluated" */
+    expect_refused("{\"properties\":{\"a\":{}},\"not\":{\"properties\":{\"b\":{\"const\":\"x\"}}},"
+                   "\"unevaluatedProperties\":false}", "unevaluatedProperties", "#");
+}
+
+/* patternProperties and propertyNames (json_schema_keys.c). */
+static void test_object_keys(void)
+{
+    expect("{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}},"
+           "\"patternProperties\":{\"^x-\":{\"type\":\"string\"}},\"additionalProperties\":false}",
+           (const char *[]){"{}", "{\"name\":\"a\",\"x-a\":\"b\"}", "{\"x-\":\"c\"}", NULL},
+           (const char *[]){"{\"x-a\":1}", "{\"y\":\"a\"}", "{\"name\":1}", "{\"x\":\"a\"}", NULL});
+    /* a finite propertyNames: the names declared, each with the patterns it matches */
+    expect("{\"properties\":{\"foo\":{\"type\":\"integer\"}},\"patternProperties\":{\"^f\":{\"minimum\":5}},"
+           "\"propertyNames\":{\"enum\":[\"foo\",\"fa\"]}}",
+           (const char *[]){"{\"foo\":5}", "{\"fa\":\"x\"}", "{\"foo\":6,\"fa\":7}", "{}", "1", NULL},
+           (const char *[]){"{\"foo\":4}", "{\"fa\":3}", "{\"b\":1}", "{\"foo\":\"x\"}", NULL});
+    expect("{\"type\":\"object\",\"propertyNames\":{\"pattern\":\"^[a-z]+$\"},"
+           "\"additionalProperties\":{\"type\":\"integer\"}}",
+           (const char *[]){"{}", "{\"ab\":1}", "{\"ab\":1,\"c\":2}", NULL},
+           (const char *[]){"{\"A\":1}", "{\"a1\":2}", "{\"ab\":\"x\"}", "{\"\":1}", NULL});
+    /* declared names that fail propertyNames are absent */
+    expect("{\"properties\":{\"long\":{},\"ok\":{}},\"propertyNames\":{\"maxLength\":3},"
+           "\"additionalProperties\":false}",
+           (const char *[]){"{\"ok\":1}", "{}", NULL}, (const char *[]){"{\"long\":1}", NULL});
+    expect("{\"propertyNames\":false}", (const char *[]){"{}", "1", "[]", NULL},
+           (const char *[]){"{\"a\":1}", NULL});
+    /* a pattern with the schema of additionalProperties changes no undeclared key */
+    expect("{\"properties\":{\"a\":{\"type\":\"integer\"}},\"patternProperties\":{\"^x\":{}}}",
+           (const char *[]){"{\"a\":1,\"xy\":[]}", "{\"b\":2}", NULL}, (const char *[]){"{\"a\":\"s\"}", NULL});
+    /* otherwise undeclared keys must match a pattern (a sound subset) */
+    expect("{\"patternProperties\":{\"^x\":{\"type\":\"integer\"}},\"additionalProperties\":{\"type\":\"string\"}}",
+           (const char *[]){"{\"xa\":1}", "{}", NULL}, (const char *[]){"{\"xa\":\"s\"}", NULL});
+    /* a declared name the extra keys could spell again: refused */
+    expect_refused("{\"properties\":{\"xa\":{}},\"patternProperties\":{\"^x\":{\"type\":\"integer\"}}}",
+                   "\"xa\"", "#");
+    /* patterns of one allOf part and properties of another do not merge */
+    expect_refused("{\"allOf\":[{\"properties\":{\"xa\":{}}},{\"patternProperties\":{\"^x\":{\"type\":\"integer\"}}}]}",
+                   "patternProperties", "#");
+}
+
+/* Exact multiple test on "-?I(.F)?" texts: value x 10^7 divisible by
+ * m x 10^7 (an independent check in integer arithmetic). */
+static bool is_multiple(const char *t, long long m7, long long lo7, long long hi7)
+{
+    bool neg = *t == '-';
+    t += neg;
+    long long n = 0;
+    int fd = -1;
+    for (; *t; t++) {
+        if (*t == '.') {
+            fd = 0;
+            continue;
+        }
+        if (fd >= 7)
+            return false;            /* not in the test's range */
+        n = n * 10 + (*t - '0');
+        fd += fd >= 0;
+    }
+    for (int i = fd < 0 ? 0 : fd; i < 7; i++)
+        n *= 10;
+    n = neg ? -n : n;
+    return n % m7 == 0 && n >= lo7 && n <= hi7;
+}
+
+static void check_multiples(const char *schema, long long m7, long long lo7, long long hi7,
+                            bool int_only)
+{
+    smc_grammar *g = compile(schema, 0);
+    if (!g)
+        return;
+    static const char *const fracs[] = {"", ".0", ".5", ".05", ".25", ".01", ".10", ".125", ".3",
+                                        ".30", ".33", ".6", ".500", ".0000001", ".75", ".2", ".02"};
+    int bad = 0, n = 0;
+    for (int i = -130; i <= 130; i++)
+        for (size_t f = 0; f < sizeof fracs / sizeof fracs[0]; f++) {
+            char t[40];
+            snprintf(t, sizeof t, "%s%d%s", i < 0 ? "-" : "", i < 0 ? -i : i, fracs[f]);
+            /* multiples of an integer are written as integers (1.0 refused) */
+            bool want = is_multiple(t, m7, lo7, hi7) && !(int_only && strchr(t, '.'));
+            bool got = smc_grammar_classify(g, t, strlen(t)) == SMC_MATCH_COMPLETE;
+            n++;
+            if (want != got && bad++ < 5)
+                CHECK_MSG(false, "%s: %s %s", schema, t, got ? "accepted" : "rejected");
+        }
+    CHECK_MSG(bad == 0, "%s: %d wrong of %d", schema, bad, n);
+    smc_grammar_free(g);
+}
+
+/* multipleOf on numbers: finite decimals exactly (no exponent). */
+static void test_number_multiples(void)
+{
+    const long long inf = 1LL << 62;
+    check_multiples("{\"type\":\"number\",\"multipleOf\":0.01}", 100000, -inf, inf, false);
+    check_multiples("{\"type\":\"number\",\"multipleOf\":0.05}", 500000, -inf, inf, false);
+    check_multiples("{\"type\":\"number\",\"multipleOf\":2.5}", 25000000, -inf, inf, false);
+    check_multiples("{\"type\":\"number\",\"multipleOf\":0.3}", 3000000, -inf, inf, false);
+    check_multiples("{\"type\":\"number\",\"multipleOf\":0.125}", 1250000, -inf, inf, false);
+    check_multiples("{\"type\":\"number\",\"multipleOf\":4}", 40000000, -inf, inf, true);
+    check_multiples("{\"type\":\"number\",\"multipleOf\":0.1,\"minimum\":-5,\"exclusiveMaximum\":100}",
+                    1000000, -50000000, 999999999, false);
+    expect("{\"type\":\"number\",\"multipleOf\":0.01}", (const char *[]){"1.5000", "-0.07", NULL},
+           (const char *[]){"1e2", "0.001", NULL});
+    expect_refused("{\"type\":\"number\",\"multipleOf\":0.05,\"minimum\":0}", "\"multipleOf\"", "#");
+    /* integers: multiples of 0.75 are the multiples of 3; of 0.01, every integer */
+    expect("{\"type\":\"integer\",\"multipleOf\":0.75}", (const char *[]){"0", "3", "-6", "300", NULL},
+           (const char *[]){"1", "4", "0.75", NULL});
+    expect("{\"type\":\"integer\",\"multipleOf\":1e-8}", (const char *[]){"7", "-1", NULL},
+           (const char *[]){"0.5", NULL});
+}
+
+/* contains/minContains/maxContains and uniqueItems (json_schema_counting.c). */
+static void test_counting(void)
+{
+    expect("{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"contains\":{\"minimum\":5}}",
+           (const char *[]){"[5]", "[1,7]", "[9,1,2]", "[5,6,7]", NULL},
+           (const char *[]){"[]", "[1]", "[1,2,4]", "[\"x\",5]", NULL});
+    expect("{\"contains\":{\"const\":1},\"minContains\":2,\"maxContains\":3}",
+           (const char *[]){"[1,1]", "[1,2,1]", "[1,1,1,0]", "\"s\"", "{}", NULL},
+           (const char *[]){"[1]", "[]", "[1,1,1,1]", "[2,1,3]", NULL});
+    expect("{\"contains\":{\"type\":\"string\"},\"minContains\":0,\"maxContains\":1}",
+           (const char *[]){"[]", "[1]", "[\"a\",2]", NULL}, (const char *[]){"[\"a\",\"b\"]", NULL});
+    expect("{\"type\":\"array\",\"items\":{\"enum\":[\"a\",\"b\",\"c\"]},\"uniqueItems\":true,\"minItems\":1}",
+           (const char *[]){"[\"a\"]", "[\"c\",\"a\"]", "[\"b\",\"c\",\"a\"]", NULL},
+           (const char *[]){"[]", "[\"a\",\"a\"]", "[\"a\",\"b\",\"a\"]", "[\"d\"]", NULL});
+    expect("{\"type\":\"array\",\"items\":{\"type\":\"boolean\"},\"uniqueItems\":true}",
+           (const char *[]){"[]", "[true]", "[false,true]", NULL},
+           (const char *[]){"[true,true]", "[false,true,false]", NULL});
+    /* enum values equal as numbers count once; values the other keywords drop are gone */
+    expect("{\"items\":{\"enum\":[1,1.0,2,\"x\"],\"type\":\"integer\"},\"uniqueItems\":true}",
+           (const char *[]){"[1,2]", "[2]", NULL}, (const char *[]){"[1,1]", "[\"x\"]", "[2,1,2]", NULL});
+    expect_refused("{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"uniqueItems\":true}",
+                   "\"uniqueItems\"", "#");
+    expect_refused("{\"contains\":{\"pattern\":\"^a\"},\"maxContains\":1}", "\"maxContains\"", "\"pattern\"");
+}
+
 /* References by anchor and through the root's $id; nested $id refused. */
 static void test_refs(void)
 {
@@ -280,6 +462,10 @@ void run_tests(void)
     test_escapes();
     test_unknown_keywords();
     test_rewrites();
+    test_complements();
+    test_object_keys();
+    test_number_multiples();
+    test_counting();
     test_refs();
     test_bombs();
 }
