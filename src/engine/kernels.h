@@ -73,9 +73,16 @@ void smc_matmul_multi(struct smc_threadpool *pool, int n, const smc_matmul_spec 
 
 /* Force the portable scalar path (tests compare it with AVX2). Global. */
 void smc_kernels_force_scalar(bool on);
-/* "avx2+fma" or "scalar": the path matmul takes now. */
+/* Force the AVX2 path: no AVX-512 kernels (the float batch kernels and the
+ * VNNI Q8_0/Q4_0 kernels). Global; $SMC_NO_AVX512=1 does the same. */
+void smc_kernels_force_avx2(bool on);
+/* "avx2+fma+avx512", "avx2+fma" or "scalar": the path matmul takes now. */
 const char *smc_kernels_isa(void);
 /* Whether this CPU has AVX2, FMA and F16C (independent of force_scalar). */
 bool smc_cpu_has_avx2_fma(void);
+/* Whether this CPU has AVX-512 F/DQ/VL/BW (and AVX2+FMA+F16C). */
+bool smc_cpu_has_avx512(void);
+/* Whether the AVX-512 kernels are in use now (CPU, switches, environment). */
+bool smc_kernels_use_avx512(void);
 
 #endif

@@ -1,6 +1,6 @@
 /* matmul.c — the public matmul entry points: prepares the activations once
- * (8-bit quantisation for quantised weights), picks the AVX2 or scalar
- * kernel, processes the batch 64 columns at a time, and splits output rows
+ * (8-bit quantisation for quantised weights; column pairs for the AVX-512
+ * float kernels), picks the AVX-512, AVX2 or scalar kernel, processes the batch 64 columns at a time, and splits output rows
  * across the thread pool with work stealing (worksteal.h). */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -19,17 +19,30 @@ typedef struct {
     int64_t n_batch;
     float *Y;
     int64_t ldy;
+    int fmt;                 /* activation format: an smc_act_kind or FMT_PAIRS */
 } mm_job;
+
+enum { FMT_PAIRS = 16 };     /* f32 columns packed in pairs (smc_pack_pairs) */
 
 static bool use_avx2(void)
 {
     return smc_kernels_isa()[0] == 'a';
 }
 
-static smc_mm_kernel pick_kernel(int type, bool avx2)
+/* The job of W·X with its kernel and activation format (Y, ldy: output). */
+static mm_job make_job(int type, const void *W, int64_t n_in, int64_t n_out, int64_t n_batch, float *Y, int64_t ldy,
+                       bool avx2)
 {
-    smc_mm_kernel k = avx2 ? smc_mm_kernel_avx2(type) : NULL;
-    return k ? k : smc_mm_kernel_scalar(type);
+    mm_job j = {NULL, W, smc_row_bytes(type, n_in), n_in, n_out, NULL, 0, n_batch, Y, ldy, smc_act_kind(type)};
+    if (avx2 && n_batch >= 2 && smc_kernels_use_avx512())
+        j.kernel = smc_mm_kernel_avx512_float(type, n_in);
+    if (j.kernel)
+        j.fmt = FMT_PAIRS;
+    if (!j.kernel && avx2)
+        j.kernel = smc_mm_kernel_avx2(type);
+    if (!j.kernel)
+        j.kernel = smc_mm_kernel_scalar(type);
+    return j;
 }
 
 static void run_rows(const mm_job *j, int64_t o0, int64_t o1)
@@ -45,14 +58,23 @@ static void run_rows(const mm_job *j, int64_t o0, int64_t o1)
 
 /* Fills j->A/astride; returns the buffer to free (NULL when X is used as is
  * or on allocation failure, see *ok). */
-static void *prepare(mm_job *j, int type, const float *X, bool avx2, bool *ok)
+static void *prepare(mm_job *j, const float *X, bool avx2, bool *ok)
 {
-    int kind = smc_act_kind(type);
+    int kind = j->fmt;
     *ok = true;
     if (kind == SMC_ACT_F32) {
         j->A = (const uint8_t *)X;
         j->astride = (size_t)j->n_in * sizeof(float);
         return NULL;
+    }
+    if (kind == FMT_PAIRS) {
+        float *buf = malloc(sizeof(float) * (size_t)j->n_in * (size_t)(j->n_batch + 1));
+        *ok = buf != NULL;
+        if (buf)
+            smc_pack_pairs(X, j->n_in, j->n_batch, buf);
+        j->A = (const uint8_t *)buf;
+        j->astride = (size_t)j->n_in * sizeof(float);
+        return buf;
     }
     size_t rb = smc_act_row_bytes(kind, j->n_in);
     uint8_t *buf = malloc(rb * (size_t)j->n_batch + 1);
@@ -79,8 +101,8 @@ void smc_matmul_rows(int type, const void *W, int64_t n_in, int64_t o0, int64_t 
     if (!valid(type, n_in, n_batch) || o0 >= o1)
         return;
     bool avx2 = use_avx2(), ok;
-    mm_job j = {pick_kernel(type, avx2), W, smc_row_bytes(type, n_in), n_in, o1, NULL, 0, n_batch, Y, ldy};
-    void *buf = prepare(&j, type, X, avx2, &ok);
+    mm_job j = make_job(type, W, n_in, o1, n_batch, Y, ldy, avx2);
+    void *buf = prepare(&j, X, avx2, &ok);
     if (ok)
         run_rows(&j, o0, o1);
     free(buf);
@@ -119,8 +141,8 @@ void smc_matmul(struct smc_threadpool *pool, int type, const void *W, int64_t n_
     if (!valid(type, n_in, n_batch) || n_out <= 0)
         return;
     bool avx2 = use_avx2(), ok;
-    mm_job j = {pick_kernel(type, avx2), W, smc_row_bytes(type, n_in), n_in, n_out, NULL, 0, n_batch, Y, n_out};
-    void *buf = prepare(&j, type, X, avx2, &ok);
+    mm_job j = make_job(type, W, n_in, n_out, n_batch, Y, n_out, avx2);
+    void *buf = prepare(&j, X, avx2, &ok);
     if (ok) {
         int nth = smc_threadpool_size(pool);
         single_job sj = {&j, {0}};
@@ -173,18 +195,17 @@ void smc_matmul_multi(struct smc_threadpool *pool, int n, const smc_matmul_spec 
     for (int i = 0; i < n && ok; i++) {
         const smc_matmul_spec *sp = &specs[i];
         mm_job *j = &mj.jobs[i];
-        *j = (mm_job){pick_kernel(sp->type, avx2), sp->W, smc_row_bytes(sp->type, n_in), n_in, sp->n_out, NULL, 0,
-                      n_batch, sp->Y, sp->n_out};
+        *j = make_job(sp->type, sp->W, n_in, sp->n_out, n_batch, sp->Y, sp->n_out, avx2);
         /* reuse the activations of an earlier matrix with the same format */
         int same = -1;
         for (int k = 0; k < i && same < 0; k++)
-            if (smc_act_kind(specs[k].type) == smc_act_kind(sp->type))
+            if (mj.jobs[k].fmt == j->fmt)
                 same = k;
         if (same >= 0) {
             j->A = mj.jobs[same].A;
             j->astride = mj.jobs[same].astride;
         } else {
-            bufs[i] = prepare(j, sp->type, X, avx2, &ok);
+            bufs[i] = prepare(j, X, avx2, &ok);
         }
         mj.first_row[i + 1] = mj.first_row[i] + sp->n_out;
         if (j->wrow > max_row_bytes)

@@ -1,6 +1,7 @@
 /* matmul_avx2.c — picks the AVX2+FMA matmul kernel of a type (kernels live in
  * matmul_avx2_float.c, matmul_avx2_q.c and matmul_avx2_k.c; Q8_0/Q4_0 use
- * matmul_vnni_q.c on CPUs with AVX512-VNNI unless $SMC_NO_VNNI is set). */
+ * matmul_vnni_q.c on CPUs with AVX512-VNNI unless $SMC_NO_VNNI is set or
+ * the AVX-512 kernels are switched off, see smc_kernels_force_avx2). */
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -25,7 +26,7 @@ smc_mm_kernel smc_mm_kernel_avx2(int type)
     if (!smc_cpu_has_avx2_fma())
         return NULL;
     pthread_once(&table_once, fill_table);
-    smc_mm_kernel k = getenv("SMC_NO_VNNI") ? NULL : smc_mm_kernel_vnni_q(type);
+    smc_mm_kernel k = getenv("SMC_NO_VNNI") || !smc_kernels_use_avx512() ? NULL : smc_mm_kernel_vnni_q(type);
     if (!k)
         k = smc_mm_kernel_avx2_float(type);
     if (!k)

@@ -1,0 +1,189 @@
+/* engine_prefill.c — benchmark of the prompt-processing matmuls against the
+ * core's FMA peak measured in the same run (not a test).
+ *
+ * Peak: a loop of independent FMAs on 256-bit and on 512-bit registers
+ * (12 accumulator chains, no loads) gives FLOP/s per thread.
+ * GEMM: for each weight type, SmolLM2-shaped 576x1536 and 1536x576 matrices
+ * times 64 activation columns (one micro-batch of a prompt), once with the
+ * kernels the CPU gets (AVX-512 where it has it) and once with AVX2 forced.
+ * Rounds alternate the peak loops and the GEMMs; every figure keeps the best
+ * time of each piece over the rounds (robust to preemption on a busy
+ * machine), and the ratios to peak come from the same rounds.
+ * Usage: bench_engine_prefill [-t THREADS] [--time S] [TYPE...]  (types:
+ * f16 q8_0 q4_0 q4_k f32 bf16; default f16 q8_0 q4_0 q4_k) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static float frand(unsigned *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return (float)(*s >> 8) / 8388608.0f - 1.0f;
+}
+
+#define PEAK_ITERS 20000
+#define CHAINS 12
+
+static volatile float sink;
+
+/* FLOPs of one call: PEAK_ITERS x CHAINS FMAs of LANES lanes, 2 FLOPs each. */
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static void peak256(void)
+{
+    __m256 a[CHAINS], m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+    for (int i = 0; i < CHAINS; i++)
+        a[i] = _mm256_set1_ps((float)i);
+    for (int it = 0; it < PEAK_ITERS; it++)
+#pragma GCC unroll 12
+        for (int i = 0; i < CHAINS; i++)
+            a[i] = _mm256_fmadd_ps(a[i], m, c);
+    __m256 s = a[0];
+    for (int i = 1; i < CHAINS; i++)
+        s = _mm256_add_ps(s, a[i]);
+    sink = _mm256_cvtss_f32(s);
+}
+
+__attribute__((target("avx512f"))) static void peak512(void)
+{
+    __m512 a[CHAINS], m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+    for (int i = 0; i < CHAINS; i++)
+        a[i] = _mm512_set1_ps((float)i);
+    for (int it = 0; it < PEAK_ITERS; it++)
+#pragma GCC unroll 12
+        for (int i = 0; i < CHAINS; i++)
+            a[i] = _mm512_fmadd_ps(a[i], m, c);
+    __m512 s = a[0];
+    for (int i = 1; i < CHAINS; i++)
+        s = _mm512_add_ps(s, a[i]);
+    sink = _mm512_reduce_add_ps(s);
+}
+#endif
+
+typedef struct {
+    const char *name;
+    int type;
+    int64_t d_model, d_ff;
+} bench_type;
+
+static const bench_type TYPES[] = {
+    {"f16", SMC_TYPE_F16, 576, 1536},   {"q8_0", SMC_TYPE_Q8_0, 576, 1536}, {"q4_0", SMC_TYPE_Q4_0, 576, 1536},
+    {"q4_k", SMC_TYPE_Q4_K, 768, 2048}, {"f32", SMC_TYPE_F32, 576, 1536},   {"bf16", SMC_TYPE_BF16, 576, 1536},
+};
+
+#define NB 64
+
+static double best_of(double best, double t)
+{
+    return t < best ? t : best;
+}
+
+static void bench(smc_threadpool *pool, const bench_type *bt, double secs, double peak512, double peak256)
+{
+    unsigned s = 7;
+    uint8_t *W[2];
+    for (int m = 0; m < 2; m++) {
+        int64_t n_in = m ? bt->d_ff : bt->d_model, n_out = m ? bt->d_model : bt->d_ff;
+        size_t rb = smc_row_bytes(bt->type, n_in);
+        float *row = malloc(sizeof(float) * (size_t)n_in);
+        W[m] = malloc(rb * (size_t)n_out);
+        for (int64_t o = 0; o < n_out; o++) {
+            for (int64_t i = 0; i < n_in; i++)
+                row[i] = frand(&s) * 0.05f;
+            smc_quantize_row(bt->type, row, W[m] + (size_t)o * rb, n_in);
+        }
+        free(row);
+    }
+    float *X = malloc(sizeof(float) * (size_t)(NB * bt->d_ff)), *Y = malloc(sizeof(float) * (size_t)(NB * bt->d_ff));
+    for (int64_t i = 0; i < NB * bt->d_ff; i++)
+        X[i] = frand(&s);
+    /* [path][matrix]: 0 = default kernels, 1 = AVX2 forced */
+    double best[2][2] = {{1e30, 1e30}, {1e30, 1e30}};
+    double start = now();
+    for (int r = 0; r < 3 || (now() - start < secs && r < 200); r++)
+        for (int path = 0; path < 2; path++) {
+            smc_kernels_force_avx2(path == 1);
+            for (int m = 0; m < 2; m++) {
+                int64_t n_in = m ? bt->d_ff : bt->d_model, n_out = m ? bt->d_model : bt->d_ff;
+                double t = now();
+                smc_matmul(pool, bt->type, W[m], n_in, n_out, X, NB, Y);
+                best[path][m] = best_of(best[path][m], now() - t);
+            }
+        }
+    smc_kernels_force_avx2(false);
+    double flops = 2.0 * 2.0 * (double)bt->d_model * (double)bt->d_ff * NB;
+    double g0 = flops / (best[0][0] + best[0][1]), g1 = flops / (best[1][0] + best[1][1]);
+    printf("%-5s %-16s %6.1f GFLOP/s = %.2f of 512-bit peak, %.2f of 256-bit | avx2 forced %6.1f = %.2f, %.2f | "
+           "%.2fx\n",
+           bt->name, smc_kernels_isa(), g0 / 1e9, g0 / peak512, g0 / peak256, g1 / 1e9, g1 / peak512, g1 / peak256,
+           g0 / g1);
+    free(W[0]);
+    free(W[1]);
+    free(X);
+    free(Y);
+}
+
+int main(int argc, char **argv)
+{
+    int threads = 1;
+    double secs = 2.0;
+    const char *want[16];
+    int n_want = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-t") && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--time") && i + 1 < argc)
+            secs = atof(argv[++i]);
+        else if (n_want < 16)
+            want[n_want++] = argv[i];
+    }
+#if defined(__x86_64__)
+    if (!smc_cpu_has_avx2_fma()) {
+        printf("this CPU lacks AVX2+FMA: no peak to compare with\n");
+        return 0;
+    }
+    bool has512 = smc_cpu_has_avx512();
+    double b256 = 1e30, b512 = 1e30;
+    double start = now();
+    for (int r = 0; r < 5 || (now() - start < 0.5 && r < 500); r++) {
+        double t = now();
+        peak256();
+        b256 = best_of(b256, now() - t);
+        if (has512) {
+            t = now();
+            peak512();
+            b512 = best_of(b512, now() - t);
+        }
+    }
+    double f256 = 2.0 * 8 * CHAINS * PEAK_ITERS / b256, f512 = has512 ? 2.0 * 16 * CHAINS * PEAK_ITERS / b512 : 0;
+    smc_threadpool *pool = threads > 1 ? smc_threadpool_new(threads) : NULL;
+    printf("FMA peak of one thread: %.1f GFLOP/s on 256-bit registers, %.1f GFLOP/s on 512-bit (%s)\n", f256 / 1e9,
+           f512 / 1e9, has512 ? "measured" : "no AVX-512");
+    printf("prefill GEMM, %d columns, %d thread(s); fractions of the peaks x threads:\n", NB, threads);
+    for (size_t t = 0; t < sizeof TYPES / sizeof TYPES[0]; t++) {
+        bool on = n_want == 0 ? t < 4 : false;
+        for (int i = 0; i < n_want; i++)
+            on |= !strcmp(want[i], TYPES[t].name);
+        if (on)
+            bench(pool, &TYPES[t], secs, (has512 ? f512 : f256) * threads, f256 * threads);
+    }
+    smc_threadpool_free(pool);
+#else
+    (void)secs, (void)want, (void)n_want, (void)threads, (void)bench;
+    printf("no x86-64: no FMA peak loop\n");
+#endif
+    return 0;
+}
