@@ -50,6 +50,11 @@ r = json.load(open(sys.argv[1]))
 ok = [p for p in r["particle_list"] if p["log_weight"] is not None and p["text"].endswith("result = 2\n")]
 assert ok, [(p["text"][-60:], p["log_weight"]) for p in r["particle_list"]]
 PY
+# which isolation this machine gives, as smcgen says it
+iso=$("$bin" info --sandbox)
+echo "$iso"
+check "info --sandbox names the sandbox and the whole-run limits: $iso" \
+    "echo \"\$iso\" | grep -q '^python critic: sandbox: .*whole-run limits by \(cgroup\|pid namespace\)'"
 # the same without the sandbox: the attack does reach the host
 "$bin" smc -q -p 'Code:' --grammar "$tmp/attack.gbnf" --critic "python:$tmp/problem.json" --unsafe-no-sandbox \
     --particles 1 --max-tokens 500 --json >/dev/null 2>"$tmp/err2"

@@ -9,6 +9,7 @@
  * the host's /tmp, no process left behind) and verdicts are still right.
  * Skips (77) where the kernel cannot provide the sandbox or python3 with
  * pandas is missing. */
+#include "procs.h"
 #include "test.h"
 #include "smcgen.h"
 
@@ -43,30 +44,6 @@ static smc_py_status run(const char *code, bool with_test, char *msg, size_t cap
     if (smc_py_run(pc, code, strlen(code), with_test, &st, msg, cap, &err) < 0)
         snprintf(msg, cap, "worker failed: %s", err.msg);
     return st;
-}
-
-/* Processes on the host whose name (comm) is name. */
-static int count_named(const char *name)
-{
-    DIR *d = opendir("/proc");
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char path[300], comm[64] = "";
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof path, "/proc/%s/comm", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (f) {
-            if (fgets(comm, sizeof comm, f))
-                comm[strcspn(comm, "\n")] = '\0';
-            fclose(f);
-        }
-        n += strcmp(comm, name) == 0;
-    }
-    if (d)
-        closedir(d);
-    return n;
 }
 
 static int count_entries(const char *dir)
@@ -105,10 +82,10 @@ static void host_unchanged(const char *attack)
     CHECK(smc_py_syntax(pc, "x = 1\n", 6, &state, NULL, 0, &err) == 0); /* after the worker's sweep */
     /* killed processes may take a moment to be torn down (large address
      * spaces, a loaded machine): wait for that, up to 10 s */
-    int left = count_named("smc_attack");
+    int left = procs_named("smc_attack");
     for (int i = 0; i < 1000 && left; i++) {
         usleep(10000);
-        left = count_named("smc_attack");
+        left = procs_named("smc_attack");
     }
     CHECK_MSG(left == 0, "%s: %d processes left", attack, left);
     if (left && system("ps -eo pid,ppid,stat,wchan:24,comm | grep smc_attack | head -5 >&2") != 0)

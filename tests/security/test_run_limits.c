@@ -13,10 +13,10 @@
  * through /proc, and could before (as an ordinary user; as root such a
  * process is refused anyway, dumpable or not). Skips (77) where the kernel cannot
  * provide the sandbox or python3 is missing. */
+#include "procs.h"
 #include "test.h"
 #include "smcgen.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -37,29 +37,10 @@ static smc_py_critic *pc;
  * up to 10 s to go. */
 static int left_named(const char *name)
 {
-    int n = 0;
-    for (int tries = 0; tries < 1000; tries++) {
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        n = 0;
-        while (d && (e = readdir(d))) {
-            char path[300], comm[64] = "";
-            if (e->d_name[0] < '0' || e->d_name[0] > '9')
-                continue;
-            snprintf(path, sizeof path, "/proc/%s/comm", e->d_name);
-            FILE *f = fopen(path, "r");
-            if (f) {
-                if (fgets(comm, sizeof comm, f))
-                    comm[strcspn(comm, "\n")] = '\0';
-                fclose(f);
-            }
-            n += strcmp(comm, name) == 0;
-        }
-        if (d)
-            closedir(d);
-        if (!n)
-            break;
+    int n = procs_named(name);
+    for (int tries = 0; n && tries < 1000; tries++) {
         usleep(10000);
+        n = procs_named(name);
     }
     return n;
 }
@@ -165,7 +146,7 @@ void run_tests(void)
     smc_error err = {{0}};
     if (smc_py_open(NULL, "X = 1\n", NULL, &pc, &err) < 0)
         SKIP_ALL("%s", err.msg);
-    smc_py_set_limits(pc, 30000, BALLOON_MB + 100, 20);
+    smc_py_set_limits(pc, 120000, BALLOON_MB + 100, 20); /* wall clock: a loaded machine forks slowly */
     smc_py_set_run_limits(pc, RUN_MB, PROCS);
     char desc[2048], msg[600];
     smc_py_isolation(pc, desc, sizeof desc);
