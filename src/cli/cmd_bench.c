@@ -37,6 +37,10 @@ static void usage(FILE *f)
             "  -t N                threads (default: all cores)\n"
             "  --prefix N          shared prompt length (default 128)\n"
             "  --seqs LIST         numbers of sequences to decode together (default 1,4,16,64)\n"
+            "  --prompt LIST       also time prompt processing of these lengths (e.g. 128,1024), each into\n"
+            "                      a fresh sequence, best and mean of --reps runs (wall clock) and tokens\n"
+            "                      per second of process CPU time (less sensitive to a busy machine)\n"
+            "  --reps N            runs per --prompt length (default 3)\n"
             "  --time S            seconds to spend on each decode measurement (default 1.5)\n"
             "  --json              machine-readable output\n"
             "  -h, --help          this help\n");
@@ -47,6 +51,29 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Seconds of CPU time used by the whole process. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Parses "a,b,c" (up to 16 counts in [1, max]) into out; the count, or -1. */
+static int parse_counts(const char *s, long max, int *out)
+{
+    int n = 0;
+    for (const char *p = s; *p;) {
+        char *end;
+        long x = strtol(p, &end, 10);
+        if (end == p || x < 1 || x > max || (*end && *end != ',') || n == 16)
+            return -1;
+        out[n++] = (int)x;
+        p = *end ? end + 1 : end;
+    }
+    return n > 0 ? n : -1;
 }
 
 /* Baselines for the weight bandwidth, single-threaded, best of 4 passes:
@@ -240,11 +267,17 @@ typedef struct decode_result {
     int steps;
 } decode_result;
 
+typedef struct prompt_result {
+    int tokens;
+    double best, mean;   /* tokens/s of the fastest and the mean run (wall clock) */
+    double per_cpu_s;    /* tokens per second of process CPU time, best run */
+} prompt_result;
+
 int cmd_bench(int argc, char **argv)
 {
     const char *model_path = smc_default_model_path(), *synthetic = NULL, *type_s = "q8_0";
-    const char *seqs_s = "1,4,16,64";
-    long threads = 0, prefix = 128;
+    const char *seqs_s = "1,4,16,64", *prompt_s = NULL;
+    long threads = 0, prefix = 128, reps_pp = 3;
     double budget_s = 1.5;
     bool json = false, have_m = false;
     const char *save = NULL;
@@ -277,6 +310,12 @@ int cmd_bench(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--seqs") && v) {
             seqs_s = argv[++i];
+        } else if (!strcmp(a, "--prompt") && v) {
+            prompt_s = argv[++i];
+        } else if (!strcmp(a, "--reps")) {
+            if (cli_parse_long(a, v, 1, 1000, &reps_pp) < 0)
+                return 2;
+            i++;
         } else if (!strcmp(a, "-t")) {
             if (cli_parse_long(a, v, 0, 1024, &threads) < 0)
                 return 2;
@@ -309,19 +348,21 @@ int cmd_bench(int argc, char **argv)
         cli_error("bench: --save, --layers and --vocab need --synthetic");
         return 2;
     }
-    int nseqs[16], n_nseqs = 0, max_seqs = 1;
-    for (const char *p = seqs_s; *p && n_nseqs < 16;) {
-        char *end;
-        long x = strtol(p, &end, 10);
-        if (end == p || x < 1 || x > 4096 || (*end && *end != ',')) {
-            cli_error("bench: --seqs '%s' is not a list of counts in [1, 4096]", seqs_s);
-            return 2;
-        }
-        nseqs[n_nseqs++] = (int)x;
-        if (x > max_seqs)
-            max_seqs = (int)x;
-        p = *end ? end + 1 : end;
+    int nseqs[16], n_nseqs = parse_counts(seqs_s, 4096, nseqs), max_seqs = 1;
+    if (n_nseqs < 0) {
+        cli_error("bench: --seqs '%s' is not a list of counts in [1, 4096]", seqs_s);
+        return 2;
     }
+    for (int k = 0; k < n_nseqs; k++)
+        max_seqs = nseqs[k] > max_seqs ? nseqs[k] : max_seqs;
+    int plens[16], n_plens = prompt_s ? parse_counts(prompt_s, 100000, plens) : 0;
+    long max_plen = prefix;
+    if (n_plens < 0) {
+        cli_error("bench: --prompt '%s' is not a list of lengths in [1, 100000]", prompt_s);
+        return 2;
+    }
+    for (int k = 0; k < n_plens; k++)
+        max_plen = plens[k] > max_plen ? plens[k] : max_plen;
 
     smc_error err = {{0}};
     smc_model *m = NULL;
@@ -350,7 +391,7 @@ int cmd_bench(int argc, char **argv)
     const int max_steps = 32;
     smc_ctx_params p = smc_ctx_default_params();
     p.n_threads = (int32_t)threads;
-    p.n_ctx = (int32_t)prefix + max_steps + 2;
+    p.n_ctx = (int32_t)max_plen + max_steps + 2;
     p.kv_budget_bytes = (size_t)2 << 30;
     if (smc_ctx_new(m, &p, &c, &err) < 0) {
         cli_error("%s", err.msg);
@@ -358,7 +399,7 @@ int cmd_bench(int argc, char **argv)
     }
     double read_bw = read_bandwidth(smc_model_weight_bytes(m), smc_ctx_n_threads(c));
     int32_t nv = smc_model_n_vocab(m);
-    size_t ecap = (size_t)(prefix > max_seqs ? prefix : max_seqs);
+    size_t ecap = (size_t)(max_plen > max_seqs ? max_plen : max_seqs);
     e = malloc(ecap * sizeof *e);
     if (!e) {
         cli_error("out of memory");
@@ -378,6 +419,33 @@ int cmd_bench(int argc, char **argv)
         goto done;
     }
     double pp_tok_s = (double)prefix / (now_s() - t0);
+
+    /* Prompt processing at the --prompt lengths: fresh sequences, best of reps. */
+    prompt_result pres[16];
+    for (int k = 0; k < n_plens; k++) {
+        pres[k] = (prompt_result){plens[k], 0, 0, 0};
+        double sum = 0;
+        for (long rep = 0; rep < reps_pp; rep++) {
+            int32_t sq = smc_seq_new(c, &err);
+            for (int i = 0; i < plens[k]; i++)
+                e[i] = (smc_batch_entry){sq, RAND_TOK(), i + 1 == plens[k]};
+            smc_batch pb = {e, plens[k]};
+            double tw = now_s(), tc = cpu_s();
+            int ok = sq >= 0 && smc_decode(c, &pb, &err) >= 0;
+            tw = now_s() - tw;
+            tc = cpu_s() - tc;
+            smc_seq_free(c, sq);
+            if (!ok) {
+                cli_error("%s", err.msg);
+                goto done;
+            }
+            double tps = plens[k] / tw, cps = tc > 0 ? plens[k] / tc : 0;
+            sum += tps;
+            pres[k].best = tps > pres[k].best ? tps : pres[k].best;
+            pres[k].per_cpu_s = cps > pres[k].per_cpu_s ? cps : pres[k].per_cpu_s;
+        }
+        pres[k].mean = sum / (double)reps_pp;
+    }
 
     /* Decoding: n sequences forked from the prefix, one token each per step. */
     decode_result res[16];
@@ -451,6 +519,11 @@ int cmd_bench(int argc, char **argv)
         for (int k = 0; k < n_nseqs; k++)
             printf("%s{\"sequences\": %d, \"tokens_per_s\": %.4g, \"steps\": %d, \"speedup_vs_1\": %.3g}",
                    k ? ", " : "", res[k].nseq, res[k].tok_s, res[k].steps, tok1 > 0 ? res[k].tok_s / tok1 : 0);
+        printf("], \"prompt\": [");
+        for (int k = 0; k < n_plens; k++)
+            printf("%s{\"tokens\": %d, \"tokens_per_s\": %.4g, \"tokens_per_s_mean\": %.4g, "
+                   "\"tokens_per_cpu_s\": %.4g, \"reps\": %ld}",
+                   k ? ", " : "", pres[k].tokens, pres[k].best, pres[k].mean, pres[k].per_cpu_s, reps_pp);
         printf("], \"weight_bytes_per_s_1seq\": %.4g, \"weight_bw_fraction_of_memcpy\": %.3g, "
                "\"weight_bytes_per_s_1seq_best_step\": %.4g, \"weight_bw_fraction_of_memcpy_best_step\": %.3g, "
                "\"weight_bw_fraction_of_read\": %.3g, \"weight_bw_fraction_of_read_best_step\": %.3g, "
@@ -467,6 +540,9 @@ int cmd_bench(int argc, char **argv)
         printf("read bandwidth:              %8.2f GB/s (bytes read per second, %d thread%s, buffer of the weights' size)\n",
                read_bw / 1e9, smc_ctx_n_threads(c), smc_ctx_n_threads(c) == 1 ? "" : "s");
         printf("prompt processing (%4ld tok): %8.1f tokens/s\n", prefix, pp_tok_s);
+        for (int k = 0; k < n_plens; k++)
+            printf("prompt %5d tokens:         %8.1f tokens/s best, %.1f mean of %ld; %.1f per CPU-second\n",
+                   pres[k].tokens, pres[k].best, pres[k].mean, reps_pp, pres[k].per_cpu_s);
         for (int k = 0; k < n_nseqs; k++) {
             printf("decode, %3d sequence%s:      %8.1f tokens/s total (", res[k].nseq, res[k].nseq == 1 ? " " : "s",
                    res[k].tok_s);

@@ -8,9 +8,11 @@
 #include "engine/model.h"
 #include "engine/threadpool.h"
 
-/* Entries evaluated together (the kernels read each weight row once per up
- * to 64 columns). */
-#define SMC_UBATCH 64
+/* Entries evaluated together: a prompt goes through in micro-batches of
+ * this many tokens, and the matmuls read each block of weight rows from
+ * memory once per micro-batch (the kernels take 64 columns at a time, the
+ * rows stay in cache across the column chunks). Results do not depend on it. */
+#define SMC_UBATCH 256
 /* Tokens per KV block. */
 #define SMC_KV_BLOCK 16
 

@@ -45,14 +45,21 @@ static mm_job make_job(int type, const void *W, int64_t n_in, int64_t n_out, int
     return j;
 }
 
+/* Rows per block when the batch has several 64-column chunks: every chunk
+ * runs over a block before the next block, so the block's weights are read
+ * from memory once (then from cache) instead of once per chunk. */
+#define ROW_BLOCK 64
+
 static void run_rows(const mm_job *j, int64_t o0, int64_t o1)
 {
-    if (o0 >= o1)
-        return;
-    for (int64_t b0 = 0; b0 < j->n_batch; b0 += SMC_MM_MAX_COLS) {
-        int64_t nb = j->n_batch - b0 < SMC_MM_MAX_COLS ? j->n_batch - b0 : SMC_MM_MAX_COLS;
-        j->kernel(j->W, j->wrow, j->n_in, o0, o1, j->A + (size_t)b0 * j->astride, j->astride, (int)nb,
-                  j->Y + b0 * j->ldy, j->ldy);
+    for (int64_t r0 = o0; r0 < o1; r0 += ROW_BLOCK) {
+        int64_t r1 = j->n_batch <= SMC_MM_MAX_COLS || o1 - r0 < ROW_BLOCK ? o1 : r0 + ROW_BLOCK;
+        for (int64_t b0 = 0; b0 < j->n_batch; b0 += SMC_MM_MAX_COLS) {
+            int64_t nb = j->n_batch - b0 < SMC_MM_MAX_COLS ? j->n_batch - b0 : SMC_MM_MAX_COLS;
+            j->kernel(j->W, j->wrow, j->n_in, r0, r1, j->A + (size_t)b0 * j->astride, j->astride, (int)nb,
+                      j->Y + b0 * j->ldy, j->ldy);
+        }
+        r0 = r1 - ROW_BLOCK;
     }
 }
 
@@ -114,11 +121,13 @@ void smc_matmul_rows(int type, const void *W, int64_t n_in, int64_t o0, int64_t 
  * that is preempted or slow holds up the others by little (and the caller's
  * final wait is short), large enough that claims cost nothing next to the
  * work. */
-static int64_t grain_rows(size_t row_bytes, int64_t n_batch)
+static int64_t grain_rows(size_t row_bytes, int64_t n_batch, int fmt)
 {
     int64_t cols = n_batch < SMC_MM_MAX_COLS ? n_batch : SMC_MM_MAX_COLS;
     int64_t g = (int64_t)(((size_t)32 << 10) / (row_bytes ? row_bytes : 1)) / (1 + cols / 8) / 4 * 4;
-    return g < 4 ? 4 : g;
+    /* the AVX-512 float kernel converts and prefetches 16 rows at a time */
+    int64_t min = fmt == FMT_PAIRS ? 32 : 4;
+    return g < min ? min : g;
 }
 
 typedef struct {
@@ -146,7 +155,7 @@ void smc_matmul(struct smc_threadpool *pool, int type, const void *W, int64_t n_
     if (ok) {
         int nth = smc_threadpool_size(pool);
         single_job sj = {&j, {0}};
-        int64_t grain = grain_rows(j.wrow, n_batch);
+        int64_t grain = grain_rows(j.wrow, n_batch, j.fmt);
         if (pool && nth > 1 && n_out >= 8 && smc_steal_init(&sj.steal, n_out, nth, grain, 4, NULL, 0))
             smc_threadpool_run_dynamic(pool, mm_worker, &sj);
         else
@@ -212,7 +221,7 @@ void smc_matmul_multi(struct smc_threadpool *pool, int n, const smc_matmul_spec 
             max_row_bytes = j->wrow;
     }
     if (ok) {
-        int64_t grain = grain_rows(max_row_bytes, n_batch);
+        int64_t grain = grain_rows(max_row_bytes, n_batch, mj.jobs[0].fmt);
         if (pool && nth > 1 && smc_steal_init(&mj.steal, mj.first_row[n], nth, grain, 4, mj.first_row + 1, n - 1)) {
             smc_threadpool_run_dynamic(pool, multi_worker, &mj);
         } else {

@@ -130,6 +130,30 @@ A512_INLINE void store(const __m512 *accbuf, int nr, int np, int ncol, float *Y,
         }
 }
 
+/* Software prefetch of the weights the next convert_block will read (the
+ * next k block of these rows, or the next rows), a slice per register tile,
+ * so reading weights from memory overlaps the FMAs instead of stalling the
+ * conversion (weights of a model do not stay in cache between micro-batches). */
+typedef struct {
+    const uint8_t *row;   /* first row of the segment */
+    size_t wrow, bytes;   /* row stride; bytes per row */
+    int nrow, r;          /* rows; row being prefetched */
+    size_t off;           /* next byte of that row */
+    size_t per_call;      /* lines per prefetch_some call */
+} pf_cursor;
+
+A512_INLINE void prefetch_some(pf_cursor *pf)
+{
+    for (size_t i = 0; i < pf->per_call && pf->r < pf->nrow; i++) {
+        _mm_prefetch((const char *)pf->row + (size_t)pf->r * pf->wrow + pf->off, _MM_HINT_T0);
+        pf->off += 64;
+        if (pf->off >= pf->bytes) {
+            pf->off = 0;
+            pf->r++;
+        }
+    }
+}
+
 /* The kernel; A holds packed pairs (smc_pack_pairs): pair p at A + 2p*astride. */
 A512_INLINE void kernel(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
                         size_t astride, int nb, float *Y, int64_t ldy, const int kind)
@@ -137,7 +161,7 @@ A512_INLINE void kernel(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0,
     float wbuf[ROWS * KB] __attribute__((aligned(64)));
     __m512 accbuf[ROWS / TR][(SMC_MM_MAX_COLS / 2 + TP - 1) / TP][TR * TP];
     const float *Af = (const float *)A;
-    const size_t pstride = 2 * astride / sizeof(float);
+    const size_t pstride = 2 * astride / sizeof(float), esize = kind == WF32 ? 4 : 2;
     const int npairs = (nb + 1) / 2;
     for (int64_t ob = o0; ob < o1; ob += ROWS) {
         int nrow = o1 - ob < ROWS ? (int)(o1 - ob) : ROWS;
@@ -145,11 +169,20 @@ A512_INLINE void kernel(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0,
             int64_t kn = n_in - k0 < KB ? n_in - k0 : KB;
             int first = k0 == 0, last = k0 + kn >= n_in;
             convert_block(W + (size_t)ob * wrow, wrow, nrow, k0, kn, wbuf, kind);
+            /* the segment after this one */
+            int64_t nk0 = last ? 0 : k0 + KB, nob = last ? ob + ROWS : ob;
+            int nnrow = nob >= o1 ? 0 : (o1 - nob < ROWS ? (int)(o1 - nob) : ROWS);
+            int64_t nkn = n_in - nk0 < KB ? n_in - nk0 : KB;
+            int tiles = ((npairs + TP - 1) / TP) * ((nrow + TR - 1) / TR);
+            size_t lines = (size_t)nnrow * (((size_t)nkn * esize + 63) / 64);
+            pf_cursor pf = {W + (size_t)nob * wrow + (size_t)nk0 * esize, wrow, (size_t)nkn * esize, nnrow, 0, 0,
+                            (lines + (size_t)tiles - 1) / (size_t)tiles};
             for (int p0 = 0, t = 0; p0 < npairs; p0 += TP, t++) {
                 int np = npairs - p0 < TP ? npairs - p0 : TP;
                 for (int r0 = 0; r0 < nrow; r0 += TR) {
                     int nr = nrow - r0 < TR ? nrow - r0 : TR;
                     __m512 *acc = accbuf[r0 / TR][t];
+                    prefetch_some(&pf);
                     tile_any(wbuf + (size_t)r0 * KB, Af + p0 * pstride + 2 * k0, pstride, kn, acc, first, nr, np);
                     if (last)
                         store(acc, nr, np, nb - 2 * p0, Y + ob + r0 + (int64_t)2 * p0 * ldy, ldy);
