@@ -281,6 +281,10 @@ int32_t smc_seq_new(smc_ctx *c, smc_error *err);
 int32_t smc_seq_fork(smc_ctx *c, int32_t seq, smc_error *err);
 void smc_seq_free(smc_ctx *c, int32_t seq);             /* unknown ids are ignored */
 int32_t smc_seq_len(const smc_ctx *c, int32_t seq);     /* -1 for an unknown id */
+/* Drops every token of seq after the first len (no-op when len >= its
+ * length; unknown ids are ignored). Blocks still shared with forks stay
+ * theirs; the next append copies a shared partial last block first. */
+void smc_seq_truncate(smc_ctx *c, int32_t seq, int32_t len);
 
 /* One batch entry appends `token` to sequence `seq` (at position
  * smc_seq_len + the number of earlier entries of the same seq in the batch).
@@ -491,6 +495,14 @@ typedef struct smc_lm {
     /* Next-token scores for n states at once (one batch): logits[i*n_vocab+v]
      * are unnormalised log-probabilities (the sampler normalises them). */
     int (*next_logits)(void *self, void *const *states, size_t n, float *logits, smc_error *err);
+    /* Optional (NULL: none): toks[0..n) are the tokens that will extend this
+     * state next, in order (the constraint allows nothing else). The LM may
+     * evaluate them in its next next_logits call, as one chunk with that
+     * batch, so that extending by them later needs no evaluation of its own;
+     * next_logits of the extended states then gives what it would have given
+     * without the hint (up to the rounding of a chunked evaluation).
+     * Extending by any other token stays correct. 0, or -1 with err. */
+    int (*lookahead)(void *self, void *state, const int32_t *toks, size_t n, smc_error *err);
 } smc_lm;
 
 /* ---- Potentials ------------------------------------------------------
@@ -683,6 +695,12 @@ typedef struct smc_config {
     smc_proposal proposal;         /* default masked */
     int awrs_max_accepts;          /* >= 2; default 2 */
     bool no_weight_correction;     /* testing only: drop the correction (biased) */
+    /* Forced tokens (masked proposal): when the cheap potential's mask
+     * allows a single token, up to this many such tokens in a row are handed
+     * to the LM (smc_lm.lookahead) to be evaluated as one chunk with the next
+     * batch; the steps, weights and random draws stay the same. 0: off;
+     * default 16. */
+    int lookahead;
     /* Called after every step when not NULL (e.g. progress on stderr). */
     void (*progress)(void *ud, int step, int n_active, double ess);
     void *progress_ud;
@@ -728,6 +746,9 @@ typedef struct smc_result {
     int n_resamples;
     int64_t n_lm_evals;            /* particle-steps evaluated by the LM */
     int64_t n_constraint_checks;   /* token checks by the AWRS proposal */
+    int64_t n_forced;              /* tokens (not EOS) the masked proposal's constraint
+                                    * allowed alone; n_tokens: all sampled tokens */
+    int64_t n_tokens;
     double t_lm, t_mask, t_critic, t_resample, t_total;   /* seconds */
 } smc_result;
 
