@@ -337,10 +337,10 @@ static int specs_for(const eval_opts *o, int inst_i, run_spec *sp)
     return k;
 }
 
-static int build_instance(const eval_opts *o, eval_task_kind t, const eval_instance *in, smc_setup *s,
-                          smc_error *err)
+int eval_build_instance(eval_task_kind t, const eval_instance *in, int n_threads, smc_setup *s,
+                        smc_error *err)
 {
-    smc_setup_opts so = {.default_stops = true, .prompt = in->prompt, .n_threads = o->n_threads};
+    smc_setup_opts so = {.default_stops = true, .prompt = in->prompt, .n_threads = n_threads};
     critic_spec cs;
     char spec[4200], regex[128];
     switch (t) {
@@ -435,7 +435,7 @@ static int run_task(const eval_opts *o, const eval_model_ref *mr, smc_setup *s, 
             }
         if (!any)
             continue;
-        if (build_instance(o, t, in, s, err) || eval_scorer_set_instance(sc, in, err)) {
+        if (eval_build_instance(t, in, o->n_threads, s, err) || eval_scorer_set_instance(sc, in, err)) {
             rc = smc_fail_context(err, "%s %s", eval_task_name(t), in->id);
             break;
         }
