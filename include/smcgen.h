@@ -619,6 +619,15 @@ int smc_potential_from_bool(const smc_bool_vtable *vt, void *self, const char *n
 int smc_engine_lm_new(const smc_model *model, smc_ctx *ctx, const smc_vocab *vocab, int32_t eos,
                       smc_lm **out, smc_error *err);
 void smc_engine_lm_free(smc_lm *lm);
+/* Prompt reuse across runs: keep the root states (and KV) of the last n
+ * prompts, so that a run whose prompt equals one of them computes none of
+ * it, and one sharing a prefix with one computes only the rest (forked KV
+ * blocks). 0 (the default) turns it off and frees what it held. The cache
+ * holds KV memory between runs. 0, or -1 with err (n outside 0..64). */
+int smc_engine_lm_set_prompt_cache(smc_lm *lm, int n, smc_error *err);
+/* Tokens the engine LM has evaluated, and prompt tokens it took from the
+ * prompt cache instead, since it was made. */
+void smc_engine_lm_counts(const smc_lm *lm, int64_t *decoded, int64_t *reused);
 /* A grammar as a Boolean cheap potential over lm's tokens (matcher per
  * particle, masks from ix, whose EOS must be lm's). g, ix and lm must outlive
  * the potential. */

@@ -618,7 +618,10 @@ int eval_run(const eval_opts *o, smc_error *err)
     for (int m = 0; rc == 0 && m < o->n_models; m++) {
         smc_setup s;
         smc_setup_opts so = {.model_path = o->models[m].path, .n_threads = o->n_threads};
-        if (smc_setup_model(&so, &s, err)) {
+        /* Runs of one instance (methods, replicates) share its prompt, and
+         * instances often share a prefix (a Spider database's schema): the
+         * engine LM keeps the last prompts' KV and computes only the rest. */
+        if (smc_setup_model(&so, &s, err) || smc_engine_lm_set_prompt_cache(s.engine_lm, 4, err)) {
             smc_setup_free(&s);
             rc = smc_fail_context(err, "model %s", o->models[m].name);
             break;
@@ -626,6 +629,11 @@ int eval_run(const eval_opts *o, smc_error *err)
         for (int t = 0; rc == 0 && t < EVAL_N_TASKS; t++)
             if (o->tasks[t])
                 rc = run_task(o, &o->models[m], &s, (eval_task_kind)t, uf, &done, &pg, err);
+        int64_t decoded = 0, reused = 0;
+        smc_engine_lm_counts(s.engine_lm, &decoded, &reused);
+        if (!o->quiet)
+            fprintf(stderr, "smcgen eval: model %s: %lld tokens evaluated, %lld prompt tokens reused from the cache\n",
+                    o->models[m].name, (long long)decoded, (long long)reused);
         smc_setup_free(&s);
     }
     fclose(uf);

@@ -5,7 +5,9 @@
  * tokens in one smc_decode batch and caches each state's logits. Tokens
  * hinted by lookahead (forced by the constraint) go into that same batch
  * as a chunk with logits at every position; extending by them later just
- * moves along the evaluated run. */
+ * moves along the evaluated run. An optional prompt cache keeps the roots of
+ * the last prompts: a prompt equal to one of them shares its state, one
+ * sharing a prefix forks its KV and evaluates only the rest. */
 #include "smcgen.h"
 
 #include <stdbool.h>
@@ -51,6 +53,16 @@ typedef struct eng_lm {
     uint64_t calls;
     int32_t *eog_more;      /* other end-of-generation ids, folded into EOS */
     size_t n_eog_more;
+    /* Prompt cache: the roots of the last prompts, each with a reference. */
+    struct cached_root {
+        int32_t *toks;
+        size_t n;
+        eng_state *st;
+        uint64_t used;
+    } *cache;
+    int n_cache;
+    uint64_t clock;
+    int64_t n_decoded, n_reused;
 } eng_lm;
 
 static smc_str eng_token_bytes(void *self, int32_t tok)
@@ -107,30 +119,104 @@ static void state_destroy(eng_lm *e, eng_state *s)
     free(s);
 }
 
+static void cache_drop(eng_lm *e, struct cached_root *c)
+{
+    if (c->st && --c->st->refs == 0)
+        state_destroy(e, c->st);
+    free(c->toks);
+    memset(c, 0, sizeof *c);
+}
+
+/* The cached root sharing the longest prefix with prompt[0..n) whose KV
+ * holds it, and that length (*len; *full: the same prompt). */
+static struct cached_root *cache_find(eng_lm *e, const int32_t *prompt, size_t n, size_t *len,
+                                      bool *full)
+{
+    struct cached_root *best = NULL;
+    *len = 0;
+    *full = false;
+    for (int i = 0; i < e->n_cache; i++) {
+        struct cached_root *c = &e->cache[i];
+        if (!c->st)
+            continue;
+        size_t k = 0;
+        while (k < n && k < c->n && c->toks[k] == prompt[k])
+            k++;
+        if (k == n && c->n == n) {
+            *len = n;
+            *full = true;
+            return c;
+        }
+        size_t in_kv = c->n - (size_t)c->st->n_pending;
+        if (k > in_kv)
+            k = in_kv;
+        if (k >= n)
+            k = n - 1; /* the last prompt token is evaluated again for its logits */
+        if (k > *len) {
+            *len = k;
+            best = c;
+        }
+    }
+    return best;
+}
+
+/* Keeps a reference to the root of prompt[0..n) in place of the least
+ * recently used entry. */
+static void cache_put(eng_lm *e, const int32_t *prompt, size_t n, eng_state *st)
+{
+    struct cached_root *slot = &e->cache[0];
+    for (int i = 0; i < e->n_cache; i++)
+        if (!e->cache[i].st || e->cache[i].used < slot->used)
+            slot = &e->cache[i];
+    cache_drop(e, slot);
+    if (!(slot->toks = malloc(sizeof *slot->toks * n)))
+        return; /* not cached: no harm */
+    memcpy(slot->toks, prompt, sizeof *slot->toks * n);
+    slot->n = n;
+    slot->st = st;
+    st->refs++;
+    slot->used = ++e->clock;
+}
+
 static int eng_root(void *self, const int32_t *prompt, size_t n, void **state, smc_error *err)
 {
     eng_lm *e = self;
     if (n == 0)
         return smc_fail(err, "engine LM: the prompt is empty (start it with BOS)");
+    for (size_t i = 0; i < n; i++)
+        if (prompt[i] < 0 || prompt[i] >= e->iface.n_vocab)
+            return smc_fail(err, "engine LM: prompt token %d out of range", (int)prompt[i]);
+    size_t reuse = 0;
+    bool full = false;
+    struct cached_root *hit = e->n_cache ? cache_find(e, prompt, n, &reuse, &full) : NULL;
+    if (hit && full) {
+        hit->used = ++e->clock;
+        hit->st->refs++;
+        e->n_reused += (int64_t)n;
+        *state = hit->st;
+        return 0;
+    }
     eng_state *s = calloc(1, sizeof *s);
     if (!s)
         return smc_fail(err, "out of memory");
     s->refs = 1;
-    s->seq = smc_seq_new(e->ctx, err);
+    s->seq = hit ? smc_seq_fork(e->ctx, hit->st->seq, err) : smc_seq_new(e->ctx, err);
     if (s->seq < 0) {
         free(s);
         return -1;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (prompt[i] < 0 || prompt[i] >= e->iface.n_vocab) {
-            state_destroy(e, s);
-            return smc_fail(err, "engine LM: prompt token %d out of range", (int)prompt[i]);
-        }
+    if (hit) {
+        smc_seq_truncate(e->ctx, s->seq, (int32_t)reuse);
+        hit->used = ++e->clock;
+        e->n_reused += (int64_t)reuse;
+    }
+    for (size_t i = reuse; i < n; i++)
         if (push_pending(s, prompt[i]) < 0) {
             state_destroy(e, s);
             return smc_fail(err, "out of memory");
         }
-    }
+    if (e->n_cache)
+        cache_put(e, prompt, n, s);
     *state = s;
     return 0;
 }
@@ -294,6 +380,7 @@ static int decode_states(eng_lm *e, int32_t nu, smc_error *err)
     smc_batch batch = {e->entries, k};
     if (smc_decode(e->ctx, &batch, err) < 0)
         return -1;
+    e->n_decoded += k;
     if (smc_n_logits(e->ctx) != n_rows)
         return smc_fail(err, "engine LM: decode returned %d logit rows, %d expected",
                         (int)smc_n_logits(e->ctx), (int)n_rows);
@@ -392,11 +479,37 @@ int smc_engine_lm_new(const smc_model *model, smc_ctx *ctx, const smc_vocab *voc
     return 0;
 }
 
+int smc_engine_lm_set_prompt_cache(smc_lm *lm, int n, smc_error *err)
+{
+    eng_lm *e = lm->self;
+    if (n < 0 || n > 64)
+        return smc_fail(err, "engine LM: prompt cache of %d entries (0..64)", n);
+    for (int i = 0; i < e->n_cache; i++)
+        cache_drop(e, &e->cache[i]);
+    free(e->cache);
+    e->cache = NULL;
+    e->n_cache = 0;
+    if (n > 0 && !(e->cache = calloc((size_t)n, sizeof *e->cache)))
+        return smc_fail(err, "out of memory");
+    e->n_cache = n;
+    return 0;
+}
+
+void smc_engine_lm_counts(const smc_lm *lm, int64_t *decoded, int64_t *reused)
+{
+    const eng_lm *e = lm->self;
+    if (decoded)
+        *decoded = e->n_decoded;
+    if (reused)
+        *reused = e->n_reused;
+}
+
 void smc_engine_lm_free(smc_lm *lm)
 {
     if (!lm)
         return;
     eng_lm *e = lm->self;
+    smc_engine_lm_set_prompt_cache(lm, 0, NULL);
     free(e->entries);
     free(e->uniq);
     free(e->eog_more);
