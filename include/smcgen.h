@@ -701,15 +701,15 @@ typedef struct smc_config {
     int max_tokens;                /* EOS is forced after this many tokens; default 64 */
     double temperature;            /* > 0; the target uses the tempered LM; default 1 */
     uint64_t seed;
-    smc_proposal proposal;         /* default masked */
-    int awrs_max_accepts;          /* >= 2; default 2 */
-    bool no_weight_correction;     /* testing only: drop the correction (biased) */
     /* Forced tokens (masked proposal): when the cheap potential's mask
      * allows a single token, up to this many such tokens in a row are handed
      * to the LM (smc_lm.lookahead) to be evaluated as one chunk with the next
      * batch; the steps, weights and random draws stay the same. 0: off;
      * default 16. */
     int lookahead;
+    smc_proposal proposal;         /* default masked */
+    int awrs_max_accepts;          /* >= 2; default 2 */
+    bool no_weight_correction;     /* testing only: drop the correction (biased) */
     /* Called after every step when not NULL (e.g. progress on stderr). */
     void (*progress)(void *ud, int step, int n_active, double ess);
     void *progress_ud;

@@ -618,12 +618,17 @@ int eval_run(const eval_opts *o, smc_error *err)
     for (int m = 0; rc == 0 && m < o->n_models; m++) {
         smc_setup s;
         smc_setup_opts so = {.model_path = o->models[m].path, .n_threads = o->n_threads};
+        if (smc_setup_model(&so, &s, err)) {
+            smc_setup_free(&s);
+            rc = smc_fail_context(err, "model %s", o->models[m].name);
+            break;
+        }
         /* Runs of one instance (methods, replicates) share its prompt, and
          * instances often share a prefix (a Spider database's schema): the
          * engine LM keeps the last prompts' KV and computes only the rest. */
-        if (smc_setup_model(&so, &s, err) || smc_engine_lm_set_prompt_cache(s.engine_lm, 4, err)) {
+        if (smc_engine_lm_set_prompt_cache(s.engine_lm, 4, err)) {
             smc_setup_free(&s);
-            rc = smc_fail_context(err, "model %s", o->models[m].name);
+            rc = -1;
             break;
         }
         for (int t = 0; rc == 0 && t < EVAL_N_TASKS; t++)
