@@ -19,6 +19,14 @@
  * SMC_BENCH_COLD_ONLY=1 runs only the first cold pass (for profiling, e.g.
  * under callgrind with --toggle-collect=smc_matcher_token_mask).
  *
+ * The same cases then run on a synthetic byte-level vocabulary of 151,936
+ * tokens (Qwen2's size): GPT-2's 50,257 tokens (same ids, so the documents'
+ * GPT-2 tokenization replays unchanged) plus 101,679 distinct tokens made
+ * from pairs of GPT-2 tokens (at most 16 bytes) and short runs of CJK
+ * characters, as large multilingual vocabularies add. GPT-2 (50,257) is
+ * the largest vocabulary in ../shared/vocab. SMC_BENCH_VOCABS=gpt2 or
+ * =synthetic runs one of the two.
+ *
  * usage: bench_constraint_mask [path/to/ggml-vocab-gpt-2.gguf] */
 #include <stdbool.h>
 #include <stdint.h>
@@ -245,27 +253,96 @@ static int compile_case(int kind, const char *src, smc_grammar **g, smc_error *e
                        : smc_grammar_from_json_schema_ex(src, strlen(src), SMC_JSON_SCHEMA_FLEXIBLE_WS, g, err);
 }
 
-int main(int argc, char **argv)
+#define SYNTH_TOKENS 151936
+
+static uint64_t fnv(const char *b, size_t n)
 {
-    char def[4096];
-    const char *shared = smc_shared_dir();
-    snprintf(def, sizeof def, "%s/vocab/ggml-vocab-gpt-2.gguf", shared ? shared : "../shared");
-    const char *path = argc > 1 ? argv[1] : def;
-    smc_error err = {{0}};
-    smc_gguf *gg = NULL;
-    smc_vocab *v = NULL;
-    if (smc_gguf_open(path, &gg, &err) != 0 || smc_vocab_load(gg, &v, &err) != 0) {
-        fprintf(stderr, "cannot load %s: %s\n", path, err.msg);
-        return 1;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)b[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Inserts bytes into the open-addressing set (cap a power of two); false
+ * when already there. */
+static bool set_add(const char **keys, size_t *lens, size_t cap, const char *b, size_t n)
+{
+    for (size_t i = fnv(b, n) & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (!keys[i]) {
+            keys[i] = b;
+            lens[i] = n;
+            return true;
+        }
+        if (lens[i] == n && memcmp(keys[i], b, n) == 0)
+            return false;
     }
-    smc_gguf_close(gg);
-    double t0 = now_us();
+}
+
+/* The synthetic 151,936-token vocabulary's index (see the top comment). */
+static smc_token_index *synthetic_index(const smc_vocab *v, smc_error *err)
+{
+    int32_t nv = smc_vocab_n_tokens(v);
+    const char **bytes = calloc(SYNTH_TOKENS, sizeof *bytes);
+    size_t *lens = calloc(SYNTH_TOKENS, sizeof *lens);
+    size_t cap = 1u << 19;
+    const char **keys = calloc(cap, sizeof *keys);
+    size_t *klens = calloc(cap, sizeof *klens);
+    char *arena = malloc((size_t)SYNTH_TOKENS * 16);
+    size_t used = 0;
+    for (int32_t i = 0; i < nv; i++) {
+        smc_str b = smc_vocab_token_bytes(v, i);
+        bytes[i] = b.ptr;
+        lens[i] = b.len;
+        if (b.len)
+            set_add(keys, klens, cap, b.ptr, b.len);
+    }
+    uint64_t saved = rng_state;
+    rng_state = 0x2545F4914F6CDD1Dull;
+    for (int32_t id = nv; id < SYNTH_TOKENS;) {
+        char *t = arena + used;
+        size_t n = 0;
+        if (rng_next() % 3 == 0) { /* one to three CJK characters, maybe after a space */
+            if (rng_next() % 2)
+                t[n++] = ' ';
+            for (int k = 1 + (int)(rng_next() % 3); k > 0; k--) {
+                unsigned c = 0x4E00 + (unsigned)(rng_next() % (0x9FFF - 0x4E00));
+                t[n++] = (char)(0xE0 | c >> 12);
+                t[n++] = (char)(0x80 | (c >> 6 & 0x3F));
+                t[n++] = (char)(0x80 | (c & 0x3F));
+            }
+        } else { /* two GPT-2 tokens joined */
+            smc_str a = smc_vocab_token_bytes(v, (int32_t)(rng_next() % (uint64_t)nv));
+            smc_str b = smc_vocab_token_bytes(v, (int32_t)(rng_next() % (uint64_t)nv));
+            if (!a.len || !b.len || a.len + b.len > 16)
+                continue;
+            memcpy(t, a.ptr, a.len);
+            memcpy(t + a.len, b.ptr, b.len);
+            n = a.len + b.len;
+        }
+        if (!set_add(keys, klens, cap, t, n))
+            continue;
+        bytes[id] = t;
+        lens[id++] = n;
+        used += n;
+    }
+    rng_state = saved;
     smc_token_index *ix = NULL;
-    if (smc_token_index_from_vocab(v, &ix, &err) != 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return 1;
-    }
-    printf("vocabulary: %d tokens, trie built in %.1f ms\n", smc_vocab_n_tokens(v), (now_us() - t0) / 1e3);
+    if (smc_token_index_from_arrays(SYNTH_TOKENS, bytes, lens, smc_vocab_eos(v), &ix, err) != 0)
+        ix = NULL;
+    free(bytes);
+    free(lens);
+    free(keys);
+    free(klens);
+    free(arena); /* the index keeps its own copy of the bytes */
+    return ix;
+}
+
+/* Every case on one vocabulary's index (label: its name in the output). */
+static int run_cases(const smc_vocab *v, const smc_token_index *ix, const char *label, const char *shared)
+{
+    smc_error err = {{0}};
+    double t0;
+    printf("\n== %s: %d tokens ==\n", label, smc_token_index_n_tokens(ix));
     char json_path[4096], c_path[4096];
     snprintf(json_path, sizeof json_path, "%s/grammars/json.gbnf", shared ? shared : "../shared");
     snprintf(c_path, sizeof c_path, "%s/grammars/c.gbnf", shared ? shared : "../shared");
@@ -382,6 +459,45 @@ int main(int argc, char **argv)
         printf("%-12s masks %5zu  p50 %7.1f us  p99.9 %7.1f us  max %7.1f us  compile %6.2f ms  %s\n", cases[k].name,
                head[h].n, head[h].p50, head[h].p999, head[h].max, head[h].compile_ms, head[h].ok ? "met" : "MISSED");
         h++;
+    }
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    char def[4096];
+    const char *shared = smc_shared_dir();
+    snprintf(def, sizeof def, "%s/vocab/ggml-vocab-gpt-2.gguf", shared ? shared : "../shared");
+    const char *path = argc > 1 ? argv[1] : def;
+    smc_error err = {{0}};
+    smc_gguf *gg = NULL;
+    smc_vocab *v = NULL;
+    if (smc_gguf_open(path, &gg, &err) != 0 || smc_vocab_load(gg, &v, &err) != 0) {
+        fprintf(stderr, "cannot load %s: %s\n", path, err.msg);
+        return 1;
+    }
+    smc_gguf_close(gg);
+    double t0 = now_us();
+    smc_token_index *ix = NULL;
+    if (smc_token_index_from_vocab(v, &ix, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    printf("vocabulary: %d tokens, trie built in %.1f ms\n", smc_vocab_n_tokens(v), (now_us() - t0) / 1e3);
+    const char *only = getenv("SMC_BENCH_VOCABS");
+    int status = 0;
+    if (!only || !strcmp(only, "gpt2"))
+        status |= run_cases(v, ix, "GPT-2 (the largest in ../shared/vocab)", shared);
+    if (!only || !strcmp(only, "synthetic")) {
+        t0 = now_us();
+        smc_token_index *big = synthetic_index(v, &err);
+        if (!big) {
+            fprintf(stderr, "synthetic vocabulary: %s\n", err.msg);
+            return 1;
+        }
+        printf("\nsynthetic vocabulary built and indexed in %.1f ms\n", (now_us() - t0) / 1e3);
+        status |= run_cases(v, big, "synthetic byte-level, Qwen2 size", shared);
+        smc_token_index_free(big);
     }
     smc_token_index_free(ix);
     smc_vocab_free(v);

@@ -281,6 +281,10 @@ int32_t smc_seq_new(smc_ctx *c, smc_error *err);
 int32_t smc_seq_fork(smc_ctx *c, int32_t seq, smc_error *err);
 void smc_seq_free(smc_ctx *c, int32_t seq);             /* unknown ids are ignored */
 int32_t smc_seq_len(const smc_ctx *c, int32_t seq);     /* -1 for an unknown id */
+/* Drops every token of seq after the first len (no-op when len >= its
+ * length; unknown ids are ignored). Blocks still shared with forks stay
+ * theirs; the next append copies a shared partial last block first. */
+void smc_seq_truncate(smc_ctx *c, int32_t seq, int32_t len);
 
 /* One batch entry appends `token` to sequence `seq` (at position
  * smc_seq_len + the number of earlier entries of the same seq in the batch).
@@ -491,6 +495,14 @@ typedef struct smc_lm {
     /* Next-token scores for n states at once (one batch): logits[i*n_vocab+v]
      * are unnormalised log-probabilities (the sampler normalises them). */
     int (*next_logits)(void *self, void *const *states, size_t n, float *logits, smc_error *err);
+    /* Optional (NULL: none): toks[0..n) are the tokens that will extend this
+     * state next, in order (the constraint allows nothing else). The LM may
+     * evaluate them in its next next_logits call, as one chunk with that
+     * batch, so that extending by them later needs no evaluation of its own;
+     * next_logits of the extended states then gives what it would have given
+     * without the hint (up to the rounding of a chunked evaluation).
+     * Extending by any other token stays correct. 0, or -1 with err. */
+    int (*lookahead)(void *self, void *state, const int32_t *toks, size_t n, smc_error *err);
 } smc_lm;
 
 /* ---- Potentials ------------------------------------------------------
@@ -607,6 +619,15 @@ int smc_potential_from_bool(const smc_bool_vtable *vt, void *self, const char *n
 int smc_engine_lm_new(const smc_model *model, smc_ctx *ctx, const smc_vocab *vocab, int32_t eos,
                       smc_lm **out, smc_error *err);
 void smc_engine_lm_free(smc_lm *lm);
+/* Prompt reuse across runs: keep the root states (and KV) of the last n
+ * prompts, so that a run whose prompt equals one of them computes none of
+ * it, and one sharing a prefix with one computes only the rest (forked KV
+ * blocks). 0 (the default) turns it off and frees what it held. The cache
+ * holds KV memory between runs. 0, or -1 with err (n outside 0..64). */
+int smc_engine_lm_set_prompt_cache(smc_lm *lm, int n, smc_error *err);
+/* Tokens the engine LM has evaluated, and prompt tokens it took from the
+ * prompt cache instead, since it was made. */
+void smc_engine_lm_counts(const smc_lm *lm, int64_t *decoded, int64_t *reused);
 /* A grammar as a Boolean cheap potential over lm's tokens (matcher per
  * particle, masks from ix, whose EOS must be lm's). g, ix and lm must outlive
  * the potential. */
@@ -680,6 +701,12 @@ typedef struct smc_config {
     int max_tokens;                /* EOS is forced after this many tokens; default 64 */
     double temperature;            /* > 0; the target uses the tempered LM; default 1 */
     uint64_t seed;
+    /* Forced tokens (masked proposal): when the cheap potential's mask
+     * allows a single token, up to this many such tokens in a row are handed
+     * to the LM (smc_lm.lookahead) to be evaluated as one chunk with the next
+     * batch; the steps, weights and random draws stay the same. 0: off;
+     * default 16. */
+    int lookahead;
     smc_proposal proposal;         /* default masked */
     int awrs_max_accepts;          /* >= 2; default 2 */
     bool no_weight_correction;     /* testing only: drop the correction (biased) */
@@ -732,6 +759,9 @@ typedef struct smc_result {
     int n_resamples;
     int64_t n_lm_evals;            /* particle-steps evaluated by the LM */
     int64_t n_constraint_checks;   /* token checks by the AWRS proposal */
+    int64_t n_forced;              /* tokens (not EOS) the masked proposal's constraint
+                                    * allowed alone; n_tokens: all sampled tokens */
+    int64_t n_tokens;
     double t_lm, t_mask, t_critic, t_resample, t_total;   /* seconds */
 } smc_result;
 

@@ -15,6 +15,7 @@ int cmd_detokenize(int argc, char **argv);
 int cmd_logits(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_bench_smc(int argc, char **argv);
 int cmd_grammar(int argc, char **argv);
 int cmd_smc(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

@@ -43,7 +43,9 @@ static void usage(FILE *f)
             "  --reps N            runs per --prompt length (default 3)\n"
             "  --time S            seconds to spend on each decode measurement (default 1.5)\n"
             "  --json              machine-readable output\n"
-            "  -h, --help          this help\n");
+            "  -h, --help          this help\n"
+            "  --smc ...           SMC-level figures instead: forced tokens and the whole SMC step on\n"
+            "                      the shared tasks (see 'smcgen bench --smc --help')\n");
 }
 
 static double now_s(void)
@@ -282,6 +284,9 @@ int cmd_bench(int argc, char **argv)
     bool json = false, have_m = false;
     const char *save = NULL;
     long layers = 0, vocab = 0, seed = 42;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--smc"))
+            return cmd_bench_smc(argc, argv);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {

@@ -106,6 +106,8 @@ int32_t smc_seq_fork(smc_ctx *c, int32_t seq, smc_error *err) { return smc_kv_se
 
 void smc_seq_free(smc_ctx *c, int32_t seq) { smc_kv_seq_free(&c->kv, seq); }
 
+void smc_seq_truncate(smc_ctx *c, int32_t seq, int32_t len) { smc_kv_seq_truncate(&c->kv, seq, len); }
+
 int32_t smc_seq_len(const smc_ctx *c, int32_t seq)
 {
     const smc_kv_seq *s = smc_kv_seq_get(&c->kv, seq);

@@ -135,6 +135,17 @@ void smc_kv_seq_free(smc_kv *kv, int32_t seq)
     s->live = 0;
 }
 
+void smc_kv_seq_truncate(smc_kv *kv, int32_t seq, int32_t len)
+{
+    if (!smc_kv_seq_get(kv, seq) || len < 0 || len >= kv->seqs[seq].len)
+        return;
+    smc_kv_seq *s = &kv->seqs[seq];
+    int32_t keep = (len + kv->block_size - 1) / kv->block_size;
+    while (s->n_blocks > keep)
+        block_release(kv, s->blocks[--s->n_blocks]);
+    s->len = len; /* a kept partial tail shared with others is copied on the next append */
+}
+
 /* Makes sure `need` blocks are available on the free list, allocating their
  * memory now (so that later steps cannot fail). */
 static int ensure_free_blocks(smc_kv *kv, int32_t need, smc_error *err)

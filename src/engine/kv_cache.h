@@ -49,6 +49,8 @@ void smc_kv_destroy(smc_kv *kv);
 int32_t smc_kv_seq_new(smc_kv *kv, smc_error *err);
 int32_t smc_kv_seq_fork(smc_kv *kv, int32_t src, smc_error *err);
 void smc_kv_seq_free(smc_kv *kv, int32_t seq);
+/* Keeps the first len tokens (no-op when len >= the sequence's length). */
+void smc_kv_seq_truncate(smc_kv *kv, int32_t seq, int32_t len);
 /* NULL for ids that are not live. */
 const smc_kv_seq *smc_kv_seq_get(const smc_kv *kv, int32_t seq);
 

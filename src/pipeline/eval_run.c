@@ -334,10 +334,10 @@ static int specs_for(const eval_opts *o, eval_task_kind t, int inst_i, run_spec 
     return k;
 }
 
-static int build_instance(const eval_opts *o, eval_task_kind t, const eval_instance *in, smc_setup *s,
-                          smc_error *err)
+int eval_build_instance(eval_task_kind t, const eval_instance *in, int n_threads, smc_setup *s,
+                        smc_error *err)
 {
-    smc_setup_opts so = {.default_stops = true, .prompt = in->prompt, .n_threads = o->n_threads};
+    smc_setup_opts so = {.default_stops = true, .prompt = in->prompt, .n_threads = n_threads};
     critic_spec cs;
     char spec[4200], regex[128];
     switch (t) {
@@ -432,7 +432,7 @@ static int run_task(const eval_opts *o, const eval_model_ref *mr, smc_setup *s, 
             }
         if (!any)
             continue;
-        if (build_instance(o, t, in, s, err) || eval_scorer_set_instance(sc, in, err)) {
+        if (eval_build_instance(t, in, o->n_threads, s, err) || eval_scorer_set_instance(sc, in, err)) {
             rc = smc_fail_context(err, "%s %s", eval_task_name(t), in->id);
             break;
         }
@@ -625,9 +625,22 @@ int eval_run(const eval_opts *o, smc_error *err)
             rc = smc_fail_context(err, "model %s", o->models[m].name);
             break;
         }
+        /* Runs of one instance (methods, replicates) share its prompt, and
+         * instances often share a prefix (a Spider database's schema): the
+         * engine LM keeps the last prompts' KV and computes only the rest. */
+        if (smc_engine_lm_set_prompt_cache(s.engine_lm, 4, err)) {
+            smc_setup_free(&s);
+            rc = -1;
+            break;
+        }
         for (int t = 0; rc == 0 && t < EVAL_N_TASKS; t++)
             if (o->tasks[t])
                 rc = run_task(o, &o->models[m], &s, (eval_task_kind)t, uf, &done, &pg, err);
+        int64_t decoded = 0, reused = 0;
+        smc_engine_lm_counts(s.engine_lm, &decoded, &reused);
+        if (!o->quiet)
+            fprintf(stderr, "smcgen eval: model %s: %lld tokens evaluated, %lld prompt tokens reused from the cache\n",
+                    o->models[m].name, (long long)decoded, (long long)reused);
         smc_setup_free(&s);
     }
     fclose(uf);

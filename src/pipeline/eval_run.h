@@ -52,6 +52,12 @@ int eval_run(const eval_opts *o, smc_error *err);
  * shard given twice or missing, and a unit found twice. */
 int eval_merge(const char *const *dirs, int n_dirs, const char *out_dir, smc_error *err);
 
+/* Builds instance `in` of task t into s (after smc_setup_model): its
+ * prompt, grammar, stop strings and critic, as eval runs it. */
+struct smc_setup;
+int eval_build_instance(eval_task_kind t, const eval_instance *in, int n_threads, struct smc_setup *s,
+                        smc_error *err);
+
 /* The key that identifies a unit in units.jsonl. */
 void eval_unit_key(char *buf, size_t cap, const char *task, const char *model, const char *method,
                    int n_particles, const char *instance, int replicate);

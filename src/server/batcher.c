@@ -163,6 +163,17 @@ static int b_extend(void *self, void **state, int32_t tok, smc_error *err)
     return rc;
 }
 
+static int b_lookahead(void *self, void *state, const int32_t *toks, size_t n, smc_error *err)
+{
+    batcher *b = self;
+    if (!b->inner->lookahead)
+        return 0;
+    pthread_mutex_lock(&b->mu);
+    int rc = b->inner->lookahead(b->inner->self, state, toks, n, err);
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
+
 /* Decodes every pending ticket (b->mu held). */
 static void decode_pending(batcher *b)
 {
@@ -276,7 +287,7 @@ int batcher_new(const smc_lm *inner, smc_ctx *ctx, double gather_ms, batcher **o
     b->gather_s = gather_ms / 1000.0;
     b->iface = (smc_lm){.self = b, .n_vocab = inner->n_vocab, .eos = inner->eos, .token_bytes = b_token_bytes,
                         .root = b_root, .fork = b_fork, .release = b_release, .extend = b_extend,
-                        .next_logits = b_next_logits};
+                        .next_logits = b_next_logits, .lookahead = b_lookahead};
     *out = b;
     return 0;
 }

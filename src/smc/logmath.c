@@ -2,6 +2,8 @@
 #include "smc/logmath.h"
 
 #include <math.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <time.h>
 
 double smc_logsumexp_d(const double *x, size_t n)
@@ -56,10 +58,14 @@ void smc_log_softmax(const float *x, size_t n, double temp, double *out)
         out[i] -= lz;
 }
 
+static _Atomic bool clock_cpu;
+
+void smc_clock_use_cpu(bool on) { clock_cpu = on; }
+
 double smc_now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock_cpu ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 

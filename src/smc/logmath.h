@@ -2,6 +2,7 @@
 #ifndef SMC_SMC_LOGMATH_H
 #define SMC_SMC_LOGMATH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,7 +15,10 @@ void smc_log_softmax(const float *x, size_t n, double temp, double *out);
  * into) onto token `into` of one row of logits: row[into] becomes their
  * logsumexp with it, and theirs -inf. */
 void smc_fold_logits(float *row, int32_t into, const int32_t *ids, size_t n);
-/* Seconds on a monotonic clock. */
+/* Seconds on a monotonic clock (or of the process's CPU time, after
+ * smc_clock_use_cpu(true): benchmarks on a shared machine, where wall
+ * time is mostly other processes' preemption). */
 double smc_now(void);
+void smc_clock_use_cpu(bool on);
 
 #endif

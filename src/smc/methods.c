@@ -35,4 +35,5 @@ void smc_config_default(smc_config *c)
     c->seed = 0;
     c->proposal = SMC_PROPOSAL_MASKED;
     c->awrs_max_accepts = 2;
+    c->lookahead = 16;
 }

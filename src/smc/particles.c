@@ -37,17 +37,31 @@ int smc_particle_push(smc_particle *p, int32_t tok, const char *bytes, size_t n)
     return 0;
 }
 
+/* A malloc'd copy of n bytes at src (NULL when src is). */
+static void *dup_bytes(const void *src, size_t n, bool *failed)
+{
+    if (!src)
+        return NULL;
+    void *d = malloc(n ? n : 1);
+    if (!d)
+        *failed = true;
+    else if (n)
+        memcpy(d, src, n);
+    return d;
+}
+
 int smc_particle_copy_data(smc_particle *dst, const smc_particle *src)
 {
     *dst = *src;
     dst->lm_state = dst->cheap_st = dst->critic_st = NULL;
     dst->text = malloc(src->cap ? src->cap : 1);
     dst->toks = malloc(sizeof *dst->toks * (size_t)(src->cap_toks ? src->cap_toks : 1));
-    if (!dst->text || !dst->toks) {
-        free(dst->text);
-        free(dst->toks);
-        dst->text = NULL;
-        dst->toks = NULL;
+    bool failed = false;
+    dst->fq = dup_bytes(src->fq, sizeof *src->fq * (size_t)src->n_fq, &failed);
+    dst->cap_fq = src->n_fq;
+    dst->mask = dup_bytes(src->mask, sizeof *src->mask * (size_t)src->mask_words, &failed);
+    if (!dst->text || !dst->toks || failed) {
+        smc_particle_free_data(dst);
         return -1;
     }
     if (src->text)
@@ -63,8 +77,12 @@ void smc_particle_free_data(smc_particle *p)
 {
     free(p->text);
     free(p->toks);
+    free(p->fq);
+    free(p->mask);
     p->text = NULL;
     p->toks = NULL;
+    p->fq = NULL;
+    p->mask = NULL;
 }
 
 static int cmp_text(const void *a, const void *b)

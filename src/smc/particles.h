@@ -13,6 +13,14 @@ typedef struct smc_particle {
     int32_t n_toks, cap_toks;
     double logw;
     double twist;              /* the critic prefix value currently inside logw */
+    /* Lookahead (masked proposal): fq[fq_head..n_fq) are the tokens the
+     * constraint forces at the next steps; mask (when mask_ok) is the mask
+     * of the step after them. */
+    int32_t *fq;
+    int32_t fq_head, n_fq, cap_fq;
+    uint32_t *mask;
+    int32_t mask_words;
+    bool mask_ok;
     bool done, forced;
 } smc_particle;
 

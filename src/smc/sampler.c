@@ -45,6 +45,9 @@ typedef struct run {
     smc_particle **owed;
     smc_score_request *reqs;
     double *scores;
+    bool lookahead;            /* plan forced tokens ahead (masked proposal) */
+    char *ahead_text;          /* scratch: a particle's text plus forced tokens */
+    size_t cap_ahead_text;
 } run;
 
 static int validate(const smc_lm *lm, smc_potential *cheap, smc_potential *critic,
@@ -70,6 +73,8 @@ static int validate(const smc_lm *lm, smc_potential *cheap, smc_potential *criti
         return smc_fail(err, "smc: temperature must be positive (got %g)", c->temperature);
     if ((int)c->resample < 0 || c->resample > SMC_RESAMPLE_RESIDUAL)
         return smc_fail(err, "smc: unknown resampling scheme %d", (int)c->resample);
+    if (c->lookahead < 0 || c->lookahead > 4096)
+        return smc_fail(err, "smc: lookahead must be in 0..4096 (got %d)", c->lookahead);
     if (c->proposal != SMC_PROPOSAL_MASKED && c->proposal != SMC_PROPOSAL_AWRS)
         return smc_fail(err, "smc: unknown proposal %d", (int)c->proposal);
     bool needs_critic = c->method == SMC_METHOD_RERANK || c->method == SMC_METHOD_IS_FULL ||
@@ -195,6 +200,137 @@ static double scaled_logsumexp(const float *x, int32_t n, double inv)
     return m + log(s);
 }
 
+/* The one token a mask allows, when it allows exactly one and that is not
+ * EOS; else -1. */
+static int32_t single_token(const uint32_t *bits, int32_t nv, int32_t eos)
+{
+    int32_t words = (nv + 31) / 32, found = -1;
+    for (int32_t w = 0; w < words; w++) {
+        uint32_t b = bits[w];
+        if (!b)
+            continue;
+        if (found >= 0 || (b & (b - 1)))
+            return -1;
+        found = w * 32 + __builtin_ctz(b);
+    }
+    return found >= nv || found == eos ? -1 : found;
+}
+
+static int grow_ahead_text(run *R, size_t need)
+{
+    if (need <= R->cap_ahead_text)
+        return 0;
+    size_t cap = R->cap_ahead_text ? R->cap_ahead_text : 256;
+    while (cap < need)
+        cap *= 2;
+    char *t = realloc(R->ahead_text, cap);
+    if (!t)
+        return -1;
+    R->ahead_text = t;
+    R->cap_ahead_text = cap;
+    return 0;
+}
+
+/* Follows the tokens the constraint forces after p's text (masks allowing
+ * one token) on a clone of its cheap state: queues them in p->fq and
+ * leaves the mask after them in p->mask. Every mask it computes is one the
+ * coming steps would compute, so it adds only the clone's advances. */
+static int forced_run(run *R, smc_particle *p, int32_t f, smc_error *err)
+{
+    const smc_lm *lm = R->lm;
+    smc_potential *c = R->cheap;
+    void *st = NULL;
+    if (smc_pot_state_clone(c, p->cheap_st, &st, err) < 0)
+        return -1;
+    size_t len = p->len;
+    int rc = grow_ahead_text(R, len + 1);
+    if (rc == 0 && len)
+        memcpy(R->ahead_text, p->text, len);
+    while (rc == 0) {
+        p->fq[p->n_fq++] = f;
+        smc_str b = lm->token_bytes(lm->self, f);
+        if (grow_ahead_text(R, len + b.len + 1) < 0) {
+            rc = smc_fail(err, "out of memory");
+            break;
+        }
+        memcpy(R->ahead_text + len, b.ptr, b.len);
+        len += b.len;
+        if (smc_pot_advance(c, st, R->ahead_text, len, b.len, err) < 0) {
+            rc = smc_fail_context(err, "potential %s", c->name);
+            break;
+        }
+        p->mask_ok = false; /* the step after a full queue or at max_tokens computes its own */
+        if (p->n_fq == R->cfg->lookahead || p->n_toks + p->n_fq >= R->cfg->max_tokens)
+            break;
+        if (c->vt->token_mask(c->self, st, R->ahead_text, len, p->mask, err) < 0) {
+            rc = smc_fail_context(err, "potential %s", c->name);
+            break;
+        }
+        p->mask_ok = true;
+        if ((f = single_token(p->mask, lm->n_vocab, lm->eos)) < 0)
+            break;
+    }
+    smc_pot_state_free(c, st);
+    if (rc == 0 && lm->lookahead && lm->lookahead(lm->self, p->lm_state, p->fq, (size_t)p->n_fq, err) < 0)
+        return smc_fail_context(err, "language model lookahead");
+    return rc;
+}
+
+/* Before p's next step: its mask, and when the constraint forces the next
+ * tokens, the run of them, handed to the LM to evaluate with the next batch. */
+static int plan_ahead(run *R, smc_particle *p, smc_error *err)
+{
+    if (p->fq_head < p->n_fq || p->mask_ok || p->n_toks >= R->cfg->max_tokens)
+        return 0;
+    int32_t words = (R->lm->n_vocab + 31) / 32;
+    if (!p->mask && !(p->mask = malloc(sizeof *p->mask * (size_t)words)))
+        return smc_fail(err, "out of memory");
+    p->mask_words = words;
+    if (p->cap_fq < R->cfg->lookahead) {
+        int32_t *q = realloc(p->fq, sizeof *q * (size_t)R->cfg->lookahead);
+        if (!q)
+            return smc_fail(err, "out of memory");
+        p->fq = q;
+        p->cap_fq = R->cfg->lookahead;
+    }
+    p->fq_head = p->n_fq = 0;
+    double t1 = smc_now();
+    if (R->cheap->vt->token_mask(R->cheap->self, p->cheap_st, p->text, p->len, p->mask, err) < 0)
+        return smc_fail_context(err, "potential %s", R->cheap->name);
+    p->mask_ok = true;
+    int32_t f = single_token(p->mask, R->lm->n_vocab, R->lm->eos);
+    int rc = f >= 0 ? forced_run(R, p, f, err) : 0;
+    R->res->t_mask += smc_now() - t1;
+    return rc;
+}
+
+/* The mask of p's step into R->bits or p->mask: the next queued forced
+ * token, the mask planned ahead, or computed now. */
+static int step_mask(run *R, smc_particle *p, const uint32_t **bits, smc_error *err)
+{
+    int32_t nv = R->lm->n_vocab;
+    if (p->fq_head < p->n_fq) {
+        int32_t f = p->fq[p->fq_head++];
+        memset(R->bits, 0, sizeof *R->bits * (size_t)((nv + 31) / 32));
+        R->bits[f / 32] = 1u << (f % 32);
+        *bits = R->bits;
+        R->res->n_forced++;
+        return 0;
+    }
+    if (p->mask_ok) {
+        p->mask_ok = false;
+        *bits = p->mask;
+    } else {
+        double t1 = smc_now();
+        if (R->cheap->vt->token_mask(R->cheap->self, p->cheap_st, p->text, p->len, R->bits, err) < 0)
+            return smc_fail_context(err, "potential %s", R->cheap->name);
+        R->res->t_mask += smc_now() - t1;
+        *bits = R->bits;
+    }
+    R->res->n_forced += single_token(*bits, nv, R->lm->eos) >= 0;
+    return 0;
+}
+
 /* A critic returned +inf: it could not score (see smc_potential_vtable). */
 static int critic_failed(const smc_potential *c, smc_error *err)
 {
@@ -295,12 +431,10 @@ static int step_particle(run *R, smc_particle *p, const float *logits, smc_error
                 inc = -INFINITY;
             p->forced = true;
         } else {
-            double t1 = smc_now();
-            if (R->cheap->vt->token_mask(R->cheap->self, p->cheap_st, p->text, p->len, R->bits,
-                                         err) < 0)
-                return smc_fail_context(err, "potential %s", R->cheap->name);
-            res->t_mask += smc_now() - t1;
-            tok = sample_masked(logits, inv, lse, R->bits, nv, &R->rng, &inc);
+            const uint32_t *bits = NULL;
+            if (step_mask(R, p, &bits, err) < 0)
+                return -1;
+            tok = sample_masked(logits, inv, lse, bits, nv, &R->rng, &inc);
         }
     } else if (R->cheap && R->cfg->proposal == SMC_PROPOSAL_AWRS) {
         smc_log_softmax(logits, (size_t)nv, R->cfg->temperature, R->lp);
@@ -349,6 +483,7 @@ static int step_particle(run *R, smc_particle *p, const float *logits, smc_error
     }
     if (R->correction)
         p->logw += inc;
+    res->n_tokens++;
     smc_str b = tok == eos ? (smc_str){"", 0} : lm->token_bytes(lm->self, tok);
     if (smc_particle_push(p, tok, b.ptr, b.len) < 0)
         return smc_fail(err, "out of memory");
@@ -377,7 +512,7 @@ static int step_particle(run *R, smc_particle *p, const float *logits, smc_error
             owe_critic(R, p, false);
         res->t_critic += smc_now() - t3;
     }
-    return 0;
+    return R->lookahead ? plan_ahead(R, p, err) : 0;
 }
 
 /* Hands the particles' texts and weights to cfg->on_step; -1 when it asks
@@ -467,6 +602,8 @@ static int run_loop(run *R, const int32_t *prompt, size_t n_prompt, smc_error *e
         if (smc_particle_push(p, 0, "", 0) < 0)
             return lm->release(lm->self, root), smc_fail(err, "out of memory");
         p->n_toks = 0; /* allocate buffers only */
+        if (R->lookahead && plan_ahead(R, p, err) < 0)
+            return lm->release(lm->self, root), -1;
     }
     lm->release(lm->self, root);
     void **states = malloc(sizeof *states * (size_t)n);
@@ -577,6 +714,8 @@ int smc_run(const smc_lm *lm, const int32_t *prompt, size_t n_prompt, smc_potent
                     m == SMC_METHOD_SMC_FULL);
     R.resampling = m == SMC_METHOD_SMC || m == SMC_METHOD_SMC_FULL;
     R.trace = cfg->trace;
+    R.lookahead = cfg->lookahead > 0 && R.cheap && R.cheap->vt->token_mask &&
+                  cfg->proposal == SMC_PROPOSAL_MASKED;
     smc_prng_seed(&R.rng, cfg->seed);
     size_t nv = (size_t)lm->n_vocab;
     R.ps = calloc((size_t)R.n, sizeof *R.ps);
@@ -614,6 +753,7 @@ int smc_run(const smc_lm *lm, const int32_t *prompt, size_t n_prompt, smc_potent
     free(R.owed);
     free(R.reqs);
     free(R.scores);
+    free(R.ahead_text);
     smc_awrs_free(R.awrs);
     if (rc < 0) {
         smc_result_free(R.res);

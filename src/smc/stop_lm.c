@@ -42,6 +42,11 @@ static int sl_extend(void *self, void **st, int32_t tok, smc_error *err)
     stop_lm *s = self;
     return s->base->extend(s->base->self, st, tok, err);
 }
+static int sl_lookahead(void *self, void *st, const int32_t *toks, size_t n, smc_error *err)
+{
+    stop_lm *s = self;
+    return s->base->lookahead ? s->base->lookahead(s->base->self, st, toks, n, err) : 0;
+}
 static int sl_next_logits(void *self, void *const *states, size_t n, float *logits, smc_error *err)
 {
     stop_lm *s = self;
@@ -76,7 +81,8 @@ int smc_lm_stops_new(const smc_lm *base, const int32_t *stop, size_t n_stop, smc
     s->base = base;
     s->iface = (smc_lm){.self = s, .n_vocab = base->n_vocab, .eos = base->eos,
                         .token_bytes = sl_bytes, .root = sl_root, .fork = sl_fork,
-                        .release = sl_release, .extend = sl_extend, .next_logits = sl_next_logits};
+                        .release = sl_release, .extend = sl_extend, .next_logits = sl_next_logits,
+                        .lookahead = sl_lookahead};
     *out = &s->iface;
     return 0;
 }
