@@ -441,11 +441,15 @@ double smc_matcher_masked_logsumexp(smc_matcher *m, const smc_token_index *ix,
  *   NO_EXTRA_PROPERTIES an absent additionalProperties means false (llama.cpp)
  *   FLEXIBLE_WS         at most one bounded whitespace run between tokens
  *                       (" " or a newline + up to 20 spaces/tabs)
- *   STRICT              refuse unknown keywords instead of ignoring them */
+ *   STRICT              refuse unknown keywords instead of ignoring them
+ *   ANY_ORDER           object properties in any order, as validators accept
+ *                       them (objects with more than 10 declared properties
+ *                       keep the schema's order, with a warning) */
 #define SMC_JSON_SCHEMA_COMPACT 1u
 #define SMC_JSON_SCHEMA_NO_EXTRA_PROPERTIES 2u
 #define SMC_JSON_SCHEMA_FLEXIBLE_WS 4u
 #define SMC_JSON_SCHEMA_STRICT 8u
+#define SMC_JSON_SCHEMA_ANY_ORDER 16u
 /* As smc_json_schema_to_gbnf_ex, also returning the warnings (one per line,
  * malloc'd; NULL when none) when warnings_out is not NULL. */
 int smc_json_schema_convert(const char *schema_json, size_t len, unsigned flags, char **gbnf_out,
@@ -867,7 +871,8 @@ typedef struct smc_run_opts {
     char *regex;
     char *json_schema;        /* schema text */
     char *json_schema_file;   /* CLI */
-    unsigned json_schema_flags; /* json_ws, strict_schema: SMC_JSON_SCHEMA_FLEXIBLE_WS, _STRICT */
+    unsigned json_schema_flags; /* json_ws, strict_schema, any_order: SMC_JSON_SCHEMA_FLEXIBLE_WS,
+                                   _STRICT, _ANY_ORDER */
     char *critic;             /* critic spec (smiles, sql:DB, exec:COMMAND, ...) */
     char *stops[16];
     int n_stops;

@@ -32,6 +32,8 @@ static void usage(FILE *f)
             "  --json-ws compact|flexible\n"
             "                          JSON Schema whitespace between tokens: none (default)\n"
             "                          or one bounded run (\" \", or a newline and indentation)\n"
+            "  --any-order             JSON Schema objects: properties in any order, as validators\n"
+            "                          accept them (default: the schema's order)\n"
             "  --strict-schema         refuse unknown JSON Schema keywords (default: ignore them\n"
             "                          with a warning)\n"
             "  -f, --file PATH         accept: read TEXT from PATH ('-' for stdin) instead\n"
@@ -178,6 +180,8 @@ int cmd_grammar(int argc, char **argv)
             schema_flags = (schema_flags & ~SMC_JSON_SCHEMA_FLEXIBLE_WS) | (unsigned)f;
         } else if (strcmp(a, "--strict-schema") == 0) {
             schema_flags |= SMC_JSON_SCHEMA_STRICT;
+        } else if (strcmp(a, "--any-order") == 0) {
+            schema_flags |= SMC_JSON_SCHEMA_ANY_ORDER;
         } else if (strcmp(a, "--root") == 0 && i + 1 < argc) {
             root = argv[++i];
         } else if ((strcmp(a, "-f") == 0 || strcmp(a, "--file") == 0) && i + 1 < argc) {

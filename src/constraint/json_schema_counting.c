@@ -52,6 +52,24 @@ static char *compile_both(js_ctx *c, const cJSON *a, const cJSON *b, const char 
     return js_compile(c, m, path);
 }
 
+/* "[" first-state "]" (the state optional when empty arrays are allowed;
+ * none: only []). */
+static char *array_of(js_ctx *c, const char *first, bool may_be_empty)
+{
+    js_buf o = {0};
+    if (!first)
+        js_printf(&o, "( \"[\" %s \"]\" )", c->W);
+    else
+        js_printf(&o, "( \"[\" %s %s%s%s \"]\" )", c->W, may_be_empty ? "( " : "", first,
+                  may_be_empty ? " )?" : "");
+    if (c->W[0])
+        c->used[P_WS] = true;
+    char *r = js_take(&o);
+    if (!r)
+        smc_fail(c->err, "out of memory");
+    return r;
+}
+
 static char *state_names(js_ctx *c, char **names, size_t n, const char *kind)
 {
     for (size_t i = 0; i < n; i++)
@@ -147,14 +165,7 @@ char *js_compile_contains(js_ctx *c, const cJSON *s, const char *path)
         if (js_add_rule(c, js_strdup(e[k]), js_take(&b)) < 0)
             goto done;
     }
-    js_buf o = {0};
-    if (!alive[0])
-        js_printf(&o, "( \"[\" %s \"]\" )", W);
-    else
-        js_printf(&o, "( \"[\" %s %s%s%s \"]\" )", W, mn == 0 ? "( " : "", e[0], mn == 0 ? " )?" : "");
-    result = js_take(&o);
-    if (W[0])
-        c->used[P_WS] = true;
+    result = array_of(c, alive[0] ? e[0] : NULL, mn == 0);
     goto done;
 oom:
     smc_fail(c->err, "out of memory");
@@ -301,14 +312,7 @@ char *js_compile_unique(js_ctx *c, const cJSON *s, const char *path)
         if (js_add_rule(c, js_strdup(e[set]), js_take(&b)) < 0)
             goto done;
     }
-    js_buf o = {0};
-    if (cap == 0)
-        js_printf(&o, "( \"[\" %s \"]\" )", W);
-    else
-        js_printf(&o, "( \"[\" %s %s%s%s \"]\" )", W, mn == 0 ? "( " : "", e[0], mn == 0 ? " )?" : "");
-    result = js_take(&o);
-    if (W[0])
-        c->used[P_WS] = true;
+    result = array_of(c, cap > 0 ? e[0] : NULL, mn == 0);
 done:
     for (unsigned k = 0; e && k < ns; k++)
         free(e[k]);

@@ -96,6 +96,8 @@ long long js_get_count(js_ctx *c, const cJSON *s, const char *k, long long def, 
 /* ---- keywords (json_schema_keywords.c) ---- */
 int js_parse_types(js_ctx *c, const cJSON *t, const char *path);   /* T_* mask or -1 */
 int js_check_keywords(js_ctx *c, const cJSON *s, const char *path); /* unsupported → -1 */
+/* Adds the warning line "WHAT at PATH" once (the conversion's warnings). */
+void js_warn(js_ctx *c, const char *what, const char *path);
 /* True when s has keys other than annotations, $defs/definitions and the exceptions. */
 bool js_has_other_keywords(const cJSON *s, const char *except1, const char *except2);
 

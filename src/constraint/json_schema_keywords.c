@@ -161,10 +161,20 @@ bool js_is_unknown(const char *key)
 /* Records an ignored keyword once per (keyword, pointer). */
 static void warn_unknown(js_ctx *c, const char *key, const char *path)
 {
+    js_buf what = {0};
+    js_printf(&what, "ignored unknown keyword \"%.100s\"", key);
+    char *w = js_take(&what);
+    if (w)
+        js_warn(c, w, path);
+    free(w);
+}
+
+void js_warn(js_ctx *c, const char *what, const char *path)
+{
     if (!c->warn)
         return;
     js_buf line = {0};
-    js_printf(&line, "ignored unknown keyword \"%.100s\" at %s\n", key, path);
+    js_printf(&line, "%s at %s\n", what, path);
     char *l = js_take(&line);
     if (!l)
         return;

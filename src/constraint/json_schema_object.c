@@ -94,6 +94,58 @@ static size_t first_required(const prop_entry *e, size_t n)
     return n;
 }
 
+/* Properties in any order: one rule per set of declared properties written
+ * (E_set: a key/value is due), extra keys anywhere; the object may end once
+ * every required property is written. */
+#define JS_ANY_ORDER_MAX 10
+
+static char *any_order(js_ctx *c, const prop_entry *e, char *const *exprs, size_t n, const char *extra,
+                       const char *path)
+{
+    unsigned ns = 1u << n, req = 0, full = ns - 1;
+    for (size_t k = 0; k < n; k++)
+        req |= e[k].required ? 1u << k : 0;
+    char **names = calloc(ns, sizeof *names);
+    char *result = NULL;
+    if (!names) {
+        smc_fail(c->err, "out of memory");
+        return NULL;
+    }
+    const char *hint = strrchr(path, '/') ? strrchr(path, '/') + 1 : "";
+    bool ok = true;
+    for (unsigned t = 0; t < ns && ok; t++)
+        ok = (names[t] = js_new_name(c, "obj-any", hint)) != NULL;
+    for (unsigned set = 0; set < ns && ok; set++) {
+        if (set == full && !extra)
+            continue;                        /* nothing left to write: never referenced */
+        js_buf b = {0};
+        int alts = 0;
+        for (size_t k = 0; k <= n; k++) {
+            if (k < n && (set & (1u << k)))
+                continue;
+            if (k == n && !extra)
+                break;
+            unsigned to = k < n ? set | (1u << k) : set;
+            js_printf(&b, "%s%s ", alts++ ? " | " : "", k < n ? exprs[k] : extra);
+            bool more = to != full || extra;
+            if ((to & req) != req)
+                js_printf(&b, "\",\" %s %s", c->W, names[to]);
+            else if (more)
+                js_printf(&b, "( \",\" %s %s )?", c->W, names[to]);
+        }
+        ok = js_add_rule(c, js_strdup(names[set]), js_take(&b)) == 0;
+    }
+    if (ok) {
+        js_buf o = {0};
+        js_printf(&o, "( \"{\" %s %s%s%s \"}\" )", c->W, req ? "" : "( ", names[0], req ? "" : " )?");
+        result = js_take(&o);
+    }
+    for (unsigned t = 0; t < ns; t++)
+        free(names[t]);
+    free(names);
+    return result;
+}
+
 char *js_compile_object(js_ctx *c, const cJSON *s, const char *path)
 {
     cJSON *rewritten = NULL;
@@ -268,6 +320,15 @@ char *js_compile_object(js_ctx *c, const cJSON *s, const char *path)
         if (!result)
             goto oom;
         goto done;
+    }
+    if ((c->flags & SMC_JSON_SCHEMA_ANY_ORDER) && n > 1) {
+        if (n <= JS_ANY_ORDER_MAX) {
+            result = any_order(c, e, exprs, n, add_expr, path);
+            if (!result)
+                goto fail;
+            goto done;
+        }
+        js_warn(c, "properties in schema order (--any-order: more than 10 properties)", path);
     }
     /* A_i: the rest from property i, nothing written yet; B_i: something was */
     a_names = calloc(n + 1, sizeof *a_names);

@@ -79,6 +79,10 @@ static const smc_opt_desc table[RUN_OPT_COUNT] = {
                                SMC_OPT_CLI | SMC_OPT_JSON, SMC_OPT_GROUP_CONSTRAINT, 0, 0, false, NULL,
                                "false", "refuse unknown JSON Schema keywords (default: ignore them with a "
                                "warning)"},
+    [RUN_OPT_ANY_ORDER] = {"any_order", "--any-order", NULL, NULL, SMC_OPT_BOOL, SMC_OPT_CLI | SMC_OPT_JSON,
+                           SMC_OPT_GROUP_CONSTRAINT, 0, 0, false, NULL, "false",
+                           "JSON Schema objects: accept the properties in any order, as validators do "
+                           "(default: schema order; objects with more than 10 properties keep it)"},
     [RUN_OPT_CONSTRAIN_AFTER] = {"constrain_after", "--constrain-after", NULL, "TEXT", SMC_OPT_STRING,
                                  SMC_OPT_CLI | SMC_OPT_JSON | SMC_OPT_CLI_ESCAPES, SMC_OPT_GROUP_CONSTRAINT, 0, 0,
                                  false, NULL, NULL,
@@ -263,6 +267,10 @@ static int store(smc_run_opts *o, run_opt_id id, double num, const char *str, bo
     case RUN_OPT_STRICT_SCHEMA:
         o->json_schema_flags = (o->json_schema_flags & ~SMC_JSON_SCHEMA_STRICT) |
                                (num != 0 ? SMC_JSON_SCHEMA_STRICT : 0);
+        return 0;
+    case RUN_OPT_ANY_ORDER:
+        o->json_schema_flags = (o->json_schema_flags & ~SMC_JSON_SCHEMA_ANY_ORDER) |
+                               (num != 0 ? SMC_JSON_SCHEMA_ANY_ORDER : 0);
         return 0;
     case RUN_OPT_CONSTRAIN_AFTER:
         if (!*str)
@@ -584,6 +592,7 @@ char *smc_run_opts_to_json(const smc_run_opts *o)
     };
     bool bools[RUN_OPT_COUNT] = {[RUN_OPT_NO_BOS] = o->no_bos, [RUN_OPT_NO_DEFAULT_STOP] = o->no_default_stop,
                                  [RUN_OPT_STRICT_SCHEMA] = (o->json_schema_flags & SMC_JSON_SCHEMA_STRICT) != 0,
+                                 [RUN_OPT_ANY_ORDER] = (o->json_schema_flags & SMC_JSON_SCHEMA_ANY_ORDER) != 0,
                                  [RUN_OPT_TRIGGER_REQUIRED] = o->trigger_required};
     bool ok = true;
     for (int i = 0; i < RUN_OPT_COUNT && ok; i++) {

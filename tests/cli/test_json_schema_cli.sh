@@ -2,7 +2,8 @@
 # test_json_schema_cli.sh — JSON Schema from the command line: the README's
 # `smc --json-schema examples/person.schema.json` answer is compact JSON that a
 # validator accepts; --json-ws flexible / compact; unknown keywords warn, and
-# --strict-schema refuses them; `grammar accept` on big integers and escapes.
+# --strict-schema refuses them; `grammar accept` on big integers and escapes;
+# --any-order.
 # Usage: bash tests/cli/test_json_schema_cli.sh /path/to/smcgen   (from the repository root)
 set -u
 BIN=${1:?usage: test_json_schema_cli.sh /path/to/smcgen}
@@ -42,6 +43,16 @@ echo '{"type":"object","properties":{"a":{"type":"string","_format":"x"}}}' > "$
 grep -q '"_format" at #/properties/a' "$TMP/w" || fail "no warning for _format: $(cat "$TMP/w")"
 "$BIN" grammar check --strict-schema "$TMP/u.json" >/dev/null 2>"$TMP/w"; [ $? -eq 1 ] || fail "--strict-schema accepted an unknown keyword"
 grep -q '"_format" at #/properties/a' "$TMP/w" || fail "--strict-schema error lacks keyword/pointer: $(cat "$TMP/w")"
+
+# --any-order: properties in any order (each at most once, required ones present).
+echo '{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string"},"c":{}},"required":["a","b"]}' > "$TMP/o.json"
+"$BIN" grammar accept "$TMP/o.json" '{"b":"x","a":1}' >/dev/null; [ $? -eq 4 ] || fail "schema order is not the default"
+for t in '{"b":"x","a":1}' '{"c":1,"b":"x","a":1}' '{"d":3,"b":"x","c":null,"a":2}'; do
+  "$BIN" grammar accept --any-order "$TMP/o.json" "$t" >/dev/null || fail "--any-order rejects $t"
+done
+for t in '{"b":"x"}' '{"a":1,"a":2,"b":"x"}' '{"b":"x","a":"1"}' '{"a":1,"b":"x","c":1,"c":2}'; do
+  "$BIN" grammar accept --any-order "$TMP/o.json" "$t" >/dev/null; [ $? -eq 4 ] || fail "--any-order accepts $t"
+done
 
 # Exact big integers and escapes.
 echo '{"const": 9007199254740993}' > "$TMP/c.json"

@@ -396,6 +396,25 @@ static void test_counting(void)
     expect_refused("{\"contains\":{\"pattern\":\"^a\"},\"maxContains\":1}", "\"maxContains\"", "\"pattern\"");
 }
 
+/* --any-order: every order of the declared properties, each at most once. */
+static void test_any_order(void)
+{
+    const char *schema = "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"},\"b\":{},"
+                         "\"c\":{\"type\":\"string\"}},\"required\":[\"a\",\"c\"],\"additionalProperties\":false}";
+    smc_grammar *g = compile(schema, SMC_JSON_SCHEMA_ANY_ORDER);
+    if (!g)
+        return;
+    static const char *const ok[] = {"{\"a\":1,\"c\":\"x\"}", "{\"c\":\"x\",\"a\":1}", "{\"b\":[],\"c\":\"x\",\"a\":1}",
+                                     "{\"c\":\"x\",\"b\":null,\"a\":1}", NULL};
+    static const char *const bad[] = {"{\"c\":\"x\"}", "{\"a\":1,\"a\":2,\"c\":\"x\"}", "{\"c\":1,\"a\":1}",
+                                      "{\"a\":1,\"c\":\"x\",\"d\":1}", "{\"b\":1,\"a\":1,\"b\":2,\"c\":\"x\"}", NULL};
+    for (const char *const *t = ok; *t; t++)
+        CHECK_MSG(smc_grammar_classify(g, *t, strlen(*t)) == SMC_MATCH_COMPLETE, "any order rejects %s", *t);
+    for (const char *const *t = bad; *t; t++)
+        CHECK_MSG(smc_grammar_classify(g, *t, strlen(*t)) != SMC_MATCH_COMPLETE, "any order accepts %s", *t);
+    smc_grammar_free(g);
+}
+
 /* References by anchor and through the root's $id; nested $id refused. */
 static void test_refs(void)
 {
@@ -466,6 +485,7 @@ void run_tests(void)
     test_object_keys();
     test_number_multiples();
     test_counting();
+    test_any_order();
     test_refs();
     test_bombs();
 }
