@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "smcgen.h"
+#include "engine_fixture.h"
 
 static int decode_all(smc_ctx *c, int32_t seq, const int32_t *t, int n, smc_error *err)
 {
@@ -23,22 +24,12 @@ void run_tests(void)
 {
     REQUIRE_SHARED();
     smc_error err = {{0}};
-    smc_model *model = NULL;
-    if (smc_model_load(test_shared_path("models/small-q8_0.gguf"), &model, &err) != 0) {
-        CHECK_MSG(0, "load: %s", err.msg);
+    engine_fixture f;
+    if (engine_fixture_open(&f) != 0)
         return;
-    }
-    const smc_vocab *vocab = smc_model_vocab(model, &err);
-    CHECK(vocab != NULL);
-    smc_ctx_params cp = smc_ctx_default_params();
-    cp.n_threads = 1;
-    smc_ctx *ctx = NULL, *ref = NULL;
-    CHECK_EQ_INT(smc_ctx_new(model, &cp, &ctx, &err), 0);
-    CHECK_EQ_INT(smc_ctx_new(model, &cp, &ref, &err), 0);
-    smc_lm *lm = NULL;
-    CHECK_EQ_INT(smc_engine_lm_new(model, ctx, vocab, -1, &lm, &err), 0);
-    if (!vocab || !ctx || !ref || !lm)
-        return;
+    const smc_vocab *vocab = f.vocab;
+    smc_ctx *ctx = f.ctx, *ref = f.ref;
+    smc_lm *lm = f.lm;
     int32_t nv = lm->n_vocab;
     CHECK_EQ_INT(lm->eos, smc_vocab_eos(vocab));
 
@@ -188,8 +179,5 @@ void run_tests(void)
     smc_token_index_free(ix);
     smc_grammar_free(g);
     free(prompt);
-    smc_engine_lm_free(lm);
-    smc_ctx_free(ref);
-    smc_ctx_free(ctx);
-    smc_model_free(model);
+    engine_fixture_close(&f);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "smcgen.h"
+#include "engine_fixture.h"
 
 static int32_t *tokens(const smc_vocab *v, const char *text, size_t *n)
 {
@@ -50,22 +51,12 @@ void run_tests(void)
 {
     REQUIRE_SHARED();
     smc_error err = {{0}};
-    smc_model *model = NULL;
-    if (smc_model_load(test_shared_path("models/small-q8_0.gguf"), &model, &err) != 0) {
-        CHECK_MSG(0, "load: %s", err.msg);
+    engine_fixture f;
+    if (engine_fixture_open(&f) != 0)
         return;
-    }
-    const smc_vocab *vocab = smc_model_vocab(model, &err);
-    smc_ctx_params cp = smc_ctx_default_params();
-    cp.n_threads = 1;
-    smc_ctx *ctx = NULL, *ref = NULL;
-    smc_lm *lm = NULL;
-    CHECK_EQ_INT(smc_ctx_new(model, &cp, &ctx, &err), 0);
-    CHECK_EQ_INT(smc_ctx_new(model, &cp, &ref, &err), 0);
-    if (vocab && ctx)
-        CHECK_EQ_INT(smc_engine_lm_new(model, ctx, vocab, -1, &lm, &err), 0);
-    if (!vocab || !ctx || !ref || !lm)
-        return;
+    const smc_vocab *vocab = f.vocab;
+    smc_ctx *ctx = f.ctx, *ref = f.ref;
+    smc_lm *lm = f.lm;
     CHECK_EQ_INT(smc_engine_lm_set_prompt_cache(lm, 65, &err), -1);
     CHECK_EQ_INT(smc_engine_lm_set_prompt_cache(lm, 2, &err), 0);
     const char *re = " (SELECT|WITH) [a-z]+;";
@@ -151,8 +142,5 @@ void run_tests(void)
     smc_potential_free(cheap);
     smc_token_index_free(ix);
     smc_grammar_free(g);
-    smc_engine_lm_free(lm);
-    smc_ctx_free(ref);
-    smc_ctx_free(ctx);
-    smc_model_free(model);
+    engine_fixture_close(&f);
 }
