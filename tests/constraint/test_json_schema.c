@@ -34,27 +34,6 @@ static bool sanitized(void)
     return getenv("SMC_TEST_SANITIZED") != NULL;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = 0;
-        *len = (size_t)n;
-    }
-    return buf;
-}
-
 /* ---- a tiny deterministic RNG ---- */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 static uint64_t rng_next(void)
@@ -247,7 +226,7 @@ static void run_case(const char *file)
     char path[4096];
     snprintf(path, sizeof path, "%s/tests/constraint/schemas/%s", SMC_SOURCE_DIR, file);
     size_t len;
-    char *text = read_file(path, &len);
+    char *text = test_read_file(path, &len);
     CHECK_MSG(text != NULL, "cannot read %s", path);
     if (!text)
         return;

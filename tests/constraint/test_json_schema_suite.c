@@ -27,27 +27,6 @@ typedef struct tally {
     int cases, compiled, tests, correct, false_accepts, false_rejects, skipped_tests;
 } tally;
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    if (b) {
-        b[n] = 0;
-        *len = (size_t)n;
-    }
-    return b;
-}
-
 /* ---- compact JSON text of an instance, keys in a chosen order ---- */
 
 typedef struct out {
@@ -205,7 +184,7 @@ static void run_file(const char *dir, const char *name, tally *t, FILE *report)
     if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
         return;
     size_t len;
-    char *text = read_file(path, &len);
+    char *text = test_read_file(path, &len);
     CHECK_MSG(text != NULL, "cannot read %s", path);
     cJSON *doc = text ? cJSON_Parse(text) : NULL;
     free(text);
