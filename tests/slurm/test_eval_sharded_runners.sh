@@ -2,13 +2,14 @@
 # test_eval_sharded_runners.sh — scripts/eval_sharded.sh end to end: a tiny
 # `smcgen eval` run in 3 shards under GNU parallel and as a Slurm job array,
 # each merged run compared with the same run unsharded
-# (tests/cli/compare_eval_runs.py). Not part of ctest (it needs Debian's
-# `parallel` and `slurm-wlm`, and starts Slurm daemons): run it by hand,
+# (tests/cli/compare_eval_runs.py). It needs Debian's
+# `parallel` and `slurm-wlm` and starts Slurm daemons; by hand:
 #   bash tests/slurm/test_eval_sharded_runners.sh build/smcgen
 # With no reachable Slurm controller and when run as root, it starts a
 # single-node cluster on localhost (slurmctld + slurmd + munged, config and
 # state in a temporary folder) and stops it afterwards. A runner that is not
-# installed is skipped with a message; exit 77 when both are.
+# installed is skipped with a message; exit 77 when both are. Registered in
+# ctest as slurm_test_eval_sharded_runners (scripts/deps.sh installs both).
 set -u
 BIN=$(realpath "${1:?usage: test_eval_sharded_runners.sh path/to/smcgen}")
 cd "$(dirname "$0")/../.."
@@ -17,7 +18,14 @@ MODEL=$(realpath "$SHARED/models/small-q8_0.gguf" 2>/dev/null)
 [ -f "$MODEL" ] || { echo "SKIP: $SHARED/models is absent"; exit 77; }
 OUT=$(mktemp -d /tmp/smc_test_runners.XXXXXX)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$OUT"; }
+cleanup() {   # stop the daemons, wait until they are gone (they write state on exit), then remove
+  local p
+  for p in "${PIDS[@]}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do
+    for _ in $(seq 50); do [ -n "$p" ] && kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+  done
+  rm -rf "$OUT"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 ARGS=(--task spider --limit 3 --replicates 1 --particles 2 --methods plain,smc --max-tokens 24
