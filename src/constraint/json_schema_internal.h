@@ -108,6 +108,8 @@ int js_regex_to_gbnf(const char *pattern, js_buf *out, smc_error *err);
 /* GBNF expression for the content (no quotes) of a string of that format,
  * or NULL when the format is not supported. */
 const char *js_format_expr(const char *format);
+bool js_format_is_standard(const char *format); /* defined by some draft */
+const char *js_format_names(void); /* the formats js_format_expr knows, for messages */
 
 /* ---- allOf merging (json_schema_merge.c) ---- */
 /* Resolves a "$ref" within the document: "#", a JSON pointer ("#/$defs/x"),
