@@ -142,6 +142,39 @@ static void test_formats(void)
            (const char *[]){Q("a@b"), Q("a\uff20example.com"), NULL});
 }
 
+/* unevaluatedProperties/unevaluatedItems: evaluated names and indices made
+ * static by merging; each case checked by hand against the 2020-12 text. */
+static void test_unevaluated(void)
+{
+    expect("{\"prefixItems\":[{\"type\":\"integer\"}],\"unevaluatedItems\":false}",
+           (const char *[]){"[]", "[1]", NULL}, (const char *[]){"[1,2]", "[\"a\"]", NULL});
+    /* two tuples merged: position 1 from the longer one, nothing after */
+    expect("{\"allOf\":[{\"prefixItems\":[{\"type\":\"integer\"}]},{\"prefixItems\":[true,{\"type\":\"string\"}]}],"
+           "\"unevaluatedItems\":false}",
+           (const char *[]){"[1]", "[1,\"a\"]", NULL}, (const char *[]){"[1,\"a\",3]", "[\"x\"]", "[1,2]", NULL});
+    expect("{\"prefixItems\":[true],\"unevaluatedItems\":{\"type\":\"string\"}}",
+           (const char *[]){"[1,\"a\",\"b\"]", "[null]", NULL}, (const char *[]){"[1,2]", NULL});
+    /* items anywhere evaluates every item */
+    expect("{\"allOf\":[{\"items\":true}],\"unevaluatedItems\":false}", (const char *[]){"[1,2]", NULL}, NULL);
+    expect("{\"allOf\":[{\"properties\":{\"a\":true}}],\"unevaluatedProperties\":{\"type\":\"integer\"}}",
+           (const char *[]){"{\"a\":\"x\",\"c\":1}", "{}", NULL}, (const char *[]){"{\"a\":1,\"c\":\"s\"}", NULL});
+    /* an inner unevaluatedProperties: true evaluates everything for the outer one */
+    expect("{\"properties\":{\"a\":true},\"allOf\":[{\"unevaluatedProperties\":true}],"
+           "\"unevaluatedProperties\":false}", (const char *[]){"{\"a\":1,\"z\":2}", NULL}, NULL);
+    /* an inner unevaluatedProperties: false sees only its own subschema */
+    expect("{\"allOf\":[{\"properties\":{\"a\":true},\"unevaluatedProperties\":false}],"
+           "\"properties\":{\"b\":true}}", (const char *[]){"{\"a\":1}", NULL},
+           (const char *[]){"{\"a\":1,\"b\":2}", "{\"b\":2,\"a\":1}", "{\"b\":2}", NULL});
+    /* per branch of anyOf */
+    expect("{\"anyOf\":[{\"properties\":{\"a\":{\"type\":\"integer\"}},\"required\":[\"a\"]},"
+           "{\"properties\":{\"b\":true},\"required\":[\"b\"]}],\"unevaluatedProperties\":false}",
+           (const char *[]){"{\"a\":1}", "{\"b\":\"x\"}", NULL}, (const char *[]){"{\"a\":1,\"c\":2}", "{\"c\":2}", NULL});
+    expect_refused("{\"contains\":{\"type\":\"integer\"},\"unevaluatedItems\":false}", "\"unevaluatedItems\"",
+                   "contains");
+    expect_refused("{\"not\":{\"required\":[\"a\"]},\"unevaluatedProperties\":false}", "\"unevaluatedProperties\"",
+                   "\"not\"");
+}
+
 static void test_oneof(void)
 {
     /* overlapping alternatives: refused, naming the keyword and pointer */
@@ -211,7 +244,7 @@ static void test_unknown_keywords(void)
     CHECK(smc_grammar_from_json_schema_ex(s, strlen(s), SMC_JSON_SCHEMA_STRICT, &g, &err) < 0 && !g);
     CHECK_MSG(strstr(err.msg, "\"_format\"") && strstr(err.msg, "at #"), "%s", err.msg);
     /* keywords that are real but not supported are still refused */
-    expect_refused("{\"type\":\"array\",\"unevaluatedItems\":false}", "\"unevaluatedItems\"", "at #");
+    expect_refused("{\"type\":\"array\",\"$dynamicRef\":\"#x\"}", "\"$dynamicRef\"", "at #");
     /* a format no draft defines is an annotation (warned; refused when strict);
      * a defined one that is not enforced is refused */
     const char *byte = "{\"properties\":{\"b\":{\"type\":\"string\",\"format\":\"byte\"}}}";
@@ -523,6 +556,7 @@ void run_tests(void)
     test_hostname();
     test_uri();
     test_formats();
+    test_unevaluated();
     test_oneof();
     test_escapes();
     test_unknown_keywords();
