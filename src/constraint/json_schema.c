@@ -21,8 +21,9 @@
  *   filter the values (through the grammar of the schema without them).
  * - oneOf is compiled as anyOf when its alternatives provably exclude each
  *   other (json_schema_disjoint.c), else refused.
- * - unevaluatedProperties: false only; inside an allOf part it closes that
- *   part like additionalProperties false (stricter than the spec, sound).
+ * - unevaluatedProperties/unevaluatedItems: where the evaluated properties
+ *   and items are static once allOf/$ref are merged and anyOf distributed
+ *   (json_schema_merge.c); refused beside complements and contains.
  * Anything not supported is an error naming the keyword and JSON pointer. */
 #include "constraint/json_schema_ctx.h"
 
@@ -163,57 +164,15 @@ static char *compile_typed(js_ctx *c, const cJSON *s, const char *path)
     return js_take(&o);
 }
 
-/* unevaluatedProperties false: with allOf/$ref merged (properties united)
- * and anyOf distributed, the evaluated properties of each alternative are its
- * properties, so it becomes additionalProperties false where that is absent
- * (a part's additionalProperties evaluates every property). */
-static int close_objects(cJSON *m)
-{
-    const cJSON *alts = js_get(m, "anyOf");
-    if (alts && !js_has_other_keywords(m, "anyOf", NULL)) {
-        for (cJSON *a = alts->child; a; a = a->next)
-            if (cJSON_IsObject(a) && close_objects(a) < 0)
-                return -1;
-        return 0;
-    }
-    /* a complement (from not, or the else side of if) has properties that a
-     * validator does not count as evaluated */
-    if (js_get(m, "$smcNegated"))
-        return -1;
-    if (!js_get(m, "additionalProperties"))
-        cJSON_AddFalseToObject(m, "additionalProperties");
-    return 0;
-}
-
-static int close_or_fail(js_ctx *c, cJSON *m, const char *path)
-{
-    if (close_objects(m) == 0)
-        return 0;
-    return smc_fail(c->err, "JSON Schema: \"unevaluatedProperties\" at %s together with \"not\" or "
-                    "the else side of \"if\" is not supported", path);
-}
-
 static char *compile_inner(js_ctx *c, const cJSON *s, const char *path);
 
+/* unevaluatedProperties / unevaluatedItems: the schema's own allOf/$ref
+ * merged and anyOf/oneOf distributed (js_merge closes a schema that has
+ * them, json_schema_merge.c), so each alternative's evaluated properties
+ * and items are static. */
 static char *compile_unevaluated(js_ctx *c, const cJSON *s, const char *path)
 {
-    bool closed = cJSON_IsFalse(js_get(s, "unevaluatedProperties"));
-    cJSON *copy = cJSON_Duplicate(s, true);
-    if (!copy) {
-        smc_fail(c->err, "out of memory");
-        return NULL;
-    }
-    own(c, copy);
-    cJSON_DeleteItemFromObjectCaseSensitive(copy, "unevaluatedProperties");
-    if (!closed)
-        return js_compile(c, copy, path);
-    if (!js_get(copy, "$ref") && !js_get(copy, "allOf") && !js_get(copy, "anyOf") &&
-        !js_get(copy, "oneOf")) {
-        if (close_or_fail(c, copy, path) < 0)
-            return NULL;
-        return js_compile(c, copy, path);
-    }
-    const cJSON *parts[1] = {copy};
+    const cJSON *parts[1] = {s};
     cJSON *m = js_merge(c->root, parts, 1, path, c->work, c->err);
     if (!m)
         return NULL;
@@ -222,8 +181,6 @@ static char *compile_unevaluated(js_ctx *c, const cJSON *s, const char *path)
         smc_fail(c->err, "JSON Schema: the combination at %s matches nothing", path);
         return NULL;
     }
-    if (close_or_fail(c, m, path) < 0)
-        return NULL;
     const cJSON *alts = js_get(m, "anyOf");
     if (alts && !js_has_other_keywords(m, "anyOf", NULL))
         return compile_alternatives(c, alts, "anyOf", path);
@@ -247,7 +204,7 @@ static char *compile_inner(js_ctx *c, const cJSON *s, const char *path)
         s = own(c, rewritten);
     if (js_check_keywords(c, s, path) < 0)
         return NULL;
-    if (js_get(s, "unevaluatedProperties"))
+    if (js_get(s, "unevaluatedProperties") || js_get(s, "unevaluatedItems"))
         return compile_unevaluated(c, s, path);
     const cJSON *ref = js_get(s, "$ref"), *all = js_get(s, "allOf");
     const cJSON *any = js_get(s, "anyOf"), *one = js_get(s, "oneOf");

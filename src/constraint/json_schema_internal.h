@@ -108,6 +108,8 @@ int js_regex_to_gbnf(const char *pattern, js_buf *out, smc_error *err);
 /* GBNF expression for the content (no quotes) of a string of that format,
  * or NULL when the format is not supported. */
 const char *js_format_expr(const char *format);
+bool js_format_is_standard(const char *format); /* defined by some draft */
+const char *js_format_names(void); /* the formats js_format_expr knows, for messages */
 
 /* ---- allOf merging (json_schema_merge.c) ---- */
 /* Resolves a "$ref" within the document: "#", a JSON pointer ("#/$defs/x"),
@@ -119,6 +121,9 @@ const cJSON *js_resolve_ref(const cJSON *root, const char *ref);
  * possibly {"anyOf":[...]} of merged alternatives, or cJSON false when the
  * conjunction is unsatisfiable. NULL (err filled) when not mergeable or when
  * *work (incremented per step) passes JS_MAX_WORK. */
+/* unevaluatedProperties `up` / unevaluatedItems `ui` applied to a merged
+ * schema; -1 with the reason in *why where not exact. */
+int js_close_unevaluated(cJSON *m, const cJSON *up, const cJSON *ui, const char **why);
 cJSON *js_merge(const cJSON *root, const cJSON *const *parts, size_t n, const char *path,
                 unsigned long *work, smc_error *err);
 

@@ -31,7 +31,7 @@ bool js_is_annotation(const char *key)
  * of the lists is unknown: ignored with a warning, as the specification
  * says, or refused with SMC_JSON_SCHEMA_STRICT. */
 static const char *const known_unsupported[] = {
-    "not", "if", "then", "else", "dependentRequired", "dependentSchemas", "dependencies", "unevaluatedItems",
+    "not", "if", "then", "else", "dependentRequired", "dependentSchemas", "dependencies",
     "$dynamicRef", "$recursiveRef", NULL};
 
 static const char *const supported[] = {
@@ -39,7 +39,7 @@ static const char *const supported[] = {
     "prefixItems", "additionalItems", "minItems", "maxItems", "uniqueItems", "minLength",
     "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
     "exclusiveMaximum", "anyOf", "oneOf", "allOf", "$ref", "$defs", "definitions",
-    "minProperties", "maxProperties", "unevaluatedProperties", "multipleOf",
+    "minProperties", "maxProperties", "unevaluatedProperties", "unevaluatedItems", "multipleOf",
     "patternProperties", "propertyNames", "contains", "minContains", "maxContains",
     "$smcNotIn" /* strings other than these (made by json_schema_negate.c) */,
     "$smcExtraKey" /* what undeclared keys must be (json_schema_keys.c) */, NULL};
@@ -122,7 +122,8 @@ const char *js_value_shape_error(const char *key, const cJSON *v)
         return NULL;
     }
     if (!strcmp(key, "additionalProperties") || !strcmp(key, "additionalItems") ||
-        !strcmp(key, "propertyNames") || !strcmp(key, "$smcExtraKey") || !strcmp(key, "contains"))
+        !strcmp(key, "propertyNames") || !strcmp(key, "$smcExtraKey") || !strcmp(key, "contains") ||
+        !strcmp(key, "unevaluatedProperties") || !strcmp(key, "unevaluatedItems"))
         return is_schema(v) ? NULL : "a schema (object or boolean)";
     if (!strcmp(key, "items") || !strcmp(key, "prefixItems") || !strcmp(key, "anyOf") ||
         !strcmp(key, "oneOf") || !strcmp(key, "allOf")) {
@@ -139,8 +140,6 @@ const char *js_value_shape_error(const char *key, const cJSON *v)
         return cJSON_IsArray(v) && v->child ? NULL : "a non-empty array";
     if (!strcmp(key, "uniqueItems"))
         return cJSON_IsBool(v) ? NULL : "a boolean";
-    if (!strcmp(key, "unevaluatedProperties"))
-        return cJSON_IsBool(v) ? NULL : "a boolean (schemas are not supported)";
     if (!strcmp(key, "type")) {
         if (cJSON_IsString(v))
             return NULL;

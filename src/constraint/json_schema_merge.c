@@ -201,6 +201,80 @@ static cJSON *copy_without(merger *m, const cJSON *s, const char *k1, const char
     return o;
 }
 
+static cJSON *merge_list(merger *m, const part_list *l);
+static int flatten(merger *m, part_list *l, const cJSON *s);
+
+/* Applies unevaluatedProperties `up` / unevaluatedItems `ui` (either may be
+ * NULL) to m, a merged schema (one alternative, or anyOf of them): in each
+ * alternative the evaluated properties are its properties and patterns (its
+ * additionalProperties, if any, evaluates the rest), the evaluated items its
+ * prefix (items or additionalItems, if any, evaluate the rest); the rest
+ * gets the schema. Fails (naming the reason in *why) where a validator
+ * would count differently: a complement (not, the else side of if) or
+ * contains. */
+int js_close_unevaluated(cJSON *m, const cJSON *up, const cJSON *ui, const char **why)
+{
+    if (!cJSON_IsObject(m))
+        return 0;
+    const cJSON *alts = cJSON_GetObjectItemCaseSensitive(m, "anyOf");
+    if (alts && !js_has_other_keywords(m, "anyOf", NULL)) {
+        for (cJSON *a = alts->child; a; a = a->next)
+            if (js_close_unevaluated(a, up, ui, why) < 0)
+                return -1;
+        return 0;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(m, "$smcNegated")) {
+        *why = "together with \"not\" or the else side of \"if\" (whose properties and items a "
+               "validator does not count as evaluated)";
+        return -1;
+    }
+    if (up && !cJSON_GetObjectItemCaseSensitive(m, "additionalProperties"))
+        cJSON_AddItemToObject(m, "additionalProperties", cJSON_Duplicate(up, true));
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(m, "items");
+    if (!ui || (items && !cJSON_IsArray(items)))
+        return 0;
+    if (cJSON_GetObjectItemCaseSensitive(m, "contains")) {
+        *why = "together with \"contains\" (which evaluates the items it matches)";
+        return -1;
+    }
+    if (cJSON_IsArray(items)) {             /* draft-7 tuple */
+        if (!cJSON_GetObjectItemCaseSensitive(m, "additionalItems"))
+            cJSON_AddItemToObject(m, "additionalItems", cJSON_Duplicate(ui, true));
+    } else {
+        cJSON_AddItemToObject(m, "items", cJSON_Duplicate(ui, true));
+    }
+    return 0;
+}
+
+/* s with unevaluatedProperties/unevaluatedItems: its own subtree merged
+ * (allOf, $ref; anyOf/oneOf distributed), then closed, so that as a part of
+ * a larger conjunction it evaluates every property/item it closed. Returns
+ * as flatten does. */
+static int flatten_unevaluated(merger *m, part_list *l, const cJSON *s)
+{
+    const cJSON *up = cJSON_GetObjectItemCaseSensitive(s, "unevaluatedProperties");
+    const cJSON *ui = cJSON_GetObjectItemCaseSensitive(s, "unevaluatedItems");
+    cJSON *rest = copy_without(m, s, "unevaluatedProperties", "unevaluatedItems");
+    if (!rest)
+        return smc_fail(m->err, "out of memory");
+    part_list sub = {0};
+    int rc = flatten(m, &sub, rest);
+    cJSON *merged = rc == 0 ? merge_list(m, &sub) : NULL;
+    free(sub.p);
+    if (rc != 0)
+        return rc;
+    if (!merged)
+        return -1;
+    cJSON_AddItemToArray(m->keep, merged);
+    if (cJSON_IsFalse(merged))
+        return 1;
+    const char *why = NULL;
+    if (js_close_unevaluated(merged, up, ui, &why) < 0)
+        return smc_fail(m->err, "JSON Schema: \"%s\" at %s %s", up ? "unevaluatedProperties" :
+                        "unevaluatedItems", m->path, why);
+    return push(m, l, merged);
+}
+
 /* Flattens s into l: $ref resolved, allOf expanded. Returns 1 if s is false
  * (unsatisfiable), 0 ok, -1 error. */
 static int flatten(merger *m, part_list *l, const cJSON *s)
@@ -218,6 +292,12 @@ static int flatten(merger *m, part_list *l, const cJSON *s)
     if (rewritten) {
         cJSON_AddItemToArray(m->keep, rewritten);
         s = rewritten;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(s, "unevaluatedProperties") ||
+        cJSON_GetObjectItemCaseSensitive(s, "unevaluatedItems")) {
+        int rc = flatten_unevaluated(m, l, s);
+        m->depth--;
+        return rc;
     }
     const cJSON *ref = cJSON_GetObjectItemCaseSensitive(s, "$ref");
     const cJSON *all = cJSON_GetObjectItemCaseSensitive(s, "allOf");
@@ -272,17 +352,6 @@ static cJSON *merge_flat(merger *m, const part_list *l);
 
 /* anyOf distributed over allOf multiplies out: merge steps count against
  * the conversion's JS_MAX_WORK. */
-
-/* A part's additionalProperties; unevaluatedProperties false inside a part
- * closes that part the same way (stricter than the spec, never looser). */
-static const cJSON *part_additional(const cJSON *p)
-{
-    static cJSON closed = {.type = cJSON_False};
-    const cJSON *ap = cJSON_GetObjectItemCaseSensitive(p, "additionalProperties");
-    if (!ap && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(p, "unevaluatedProperties")))
-        ap = &closed;
-    return ap;
-}
 
 static cJSON *merge_list(merger *m, const part_list *l)
 {
@@ -352,6 +421,91 @@ static cJSON *fail_null(merger *m, const char *what)
     return NULL;
 }
 
+/* A part's array keywords as a tuple and a tail: prefixItems and items
+ * (2020-12), array items and additionalItems (draft 7), or items alone. */
+static void part_tuple(const cJSON *p, const cJSON **tuple, const cJSON **tail)
+{
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(p, "items");
+    *tuple = cJSON_GetObjectItemCaseSensitive(p, "prefixItems");
+    *tail = items;
+    if (!*tuple && cJSON_IsArray(items)) {
+        *tuple = items;
+        *tail = cJSON_GetObjectItemCaseSensitive(p, "additionalItems");
+    }
+}
+
+/* The conjunction of the schemas (NULL or true: none) as one schema; NULL
+ * when every one is true; -1 beyond 64. */
+static int conjoin(const cJSON *const *xs, size_t n, cJSON **out)
+{
+    cJSON *items[64];
+    size_t k = 0;
+    *out = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!xs[i] || cJSON_IsTrue(xs[i]))
+            continue;
+        if (cJSON_IsFalse(xs[i])) {
+            for (size_t j = 0; j < k; j++)
+                cJSON_Delete(items[j]);
+            *out = cJSON_CreateFalse();
+            return 0;
+        }
+        if (k == 64) {
+            for (size_t j = 0; j < k; j++)
+                cJSON_Delete(items[j]);
+            return -1;
+        }
+        items[k++] = cJSON_Duplicate(xs[i], true);
+    }
+    if (k)
+        *out = make_all_of(items, k);
+    return 0;
+}
+
+/* items of the parts merged into R: position i of the merged tuple (as long
+ * as the longest) is under every part's schema for position i (its tuple's
+ * entry, else its tail); the tail under every tail. A tail of true is kept
+ * when some part had one: every item is then evaluated (unevaluatedItems). */
+static int merge_items(cJSON *R, const part_list *l)
+{
+    const cJSON *at[64];
+    size_t len = 0, np = l->n > 64 ? 64 : l->n;
+    bool any_tail = false;
+    for (size_t i = 0; i < l->n; i++) {
+        const cJSON *tuple, *tail;
+        part_tuple(l->p[i], &tuple, &tail);
+        size_t n = (size_t)cJSON_GetArraySize(tuple);
+        len = n > len ? n : len;
+        any_tail |= tail != NULL;
+    }
+    if (l->n > 64)
+        return -1;
+    if (len) {
+        cJSON *pre = cJSON_AddArrayToObject(R, "prefixItems");
+        for (size_t k = 0; k < len; k++) {
+            for (size_t i = 0; i < np; i++) {
+                const cJSON *tuple, *tail;
+                part_tuple(l->p[i], &tuple, &tail);
+                at[i] = (size_t)cJSON_GetArraySize(tuple) > k ? cJSON_GetArrayItem(tuple, (int)k) : tail;
+            }
+            cJSON *x;
+            if (conjoin(at, np, &x) < 0)
+                return -1;
+            cJSON_AddItemToArray(pre, x ? x : cJSON_CreateTrue());
+        }
+    }
+    for (size_t i = 0; i < np; i++) {
+        const cJSON *tuple;
+        part_tuple(l->p[i], &tuple, &at[i]);
+    }
+    cJSON *x;
+    if (conjoin(at, np, &x) < 0)
+        return -1;
+    if (x || any_tail)
+        cJSON_AddItemToObject(R, "items", x ? x : cJSON_CreateTrue());
+    return 0;
+}
+
 static cJSON *merge_flat(merger *m, const part_list *l)
 {
     if (++*m->work > JS_MAX_WORK) {
@@ -375,7 +529,7 @@ static cJSON *merge_flat(merger *m, const part_list *l)
                        cJSON_GetObjectItemCaseSensitive(l->p[i], "propertyNames");
             patterned += pat;
             keyed += pat || cJSON_GetObjectItemCaseSensitive(l->p[i], "properties") ||
-                     part_additional(l->p[i]);
+                     cJSON_GetObjectItemCaseSensitive(l->p[i], "additionalProperties");
         }
         if (patterned && keyed > 1)
             return fail_null(m, "patternProperties/propertyNames beside properties or "
@@ -389,7 +543,6 @@ static cJSON *merge_flat(merger *m, const part_list *l)
     /* tightest minimum, exclusiveMinimum, maximum, exclusiveMaximum so far,
      * compared exactly (literal text) */
     const cJSON *bound[4] = {0};
-    const cJSON *prefix_part = NULL;
     for (size_t i = 0; i < l->n; i++) {
         const cJSON *p = l->p[i];
         bool ex_min_bool = false, ex_max_bool = false;
@@ -405,7 +558,7 @@ static cJSON *merge_flat(merger *m, const part_list *l)
             if (js_is_annotation(k) || !strcmp(k, "$defs") || !strcmp(k, "definitions") ||
                 !strcmp(k, "properties") || !strcmp(k, "additionalProperties") ||
                 !strcmp(k, "items") || !strcmp(k, "prefixItems") || !strcmp(k, "additionalItems") ||
-                !strcmp(k, "unevaluatedProperties"))
+                !strcmp(k, "unevaluatedProperties") || !strcmp(k, "unevaluatedItems"))
                 continue;
             if (!strcmp(k, "type")) {
                 int t = js_type_mask(c);
@@ -528,14 +681,6 @@ static cJSON *merge_flat(merger *m, const part_list *l)
                 }
             }
         }
-        if (cJSON_GetObjectItemCaseSensitive(p, "prefixItems") ||
-            cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(p, "items"))) {
-            if (prefix_part) {
-                cJSON_Delete(R), cJSON_Delete(enum_vals), cJSON_Delete(required);
-                return fail_null(m, "prefixItems (or array items) in several parts cannot be merged");
-            }
-            prefix_part = p;
-        }
     }
     if (typed) {
         if (mask == 0) {
@@ -584,7 +729,7 @@ static cJSON *merge_flat(merger *m, const part_list *l)
                 const cJSON *pj = cJSON_GetObjectItemCaseSensitive(l->p[j], "properties");
                 const cJSON *s = pj ? cJSON_GetObjectItemCaseSensitive(pj, c->string) : NULL;
                 if (!s)
-                    s = part_additional(l->p[j]);
+                    s = cJSON_GetObjectItemCaseSensitive(l->p[j], "additionalProperties");
                 if (!s || cJSON_IsTrue(s))
                     continue;
                 if (cJSON_IsFalse(s))
@@ -609,8 +754,10 @@ static cJSON *merge_flat(merger *m, const part_list *l)
         cJSON *items[64];
         size_t n = 0;
         bool is_false = false;
+        bool any_additional = false;
         for (size_t i = 0; i < l->n; i++) {
-            const cJSON *s = part_additional(l->p[i]);
+            const cJSON *s = cJSON_GetObjectItemCaseSensitive(l->p[i], "additionalProperties");
+            any_additional |= s != NULL;
             if (!s || cJSON_IsTrue(s))
                 continue;
             if (cJSON_IsFalse(s))
@@ -624,60 +771,14 @@ static cJSON *merge_flat(merger *m, const part_list *l)
             cJSON_AddItemToObject(R, "additionalProperties", cJSON_CreateFalse());
         } else if (n) {
             cJSON_AddItemToObject(R, "additionalProperties", make_all_of(items, n));
+        } else if (any_additional) {    /* true: no constraint, but every property evaluated */
+            cJSON_AddItemToObject(R, "additionalProperties", cJSON_CreateTrue());
         }
     }
 
-    /* items: the prefix part's tuple, each position also under every other part's items */
-    {
-        cJSON *others[64];
-        size_t n_others = 0;
-        bool others_false = false;
-        for (size_t i = 0; i < l->n; i++) {
-            if (l->p[i] == prefix_part)
-                continue;
-            const cJSON *it = cJSON_GetObjectItemCaseSensitive(l->p[i], "items");
-            if (!it || cJSON_IsTrue(it))
-                continue;
-            if (cJSON_IsFalse(it))
-                others_false = true;
-            else if (n_others < 63)
-                others[n_others++] = (cJSON *)it;
-        }
-        const cJSON *tuple = NULL, *tail = NULL;
-        if (prefix_part) {
-            tuple = cJSON_GetObjectItemCaseSensitive(prefix_part, "prefixItems");
-            if (tuple) {
-                tail = cJSON_GetObjectItemCaseSensitive(prefix_part, "items");
-            } else {
-                tuple = cJSON_GetObjectItemCaseSensitive(prefix_part, "items");
-                tail = cJSON_GetObjectItemCaseSensitive(prefix_part, "additionalItems");
-            }
-            cJSON *pre = cJSON_AddArrayToObject(R, "prefixItems");
-            for (const cJSON *t = tuple->child; t; t = t->next) {
-                if (others_false) {
-                    cJSON_AddItemToArray(pre, cJSON_CreateFalse());
-                    continue;
-                }
-                cJSON *items[64];
-                size_t n = 0;
-                items[n++] = cJSON_Duplicate(t, true);
-                for (size_t j = 0; j < n_others; j++)
-                    items[n++] = cJSON_Duplicate(others[j], true);
-                cJSON_AddItemToArray(pre, make_all_of(items, n));
-            }
-        }
-        if (others_false || cJSON_IsFalse(tail)) {
-            cJSON_AddItemToObject(R, "items", cJSON_CreateFalse());
-        } else {
-            cJSON *items[64];
-            size_t n = 0;
-            if (tail && !cJSON_IsTrue(tail))
-                items[n++] = cJSON_Duplicate(tail, true);
-            for (size_t j = 0; j < n_others; j++)
-                items[n++] = cJSON_Duplicate(others[j], true);
-            if (n)
-                cJSON_AddItemToObject(R, "items", make_all_of(items, n));
-        }
+    if (merge_items(R, l) < 0) {
+        cJSON_Delete(R);
+        return fail_null(m, "too many parts with items to merge");
     }
     return R;
 }

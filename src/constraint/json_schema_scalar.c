@@ -212,15 +212,26 @@ char *js_compile_string(js_ctx *c, const cJSON *s, const char *path)
     js_buf o = {0};
     if (js_get(s, "$smcNotIn"))
         return not_in_strings(c, s, pat || fmt || lengths, path);
+    if (fmt && !cJSON_IsString(fmt)) {
+        smc_fail(c->err, "JSON Schema: \"format\" at %s must be a string", path);
+        return NULL;
+    }
+    const char *e = fmt ? js_format_expr(fmt->valuestring) : NULL;
+    if (fmt && !e && !js_format_is_standard(fmt->valuestring) && !(c->flags & SMC_JSON_SCHEMA_STRICT)) {
+        /* a name no draft defines (OpenAPI's "byte", "path", ...) is an
+         * annotation, as validators treat it: ignored with a warning */
+        js_buf w = {0};
+        js_printf(&w, "ignored unknown format \"%.100s\"", fmt->valuestring);
+        char *ws = js_take(&w);
+        if (ws)
+            js_warn(c, ws, path);
+        free(ws);
+        fmt = NULL;
+    }
     if (fmt) {
-        if (!cJSON_IsString(fmt)) {
-            smc_fail(c->err, "JSON Schema: \"format\" at %s must be a string", path);
-            return NULL;
-        }
-        const char *e = js_format_expr(fmt->valuestring);
         if (!e) {
-            smc_fail(c->err, "JSON Schema: unsupported format \"%.100s\" at %s (supported: date, uri, "
-                     "time, date-time, uuid, email, ipv4, hostname)", fmt->valuestring, path);
+            smc_fail(c->err, "JSON Schema: unsupported format \"%.100s\" at %s (supported: %s)",
+                     fmt->valuestring, path, js_format_names());
             return NULL;
         }
         if (pat || lengths) {

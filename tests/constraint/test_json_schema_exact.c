@@ -82,7 +82,7 @@ static void test_hostname(void)
     smc_grammar *g = compile(schema, 0);
     if (!g)
         return;
-    static const char *ok[] = {"www.example.com", "a", "xn--4gbwdl.xn--wgbh1c", "a-b.c--d.e1",
+    static const char *ok[] = {"www.example.com", "a", "a-b.c--d.e1", "ab-c.a--b.a-b-c",
                                "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p", NULL};
     for (const char *const *p = ok; *p; p++) {
         snprintf(json, sizeof json, "\"%s\"", *p);
@@ -90,7 +90,9 @@ static void test_hostname(void)
     }
     snprintf(json, sizeof json, "\"%s\"", l63);
     CHECK(smc_grammar_classify(g, json, strlen(json)) == SMC_MATCH_COMPLETE);
-    const char *bad[] = {l64, four, "-a.com", "a-.com", "a..b", ".a", "a.", "a_b", "", long5, NULL};
+    /* A-labels ("xn--"; any "--" 3rd and 4th) are refused: a grammar cannot check punycode */
+    const char *bad[] = {l64, four, "-a.com", "a-.com", "a..b", ".a", "a.", "a_b", "", long5, "xn--4gbwdl.com",
+                         "ab--c", "XN--a", NULL};
     for (const char *const *p = bad; *p; p++) {
         snprintf(json, sizeof json, "\"%s\"", *p);
         CHECK_MSG(smc_grammar_classify(g, json, strlen(json)) != SMC_MATCH_COMPLETE, "accepts %.80s", *p);
@@ -107,6 +109,70 @@ static void test_uri(void)
            (const char *[]){"\"//example.com\"", "\"example.com\"", "\"http://exa mple.com\"",
                             "\"1http://a\"", "\"http://a/%zz\"", "\"http://a/<b>\"", "\"\"", "\":x\"",
                             "\"http://a/b c\"", "\"http://a\\\\b\"", NULL});
+}
+
+#define Q(s) "\"" s "\""
+static void test_formats(void)
+{
+    expect("{\"format\":\"ipv6\"}",
+           (const char *[]){Q("::"), Q("::1"), Q("1::"), Q("1:2:3:4:5:6:7:8"), Q("1:2:3:4:5:6:7::"),
+                            Q("::2:3:4:5:6:7:8"), Q("1::8"), Q("1:2:3:4:5::8"), Q("::ffff:1.2.3.4"),
+                            Q("::1.2.3.4"), Q("1:2:3:4:5:6:1.2.3.4"), Q("1::5:6:255.255.255.255"),
+                            Q("FFFF:abcd::0"), "12", "null", NULL},
+           (const char *[]){Q(""), Q(":"), Q(":::"), Q("1:2:3:4:5:6:7:8:9"), Q("1::2::3"), Q("12345::"),
+                            Q("g::"), Q("1:2:3:4:5:6:7:1.2.3.4"), Q("1:2:3:4:5:6:7"), Q("::1.2.3"),
+                            Q("::1.2.3.04"), Q("1.2.3.4"), Q("[::1]"), Q(":1::"), Q("1::2:"), NULL});
+    expect("{\"format\":\"duration\"}",
+           (const char *[]){Q("P1Y"), Q("P1Y2M3DT4H5M6S"), Q("PT5S"), Q("P3W"), Q("P1M2D"), Q("PT1H2M"), NULL},
+           (const char *[]){Q("P"), Q("PT"), Q("P1Y2D"), Q("PT1H2S"), Q("P1W1D"), Q("P1.5D"), Q("1D"), NULL});
+    expect("{\"format\":\"json-pointer\"}",
+           (const char *[]){Q(""), Q("/"), Q("/a~0b/~1"), Q("/a\\\"b"), Q("//x"), NULL},
+           (const char *[]){Q("a"), Q("/~"), Q("/~2"), Q("#/a"), Q("/a\\/b"), NULL});
+    expect("{\"format\":\"relative-json-pointer\"}", (const char *[]){Q("0"), Q("12#"), Q("1/a/0"), NULL},
+           (const char *[]){Q(""), Q("01"), Q("-1"), Q("0##"), Q("/a"), Q("1#/a"), NULL});
+    expect("{\"format\":\"uri-reference\"}",
+           (const char *[]){Q(""), Q("a/b:c"), Q("//u:p@[v1.x]:80/p?q#f"), Q("?x"), Q("#f"), Q("s:x"),
+                            Q("http://[::1]/"), Q("../a"), NULL},
+           (const char *[]){Q("a:b:c\\\\"), Q("1:b"), Q("//[::1/"), Q("//h:8a/"), Q("a b"), Q("%4"), NULL});
+    expect("{\"format\":\"iri\"}", (const char *[]){Q("http://\u00e9.fr/\u03c0?\ue000"), Q("urn:x"), NULL},
+           (const char *[]){Q("/\u00e9"), Q("http://\u00e9.fr/\ue000"), Q("http://a/\xc2\x80"), NULL});
+    expect("{\"format\":\"uri-template\"}", (const char *[]){Q("/a/{b}{?c,d*}{+e:12}"), Q("x"), NULL},
+           (const char *[]){Q("{}"), Q("{a"), Q("}"), Q("{a:0}"), Q("{a..b}"), NULL});
+    expect("{\"format\":\"idn-email\"}", (const char *[]){Q("\u00e9l\u00e8ve@example.com"), NULL},
+           (const char *[]){Q("a@b"), Q("a\uff20example.com"), NULL});
+}
+
+/* unevaluatedProperties/unevaluatedItems: evaluated names and indices made
+ * static by merging; each case checked by hand against the 2020-12 text. */
+static void test_unevaluated(void)
+{
+    expect("{\"prefixItems\":[{\"type\":\"integer\"}],\"unevaluatedItems\":false}",
+           (const char *[]){"[]", "[1]", NULL}, (const char *[]){"[1,2]", "[\"a\"]", NULL});
+    /* two tuples merged: position 1 from the longer one, nothing after */
+    expect("{\"allOf\":[{\"prefixItems\":[{\"type\":\"integer\"}]},{\"prefixItems\":[true,{\"type\":\"string\"}]}],"
+           "\"unevaluatedItems\":false}",
+           (const char *[]){"[1]", "[1,\"a\"]", NULL}, (const char *[]){"[1,\"a\",3]", "[\"x\"]", "[1,2]", NULL});
+    expect("{\"prefixItems\":[true],\"unevaluatedItems\":{\"type\":\"string\"}}",
+           (const char *[]){"[1,\"a\",\"b\"]", "[null]", NULL}, (const char *[]){"[1,2]", NULL});
+    /* items anywhere evaluates every item */
+    expect("{\"allOf\":[{\"items\":true}],\"unevaluatedItems\":false}", (const char *[]){"[1,2]", NULL}, NULL);
+    expect("{\"allOf\":[{\"properties\":{\"a\":true}}],\"unevaluatedProperties\":{\"type\":\"integer\"}}",
+           (const char *[]){"{\"a\":\"x\",\"c\":1}", "{}", NULL}, (const char *[]){"{\"a\":1,\"c\":\"s\"}", NULL});
+    /* an inner unevaluatedProperties: true evaluates everything for the outer one */
+    expect("{\"properties\":{\"a\":true},\"allOf\":[{\"unevaluatedProperties\":true}],"
+           "\"unevaluatedProperties\":false}", (const char *[]){"{\"a\":1,\"z\":2}", NULL}, NULL);
+    /* an inner unevaluatedProperties: false sees only its own subschema */
+    expect("{\"allOf\":[{\"properties\":{\"a\":true},\"unevaluatedProperties\":false}],"
+           "\"properties\":{\"b\":true}}", (const char *[]){"{\"a\":1}", NULL},
+           (const char *[]){"{\"a\":1,\"b\":2}", "{\"b\":2,\"a\":1}", "{\"b\":2}", NULL});
+    /* per branch of anyOf */
+    expect("{\"anyOf\":[{\"properties\":{\"a\":{\"type\":\"integer\"}},\"required\":[\"a\"]},"
+           "{\"properties\":{\"b\":true},\"required\":[\"b\"]}],\"unevaluatedProperties\":false}",
+           (const char *[]){"{\"a\":1}", "{\"b\":\"x\"}", NULL}, (const char *[]){"{\"a\":1,\"c\":2}", "{\"c\":2}", NULL});
+    expect_refused("{\"contains\":{\"type\":\"integer\"},\"unevaluatedItems\":false}", "\"unevaluatedItems\"",
+                   "contains");
+    expect_refused("{\"not\":{\"required\":[\"a\"]},\"unevaluatedProperties\":false}", "\"unevaluatedProperties\"",
+                   "\"not\"");
 }
 
 static void test_oneof(void)
@@ -178,7 +244,19 @@ static void test_unknown_keywords(void)
     CHECK(smc_grammar_from_json_schema_ex(s, strlen(s), SMC_JSON_SCHEMA_STRICT, &g, &err) < 0 && !g);
     CHECK_MSG(strstr(err.msg, "\"_format\"") && strstr(err.msg, "at #"), "%s", err.msg);
     /* keywords that are real but not supported are still refused */
-    expect_refused("{\"type\":\"array\",\"unevaluatedItems\":false}", "\"unevaluatedItems\"", "at #");
+    expect_refused("{\"type\":\"array\",\"$dynamicRef\":\"#x\"}", "\"$dynamicRef\"", "at #");
+    /* a format no draft defines is an annotation (warned; refused when strict);
+     * a defined one that is not enforced is refused */
+    const char *byte = "{\"properties\":{\"b\":{\"type\":\"string\",\"format\":\"byte\"}}}";
+    CHECK_EQ_INT(smc_json_schema_convert(byte, strlen(byte), 0, &gbnf, &warn, &err), 0);
+    CHECK_MSG(warn && strstr(warn, "unknown format \"byte\" at #/properties/b"), "%s", warn ? warn : "(none)");
+    free(gbnf);
+    free(warn);
+    expect(byte, (const char *[]){"{\"b\":\"any thing\"}", NULL}, (const char *[]){"{\"b\":1}", NULL});
+    g = NULL;
+    CHECK(smc_grammar_from_json_schema_ex(byte, strlen(byte), SMC_JSON_SCHEMA_STRICT, &g, &err) < 0 && !g);
+    CHECK_MSG(strstr(err.msg, "\"byte\"") && strstr(err.msg, "#/properties/b"), "%s", err.msg);
+    expect_refused("{\"format\":\"regex\"}", "\"regex\"", "at #");
     /* a schema with no warning has none */
     const char *clean = "{\"type\":\"string\",\"title\":\"t\",\"x-vendor\":1}";
     CHECK_EQ_INT(smc_json_schema_convert(clean, strlen(clean), SMC_JSON_SCHEMA_STRICT, &gbnf, &warn, &err), 0);
@@ -477,6 +555,8 @@ void run_tests(void)
     test_big_numbers();
     test_hostname();
     test_uri();
+    test_formats();
+    test_unevaluated();
     test_oneof();
     test_escapes();
     test_unknown_keywords();

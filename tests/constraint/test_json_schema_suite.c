@@ -186,6 +186,11 @@ static void run_file(const char *dir, const char *name, tally *t, FILE *report)
     size_t len;
     char *text = test_read_file(path, &len);
     CHECK_MSG(text != NULL, "cannot read %s", path);
+    /* cJSON ends a string at an escaped NUL ("2022-01-01\u0000x" would read as
+     * a valid date): every \u0000 becomes \u0001, unused elsewhere in the
+     * suite, so instances keep their meaning (a control character still there) */
+    for (char *q = text; q && (q = strstr(q, "\\u0000")); q += 6)
+        q[5] = '1';
     cJSON *doc = text ? cJSON_Parse(text) : NULL;
     free(text);
     CHECK_MSG(cJSON_IsArray(doc), "%s: not a test-suite file", path);
@@ -285,8 +290,9 @@ void run_tests(void)
 {
     const char *rp = getenv("SMC_SUITE_REPORT");
     FILE *report = rp ? fopen(rp, "w") : NULL;
-    run_draft("draft2020-12", 193, report);
-    run_draft("draft7", 158, report);
+    run_draft("draft2020-12", 277, report);
+    run_draft("draft7", 201, report);
+    run_draft("draft2020-12/optional/format", 21, report);
     if (report)
         fclose(report);
 }

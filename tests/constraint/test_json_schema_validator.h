@@ -3,7 +3,7 @@
  * with PCRE2 for `pattern` and hand-written format checks. Header-only so
  * that any constraint test can include it. Covers the keywords the converter
  * supports: type, enum, const, numeric bounds, multipleOf, string lengths (code points),
- * pattern, format (date, time, date-time, uuid, email, ipv4, hostname),
+ * pattern, format (date, time, date-time, uuid, email, ipv4, ipv6, hostname),
  * items/prefixItems (and the draft-7 tuple form), min/maxItems, properties,
  * required, additionalProperties, min/maxProperties, allOf, anyOf, oneOf
  * (exactly one, unless jv_oneof_as_anyof), local $ref, unevaluatedProperties
@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const cJSON *jv_ref(const cJSON *root, const char *ref)
 {
@@ -140,11 +141,69 @@ static bool jv_hostname(const char *s, size_t len, int min_labels)
     return labels >= min_labels;
 }
 
+static bool jv_ipv4(const char *s, size_t len);
+
+/* ipv6: up to 8 groups of 1-4 hex digits (an IPv4 address last counts as
+ * two), one "::" standing for one or more zero groups */
+static bool jv_ipv6(const char *s, size_t len)
+{
+    int groups = 0;
+    bool gap = false;
+    size_t i = 0;
+    if (len >= 2 && s[0] == ':' && s[1] == ':')
+        gap = true, i = 2;
+    else if (len >= 1 && s[0] == ':')
+        return false;
+    while (i < len) {
+        size_t st = i;
+        while (i < len && strchr("0123456789abcdefABCDEF", s[i]) && s[i])
+            i++;
+        if (i < len && s[i] == '.') {           /* the rest is an IPv4 address */
+            if (!jv_ipv4(s + st, len - st))
+                return false;
+            groups += 2;
+            i = len;
+            break;
+        }
+        if (i == st || i - st > 4)
+            return false;
+        groups++;
+        if (i == len)
+            break;
+        if (s[i] != ':')
+            return false;
+        i++;
+        if (i < len && s[i] == ':') {
+            if (gap)
+                return false;
+            gap = true, i++;
+        } else if (i == len) {
+            return false;                       /* a single ":" at the end */
+        }
+    }
+    return gap ? groups <= 7 : groups == 8;
+}
+
 static bool jv_email(const char *s, size_t len)
 {
-    const char *at = memchr(s, '@', len);
+    const char *at = len && s[0] == '"' ? NULL : memchr(s, '@', len);
+    if (len && s[0] == '"') {                   /* a quoted local part */
+        size_t i = 1;
+        while (i < len && s[i] != '"')
+            i += s[i] == '\\' ? 2 : 1;
+        if (i + 1 >= len || s[i + 1] != '@')
+            return false;
+        at = s + i + 1;
+    }
     if (!at || at == s)
         return false;
+    const char *dom = at + 1;
+    size_t dl = len - (size_t)(dom - s);
+    if (dl >= 2 && dom[0] == '[' && dom[dl - 1] == ']')     /* an address literal */
+        return (dl > 7 && !strncasecmp(dom + 1, "IPv6:", 5)) ? jv_ipv6(dom + 6, dl - 7)
+                                                             : jv_ipv4(dom + 1, dl - 2);
+    if (s[0] == '"')
+        return jv_hostname(dom, dl, 2);
     static const char atext[] = "!#$%&'*+/=?^_`{|}~-";
     size_t ll = (size_t)(at - s);
     if (s[0] == '.' || s[ll - 1] == '.')
@@ -204,6 +263,8 @@ static bool jv_format(const char *f, const char *s)
         return jv_email(s, len);
     if (!strcmp(f, "ipv4"))
         return jv_ipv4(s, len);
+    if (!strcmp(f, "ipv6"))
+        return jv_ipv6(s, len);
     if (!strcmp(f, "hostname"))
         return jv_hostname(s, len, 1);
     return true;   /* unknown formats are annotations */
