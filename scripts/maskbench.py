@@ -5,18 +5,22 @@ per schema, {"schema": ..., "tests": [{"data": ..., "valid": bool}, ...]}).
 
 A schema "passes" as MaskBench counts it: it compiles, every valid instance is
 accepted and no invalid one is. Instances are written compactly (smcgen's
-default whitespace policy) in every key order up to --orders orderings: a
-valid instance counts as accepted when some order is, an invalid one is a
-false accept when any order is (the grammar fixes the schema's order).
+default whitespace policy) in every key order up to --orders orderings, each
+checked against the schema's order and with --any-order: a valid instance
+counts as accepted when some order is, an invalid one is a false accept when
+any order is.
 
     python3 scripts/maskbench.py DATA_DIR [--per-source N] [--smcgen build/smcgen]
-                                 [--markdown OUT.md] [--json OUT.json]
+                                 [--markdown OUT.md] [--json OUT.json] [--bench [PROG]] [--vocab V.gguf]
 
 --per-source N takes at most N files from each source (the file-name prefix
 before '---' or the trailing _NUMBER), so a sample is balanced over sources.
 Prints the pass rate, false accepts (should be 0), false rejects, refusals by
 cause, and compile time percentiles (measured inside smcgen: `grammar check
---json` reports compile_ms). The data is not part of this repository.
+--json` reports compile_ms). --bench also runs bench/constraint_maskbench.c
+on the same files: TTFM (compile + first mask) and TBM (one mask + one
+token) percentiles on a vocabulary, as MaskBench's runner measures them,
+with the machine's load average. The data is not part of this repository.
 """
 import argparse
 import collections
@@ -63,7 +67,10 @@ def orderings(v, cap):
 def refusal_cause(msg):
     m = re.search(r'(unsupported keyword "[^"]+"|unsupported format "[^"]+"|"oneOf"|cannot resolve \$ref|'
                   r'pattern|multipleOf|minimum/maximum|too much|too large|matches nothing|no finite)', msg)
-    return m.group(1) if m else msg[:60]
+    if m:
+        return m.group(1)
+    msg = re.sub(r"^smcgen: [^:]*:", "", msg.strip())      # the temporary file's name
+    return re.sub(r'"[^"]*"|\d+', "…", msg.split(" at ")[0])[:70]
 
 
 def pct(xs, p):
@@ -81,6 +88,10 @@ def main():
     ap.add_argument("--orders", type=int, default=120)
     ap.add_argument("--markdown")
     ap.add_argument("--json")
+    ap.add_argument("--bench", nargs="?", const="build/bench_constraint_maskbench",
+                    help="also run the timing benchmark (TTFM, TBM as MaskBench measures them) on the same "
+                         "files (default program: build/bench_constraint_maskbench)")
+    ap.add_argument("--vocab", help="vocabulary GGUF for --bench (default: its own, the largest in ../shared/vocab)")
     a = ap.parse_args()
 
     by_source = collections.defaultdict(list)
@@ -124,14 +135,15 @@ def main():
                 raise SystemExit("internal: compact text with a newline")
             with open(tp, "w") as f:
                 f.write("\n".join(texts) + ("\n" if texts else ""))
-            verdicts = []
-            if texts:
-                r = subprocess.run([a.smcgen, "grammar", "accept", "--lines", "-f", tp, sp], capture_output=True,
-                                   text=True)
-                verdicts = r.stdout.split()
             accepted = [False] * len(tests)
-            for i, v in zip(owner, verdicts):
-                accepted[i] |= v == "complete"
+            # the schema's order, each ordering tried; then any order (--any-order, as validators accept)
+            for extra in ([], ["--any-order"]):
+                if not texts:
+                    break
+                r = subprocess.run([a.smcgen, "grammar", "accept"] + extra + ["--lines", "-f", tp, sp],
+                                   capture_output=True, text=True)
+                for i, v in zip(owner, r.stdout.split()):
+                    accepted[i] |= v == "complete"
             ok = True
             for t, acc in zip(tests, accepted):
                 stats["tests"] += 1
@@ -164,6 +176,17 @@ def main():
                                                          summary["compile_ms_max"]))
     for c, k in causes.most_common(15):
         print("  refused %4d  %s" % (k, c))
+    bench_out = None
+    if a.bench:
+        cmd = [a.bench] + (["--vocab", a.vocab] if a.vocab else []) + [os.path.join(a.data, n) for n in files]
+        load = os.getloadavg()
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        bench_out = "load average before: %.1f %.1f %.1f (%d CPUs)\n%s" % (load + (os.cpu_count(), r.stdout))
+        print(bench_out, end="")
+        summary["bench"] = bench_out
+        if r.returncode != 0:
+            print(r.stderr, file=sys.stderr)
+            raise SystemExit("benchmark failed")
     if a.json:
         json.dump(summary, open(a.json, "w"), indent=1)
     if a.markdown:
@@ -179,6 +202,8 @@ def main():
                         summary["compile_ms_p99"], summary["compile_ms_max"]))
             for c, k in causes.most_common(20):
                 f.write("- %d × %s\n" % (k, c))
+            if bench_out:
+                f.write("\nTimings (bench_constraint_maskbench, microseconds):\n\n```\n%s```\n" % bench_out)
     return 1 if stats["false_accepts"] else 0
 
 
