@@ -833,10 +833,14 @@ typedef enum smc_opt_type {
 #define SMC_OPT_JSON 2u       /* a JSON field of a request and a Python keyword */
 #define SMC_OPT_CLI_FILE 4u   /* on the command line the value names a file holding it */
 #define SMC_OPT_CLI_ESCAPES 8u /* on the command line C escapes (\n, \t, \xHH) are decoded */
+#define SMC_OPT_MODEL 16u     /* a setting of the loaded model, kept across its runs, not of one request:
+                                 a flag of the commands that load a model (smc, serve), a keyword of
+                                 Python's Model(); never a request field of the HTTP API */
 
 typedef enum smc_opt_group {
     SMC_OPT_GROUP_PROMPT, SMC_OPT_GROUP_CONSTRAINT, SMC_OPT_GROUP_CRITIC, SMC_OPT_GROUP_SAMPLING,
-    SMC_OPT_GROUP_CHAT
+    SMC_OPT_GROUP_CHAT,
+    SMC_OPT_GROUP_MODEL   /* SMC_OPT_MODEL settings */
 } smc_opt_group;
 
 typedef struct smc_opt_desc {
@@ -888,6 +892,8 @@ typedef struct smc_run_opts {
     char *messages;           /* JSON array of {"role", "content"} */
     char *messages_file;      /* CLI: a file holding that JSON */
     char *chat_template;      /* a built-in name or a template text */
+    int prompt_cache;         /* SMC_OPT_MODEL: prompts whose KV the model keeps across runs
+                                 (smc_engine_lm_set_prompt_cache); smc_runner_run applies it */
 } smc_run_opts;
 
 /* Sets every option to its default (the table's). */

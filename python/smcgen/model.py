@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence, Union
+from typing import Any, Dict, Sequence, Union
 
 from . import _core
 
@@ -13,6 +13,26 @@ except ImportError:  # pragma: no cover
 
 _PACKAGED_MODEL = os.path.join(os.path.dirname(__file__), "data", "default.gguf")
 
+# The model settings of the library's option table (kept across runs, e.g.
+# prompt_cache): Model()'s keyword arguments, checked by the library.
+_MODEL_OPTIONS = {o["name"]: o for o in _core.options() if o["model"]}
+
+
+def _option_text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float, str)):
+        return str(v)
+    raise TypeError(f"Model() options must be numbers, strings or bools, not {type(v).__name__}")
+
+
+def _model_doc() -> str:
+    lines = []
+    for o in _MODEL_OPTIONS.values():
+        lines.append(f"        {o['name']}: {o['help'][0].upper()}{o['help'][1:]} ({o['type']} in "
+                     f"[{o['min']:.0f}, {o['max']:.0f}]; default {o['default']}; CLI {o['flag']}).")
+    return "\n".join(lines)
+
 
 class Model(_core.Model):
     """A language model in a GGUF file (llama, qwen2 or qwen3 architecture).
@@ -21,15 +41,40 @@ class Model(_core.Model):
         path: the ``.gguf`` file. ``None`` (the default): ``$SMCGEN_MODEL`` if
             set, else the bundled default model, as the CLI does.
         threads: threads for the engine; 0 (the default) uses every core.
+{model_options}
 
     Loading maps the file; a model is read-only and may be shared by threads
     (runs and logits calls on one model take turns).
     """
 
-    def __init__(self, path: Union[str, os.PathLike, None] = None, threads: int = 0) -> None:
+    def __init__(self, path: Union[str, os.PathLike, None] = None, threads: int = 0, **options: Any) -> None:
         if path is None and not os.environ.get("SMCGEN_MODEL") and os.path.exists(_PACKAGED_MODEL):
             path = _PACKAGED_MODEL
-        super().__init__(path, threads)
+        unknown = sorted(set(options) - set(_MODEL_OPTIONS))
+        if unknown:
+            raise TypeError(f"Model() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+                            f"the model options are: {', '.join(_MODEL_OPTIONS)}")
+        given = {k: _option_text(v) for k, v in options.items() if v is not None}
+        super().__init__(path, threads, given)
+
+    def chat(self, messages: Sequence[Dict[str, str]], constraint: Any = None, critic: Any = None,
+             **options: Any) -> Any:
+        """Samples the assistant's reply to a conversation: ``smcgen.smc`` with the
+        prompt written by the model's chat template (or ``chat_template=NAME``), as
+        the CLI's ``--messages`` and the server's ``/v1/chat/completions`` do.
+
+        Args:
+            messages: ``[{"role": "system"|"user"|"assistant", "content": "..."}, ...]``.
+            constraint, critic, options: as for :func:`smcgen.smc` (``system``,
+                ``chat_template``, ``particles``, ...).
+
+        Returns:
+            a :class:`smcgen.Posterior` over the reply.
+        """
+        from .run import smc  # run imports this module
+        if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+            raise TypeError("messages must be a list of {'role': ..., 'content': ...} dicts")
+        return smc(self, None, constraint, critic, messages=list(messages), **options)
 
     def __repr__(self) -> str:
         i = self.info()
@@ -93,3 +138,6 @@ class Model(_core.Model):
     def bos(self) -> int:
         """The beginning-of-sequence token id (-1 when none)."""
         return self.info()["bos"]
+
+
+Model.__doc__ = (Model.__doc__ or "").replace("{model_options}", _model_doc())

@@ -28,6 +28,8 @@ class Posterior(Mapping[str, float]):
         timings: seconds: ``total``, ``lm``, ``mask``, ``critic``, ``resample``.
         method, n_particles, n_steps, n_resamples, ess_trace, all_dead,
         n_lm_evals, n_constraint_checks: as in ``smcgen smc --json``.
+        n_tokens, n_forced: tokens the particles sampled, and of those the ones the
+            constraint allowed alone (``tokens`` and ``forced_tokens`` in the JSON).
         critic_calls: for a Python critic, ``{"texts": ..., "calls": ...}``.
     """
 
@@ -48,6 +50,8 @@ class Posterior(Mapping[str, float]):
         self.all_dead: bool = result["all_dead"]
         self.n_lm_evals: int = result["n_lm_evals"]
         self.n_constraint_checks: int = result["n_constraint_checks"]
+        self.n_tokens: int = result["n_tokens"]
+        self.n_forced: int = result["n_forced"]
         self.critic_calls: Dict[str, int] = result.get("critic_calls", {})
         self._json: str = result["json"]
 

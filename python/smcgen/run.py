@@ -63,7 +63,9 @@ particle that reached a boundary or ended.
 
 Args:
     model: the :class:`smcgen.Model` to sample from.
-    prompt: the prompt text (tokenized with BOS unless ``no_bos``).
+    prompt: the prompt text (tokenized with BOS unless ``no_bos``), or None with
+        ``chat`` or ``messages``: the model's chat template (or ``chat_template``)
+        writes the prompt, as :meth:`Model.chat` does.
     constraint: a :class:`smcgen.Grammar` the completion must match (the cheap
         potential that masks tokens), or None: a built-in critic's own grammar,
         or no constraint (then only ``method="plain"`` is possible).
@@ -97,7 +99,7 @@ def _doc() -> str:
     return _DOC_HEAD + "\n".join(lines) + "\n" + _DOC_TAIL
 
 
-def smc(model: Model, prompt: str, constraint: Optional[Grammar] = None, critic: Any = None,
+def smc(model: Model, prompt: Optional[str], constraint: Optional[Grammar] = None, critic: Any = None,
         **options: Any) -> Posterior:
     unknown = sorted(set(options) - set(_BY_NAME))
     if unknown:
@@ -112,7 +114,7 @@ def smc(model: Model, prompt: str, constraint: Optional[Grammar] = None, critic:
 
 
 _params = [inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Model),
-           inspect.Parameter("prompt", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+           inspect.Parameter("prompt", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Optional[str]),
            inspect.Parameter("constraint", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
                              annotation=Optional[Grammar]),
            inspect.Parameter("critic", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=Any)]

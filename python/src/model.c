@@ -29,12 +29,50 @@ void ext_model_unlock(ModelObject *m)
     PyThread_release_lock(m->lock);
 }
 
+/* The model settings of the option table (SMC_OPT_MODEL: prompt_cache),
+ * given as {name: text} (None: the table's defaults); values are checked by
+ * the library as on the command line, with the same messages. */
+static int apply_model_options(ModelObject *self, PyObject *options)
+{
+    if (options != Py_None && !PyDict_Check(options)) {
+        PyErr_SetString(PyExc_TypeError, "Model options must be a dict of option name to text");
+        return -1;
+    }
+    smc_run_opts o;
+    smc_run_opts_init(&o);
+    smc_error err = {{0}};
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    int rc = 0;
+    while (rc == 0 && options != Py_None && PyDict_Next(options, &pos, &k, &v)) {
+        const char *name = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
+        const char *text = PyUnicode_Check(v) ? PyUnicode_AsUTF8(v) : NULL;
+        const smc_opt_desc *d = name ? smc_opt_find(name) : NULL;
+        if (!name || !text) {
+            PyErr_SetString(PyExc_TypeError, "Model options must be a dict of option name to text");
+            rc = -1;
+        } else if (!d || !(d->where & SMC_OPT_MODEL) || strcmp(d->name, name)) {
+            PyErr_Format(PyExc_TypeError, "Model() got an unexpected keyword argument '%s'", name);
+            rc = -1;
+        } else if (smc_run_opts_set(&o, name, text, &err)) {
+            ext_raise(PyExc_ValueError, &err);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && smc_engine_lm_set_prompt_cache(self->setup.engine_lm, o.prompt_cache, &err)) {
+        ext_raise(PyExc_ValueError, &err);
+        rc = -1;
+    }
+    smc_run_opts_free(&o);
+    return rc;
+}
+
 static int Model_init(ModelObject *self, PyObject *args, PyObject *kw)
 {
-    static char *names[] = {"path", "threads", NULL};
-    PyObject *path = Py_None;
+    static char *names[] = {"path", "threads", "options", NULL};
+    PyObject *path = Py_None, *options = Py_None;
     int threads = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|Oi:Model", names, &path, &threads))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|OiO:Model", names, &path, &threads, &options))
         return -1;
     if (self->lock) {
         PyErr_SetString(PyExc_RuntimeError, "Model is already initialised");
@@ -57,6 +95,10 @@ static int Model_init(ModelObject *self, PyObject *args, PyObject *kw)
     if (rc) {
         smc_setup_free(&self->setup);
         ext_raise(PyExc_ValueError, &err);
+        return -1;
+    }
+    if (apply_model_options(self, options)) {
+        smc_setup_free(&self->setup);
         return -1;
     }
     self->lock = PyThread_allocate_lock();
@@ -280,11 +322,14 @@ static PyObject *Model_info(ModelObject *self, PyObject *unused)
     if (!v)
         return NULL;
     smc_model *m = self->setup.model;
-    return Py_BuildValue("{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:s}", "arch", smc_model_arch(m),
+    int64_t decoded = 0, reused = 0; /* since loading (smc_engine_lm_counts) */
+    smc_engine_lm_counts(self->setup.engine_lm, &decoded, &reused);
+    return Py_BuildValue("{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:s,s:L,s:L}", "arch", smc_model_arch(m),
                          "n_vocab", smc_model_n_vocab(m), "n_embd", smc_model_n_embd(m), "n_layer",
                          smc_model_n_layer(m), "n_ctx", smc_ctx_n_ctx(self->setup.ctx), "threads",
                          smc_ctx_n_threads(self->setup.ctx), "bos", smc_vocab_bos(v), "eos",
-                         smc_vocab_eos(v), "eot", smc_vocab_eot(v), "tokenizer", smc_vocab_model(v));
+                         smc_vocab_eos(v), "eot", smc_vocab_eot(v), "tokenizer", smc_vocab_model(v),
+                         "tokens_evaluated", (long long)decoded, "prompt_tokens_reused", (long long)reused);
 }
 
 static PyMethodDef Model_methods[] = {

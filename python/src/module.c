@@ -52,12 +52,13 @@ PyObject *ext_result_dict(const smc_result *r)
     }
     for (int i = 0; i < r->n_steps; i++)
         PyList_SET_ITEM(trace, i, PyFloat_FromDouble(r->ess_trace[i]));
-    out = Py_BuildValue("{s:s,s:i,s:O,s:O,s:d,s:d,s:O,s:i,s:O,s:i,s:L,s:L,s:N}", "method",
+    out = Py_BuildValue("{s:s,s:i,s:O,s:O,s:d,s:d,s:O,s:i,s:O,s:i,s:L,s:L,s:L,s:L,s:N}", "method",
                         smc_method_name(r->method), "n_particles", r->n_particles, "posterior", post,
                         "particles", parts, "log_z", r->log_z, "ess", r->ess, "all_dead",
                         r->all_dead ? Py_True : Py_False, "n_steps", r->n_steps, "ess_trace", trace,
                         "n_resamples", r->n_resamples, "n_lm_evals", (long long)r->n_lm_evals,
-                        "n_constraint_checks", (long long)r->n_constraint_checks, "timings",
+                        "n_constraint_checks", (long long)r->n_constraint_checks, "n_tokens",
+                        (long long)r->n_tokens, "n_forced", (long long)r->n_forced, "timings",
                         timings_dict(r));
 done:
     Py_XDECREF(post);
@@ -72,15 +73,16 @@ static PyObject *mod_options(PyObject *mod, PyObject *unused)
 {
     (void)mod, (void)unused;
     static const char *const types[] = {"int", "float", "bool", "string", "choice", "strings"};
-    static const char *const groups[] = {"prompt", "constraint", "critic", "sampling", "chat"};
+    static const char *const groups[] = {"prompt", "constraint", "critic", "sampling", "chat", "model"};
     PyObject *l = PyList_New(0);
     for (int i = 0; l && i < smc_opt_count(); i++) {
         const smc_opt_desc *d = smc_opt_at(i);
         PyObject *choices = d->choices ? PyUnicode_FromString(d->choices) : Py_NewRef(Py_None);
         PyObject *e = choices ? Py_BuildValue(
-            "{s:s,s:z,s:z,s:z,s:s,s:O,s:O,s:s,s:d,s:d,s:O,s:O,s:z,s:s}", "name", d->name, "flag", d->flag,
+            "{s:s,s:z,s:z,s:z,s:s,s:O,s:O,s:O,s:s,s:d,s:d,s:O,s:O,s:z,s:s}", "name", d->name, "flag", d->flag,
             "alias", d->json_alias, "metavar", d->metavar, "type", types[d->type], "json",
             (d->where & SMC_OPT_JSON) ? Py_True : Py_False, "cli", (d->where & SMC_OPT_CLI) ? Py_True : Py_False,
+            "model", (d->where & SMC_OPT_MODEL) ? Py_True : Py_False,
             "group", groups[d->group], "min", d->min, "max", d->max, "min_open", d->min_open ? Py_True : Py_False,
             "choices", choices, "default", d->def, "help", d->help) : NULL;
         Py_XDECREF(choices);
@@ -106,12 +108,19 @@ static int dup_into(char **field, const char *text)
  * object, checked by the library as for the HTTP API), and the constraint
  * and critic objects standing in for the options' constraint text and critic
  * spec, so that smc_run_opts_check settles the method as everywhere else. */
-static int build_opts(smc_run_opts *o, const char *json, Py_ssize_t len, PyObject *grammar, PyObject *critic)
+static int build_opts(smc_run_opts *o, const char *prompt, const char *json, Py_ssize_t len, PyObject *grammar,
+                      PyObject *critic)
 {
     smc_error err = {{0}};
     smc_run_opts_init(o);
     if (smc_run_opts_set_json(o, json, (size_t)len, true, &err)) {
         ext_raise(PyExc_ValueError, &err);
+        return -1;
+    }
+    if (prompt && dup_into(&o->prompt, prompt))
+        return -1;
+    if (!prompt && !o->chat && !o->messages) {
+        PyErr_SetString(PyExc_ValueError, "give a prompt, or a chat (chat or messages)");
         return -1;
     }
     if (grammar != Py_None) {
@@ -151,7 +160,8 @@ static int check_signals(void *ud, int n, const char *const *texts, const size_t
     return stop;
 }
 
-/* run(model, prompt, options_json, grammar=None, critic=None) -> dict */
+/* run(model, prompt, options_json, grammar=None, critic=None) -> dict
+ * prompt None: the options hold a chat, written by the chat template. */
 static PyObject *mod_run(PyObject *mod, PyObject *args, PyObject *kw)
 {
     (void)mod;
@@ -160,7 +170,7 @@ static PyObject *mod_run(PyObject *mod, PyObject *args, PyObject *kw)
     const char *prompt, *json;
     Py_ssize_t json_len;
     PyObject *grammar = Py_None, *critic = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!ss#|OO:run", names, &Model_Type, &model, &prompt, &json,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!zs#|OO:run", names, &Model_Type, &model, &prompt, &json,
                                      &json_len, &grammar, &critic))
         return NULL;
     if (!model->lock) {
@@ -172,19 +182,27 @@ static PyObject *mod_run(PyObject *mod, PyObject *args, PyObject *kw)
         return NULL;
     }
     smc_run_opts opts;
-    if (build_opts(&opts, json, json_len, grammar, critic)) {
+    if (build_opts(&opts, prompt, json, json_len, grammar, critic)) {
         smc_run_opts_free(&opts);
         return NULL;
     }
-    smc_setup_opts o = {.prompt = prompt, .no_bos = opts.no_bos, .default_stops = !opts.no_default_stop,
-                        .n_stops = opts.n_stops};
-    for (int i = 0; i < opts.n_stops; i++)
-        o.stops[i] = opts.stops[i];
+    /* The run options as everywhere else; the constraint is the compiled
+     * Grammar object instead of its source text. */
+    smc_setup_opts o;
+    smc_setup_opts_from_run(&opts, &o);
+    o.grammar_text = o.lark_text = o.regex = o.json_schema_text = NULL;
     if (grammar != Py_None)
         o.grammar = ((GrammarObject *)grammar)->grammar;
-    o.constrain_after = opts.constrain_after ? opts.constrain_after : opts.constrain_after_regex;
-    o.constrain_after_regex = !opts.constrain_after && opts.constrain_after_regex;
-    o.trigger_required = opts.trigger_required;
+    char *chat_prompt = NULL;
+    smc_error cerr = {{0}};
+    if (smc_run_opts_chat_prompt(&opts, model->setup.model, &chat_prompt, &cerr)) {
+        smc_run_opts_free(&opts);
+        return ext_raise(PyExc_ValueError, &cerr);
+    }
+    if (chat_prompt) {
+        o.prompt = chat_prompt;
+        o.parse_special = true;
+    }
 
     /* The critic: borrowed from a built-in critic object, or a Python object
      * wrapped for this run. */
@@ -195,6 +213,7 @@ static PyObject *mod_run(PyObject *mod, PyObject *args, PyObject *kw)
         if (PyObject_TypeCheck(critic, &BuiltinCritic_Type)) {
             builtin = (BuiltinCriticObject *)critic;
             if (builtin->busy) {
+                free(chat_prompt);
                 smc_run_opts_free(&opts);
                 PyErr_Format(PyExc_RuntimeError, "critic %R is in use by another run", builtin->spec_text);
                 return NULL;
@@ -202,6 +221,7 @@ static PyObject *mod_run(PyObject *mod, PyObject *args, PyObject *kw)
             builtin->busy = 1;
             spec = builtin->spec;
         } else if (!(pyc = pycritic_new(critic))) {
+            free(chat_prompt);
             smc_run_opts_free(&opts);
             return NULL;
         } else {
@@ -273,6 +293,7 @@ static PyObject *mod_run(PyObject *mod, PyObject *args, PyObject *kw)
     Py_XDECREF(signal_exc[2]);
     smc_result_free(res);
     pycritic_free(pyc);
+    free(chat_prompt);
     smc_run_opts_free(&opts);
     return out;
 }

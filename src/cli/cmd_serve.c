@@ -36,7 +36,9 @@ static void usage(FILE *f)
             "                       'sql:/srv/db/*.sqlite', 'pddl:/srv/pddl/*.pddl',\n"
             "                       'exec:python3 /srv/critic.py'; * does not cross '/', '..' is\n"
             "                       refused; without it requests may use only 'smiles'\n"
-            "  --name NAME          model name in responses (default: the file's name)\n");
+            "  --name NAME          model name in responses (default: the file's name)\n"
+            "model (kept across requests):\n");
+    smc_run_opts_print_help(f, SMC_OPT_GROUP_MODEL);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -44,12 +46,27 @@ int cmd_serve(int argc, char **argv)
     server_config c = {.host = "127.0.0.1", .port = 8080, .parallel = 4, .queue = 16, .timeout_s = 300,
                        .max_body = 1 << 20, .max_work = 65536, .max_n = 16, .gather_ms = 5};
     char *key_owned = NULL;
+    smc_run_opts model_opts; /* the table's model settings (prompt_cache) */
+    smc_run_opts_init(&model_opts);
     long n;
     double d;
     int rc = 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        const smc_opt_desc *opt = a[0] == '-' ? smc_opt_find(a) : NULL;
+        if (opt && (opt->where & SMC_OPT_MODEL) && (opt->where & SMC_OPT_CLI)) {
+            smc_error err = {{0}};
+            bool flag = opt->type == SMC_OPT_BOOL;
+            if (!flag && !v) {
+                cli_error("serve: option %s needs a value", a);
+                goto done;
+            }
+            if (smc_run_opts_set(&model_opts, a, flag ? NULL : v, &err)) {
+                cli_error("%s", err.msg);
+                goto done;
+            }
+            i += !flag;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             rc = 0;
             goto done;
@@ -112,11 +129,13 @@ int cmd_serve(int argc, char **argv)
         cli_error("the API key is empty");
         goto done;
     }
+    c.prompt_cache = model_opts.prompt_cache;
     smc_error err = {{0}};
     rc = server_run(&c, &err) ? 1 : 0;
     if (rc)
         cli_error("%s", err.msg);
 done:
+    smc_run_opts_free(&model_opts);
     free(key_owned);
     return rc;
 }

@@ -31,6 +31,8 @@ static void usage(FILE *f)
     smc_run_opts_print_help(f, SMC_OPT_GROUP_SAMPLING);
     fprintf(f, "chat (instead of -p: the model's chat template writes the prompt):\n");
     smc_run_opts_print_help(f, SMC_OPT_GROUP_CHAT);
+    fprintf(f, "model (kept across runs):\n");
+    smc_run_opts_print_help(f, SMC_OPT_GROUP_MODEL);
     fprintf(f, "output and resources:\n"
                "  -m FILE              model (default: the bundled model)\n"
                "  -t N                 threads (default: all cores)\n"

@@ -10,6 +10,7 @@
 
 struct smc_runner {
     smc_setup s;
+    int prompt_cache;         /* the engine LM's prompt cache size now; -1: never set */
 };
 
 int smc_runner_new(const char *model_path, int n_threads, smc_runner **out, smc_error *err)
@@ -18,6 +19,7 @@ int smc_runner_new(const char *model_path, int n_threads, smc_runner **out, smc_
     smc_runner *r = calloc(1, sizeof *r);
     if (!r)
         return smc_fail(err, "out of memory");
+    r->prompt_cache = -1;
     smc_setup_opts so = {.model_path = model_path, .n_threads = n_threads};
     if (smc_setup_model(&so, &r->s, err)) {
         smc_runner_free(r);
@@ -63,6 +65,12 @@ int smc_runner_run(smc_runner *r, const smc_run_opts *o, smc_result **out, smc_e
     smc_run_opts checked = *o; /* shallow: only cfg is settled by the check */
     if (smc_run_opts_check(&checked, SMC_OPT_JSON, err))
         return SMC_RUN_EOPTS;
+    /* A model setting: changing it drops what the cache held. */
+    if (o->prompt_cache != r->prompt_cache) {
+        if (smc_engine_lm_set_prompt_cache(r->s.engine_lm, o->prompt_cache, err))
+            return SMC_RUN_EOPTS;
+        r->prompt_cache = o->prompt_cache;
+    }
     smc_setup_opts so;
     smc_setup_opts_from_run(o, &so);
     char *chat_prompt = NULL;

@@ -68,58 +68,116 @@ static int append(char **buf, size_t *len, size_t *cap, const char *text, size_t
     return 0;
 }
 
-int api_render_chat(const cJSON *messages, char **out, smc_error *err)
+/* OpenAI's messages as the library's [{"role", "content"}] (content parts
+ * joined, an assistant's null content empty), roles checked. */
+static int normalize_chat(const cJSON *messages, cJSON **out, smc_error *err)
 {
     *out = NULL;
     if (!cJSON_IsArray(messages) || !messages->child)
         return smc_fail(err, "messages: must be a non-empty array of {\"role\", \"content\"} objects");
+    cJSON *norm = cJSON_CreateArray();
     char *buf = NULL;
     size_t len = 0, cap = 0;
-    int i = 0;
-    for (const cJSON *m = messages->child; m; m = m->next, i++) {
+    int i = 0, rc = 0;
+    for (const cJSON *m = messages->child; m && rc == 0 && norm; m = m->next, i++) {
         const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
         const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
-        if (!cJSON_IsString(role)) {
-            free(buf);
-            return smc_fail(err, "messages[%d].role: must be a string", i);
+        const char *r = cJSON_IsString(role) ? role->valuestring : NULL;
+        static const char *const roles[] = {"system", "developer", "user", "assistant", "tool"};
+        bool known = false;
+        for (size_t k = 0; r && k < sizeof roles / sizeof roles[0]; k++)
+            known |= !strcmp(r, roles[k]);
+        if (!r)
+            rc = smc_fail(err, "messages[%d].role: must be a string", i);
+        else if (!known)
+            rc = smc_fail(err, "messages[%d].role: unknown role '%.40s' (system, developer, user, assistant, tool)",
+                          i, r);
+        len = 0;
+        if (rc == 0 && append(&buf, &len, &cap, "", 0))
+            rc = smc_fail(err, "out of memory");
+        if (rc == 0 && cJSON_IsString(content)) {
+            if (append(&buf, &len, &cap, content->valuestring, strlen(content->valuestring)))
+                rc = smc_fail(err, "out of memory");
+        } else if (rc == 0 && cJSON_IsArray(content)) {
+            for (const cJSON *part = content->child; part && rc == 0; part = part->next) {
+                const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
+                if (!cJSON_IsString(text))
+                    rc = smc_fail(err, "messages[%d].content: only text parts are supported", i);
+                else if (append(&buf, &len, &cap, text->valuestring, strlen(text->valuestring)))
+                    rc = smc_fail(err, "out of memory");
+            }
+        } else if (rc == 0 && (!cJSON_IsNull(content) || strcmp(r, "assistant")))
+            rc = smc_fail(err, "messages[%d].content: must be a string or an array of text parts", i);
+        if (rc == 0) {
+            cJSON *o = cJSON_CreateObject();
+            if (!o || !cJSON_AddItemToArray(norm, o) || !cJSON_AddStringToObject(o, "role", r) ||
+                !cJSON_AddStringToObject(o, "content", buf))
+                rc = smc_fail(err, "out of memory");
         }
-        const char *r = role->valuestring;
+    }
+    free(buf);
+    if (!norm)
+        return smc_fail(err, "out of memory");
+    if (rc) {
+        cJSON_Delete(norm);
+        return -1;
+    }
+    *out = norm;
+    return 0;
+}
+
+/* The documented plain fallback for a model without a recognised chat
+ * template: "Role: content" lines (system first), then "Assistant:". */
+static int render_plain(const char *system, const cJSON *norm, char **out, smc_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    bool ok = !system || (append(&buf, &len, &cap, "System: ", 8) == 0 &&
+                          append(&buf, &len, &cap, system, strlen(system)) == 0 &&
+                          append(&buf, &len, &cap, "\n", 1) == 0);
+    for (const cJSON *m = norm->child; m && ok; m = m->next) {
+        const char *r = cJSON_GetObjectItemCaseSensitive(m, "role")->valuestring;
+        const char *c = cJSON_GetObjectItemCaseSensitive(m, "content")->valuestring;
         const char *label = !strcmp(r, "system") || !strcmp(r, "developer") ? "System"
                             : !strcmp(r, "user")                            ? "User"
                             : !strcmp(r, "assistant")                       ? "Assistant"
-                            : !strcmp(r, "tool")                            ? "Tool"
-                                                                            : NULL;
-        if (!label) {
-            free(buf);
-            return smc_fail(err, "messages[%d].role: unknown role '%.40s' (system, developer, user, assistant, tool)", i, r);
-        }
-        bool ok = append(&buf, &len, &cap, label, strlen(label)) == 0 && append(&buf, &len, &cap, ": ", 2) == 0;
-        if (cJSON_IsString(content))
-            ok = ok && append(&buf, &len, &cap, content->valuestring, strlen(content->valuestring)) == 0;
-        else if (cJSON_IsArray(content)) {
-            for (const cJSON *part = content->child; part && ok; part = part->next) {
-                const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
-                if (!cJSON_IsString(text)) {
-                    free(buf);
-                    return smc_fail(err, "messages[%d].content: only text parts are supported", i);
-                }
-                ok = append(&buf, &len, &cap, text->valuestring, strlen(text->valuestring)) == 0;
-            }
-        } else if (!cJSON_IsNull(content) || strcmp(r, "assistant")) {
-            free(buf);
-            return smc_fail(err, "messages[%d].content: must be a string or an array of text parts", i);
-        }
-        ok = ok && append(&buf, &len, &cap, "\n", 1) == 0;
-        if (!ok) {
-            free(buf);
-            return smc_fail(err, "out of memory");
-        }
+                                                                            : "Tool";
+        ok = append(&buf, &len, &cap, label, strlen(label)) == 0 && append(&buf, &len, &cap, ": ", 2) == 0 &&
+             append(&buf, &len, &cap, c, strlen(c)) == 0 && append(&buf, &len, &cap, "\n", 1) == 0;
     }
-    if (append(&buf, &len, &cap, "Assistant:", 10)) {
+    if (!ok || append(&buf, &len, &cap, "Assistant:", 10)) {
         free(buf);
         return smc_fail(err, "out of memory");
     }
     *out = buf;
+    return 0;
+}
+
+/* The chat's prompt, after the options' check: the chat template (the
+ * request's chat_template, else the model's when recognised, as the CLI's
+ * --chat does: smc_run_opts_chat_prompt), else the plain fallback. The chat
+ * options then give way to the prompt. */
+static int chat_prompt(const server *s, api_request *r, const cJSON *norm, api_error *e)
+{
+    smc_error err = {{0}};
+    smc_run_opts *o = &r->opts;
+    char *prompt = NULL;
+    int rc;
+    if (o->chat_template || s->model_template) {
+        rc = smc_run_opts_chat_prompt(o, s->shared.model, &prompt, &err);
+        r->parse_special = true;
+    } else
+        rc = render_plain(o->system, norm, &prompt, &err);
+    if (rc)
+        return api_fail(e, 400, "invalid_request_error", o->chat_template ? "chat_template" : "messages", "%s",
+                        err.msg);
+    char **chat_fields[] = {&o->messages, &o->system, &o->chat_template, &o->chat};
+    for (size_t i = 0; i < sizeof chat_fields / sizeof chat_fields[0]; i++) {
+        free(*chat_fields[i]);
+        *chat_fields[i] = NULL;
+    }
+    free(o->prompt);
+    o->prompt = prompt;
     return 0;
 }
 
@@ -173,6 +231,8 @@ static int read_prompt(smc_run_opts *o, const cJSON *body, api_error *e)
     return 0;
 }
 
+static int api_request_check(const server *s, api_request *r, const cJSON *body, api_error *e);
+
 int api_request_parse(const server *s, api_kind kind, const cJSON *body, api_request *r, api_error *e)
 {
     memset(r, 0, sizeof *r);
@@ -205,11 +265,30 @@ int api_request_parse(const server *s, api_kind kind, const cJSON *body, api_req
     const cJSON *smc = cJSON_GetObjectItemCaseSensitive(body, "smc");
     if (smc && !cJSON_IsNull(smc) && run_opts_set_json_object(&r->opts, smc, true, "smc", &err))
         return option_fail(e, &err);
+    cJSON *chat = NULL; /* the messages, normalised */
     if (kind == API_CHAT) {
-        if (api_render_chat(cJSON_GetObjectItemCaseSensitive(body, "messages"), &r->opts.prompt, &err))
+        if (normalize_chat(cJSON_GetObjectItemCaseSensitive(body, "messages"), &chat, &err))
             return option_fail(e, &err);
+        free(r->opts.messages);
+        r->opts.messages = cJSON_PrintUnformatted(chat);
+        if (!r->opts.messages) {
+            cJSON_Delete(chat);
+            return api_fail(e, 500, "server_error", NULL, "out of memory");
+        }
     } else if (read_prompt(&r->opts, body, e))
         return -1;
+    int chat_rc = api_request_check(s, r, body, e);
+    if (chat_rc == 0 && chat)
+        chat_rc = chat_prompt(s, r, chat, e);
+    cJSON_Delete(chat);
+    return chat_rc;
+}
+
+/* The rest of the body (response_format, n, stream), the options' check
+ * and the server's limits. */
+static int api_request_check(const server *s, api_request *r, const cJSON *body, api_error *e)
+{
+    smc_error err = {{0}};
     const cJSON *rf = cJSON_GetObjectItemCaseSensitive(body, "response_format");
     if (rf && set_response_format(&r->opts, rf, e))
         return -1;

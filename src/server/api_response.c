@@ -75,7 +75,7 @@ static void add_common(cJSON *root, const server *s, const api_request *r, const
 }
 
 char *api_result_json(const server *s, const api_request *r, const smc_result *res, size_t n_prompt,
-                      const char *id, long created)
+                      size_t n_cached, const char *id, long created)
 {
     cJSON *root = cJSON_CreateObject();
     int n = res->n_posterior < r->n ? res->n_posterior : r->n;
@@ -91,6 +91,7 @@ char *api_result_json(const server *s, const api_request *r, const smc_result *r
         cJSON_AddStringToObject(root, "model", s->model_name);
         cJSON_AddNumberToObject(root, "tokens_predicted", completion_tokens);
         cJSON_AddNumberToObject(root, "tokens_evaluated", (double)n_prompt);
+        cJSON_AddNumberToObject(root, "tokens_cached", (double)n_cached);
         cJSON_AddStringToObject(root, "stop_type", top && !strcmp(finish_reason(res, top), "length") ? "limit" : "eos");
         cJSON_AddNumberToObject(root, "posterior_probability", top ? top->prob : 0);
     } else {
@@ -117,6 +118,9 @@ char *api_result_json(const server *s, const api_request *r, const smc_result *r
         cJSON_AddNumberToObject(u, "completion_tokens", completion_tokens);
         cJSON_AddNumberToObject(u, "total_tokens", (double)n_prompt + completion_tokens);
         cJSON_AddNumberToObject(u, "particle_tokens", (double)res->n_lm_evals);
+        cJSON *details = cJSON_AddObjectToObject(u, "prompt_tokens_details");
+        if (details)
+            cJSON_AddNumberToObject(details, "cached_tokens", (double)n_cached);
     }
     cJSON *smc = smc_object(res);
     if (smc)

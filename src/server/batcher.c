@@ -8,8 +8,9 @@
  * budget), each ticket is retried alone so only the culprit fails.
  * Prompts are shared while requests run: a request whose prompt equals, or
  * extends, the prompt of one started earlier (still cached) forks that state
- * instead of computing the prompt again; the cache is emptied whenever no
- * request is running, so an idle server holds no KV memory. */
+ * instead of computing the prompt again; this cache is emptied whenever no
+ * request is running. Across idle periods the inner LM's own bounded prompt
+ * cache (if any; counted through reuse_counter) keeps the last prompts. */
 #include "server/batcher.h"
 
 #include <pthread.h>
@@ -57,7 +58,18 @@ struct batcher {
     float *buf;
     size_t cap_buf;
     batcher_stats st;
+    void (*counts)(const smc_lm *inner, int64_t *decoded, int64_t *reused);
 };
+
+static int64_t inner_reused(const batcher *b)
+{
+    int64_t reused = 0;
+    if (b->counts)
+        b->counts(b->inner, NULL, &reused);
+    return reused;
+}
+
+static _Thread_local size_t thread_prompt_reused;
 
 static double now_s(void)
 {
@@ -117,6 +129,7 @@ static int b_root(void *self, const int32_t *prompt, size_t n, void **state, smc
             best = c;
     }
     int rc = 0;
+    size_t reused = 0;
     if (best && (best->n > 0 || n == 0)) {
         void *s = b->inner->fork(b->inner->self, best->state);
         for (size_t i = best->n; i < n && rc == 0; i++)
@@ -127,10 +140,20 @@ static int b_root(void *self, const int32_t *prompt, size_t n, void **state, smc
             best->used = ++b->clock;
             b->st.prompt_hits++;
             b->st.prompt_tokens_saved += best->n;
+            reused = best->n;
             *state = s;
         }
-    } else
+    } else {
+        int64_t before = inner_reused(b);
         rc = b->inner->root(b->inner->self, prompt, n, state, err);
+        int64_t from_inner = inner_reused(b) - before;
+        if (rc == 0 && from_inner > 0) {
+            b->st.prompt_hits++;
+            b->st.prompt_tokens_saved += (uint64_t)from_inner;
+            reused = (size_t)from_inner;
+        }
+    }
+    thread_prompt_reused = rc == 0 ? reused : 0;
     if (rc == 0 && (!best || best->n < n))
         cache_put(b, prompt, n, *state);
     pthread_mutex_unlock(&b->mu);
@@ -306,6 +329,15 @@ void batcher_free(batcher *b)
 
 const smc_lm *batcher_lm(batcher *b) { return &b->iface; }
 
+void batcher_set_counter(batcher *b, void (*counts)(const smc_lm *inner, int64_t *decoded, int64_t *reused))
+{
+    pthread_mutex_lock(&b->mu);
+    b->counts = counts;
+    pthread_mutex_unlock(&b->mu);
+}
+
+size_t batcher_thread_prompt_reused(void) { return thread_prompt_reused; }
+
 void batcher_enter(batcher *b)
 {
     pthread_mutex_lock(&b->mu);
@@ -328,5 +360,7 @@ void batcher_get_stats(batcher *b, batcher_stats *out)
     *out = b->st;
     out->running = b->running;
     out->kv_used_bytes = b->ctx ? smc_ctx_kv_used_bytes(b->ctx) : 0;
+    if (b->counts)
+        b->counts(b->inner, &out->tokens_evaluated, NULL);
     pthread_mutex_unlock(&b->mu);
 }

@@ -3,7 +3,9 @@
  * next_logits calls of all running requests into one engine batch per step.
  * New requests join between steps (their prompts are decoded in the same
  * batch as the others' next tokens); a prompt shared by running requests is
- * computed once. */
+ * computed once. Across requests (also when idle) prompts are kept by the
+ * inner LM's own prompt cache (smc_engine_lm_set_prompt_cache); each
+ * request learns how many of its prompt tokens were reused. */
 #ifndef SMC_SERVER_BATCHER_H
 #define SMC_SERVER_BATCHER_H
 
@@ -18,8 +20,9 @@ typedef struct batcher_stats {
     uint64_t states;           /* particle states given logits (particle-tokens) */
     uint64_t max_requests;     /* most requests served by one decode */
     uint64_t multi_request_batches; /* decodes that served more than one request */
-    uint64_t prompt_hits;      /* prompts that forked a cached one */
+    uint64_t prompt_hits;      /* prompts that reused a cached one (running requests' or the inner LM's) */
     uint64_t prompt_tokens_saved;
+    int64_t tokens_evaluated;  /* by inner (with a counter; else 0) */
     double decode_seconds;
     size_t kv_used_bytes;
     int running;               /* requests inside smc_run */
@@ -37,5 +40,13 @@ const smc_lm *batcher_lm(batcher *b);
 void batcher_enter(batcher *b);
 void batcher_leave(batcher *b);
 void batcher_get_stats(batcher *b, batcher_stats *out);
+/* Optional: inner's counts of evaluated tokens and of prompt tokens taken
+ * from its own prompt cache (smc_engine_lm_counts), read under the lock:
+ * the latter count as reused, the former go into the stats. */
+void batcher_set_counter(batcher *b, void (*counts)(const smc_lm *inner, int64_t *decoded, int64_t *reused));
+/* The prompt tokens the last root (the prompt of smc_run) made by the
+ * calling thread through any batcher took from a cache instead of
+ * computing them: smc_run calls root once, in its own thread. */
+size_t batcher_thread_prompt_reused(void);
 
 #endif

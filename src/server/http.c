@@ -396,8 +396,15 @@ static int load(server *s, const server_config *cfg, smc_error *err)
         return -1;
     if (smc_token_index_from_vocab(s->vocab, &s->shared.index, err))
         return -1;
+    if (smc_engine_lm_set_prompt_cache(s->shared.engine_lm, cfg->prompt_cache, err))
+        return -1;
     if (batcher_new(s->shared.engine_lm, s->shared.ctx, cfg->gather_ms, &s->batch, err))
         return -1;
+    batcher_set_counter(s->batch, smc_engine_lm_counts);
+    smc_str tmpl = smc_model_chat_template(s->shared.model);
+    char *tmpl_text = tmpl.ptr ? strndup(tmpl.ptr, tmpl.len) : NULL;
+    s->model_template = tmpl_text && smc_chat_template_detect(tmpl_text);
+    free(tmpl_text);
     const char *path = cfg->model_path ? cfg->model_path : smc_default_model_path();
     const char *base = strrchr(path, '/');
     snprintf(s->model_name, sizeof s->model_name, "%s", cfg->name ? cfg->name : base ? base + 1 : path);

@@ -26,6 +26,7 @@ struct job {
     char id[48];
     long created;
     smc_result *res;
+    size_t prompt_reused;     /* prompt tokens taken from a cache */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int refs;
@@ -160,6 +161,7 @@ int job_start(server *s, api_request *r, int client_fd, job **out, api_error *e)
     j->have_inst = true;
     smc_setup_opts so;
     smc_setup_opts_from_run(&j->req.opts, &so);
+    so.parse_special = j->req.parse_special;
     smc_error err = {{0}};
     if (smc_setup_instance(&so, NULL, &j->inst, &err)) {
         api_fail(e, 400, "invalid_request_error", NULL, "%s", err.msg);
@@ -264,6 +266,7 @@ int job_sample(job *j, api_error *e)
     batcher_enter(s->batch);
     int rc = smc_run(j->inst.lm, j->inst.prompt, j->inst.n_prompt, j->inst.cheap, j->inst.critic.critic, &cfg,
                      &j->res, &err);
+    j->prompt_reused = batcher_thread_prompt_reused(); /* smc_run's root, made in this thread */
     batcher_leave(s->batch);
     pthread_mutex_lock(&s->mu);
     s->m.prompt_tokens += j->inst.n_prompt;
@@ -293,7 +296,7 @@ int job_sample(job *j, api_error *e)
 
 char *job_response(job *j)
 {
-    return api_result_json(j->srv, &j->req, j->res, j->inst.n_prompt, j->id, j->created);
+    return api_result_json(j->srv, &j->req, j->res, j->inst.n_prompt, j->prompt_reused, j->id, j->created);
 }
 
 static void *stream_main(void *arg)

@@ -46,10 +46,12 @@ char *server_metrics_text(server *s)
            (unsigned long long)b.multi_request_batches);
     METRIC("engine_batch_requests_max", "gauge", "Most requests served by one engine decode.", "%llu",
            (unsigned long long)b.max_requests);
-    METRIC("prompt_cache_hits_total", "counter", "Prompts that reused a running request's prompt.", "%llu",
+    METRIC("prompt_cache_hits_total", "counter", "Prompts that reused a cached prompt (a running request's, or one kept across requests).", "%llu",
            (unsigned long long)b.prompt_hits);
-    METRIC("prompt_tokens_saved_total", "counter", "Prompt tokens not computed again thanks to that.", "%llu",
+    METRIC("prompt_tokens_saved_total", "counter", "Prompt tokens taken from those caches instead of being computed.", "%llu",
            (unsigned long long)b.prompt_tokens_saved);
+    METRIC("engine_tokens_evaluated_total", "counter", "Tokens the engine evaluated (prompts and particles).",
+           "%lld", (long long)b.tokens_evaluated);
     METRIC("engine_decode_seconds_total", "counter", "Seconds spent in engine decodes.", "%.4f", b.decode_seconds);
     METRIC("kv_used_bytes", "gauge", "KV cache memory held by live sequences.", "%zu", b.kv_used_bytes);
     METRIC("critic_seconds_total", "counter", "Seconds spent in critics.", "%.4f", m.critic_seconds);

@@ -31,6 +31,8 @@ typedef struct server_config {
     const char *allow_critic[SERVER_MAX_ALLOW];
     int n_allow;
     const char *name;            /* model name reported; NULL: the file's base name */
+    int prompt_cache;            /* prompts whose KV is kept across requests (the option table's
+                                    prompt_cache; smc_engine_lm_set_prompt_cache) */
 } server_config;
 
 typedef struct server_metrics {
@@ -45,6 +47,7 @@ typedef struct server {
     const smc_vocab *vocab;
     batcher *batch;
     char model_name[128];
+    bool model_template;         /* the model's GGUF chat template is one smcgen recognises */
     pthread_mutex_t mu;
     pthread_cond_t slot_cv;
     int running, queued;
@@ -73,16 +76,17 @@ typedef struct api_request {
     smc_run_opts opts;
     int n;                       /* choices to return */
     bool stream;
+    bool parse_special;          /* the prompt was written by a chat template */
 } api_request;
 
 /* Fills r from a parsed body (options, prompt or chat messages,
  * response_format, the smc object, n, stream) and checks it against the
- * server's limits. 0, or -1 with e filled. */
+ * server's limits. Chat messages become the prompt through the request's
+ * chat_template, else the model's own template when recognised (as the
+ * CLI's --chat), else the plain fallback ("Role: content" lines, then
+ * "Assistant:"). 0, or -1 with e filled. */
 int api_request_parse(const server *s, api_kind kind, const cJSON *body, api_request *r, api_error *e);
 void api_request_free(api_request *r);
-/* Renders OpenAI chat messages as one prompt (the documented plain
- * fallback: "Role: content" lines, then "Assistant:"). */
-int api_render_chat(const cJSON *messages, char **out, smc_error *err);
 /* Fills e (returns -1). */
 int api_fail(api_error *e, int status, const char *type, const char *param, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -111,9 +115,11 @@ void job_release(job *j);
 /* ---- responses (api_response.c) --------------------------------------- */
 /* The OpenAI error document. */
 char *api_error_json(const api_error *e);
-/* The response to a finished run: choices from the posterior, usage, smc. */
+/* The response to a finished run: choices from the posterior, usage, smc.
+ * n_cached: prompt tokens taken from the prompt cache (OpenAI's
+ * usage.prompt_tokens_details.cached_tokens, llama.cpp's tokens_cached). */
 char *api_result_json(const server *s, const api_request *r, const smc_result *res, size_t n_prompt,
-                      const char *id, long created);
+                      size_t n_cached, const char *id, long created);
 /* One SSE event ("data: ...\n\n") for a streamed delta or the final chunk
  * (res not NULL: finish reason, smc object). */
 char *api_stream_chunk(const server *s, const api_request *r, const char *delta, size_t len,

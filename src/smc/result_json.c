@@ -20,6 +20,8 @@ cJSON *smc_result_json_object(const smc_result *r, bool with_particles)
     ok = ok && cJSON_AddNumberToObject(root, "resamples", r->n_resamples);
     ok = ok && cJSON_AddNumberToObject(root, "lm_evals", (double)r->n_lm_evals);
     ok = ok && cJSON_AddNumberToObject(root, "constraint_checks", (double)r->n_constraint_checks);
+    ok = ok && cJSON_AddNumberToObject(root, "tokens", (double)r->n_tokens);
+    ok = ok && cJSON_AddNumberToObject(root, "forced_tokens", (double)r->n_forced);
     cJSON *t = ok ? cJSON_AddObjectToObject(root, "time_s") : NULL;
     ok = ok && t && cJSON_AddNumberToObject(t, "lm", r->t_lm) &&
          cJSON_AddNumberToObject(t, "mask", r->t_mask) &&

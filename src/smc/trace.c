@@ -125,6 +125,8 @@ int trace_begin(smc_trace *t, const smc_config *cfg, bool correction, const smc_
     t->seed = cfg->seed;
     t->proposal = cfg->proposal;
     t->correction = correction;
+    t->resample_at_critic = cfg->resample_at_critic;
+    t->lookahead = cfg->lookahead;
     t->cheap_name = cheap ? strdup(cheap->name ? cheap->name : "constraint") : NULL;
     t->critic_name = critic ? strdup(critic->name ? critic->name : "critic") : NULL;
     free(t->slot_event);

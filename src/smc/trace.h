@@ -57,6 +57,8 @@ struct smc_trace {
     uint64_t seed;
     smc_proposal proposal;
     bool correction;
+    bool resample_at_critic;
+    int lookahead;
     char *cheap_name, *critic_name;
     /* what happened */
     trace_step *steps;

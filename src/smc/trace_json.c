@@ -119,12 +119,14 @@ static cJSON *config_json(const smc_trace *t)
               cJSON_AddNumberToObject(c, "particles", t->n_particles) &&
               cJSON_AddNumberToObject(c, "ess_threshold", t->ess_threshold) &&
               cJSON_AddStringToObject(c, "resample", smc_resample_name(t->resample)) &&
+              cJSON_AddStringToObject(c, "resample_at", t->resample_at_critic ? "critic" : "step") &&
               cJSON_AddNumberToObject(c, "max_tokens", t->max_tokens) &&
               cJSON_AddNumberToObject(c, "temperature", t->temperature) &&
               cJSON_AddNumberToObject(c, "seed", (double)t->seed) &&
               cJSON_AddStringToObject(c, "proposal",
                                       t->proposal == SMC_PROPOSAL_AWRS ? "awrs" : "masked") &&
               cJSON_AddBoolToObject(c, "weight_correction", t->correction) &&
+              cJSON_AddNumberToObject(c, "lookahead", t->lookahead) &&
               add_str_or_null(c, "constraint", t->cheap_name) &&
               add_str_or_null(c, "critic", t->critic_name);
     if (!ok) {

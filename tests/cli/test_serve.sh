@@ -47,7 +47,8 @@ metric() { curl -s "${auth[@]}" "$url/metrics" | awk -v m="smcgen_$1" '$1==m {pr
 wait_metric() { # NAME VALUE: up to 60 s
   for _ in $(seq 1 600); do [ "$(metric "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }
 
-start main --parallel 1 --queue 0 --allow-critic "$slow"
+# (no prompt cache here: an idle server then holds no KV memory, checked after a cancel)
+start main --parallel 1 --queue 0 --allow-critic "$slow" --prompt-cache 0
 
 # --- health, models, options -----------------------------------------------------
 check "/health" "[ \"\$(curl -s $url/health)\" = '{\"status\":\"ok\"}' ]"
@@ -124,6 +125,26 @@ assert re.fullmatch(r"[0-9]{2,6}", text), text
 assert all(c["choices"][0]["finish_reason"] is None for c in chunks[:-1])
 print("sse: %d chunks ->" % len(chunks), text)
 PY
+
+# --- chat: the request's chat_template writes the prompt (src/chat, as the CLI's --chat);
+# a model without a recognised template gets the plain fallback. Checked by the prompt's
+# token count against the hand-written text, tokenized by /tokenize. -------------------
+chat_count() { # JSON-STRING-OF-TEXT: tokens of that text with BOS
+  post /tokenize "{\"content\":$1,\"add_special\":true}"
+  python3 -c "import json;print(len(json.load(open('$tmp/out'))['tokens']))"
+}
+n_chatml=$(chat_count '"<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n"')
+n_plain=$(chat_count '"System: Be brief.\nUser: Hi there\nAssistant:"')
+chat_msgs='[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hi "},{"type":"text","text":"there"}]}]'
+post /v1/chat/completions '{"messages":'"$chat_msgs"',"chat_template":"chatml","max_tokens":2,"smc":{"particles":2}}'
+check "chat with chat_template 200 (got $code)" "[ $code = 200 ]"
+check "chatml prompt: $n_chatml tokens" "python3 -c \"import json; assert json.load(open('$tmp/out'))['usage']['prompt_tokens'] == $n_chatml\""
+post /v1/chat/completions '{"messages":'"$chat_msgs"',"max_tokens":2,"smc":{"particles":2}}'
+check "plain fallback prompt: $n_plain tokens" "python3 -c \"import json; assert json.load(open('$tmp/out'))['usage']['prompt_tokens'] == $n_plain\""
+check "the two chat prompts differ" "[ $n_chatml != $n_plain ]"
+post /v1/chat/completions '{"messages":'"$chat_msgs"',"chat_template":"nosuch","max_tokens":2}'
+err_is_early() { python3 -c "import json,sys; e=json.load(open('$tmp/out'))['error']; sys.exit(not ($code == 400 and e['param'] == 'chat_template'))"; }
+check "unknown chat_template: 400 naming it" "err_is_early"
 
 # --- clean errors ----------------------------------------------------------------------
 err_is() { # DESCRIPTION STATUS PARAM FRAGMENT
@@ -214,15 +235,56 @@ check "its KV memory is freed" "wait_metric kv_used_bytes 0"
 post /v1/completions '{"prompt":"x","regex":"a+","max_tokens":3,"smc":{"particles":2}}'
 check "serves again after the cancel (got $code)" "[ $code = 200 ]"
 
+# --- prompt reuse across requests (issue #17), by counts: a fresh server with a prompt
+# cache; the second prompt extends the first and computes only the rest; the same prompt
+# again computes none of it. The engine's own count of evaluated tokens must agree. ------
+start cache --prompt-cache 2
+p1="The prompt cache keeps this sentence"
+p2="$p1 and computes only what follows"
+ids() { post /tokenize "{\"content\":\"$1\",\"add_special\":true}"; cp "$tmp/out" "$tmp/ids_$2"; }
+ids "$p1" 1; ids "$p2" 2
+run_cached() { # PROMPT N: the response in $tmp/c_N, the evaluated-token count after it in $tmp/ev_N
+  post /v1/completions "{\"prompt\":\"$1\",\"regex\":\"a\",\"max_tokens\":4,\"smc\":{\"particles\":1,\"lookahead\":0}}"
+  cp "$tmp/out" "$tmp/c_$2"; metric engine_tokens_evaluated_total > "$tmp/ev_$2"
+}
+metric engine_tokens_evaluated_total > "$tmp/ev_0"
+run_cached "$p1" 1; run_cached "$p2" 2; run_cached "$p2" 3
+post /completion "{\"prompt\":\"$p2\",\"regex\":\"a\",\"n_predict\":4,\"smc\":{\"particles\":1,\"lookahead\":0}}"; cp "$tmp/out" "$tmp/c_4"
+python3 - "$tmp" <<'PY' || fail=1
+import json, sys
+t = sys.argv[1]
+ld = lambda n: json.load(open(f"{t}/{n}"))
+i1, i2 = ld("ids_1")["tokens"], ld("ids_2")["tokens"]
+common = next((k for k in range(min(len(i1), len(i2))) if i1[k] != i2[k]), min(len(i1), len(i2)))
+ev = [int(open(f"{t}/ev_{k}").read()) for k in range(4)]
+d = [ev[k + 1] - ev[k] for k in range(3)]          # tokens each request evaluated
+c = [ld(f"c_{k}") for k in (1, 2, 3)]
+cached = [r["usage"]["prompt_tokens_details"]["cached_tokens"] for r in c]
+assert [r["usage"]["prompt_tokens"] for r in c] == [len(i1), len(i2), len(i2)], c
+assert all(r["choices"][0]["text"] == "a" for r in c), c
+assert cached == [0, common, len(i2)], (cached, common, len(i1), len(i2))
+g = d[2]                                           # the same prompt again: only the generation
+assert d[0] - g == len(i1), (d, len(i1))           # the first prompt is computed whole
+assert d[1] - g == len(i2) - common, (d, len(i2), common)   # the second only past the shared part
+assert ld("c_4")["tokens_cached"] == len(i2), ld("c_4")
+print(f"prompt cache: {len(i1)} then {len(i2)} prompt tokens, {common} shared; evaluated {d}")
+PY
+check "prompt cache metrics" "[ \"\$(metric prompt_cache_hits_total)\" = 3 ]"
+check "the idle server keeps the cached prompts' KV" "[ \"\$(metric kv_used_bytes)\" -gt 0 ]"
+
 # --- second server: API key, per-request timeout, the openai npm client ----------------
 echo -n 'sekrit-key' > "$tmp/key"
-start keyed --api-key-file "$tmp/key" --timeout 3 --allow-critic "$slow"
+start keyed --api-key-file "$tmp/key" --timeout 3 --allow-critic "$slow" --prompt-cache 0
 code=$(curl -s -o "$tmp/out" -w '%{http_code}' "$url/v1/models"); err_is "no key: 401" 401 "" "API key"
 code=$(curl -s -o "$tmp/out" -w '%{http_code}' -H 'Authorization: Bearer sekrit-kez' "$url/v1/models"); err_is "wrong key: 401" 401 "" "API key"
 check "health needs no key" "[ \"\$(curl -s $url/health)\" = '{\"status\":\"ok\"}' ]"
 auth=(-H 'Authorization: Bearer sekrit-key')
 post /v1/completions '{"prompt":"Letters: ","regex":"[a-z]{200}","max_tokens":300,"smc":{"particles":2,"critic":"'"$slow"'"}}'
 err_is "per-request timeout" 503 "" "timeout"
+for k in 1 2; do
+  post /v1/completions '{"prompt":"No cache here","regex":"a","max_tokens":4,"smc":{"particles":1}}'
+  check "--prompt-cache 0: nothing reused (run $k)" "python3 -c \"import json; assert json.load(open('$tmp/out'))['usage']['prompt_tokens_details']['cached_tokens'] == 0\""
+done
 if command -v node >/dev/null && command -v npm >/dev/null; then
   client="$root/tests/server/client"
   if [ -d "$client/node_modules/openai" ] || (cd "$client" && npm ci --no-audit --no-fund >/dev/null 2>&1); then

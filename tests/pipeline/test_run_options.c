@@ -45,6 +45,11 @@ static void test_defaults(void)
     CHECK_NEAR(o.cfg.temperature, 1, 0);
     CHECK_EQ_INT(o.cfg.seed, 1);
     CHECK_EQ_INT(o.cfg.proposal, SMC_PROPOSAL_MASKED);
+    smc_config lib;
+    smc_config_default(&lib);
+    CHECK_EQ_INT(o.cfg.lookahead, lib.lookahead); /* the table's default is the library's */
+    CHECK_EQ_INT(o.cfg.lookahead, 16);
+    CHECK_EQ_INT(o.prompt_cache, 4);
     CHECK(!o.method_set && !o.no_bos && !o.no_default_stop && o.n_stops == 0 && !o.prompt);
     smc_run_opts_free(&o);
 }
@@ -59,13 +64,15 @@ static void test_cli_and_json_agree(void)
                              {"--max-tokens", "33"}, {"--temp", "0.5"}, {"--proposal", "awrs"},
                              {"--seed", "42"}, {"--method", "is"}, {"--stop", "\\n"},
                              {"--stop", "END"}, {"--regex", "[a-z]+"}, {"--critic", "smiles"},
-                             {"-p", "Q:\\tx"}, {"--no-bos", NULL}, {"--no-default-stop", NULL}};
+                             {"-p", "Q:\\tx"}, {"--no-bos", NULL}, {"--no-default-stop", NULL},
+                             {"--lookahead", "3"}};
     for (size_t i = 0; i < sizeof argv / sizeof argv[0]; i++)
         CHECK_MSG(smc_run_opts_set(&a, argv[i][0], argv[i][1], &err) == 0, "%s: %s", argv[i][0], err.msg);
     const char *json = "{\"particles\":7,\"ess_threshold\":0.25,\"resample\":\"residual\",\"n_predict\":33,"
                        "\"temperature\":0.5,\"proposal\":\"awrs\",\"seed\":42,\"method\":\"is\","
                        "\"stop\":[\"\\n\",\"END\"],\"regex\":\"[a-z]+\",\"critic\":\"smiles\","
-                       "\"prompt\":\"Q:\\tx\",\"no_bos\":true,\"no_default_stop\":true,\"model\":\"ignored\"}";
+                       "\"prompt\":\"Q:\\tx\",\"no_bos\":true,\"no_default_stop\":true,\"model\":\"ignored\","
+                       "\"lookahead\":3}";
     CHECK_MSG(smc_run_opts_set_json(&b, json, strlen(json), false, &err) == 0, "%s", err.msg);
     char *ja = smc_run_opts_to_json(&a), *jb = smc_run_opts_to_json(&b);
     CHECK_STR(ja, jb);
@@ -73,6 +80,8 @@ static void test_cli_and_json_agree(void)
     CHECK_STR(a.stops[0], "\n");
     CHECK_EQ_INT(a.cfg.n_particles, 7);
     CHECK_EQ_INT(a.cfg.method, SMC_METHOD_IS);
+    CHECK_EQ_INT(a.cfg.lookahead, 3);
+    CHECK_EQ_INT(b.cfg.lookahead, 3);
     CHECK(a.method_set);
     /* to_json round-trips through set_json. */
     smc_run_opts c;
@@ -118,6 +127,13 @@ static void test_errors(void)
     CHECK_STR(cli_err("--particles", "abc"), "--particles: 'abc' is not an integer in [1, 100000]");
     CHECK_STR(cli_err("--temp", "0"), "--temp: '0' is not a number in (0, 1e+06]");
     CHECK_STR(cli_err("--ess", "1.5"), "--ess: '1.5' is not a number in [0, 1]");
+    CHECK_STR(cli_err("--lookahead", "-1"), "--lookahead: '-1' is not an integer in [0, 4096]");
+    CHECK_STR(cli_err("--prompt-cache", "65"), "--prompt-cache: '65' is not an integer in [0, 64]");
+    CHECK_STR(cli_err("prompt_cache", "2"), "");
+    /* A model setting is not a request field: JSON requests cannot set it. */
+    CHECK_STR(json_err("{\"prompt_cache\":2}", true),
+              "prompt_cache: unknown field (see GET /v1/options for the fields)");
+    CHECK_STR(json_err("{\"lookahead\":4097}", true), "lookahead: 4097 is not an integer in [0, 4096]");
     CHECK_STR(cli_err("--ess", "nan"), "--ess: 'nan' is not a number in [0, 1]");
     CHECK_STR(cli_err("--method", "beam"),
               "--method: unknown value 'beam' (plain, lcd, is, smc, rerank, is-full, smc-full)");
@@ -189,7 +205,7 @@ static void test_help(void)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    for (int g = SMC_OPT_GROUP_PROMPT; g <= SMC_OPT_GROUP_CHAT; g++)
+    for (int g = SMC_OPT_GROUP_PROMPT; g <= SMC_OPT_GROUP_MODEL; g++)
         smc_run_opts_print_help(f, (smc_opt_group)g);
     fclose(f);
     /* Lines are wrapped: compare with the wrapping undone. */

@@ -453,6 +453,9 @@ static void test_misc(void)
             CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "posterior")), a->n_posterior);
             CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "particle_list")), 16);
             CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "ess_trace")), a->n_steps);
+            CHECK_EQ_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "tokens")), a->n_tokens);
+            CHECK_EQ_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "forced_tokens")), a->n_forced);
+            CHECK(a->n_tokens > 0);
             cJSON_Delete(j);
         }
         free(json);

@@ -121,6 +121,7 @@ static size_t piece(const cJSON *e, char *out)
 
 typedef struct replay_stats {
     int steps, resamples, deaths_critic, deaths_eos, deaths_no_token, explained;
+    int drawn; /* moves that drew a token (mass > -inf) */
 } replay_stats;
 
 /* Replays doc; checks every recorded weight and ESS against the replay and
@@ -152,6 +153,7 @@ static void replay(const char *json, replay_stats *st)
             memcpy(p->text + p->len, b, k);
             p->len += k;
             double mass = num(e, "mass");
+            st->drawn += num(e, "token") >= 0 && mass > -INFINITY;
             const cJSON *death = cJSON_GetObjectItemCaseSensitive(e, "death");
             const char *by = death ? cJSON_GetObjectItemCaseSensitive(death, "by")->valuestring : "";
             if (num(e, "token") < 0 || mass == -INFINITY)
@@ -206,6 +208,8 @@ static void replay(const char *json, replay_stats *st)
     CHECK_EQ_INT(bad_ess, 0);
     CHECK_EQ_INT(st->steps, num(res, "steps"));
     CHECK_EQ_INT(st->resamples, num(res, "resamples"));
+    CHECK_EQ_INT(st->drawn, num(res, "tokens"));
+    CHECK(num(res, "forced_tokens") >= 0 && num(res, "forced_tokens") <= num(res, "tokens"));
     /* Final particles, posterior, log Ẑ. */
     const cJSON *pl = cJSON_GetObjectItemCaseSensitive(res, "particle_list");
     CHECK_EQ_INT(cJSON_GetArraySize(pl), n);
@@ -277,6 +281,8 @@ static void test_replay(void)
             int max_tokens = 2 + (int)(seed % 5);
             smc_config c0 = config(methods[mi], 16, seed, max_tokens, NULL);
             smc_config c1 = config(methods[mi], 16, seed, max_tokens, t);
+            c0.resample_at_critic = c1.resample_at_critic = seed % 2 == 0;
+            c0.lookahead = c1.lookahead = seed % 3 ? 16 : 0;
             smc_result *a = run(&c0), *b = run(&c1);
             identical += same_result(a, b);
             runs++;
@@ -289,6 +295,10 @@ static void test_replay(void)
             cJSON *doc = json ? cJSON_Parse(json) : NULL;
             CHECK_MSG(doc && jv_valid(schema, schema, doc, 0), "%s seed %d: trace fails the schema",
                       smc_method_name(methods[mi]), (int)seed);
+            const cJSON *dcfg = cJSON_GetObjectItemCaseSensitive(doc, "config");
+            CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(dcfg, "resample_at")),
+                      c1.resample_at_critic ? "critic" : "step");
+            CHECK_EQ_INT(num(dcfg, "lookahead"), c1.lookahead);
             cJSON_Delete(doc);
             if (seed == 1 && mi == 0) {
                 cJSON *doc = cJSON_Parse(json);
@@ -336,7 +346,10 @@ static void test_schema_rejects(void)
         "{\"steps\": [{\"ess\": 1, \"active\": 1, \"critic_calls\": 0, \"critic_time_s\": 0, "
         "\"particles\": [{\"i\": 0, \"token\": 1, \"text\": \"a\", \"mass\": 0, \"logw\": 0, "
         "\"hex\": \"zz\"}]}]}",
-        "{\"result\": {\"method\": \"smc\"}}", "{\"extra\": 1}"};
+        "{\"result\": {\"method\": \"smc\"}}", "{\"extra\": 1}",
+        "{\"config\": {\"method\": \"smc\", \"particles\": 1, \"ess_threshold\": 0.5, \"resample\": \"systematic\", "
+        "\"resample_at\": \"sometimes\", \"max_tokens\": 4, \"temperature\": 1, \"seed\": 1, \"proposal\": \"masked\", "
+        "\"weight_correction\": true, \"lookahead\": 16, \"constraint\": null, \"critic\": null}}"};
     cJSON *doc = cJSON_Parse(json);
     CHECK(doc && jv_valid(schema, schema, doc, 0));
     for (size_t k = 0; doc && k < sizeof breakers / sizeof breakers[0]; k++) {

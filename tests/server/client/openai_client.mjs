@@ -2,7 +2,8 @@
 // a chat completion whose response_format JSON Schema must be obeyed (the
 // content is parsed and checked against the schema), a streamed chat
 // completion whose deltas must add up to the final text, and a completion
-// with a regex and an smc object. Usage: node openai_client.mjs BASE_URL KEY
+// with a regex and an smc object, and a chat written by a named chat template.
+// Usage: node openai_client.mjs BASE_URL KEY
 import OpenAI from "openai";
 
 const [base, key] = process.argv.slice(2);
@@ -82,4 +83,26 @@ try {
 } catch (e) {
   check(e.status === 400 && /smc.method: unknown value 'beam'/.test(e.message), `error: ${e.status} ${e.message}`);
 }
+// 5. A chat written by a named chat template: the prompt the server counted is the
+// ChatML text, tokenized by the server's own /tokenize; usage reports the cached tokens.
+const chatml = "<|im_start|>user\nName a colour.<|im_end|>\n<|im_start|>assistant\n";
+const tok = await fetch(base.replace(/\/v1$/, "") + "/tokenize", {
+  method: "POST",
+  headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` },
+  body: JSON.stringify({ content: chatml, add_special: true }),
+}).then((r) => r.json());
+const templated = await client.chat.completions.create({
+  model: "default",
+  messages: [{ role: "user", content: "Name a colour." }],
+  chat_template: "chatml",
+  regex: "(red|green|blue)",
+  max_tokens: 8,
+  smc: { particles: 3 },
+});
+check(templated.usage.prompt_tokens === tok.tokens.length,
+      `chatml prompt tokens ${templated.usage.prompt_tokens} = ${tok.tokens.length}`);
+check(templated.usage.prompt_tokens_details && templated.usage.prompt_tokens_details.cached_tokens === 0,
+      "usage.prompt_tokens_details.cached_tokens (no prompt cache on this server)");
+check(/^(red|green|blue)$/.test(templated.choices[0].message.content), "templated chat obeys the regex");
+console.log("chatml chat:", templated.choices[0].message.content, `(${templated.usage.prompt_tokens} prompt tokens)`);
 process.exit(failed);
