@@ -40,8 +40,9 @@ static void usage(FILE *f)
             "  --particle-sweep L   extra smc-full runs with these particle counts, e.g. 1,2,5,10,20,50\n"
             "  --sweep-limit K      instances per task for the sweep (default: --limit)\n"
             "  --sweep-tasks T      the tasks that get the sweep, a comma list (default all)\n"
-            "  --ctx N              context length in tokens (default: the model's; beyond the length it\n"
-            "                       was trained on a RoPE model extrapolates, which may or may not work)\n"
+            "  --ctx N              context length in tokens for every task (default: the model's, and 1024 for\n"
+            "                       blocksworld, whose long problems leave too little of a 512 context; beyond\n"
+            "                       the length it was trained on a RoPE model extrapolates, which may or may not work)\n"
             "sampling (the same options as `smcgen smc`, for every run):\n");
     for (int i = 0; i < N_TABLE_OPTS; i++) {
         const smc_opt_desc *d = smc_opt_find(table_opts[i]);

@@ -557,7 +557,11 @@ static void write_config(const eval_opts *o)
     for (int t = 0; t < EVAL_N_TASKS; t++)
         if (o->tasks[t] && o->sweep_tasks[t] && o->n_sweep)
             cJSON_AddItemToArray(st, cJSON_CreateString(eval_task_name((eval_task_kind)t)));
-    cJSON_AddNumberToObject(c, "n_ctx", o->n_ctx);
+    cJSON *nc = cJSON_AddObjectToObject(c, "n_ctx");   /* per task; 0: the model's */
+    for (int t = 0; t < EVAL_N_TASKS; t++)
+        if (o->tasks[t])
+            cJSON_AddNumberToObject(nc, eval_task_name((eval_task_kind)t),
+                                    o->n_ctx > 0 ? o->n_ctx : eval_task_n_ctx((eval_task_kind)t));
     cJSON *ts = cJSON_AddArrayToObject(c, "tasks");
     for (int t = 0; t < EVAL_N_TASKS; t++)
         if (o->tasks[t])
@@ -591,6 +595,28 @@ static void write_config(const eval_opts *o)
     free(text);
 }
 
+/* The model for one context length, with the prompt cache: runs of one
+ * instance (methods, replicates) share its prompt, and instances often share
+ * a prefix (a Spider database's schema), so the engine LM keeps the last
+ * prompts' KV and computes only the rest. */
+static int setup_model(const eval_opts *o, const eval_model_ref *mr, int n_ctx, smc_setup *s, smc_error *err)
+{
+    smc_setup_opts so = {.model_path = mr->path, .n_threads = o->n_threads, .n_ctx = n_ctx};
+    if (smc_setup_model(&so, s, err) || smc_engine_lm_set_prompt_cache(s->engine_lm, 4, err)) {
+        smc_setup_free(s);
+        return smc_fail_context(err, "model %s", mr->name);
+    }
+    return 0;
+}
+
+static void add_counts(const smc_setup *s, int64_t *decoded, int64_t *reused)
+{
+    int64_t d = 0, r = 0;
+    smc_engine_lm_counts(s->engine_lm, &d, &r);
+    *decoded += d;
+    *reused += r;
+}
+
 int eval_run(const eval_opts *o, smc_error *err)
 {
     if (o->n_models < 1)
@@ -618,30 +644,34 @@ int eval_run(const eval_opts *o, smc_error *err)
         pg.total = 0;
     int rc = 0;
     for (int m = 0; rc == 0 && m < o->n_models; m++) {
-        smc_setup s;
-        smc_setup_opts so = {.model_path = o->models[m].path, .n_threads = o->n_threads, .n_ctx = o->n_ctx};
-        if (smc_setup_model(&so, &s, err)) {
-            smc_setup_free(&s);
-            rc = smc_fail_context(err, "model %s", o->models[m].name);
-            break;
-        }
-        /* Runs of one instance (methods, replicates) share its prompt, and
-         * instances often share a prefix (a Spider database's schema): the
-         * engine LM keeps the last prompts' KV and computes only the rest. */
-        if (smc_engine_lm_set_prompt_cache(s.engine_lm, 4, err)) {
-            smc_setup_free(&s);
-            rc = -1;
-            break;
-        }
-        for (int t = 0; rc == 0 && t < EVAL_N_TASKS; t++)
-            if (o->tasks[t])
-                rc = run_task(o, &o->models[m], &s, (eval_task_kind)t, uf, &done, &pg, err);
+        smc_setup s = {0};
+        int cur_ctx = -1;
         int64_t decoded = 0, reused = 0;
-        smc_engine_lm_counts(s.engine_lm, &decoded, &reused);
-        if (!o->quiet)
+        for (int t = 0; rc == 0 && t < EVAL_N_TASKS; t++) {
+            if (!o->tasks[t])
+                continue;
+            /* A task with its own context length gets the model set up again with it;
+             * runs that fit the shorter context are the same either way. */
+            int n_ctx = o->n_ctx > 0 ? o->n_ctx : eval_task_n_ctx((eval_task_kind)t);
+            if (n_ctx != cur_ctx) {
+                if (cur_ctx >= 0) {
+                    add_counts(&s, &decoded, &reused);
+                    smc_setup_free(&s);
+                }
+                cur_ctx = -1;
+                if ((rc = setup_model(o, &o->models[m], n_ctx, &s, err)))
+                    break;
+                cur_ctx = n_ctx;
+            }
+            rc = run_task(o, &o->models[m], &s, (eval_task_kind)t, uf, &done, &pg, err);
+        }
+        if (cur_ctx >= 0) {
+            add_counts(&s, &decoded, &reused);
+            smc_setup_free(&s);
+        }
+        if (!o->quiet && rc == 0)
             fprintf(stderr, "smcgen eval: model %s: %lld tokens evaluated, %lld prompt tokens reused from the cache\n",
                     o->models[m].name, (long long)decoded, (long long)reused);
-        smc_setup_free(&s);
     }
     fclose(uf);
     keyset_free(&done);

@@ -13,6 +13,7 @@ typedef enum eval_task_kind {
 const char *eval_task_name(eval_task_kind t);           /* "spider", ... */
 int eval_task_parse(const char *name, eval_task_kind *out); /* 0 ok, -1 unknown */
 int eval_task_max_tokens(eval_task_kind t);             /* tokens per particle */
+int eval_task_n_ctx(eval_task_kind t);                  /* context length; 0: the model's */
 
 typedef struct eval_instance {
     char *id;

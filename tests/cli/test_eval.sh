@@ -45,10 +45,26 @@ for d, e in zip(sys.argv[1:], (0, 1)):
     c = json.load(open(d + "/config.json"))
     assert (c["ess_threshold"], c["resample"], c["resample_at"], c["temperature"]) == (e, "systematic", "critic", 0.8), c
     # no sweep units (the sweep is for spider only); the context of 360 leaves fewer than 64 tokens
-    assert c["sweep_tasks"] == [] and c["n_ctx"] == 360, c
+    assert c["sweep_tasks"] == [] and c["n_ctx"] == {"molecules": 360}, c
     n = [json.loads(l)["n_resamples"] for l in open(d + "/units.jsonl")]
     assert len(n) == 2 and (sum(n) == 0 if e == 0 else sum(n) > 0), (e, n)
     assert all(json.loads(l)["max_tokens"] < 64 for l in open(d + "/units.jsonl"))
+PY
+
+# Blocksworld's own context (1024): bw-dev-011's long prompt leaves its 160 tokens there, and only
+# 95 of the model's 512 with --ctx 512 (one 1-particle plain run each: shard 11/12 of the first 12).
+for c in task 512; do
+  extra=(); [ $c = 512 ] && extra=(--ctx 512)
+  "$BIN" eval -q --task blocksworld --methods plain --particles 1 --replicates 1 --limit 12 --shard 11/12 "${extra[@]}" \
+    --models small="$MODEL" --out "$OUT/ctx-$c" -t 1 >/dev/null 2>"$OUT/stderr" || { cat "$OUT/stderr"; fail "eval ctx $c"; }
+done
+python3 - "$OUT" <<'PY' || fail "blocksworld's context length"
+import json, sys
+for c, ctx, mt in (("task", 1024, 160), ("512", 512, 95)):
+    d = sys.argv[1] + "/ctx-" + c
+    assert json.load(open(d + "/config.json"))["n_ctx"] == {"blocksworld": ctx}, c
+    u = [json.loads(l) for l in open(d + "/units.jsonl")]
+    assert [(x["instance"], x["max_tokens"]) for x in u] == [("bw-dev-011", mt)], (c, u)
 PY
 
 # Under sanitizers (slow) one task; else two.
