@@ -1,9 +1,10 @@
 /* attention.c — causal grouped-query attention of a micro-batch's entries
- * over their sequences' K/V rows in the paged cache, split across the thread
- * pool by (entry, head), with AVX2+FMA dot products when the CPU has them.
- * The AVX2 path (head_dim a multiple of 8) walks the cache block by block
- * and keeps the weighted sum of V rows in registers; its arithmetic is the
- * same as the generic path's AVX2 dot/axpy (bit-identical results). */
+ * over their sequences' K/V rows in the paged cache. Models the tiled
+ * kernel takes (AVX2+FMA, head_dim % 8 == 0; attention_tiled.c) go there;
+ * the rest, and the scalar switch, take the path here: one (entry, head)
+ * at a time with a full score row, split across the thread pool, with
+ * AVX2+FMA dot products when the CPU has them. It is also the reference
+ * the tiled kernel is tested against. */
 #include "engine/ctx.h"
 
 #include <math.h>
@@ -158,73 +159,6 @@ static void attend_one(const attn_job *j, int64_t t, float *scores)
     }
 }
 
-#if defined(__x86_64__) || defined(__i386__)
-/* out[0 .. 8*NV) = sum over positions p of (scores[p] * inv) * V row p, the
- * sum kept in NV registers; per element the same FMAs, in the same order, as
- * axpy_avx2 into a zeroed row. vcol: the V columns of this head in layer
- * `layer` (offset into each block's V rows). */
-__attribute__((always_inline, target("avx2,fma"))) static inline void
-wsum_v_avx2(const smc_kv *kv, const smc_kv_seq *s, int layer, size_t vcol, int kvd, int32_t npos,
-            const float *scores, float inv, float *out, const int NV)
-{
-    __m256 acc[8];
-#pragma GCC unroll 8
-    for (int i = 0; i < NV; i++)
-        acc[i] = _mm256_setzero_ps();
-    int bs = kv->block_size;
-    for (int32_t p0 = 0, b = 0; p0 < npos; p0 += bs, b++) {
-        const float *v = smc_kv_v(kv, s->blocks[b], layer) + vcol;
-        int32_t rows = npos - p0 < bs ? npos - p0 : bs;
-        for (int32_t r = 0; r < rows; r++, v += kvd) {
-            __m256 a = _mm256_set1_ps(scores[p0 + r] * inv);
-#pragma GCC unroll 8
-            for (int i = 0; i < NV; i++)
-                acc[i] = _mm256_fmadd_ps(a, _mm256_loadu_ps(v + 8 * i), acc[i]);
-        }
-    }
-#pragma GCC unroll 8
-    for (int i = 0; i < NV; i++)
-        _mm256_storeu_ps(out + 8 * i, acc[i]);
-}
-
-/* attend_one for head_dim % 8 == 0 with the AVX2 functions. */
-__attribute__((target("avx2,fma"))) static void attend_one_avx2(const attn_job *j, int64_t t, float *scores)
-{
-    const attn_head a = attn_head_at(j, t);
-    const smc_kv *kv = a.kv;
-    const smc_kv_seq *s = a.s;
-    const float *q = a.q;
-    int hd = a.hd, kvd = a.kvd, bs = a.bs, kvh = a.kvh;
-    int32_t npos = a.npos;
-    float mx = -INFINITY;
-    for (int32_t p0 = 0, b = 0; p0 < npos; p0 += bs, b++) {
-        const float *k = smc_kv_k(kv, s->blocks[b], j->layer) + (size_t)kvh * hd;
-        int32_t rows = npos - p0 < bs ? npos - p0 : bs;
-        for (int32_t r = 0; r < rows; r++, k += kvd) {
-            float dot = dot8_avx2(q, k, hd) * a.scale;
-            scores[p0 + r] = dot;
-            if (dot > mx)
-                mx = dot;
-        }
-    }
-    float inv = softmax_unnormalised(scores, npos, mx);
-    float *out = a.out;
-    for (int d0 = 0; d0 < hd; d0 += 64) {
-        size_t vcol = (size_t)kvh * hd + (size_t)d0;
-        switch ((hd - d0 < 64 ? hd - d0 : 64) / 8) {
-        case 1: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 1); break;
-        case 2: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 2); break;
-        case 3: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 3); break;
-        case 4: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 4); break;
-        case 5: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 5); break;
-        case 6: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 6); break;
-        case 7: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 7); break;
-        default: wsum_v_avx2(kv, s, j->layer, vcol, kvd, npos, scores, inv, out + d0, 8); break;
-        }
-    }
-}
-#endif
-
 /* Threads claim chunks of (entry, head) tasks until none are left. */
 static void attn_worker(void *arg, int ith, int nth)
 {
@@ -237,13 +171,6 @@ static void attn_worker(void *arg, int ith, int nth)
         if (t0 >= total)
             break;
         int64_t t1 = t0 + j->chunk < total ? t0 + j->chunk : total;
-#if defined(__x86_64__) || defined(__i386__)
-        if (j->f.dot == dot_avx2 && j->c->m->head_dim % 8 == 0) {
-            for (int64_t t = t0; t < t1; t++)
-                attend_one_avx2(j, t, scores);
-            continue;
-        }
-#endif
         for (int64_t t = t0; t < t1; t++)
             attend_one(j, t, scores);
     }
@@ -255,10 +182,15 @@ void smc_attention(smc_ctx *c, int layer, int32_t i0, int32_t n)
     int64_t tasks = (int64_t)n * m->n_head, work = 0;   /* positions x heads attended */
     for (int32_t e = 0; e < n; e++)
         work += (int64_t)(c->slots[i0 + e].pos + 1) * m->n_head;
+    bool small = work * m->head_dim < 32768;   /* too small to be worth waking the pool */
+    if (c->attn_tiles && smc_attention_tiled_ok(m)) {
+        smc_attention_tiled(c, layer, i0, n, !small);
+        return;
+    }
     int64_t chunk = tasks / (4 * (int64_t)c->n_threads);
     attn_job aj = {c, layer, i0, n, pick_attn_fns(), chunk < 1 ? 1 : chunk, 0};
     atomic_init(&aj.next, 0);
-    if (work * m->head_dim < 32768)   /* too small to be worth waking the pool */
+    if (small)
         attn_worker(&aj, 0, 1);
     else
         smc_threadpool_run_dynamic(c->pool, attn_worker, &aj);

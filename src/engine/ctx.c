@@ -52,6 +52,11 @@ int smc_ctx_new(const smc_model *m, const smc_ctx_params *params, smc_ctx **out,
     c->up = malloc(U * ff * sizeof(float));
     c->rope_cs = malloc(U * (size_t)m->n_rot * sizeof(float));
     c->scores = malloc((size_t)c->n_threads * (size_t)c->n_ctx * sizeof(float));
+    size_t tile_bytes = (smc_attention_tile_floats() * sizeof(float) + 63) & ~(size_t)63;
+    if (tile_bytes && !(c->attn_tiles = aligned_alloc(64, (size_t)c->n_threads * tile_bytes))) {
+        smc_ctx_free(c);
+        return smc_fail(err, "out of memory for attention scratch");
+    }
     if (!c->x || !c->h || !c->tmp || !c->q || !c->att || !c->k || !c->v || !c->gate || !c->up ||
         !c->rope_cs || !c->scores) {
         smc_ctx_free(c);
@@ -87,6 +92,7 @@ void smc_ctx_free(smc_ctx *c)
     free(c->up);
     free(c->rope_cs);
     free(c->scores);
+    free(c->attn_tiles);
     free(c->deq);
     free(c->slots);
     free(c->seq_ids);

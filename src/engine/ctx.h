@@ -28,6 +28,7 @@ struct smc_ctx {
     float *x, *h, *q, *k, *v, *att, *gate, *up, *tmp;
     float *rope_cs;           /* [SMC_UBATCH][n_rot/2][2] cos, sin */
     float *scores;            /* [n_threads][n_ctx] */
+    float *attn_tiles;        /* [n_threads][smc_attention_tile_floats()], 64-byte aligned */
     float *deq;               /* [n_threads][16 * max n_in] for the exact path */
     size_t deq_stride;
     smc_kv_slot *slots;       /* [cap_entries] */
@@ -43,5 +44,11 @@ int smc_forward_batch(smc_ctx *c, const smc_batch *b, smc_error *err);
 /* attention.c: c->att for entries [i0, i0+n) from c->q and the cache (whose
  * rows for those entries, c->slots, are already written) at this layer. */
 void smc_attention(smc_ctx *c, int layer, int32_t i0, int32_t n);
+/* attention_tiled.c: the same, flash-attention style (AVX2+FMA), for models
+ * smc_attention_tiled_ok accepts (checked by smc_attention, which calls it);
+ * scratch: c->attn_tiles. */
+bool smc_attention_tiled_ok(const smc_model *m);
+size_t smc_attention_tile_floats(void);   /* per thread; 0 where there is no tiled path */
+void smc_attention_tiled(smc_ctx *c, int layer, int32_t i0, int32_t n, bool use_pool);
 
 #endif
