@@ -83,10 +83,11 @@ typedef struct tile {
     int32_t pos[TILE_ROWS];
     int nr, hd;
     float scale;
+    bool avx512;               /* 512-bit scores and V sums (the same bits as the 256-bit ones) */
     float m[TILE_ROWS], l[TILE_ROWS], alpha[TILE_ROWS];
-    _Alignas(32) float kt[MAX_HD * 16];            /* K block transposed: [d][16] */
-    _Alignas(32) float p[TILE_ROWS * 16];          /* scores, then weights */
-    _Alignas(32) float o[TILE_ROWS * MAX_HD];      /* weighted sums of V rows */
+    _Alignas(64) float kt[MAX_HD * 16];            /* K block transposed: [d][16] */
+    _Alignas(64) float p[TILE_ROWS * 16];          /* scores, then weights */
+    _Alignas(64) float o[TILE_ROWS * MAX_HD];      /* weighted sums of V rows */
 } tile;
 
 /* kt[d][j] = K row j, element d, for j < rows; zero for the rest. */
@@ -241,6 +242,101 @@ __attribute__((target("avx2,fma"))) static void scores(tile *t)
     }
 }
 
+/* AVX-512 forms of scores and update_o: a row's 16 scores in one register
+ * (8 rows at a time), V sums 64 columns x 4 rows at a time. Every lane does
+ * the FMAs of the 256-bit code in the same order: bit-identical results. */
+#define AVX512_FN __attribute__((target("avx2,fma,avx512f")))
+__attribute__((always_inline, target("avx2,fma,avx512f"))) static inline void scores_rows512(tile *t, int r0,
+                                                                                             const int NR)
+{
+    __m512 a[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < NR; i++)
+        a[i] = _mm512_setzero_ps();
+    const float *kt = t->kt;
+    for (int d = 0; d < t->hd; d++, kt += 16) {
+        __m512 k = _mm512_load_ps(kt);
+#pragma GCC unroll 8
+        for (int i = 0; i < NR; i++)
+            a[i] = _mm512_fmadd_ps(_mm512_set1_ps(t->q[r0 + i][d]), k, a[i]);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < NR; i++)
+        _mm512_store_ps(t->p + (r0 + i) * 16, a[i]);
+}
+
+AVX512_FN static void scores512(tile *t)
+{
+    int r0 = 0;
+    for (; r0 + 8 <= t->nr; r0 += 8)
+        scores_rows512(t, r0, 8);
+    switch (t->nr - r0) {
+    case 7: scores_rows512(t, r0, 7); break;
+    case 6: scores_rows512(t, r0, 6); break;
+    case 5: scores_rows512(t, r0, 5); break;
+    case 4: scores_rows512(t, r0, 4); break;
+    case 3: scores_rows512(t, r0, 3); break;
+    case 2: scores_rows512(t, r0, 2); break;
+    case 1: scores_rows512(t, r0, 1); break;
+    default: break;
+    }
+}
+
+__attribute__((always_inline, target("avx2,fma,avx512f"))) static inline void
+update_rows512(tile *t, const float *v, int kvd, int rows, int r0, const int NR, int c0, const int NC)
+{
+    __m512 acc[4][4];
+#pragma GCC unroll 4
+    for (int i = 0; i < NR; i++) {
+        __m512 al = _mm512_set1_ps(t->alpha[r0 + i]);
+#pragma GCC unroll 4
+        for (int c = 0; c < NC; c++)
+            acc[i][c] = _mm512_mul_ps(_mm512_load_ps(t->o + (r0 + i) * MAX_HD + c0 + 16 * c), al);
+    }
+    for (int j = 0; j < rows; j++, v += kvd) {
+        __m512 vr[4];
+#pragma GCC unroll 4
+        for (int c = 0; c < NC; c++)
+            vr[c] = _mm512_loadu_ps(v + c0 + 16 * c);
+#pragma GCC unroll 4
+        for (int i = 0; i < NR; i++) {
+            __m512 pj = _mm512_set1_ps(t->p[(r0 + i) * 16 + j]);
+#pragma GCC unroll 4
+            for (int c = 0; c < NC; c++)
+                acc[i][c] = _mm512_fmadd_ps(pj, vr[c], acc[i][c]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < NR; i++)
+#pragma GCC unroll 4
+        for (int c = 0; c < NC; c++)
+            _mm512_store_ps(t->o + (r0 + i) * MAX_HD + c0 + 16 * c, acc[i][c]);
+}
+
+/* Rows [0, nr) for columns [c0, c0 + 16*NC). */
+__attribute__((always_inline, target("avx2,fma,avx512f"))) static inline void
+update_cols512(tile *t, const float *v, int kvd, int rows, int c0, const int NC)
+{
+    int r0 = 0;
+    for (; r0 + 4 <= t->nr; r0 += 4)
+        update_rows512(t, v, kvd, rows, r0, 4, c0, NC);
+    switch (t->nr - r0) {
+    case 3: update_rows512(t, v, kvd, rows, r0, 3, c0, NC); break;
+    case 2: update_rows512(t, v, kvd, rows, r0, 2, c0, NC); break;
+    case 1: update_rows512(t, v, kvd, rows, r0, 1, c0, NC); break;
+    default: break;
+    }
+}
+
+AVX512_FN static void update_o512(tile *t, const float *v, int kvd, int rows)
+{
+    int c0 = 0;
+    for (; c0 + 64 <= t->hd; c0 += 64)
+        update_cols512(t, v, kvd, rows, c0, 4);
+    for (; c0 < t->hd; c0 += 16)
+        update_cols512(t, v, kvd, rows, c0, 1);
+}
+
 /* Attention of the tile's rows over their sequence s, K/V head kvh. */
 __attribute__((target("avx2,fma"))) static void run_tile(tile *t, const smc_kv *kv, const smc_kv_seq *s, int layer,
                                                          int kvh)
@@ -260,9 +356,15 @@ __attribute__((target("avx2,fma"))) static void run_tile(tile *t, const smc_kv *
         const float *k = smc_kv_k(kv, s->blocks[b], layer) + (size_t)kvh * hd;
         const float *v = smc_kv_v(kv, s->blocks[b], layer) + (size_t)kvh * hd;
         transpose_k(t->kt, k, kvd, rows, hd);
-        scores(t);
+        if (t->avx512)
+            scores512(t);
+        else
+            scores(t);
         softmax_step(t, p0);
-        update_o(t, v, kvd, rows);
+        if (t->avx512)
+            update_o512(t, v, kvd, rows);
+        else
+            update_o(t, v, kvd, rows);
     }
     for (int r = 0; r < t->nr; r++) {
         __m256 inv = _mm256_set1_ps(1.0f / t->l[r]);
@@ -277,6 +379,7 @@ typedef struct tiled_job {
     int32_t i0;
     int32_t n_tiles;
     const int32_t *tile_e;    /* tile i: entries [tile_e[i], tile_e[i+1]) of the micro-batch */
+    bool avx512;
     atomic_llong next;        /* tasks claimed so far (task = tile x K/V head, heaviest first) */
 } tiled_job;
 
@@ -300,6 +403,7 @@ static void tiled_worker(void *arg, int ith, int nth)
         t->nr = 0;
         t->hd = hd;
         t->scale = m->attn_scale;
+        t->avx512 = j->avx512;
         for (int32_t e = e0; e < e1; e++)
             for (int h = kvh * g; h < (kvh + 1) * g; h++) {
                 size_t off = (size_t)e * m->n_head * hd + (size_t)h * hd;
@@ -330,7 +434,7 @@ void smc_attention_tiled(smc_ctx *c, int layer, int32_t i0, int32_t n, bool use_
         e = e1;
     }
     tile_e[nt] = n;
-    tiled_job j = {c, layer, i0, nt, tile_e, 0};
+    tiled_job j = {c, layer, i0, nt, tile_e, smc_kernels_use_avx512() && m->head_dim % 16 == 0, 0};
     atomic_init(&j.next, 0);
     if (use_pool)
         smc_threadpool_run_dynamic(c->pool, tiled_worker, &j);

@@ -7,7 +7,7 @@
  *    (smc_kernels_force_scalar), with soft and with sharp score ranges;
  *  - every entry evaluated alone (the decode path) gives its batched output
  *    bit for bit, so chunked prefill equals token-by-token evaluation;
- *  - the same with a 2-thread pool;
+ *  - the same with a 2-thread pool; the AVX-512 form gives the AVX2 bits;
  *  - shapes: SmolLM2 (9 heads / 3 K/V heads, head_dim 64), Qwen2.5-0.5B
  *    (14 / 2, 64), head_dim 40 (not a multiple of 32), 16 query heads per
  *    K/V head (a full tile) and 32 (too many: the reference path).
@@ -138,6 +138,18 @@ static void check_shape(int n_head, int n_head_kv, int hd, float qscale, int thr
               "heads %d/%d hd %d qscale %g: tiled vs double %g, vs scalar path %g (tolerance 4e-6)", n_head,
               n_head_kv, hd, qscale, worst_d, worst_f);
 
+    /* The 512-bit kernels give the 256-bit ones' bits. */
+    if (smc_cpu_has_avx512()) {
+        float *a2 = malloc(sizeof(float) * (size_t)N * qd);
+        memcpy(a2, att, sizeof(float) * (size_t)N * qd);
+        smc_kernels_force_avx2(true);
+        smc_attention(&c, 0, 0, N);
+        smc_kernels_force_avx2(false);
+        CHECK_MSG(memcmp(a2, att, sizeof(float) * (size_t)N * qd) == 0, "heads %d/%d hd %d: AVX-512 != AVX2",
+                  n_head, n_head_kv, hd);
+        free(a2);
+    }
+
     /* Each entry alone equals its batched result bit for bit. */
     float *batched = malloc(sizeof(float) * (size_t)N * qd);
     memcpy(batched, att, sizeof(float) * (size_t)N * qd);
@@ -179,6 +191,7 @@ void run_tests(void)
     check_shape(9, 3, 64, 1.0f, 2);
     check_shape(14, 2, 64, 2.0f, 2);
     check_shape(4, 4, 40, 3.0f, 1);
+    check_shape(6, 2, 80, 2.0f, 1);    /* head_dim % 64 != 0 on the 512-bit path */
     check_shape(16, 1, 32, 2.0f, 2);
     check_shape(32, 1, 64, 1.0f, 1);
 }
