@@ -460,8 +460,19 @@ cJSON *js_if_then_else(const cJSON *root, const cJSON *s, const char **why)
     cJSON *alts = cJSON_AddArrayToObject(any, "anyOf");
     add(alts, both(cJSON_Duplicate(i, true), dup_or_true(t)));
     if (!t || cJSON_IsTrue(t)) {
-        /* if or else: no complement needed */
-        add(alts, cJSON_Duplicate(e, true));
+        /* if or else: no complement needed. But where else does not exclude
+         * if, an instance matching both has the annotations of if (then
+         * applies), not of else: the else branch is marked as a complement
+         * so that unevaluatedProperties/Items beside it are refused. */
+        cJSON *ec = cJSON_Duplicate(e, true);
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, cJSON_Duplicate(i, true));
+        cJSON_AddItemToArray(pair, cJSON_Duplicate(e, true));
+        bool disjoint = js_oneof_check(root, pair, "#", NULL) == 0;
+        cJSON_Delete(pair);
+        if (!disjoint && cJSON_IsObject(ec))
+            cJSON_AddTrueToObject(ec, "$smcNegated");
+        add(alts, ec);
     } else {
         cJSON *pair = cJSON_CreateArray();
         cJSON_AddItemToArray(pair, cJSON_Duplicate(i, true));

@@ -168,11 +168,23 @@ static void test_unevaluated(void)
     /* per branch of anyOf */
     expect("{\"anyOf\":[{\"properties\":{\"a\":{\"type\":\"integer\"}},\"required\":[\"a\"]},"
            "{\"properties\":{\"b\":true},\"required\":[\"b\"]}],\"unevaluatedProperties\":false}",
-           (const char *[]){"{\"a\":1}", "{\"b\":\"x\"}", NULL}, (const char *[]){"{\"a\":1,\"c\":2}", "{\"c\":2}", NULL});
+           (const char *[]){"{\"a\":1}", "{\"b\":\"x\"}", NULL},
+           (const char *[]){"{\"a\":1,\"c\":2}", "{\"c\":2}", NULL});
     expect_refused("{\"contains\":{\"type\":\"integer\"},\"unevaluatedItems\":false}", "\"unevaluatedItems\"",
                    "contains");
     expect_refused("{\"not\":{\"required\":[\"a\"]},\"unevaluatedProperties\":false}", "\"unevaluatedProperties\"",
                    "\"not\"");
+    /* if without then: an instance matching if takes if's annotations, not
+     * else's ({"b":2} matches if, so b is unevaluated): refused, not
+     * compiled as anyOf [if, else] */
+    expect_refused("{\"if\":{\"properties\":{\"a\":true}},\"else\":{\"properties\":{\"b\":true}},"
+                   "\"unevaluatedProperties\":false}", "\"unevaluatedProperties\"", "else");
+    /* ... unless else excludes if */
+    expect("{\"if\":{\"type\":\"object\",\"properties\":{\"k\":{\"const\":\"x\"}},\"required\":[\"k\"]},"
+           "\"else\":{\"type\":\"object\",\"properties\":{\"k\":{\"const\":\"y\"},\"b\":true},"
+           "\"required\":[\"k\"]},\"unevaluatedProperties\":false}",
+           (const char *[]){"{\"k\":\"x\"}", "{\"k\":\"y\",\"b\":2}", NULL},
+           (const char *[]){"{\"k\":\"x\",\"b\":2}", "{\"k\":\"z\"}", "{\"k\":\"y\",\"c\":2}", NULL});
 }
 
 static void test_oneof(void)

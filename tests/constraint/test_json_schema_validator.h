@@ -6,9 +6,10 @@
  * pattern, format (date, time, date-time, uuid, email, ipv4, ipv6, hostname),
  * items/prefixItems (and the draft-7 tuple form), min/maxItems, properties,
  * required, additionalProperties, min/maxProperties, allOf, anyOf, oneOf
- * (exactly one, unless jv_oneof_as_anyof), local $ref, unevaluatedProperties
- * (with the evaluated-property annotations of properties, additionalProperties,
- * $ref, allOf and the successful anyOf/oneOf branches). */
+ * (exactly one, unless jv_oneof_as_anyof), local $ref, if/then/else,
+ * unevaluatedProperties and unevaluatedItems (with the annotations of
+ * properties, additionalProperties, prefixItems, items, additionalItems,
+ * $ref, allOf, the successful anyOf/oneOf branches and if/then/else). */
 #ifndef SMC_TEST_JSON_SCHEMA_VALIDATOR_H
 #define SMC_TEST_JSON_SCHEMA_VALIDATOR_H
 
@@ -309,34 +310,52 @@ static bool jv_type_ok(const char *t, const cJSON *x)
 
 #define JV_GET(k) cJSON_GetObjectItemCaseSensitive(s, k)
 
-/* Whether schema s, applied to object x (successfully), evaluates key k:
- * the annotations unevaluatedProperties depends on. */
-static bool jv_evaluates(const cJSON *root, const cJSON *s, const cJSON *x, const char *k, int depth,
+/* Whether schema s, applied to x (successfully), evaluates key k of object x
+ * (k non-NULL) or item idx of array x: the annotations unevaluatedProperties
+ * and unevaluatedItems depend on. */
+static bool jv_evaluates(const cJSON *root, const cJSON *s, const cJSON *x, const char *k, int idx, int depth,
                          bool top)
 {
     if (!cJSON_IsObject(s) || depth > 200)
         return false;
-    const cJSON *props = JV_GET("properties");
-    if (props && cJSON_GetObjectItemCaseSensitive(props, k))
-        return true;
-    if (JV_GET("additionalProperties") || (!top && JV_GET("unevaluatedProperties")))
-        return true;
+    if (k) {
+        const cJSON *props = JV_GET("properties");
+        if (props && cJSON_GetObjectItemCaseSensitive(props, k))
+            return true;
+        if (JV_GET("additionalProperties") || (!top && JV_GET("unevaluatedProperties")))
+            return true;
+    } else {
+        const cJSON *prefix = JV_GET("prefixItems"), *items = JV_GET("items");
+        if (cJSON_IsArray(items))
+            prefix = items, items = JV_GET("additionalItems");
+        if ((prefix && idx < cJSON_GetArraySize(prefix)) || items || (!top && JV_GET("unevaluatedItems")))
+            return true;
+    }
     const cJSON *r = JV_GET("$ref");
     if (r) {
         const cJSON *t = jv_ref(root, r->valuestring);
-        if (t && jv_evaluates(root, t, x, k, depth + 1, false))
+        if (t && jv_evaluates(root, t, x, k, idx, depth + 1, false))
             return true;
     }
     const cJSON *all = JV_GET("allOf");
     for (const cJSON *a = all ? all->child : NULL; a; a = a->next)
-        if (jv_evaluates(root, a, x, k, depth + 1, false))
+        if (jv_evaluates(root, a, x, k, idx, depth + 1, false))
             return true;
     static const char *const alt_kw[] = {"anyOf", "oneOf"};
     for (int i = 0; i < 2; i++) {
         const cJSON *alts = JV_GET(alt_kw[i]);
         for (const cJSON *a = alts ? alts->child : NULL; a; a = a->next)
-            if (jv_valid(root, a, x, depth + 1) && jv_evaluates(root, a, x, k, depth + 1, false))
+            if (jv_valid(root, a, x, depth + 1) && jv_evaluates(root, a, x, k, idx, depth + 1, false))
                 return true;
+    }
+    /* if: its annotations when it holds, with then's; else's when it fails */
+    const cJSON *cond = JV_GET("if");
+    if (cond) {
+        bool holds = jv_valid(root, cond, x, depth + 1);
+        const cJSON *br = holds ? JV_GET("then") : JV_GET("else");
+        if ((holds && jv_evaluates(root, cond, x, k, idx, depth + 1, false)) ||
+            (br && jv_evaluates(root, br, x, k, idx, depth + 1, false)))
+            return true;
     }
     return false;
 }
@@ -418,6 +437,11 @@ static bool jv_valid(const cJSON *root, const cJSON *s, const cJSON *x, int dept
                 return false;
             }
         }
+        const cJSON *uneval = JV_GET("unevaluatedItems");
+        i = 0;
+        for (const cJSON *e = uneval ? x->child : NULL; e; e = e->next, i++)
+            if (!jv_evaluates(root, s, x, NULL, i, depth + 1, true) && !jv_valid(root, uneval, e, depth + 1))
+                return false;
     }
     if (cJSON_IsObject(x)) {
         const cJSON *props = JV_GET("properties"), *ap = JV_GET("additionalProperties");
@@ -438,7 +462,7 @@ static bool jv_valid(const cJSON *root, const cJSON *s, const cJSON *x, int dept
             return false;
         const cJSON *uneval = JV_GET("unevaluatedProperties");
         for (const cJSON *e = uneval ? x->child : NULL; e; e = e->next)
-            if (!jv_evaluates(root, s, x, e->string, depth + 1, true) &&
+            if (!jv_evaluates(root, s, x, e->string, 0, depth + 1, true) &&
                 !jv_valid(root, uneval, e, depth + 1))
                 return false;
         if ((k = JV_GET("maxProperties")) && n > k->valuedouble)
@@ -453,6 +477,11 @@ static bool jv_valid(const cJSON *root, const cJSON *s, const cJSON *x, int dept
         for (const cJSON *a = k->child; a && !ok; a = a->next)
             ok = jv_valid(root, a, x, depth + 1);
         if (!ok)
+            return false;
+    }
+    if ((k = JV_GET("if")) && (JV_GET("then") || JV_GET("else"))) {
+        const cJSON *br = jv_valid(root, k, x, depth + 1) ? JV_GET("then") : JV_GET("else");
+        if (br && !jv_valid(root, br, x, depth + 1))
             return false;
     }
     if ((k = JV_GET("oneOf"))) {
