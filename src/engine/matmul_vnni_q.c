@@ -97,12 +97,33 @@ VNNI_INLINE void vq_prepare_cols8(const uint8_t *A, size_t astride, int ncol, in
     }
 }
 
+/* Up to Q4_MAX_PREP (group, block) pairs of prepared activations; the rows
+ * of a tile, unpacked once (u = w + z, 32 bytes per block, and d) for all
+ * the column groups, so that each weight dword is broadcast from memory (a
+ * load, not a shuffle: shuffles all go to one port and were the limit). */
+#define Q4_MAX_PREP 320
+#define Q4_RB 4
+typedef struct vq_rows {
+    _Alignas(32) int32_t u[Q4_RB][Q4_MAX_PREP][8];
+    float d[Q4_RB][Q4_MAX_PREP];
+} vq_rows;
+
+VNNI_INLINE void vq_unpack_rows(const uint8_t *W, size_t wrow, int64_t nblk, int R, vq_rows *U, const int Q8)
+{
+    for (int r = 0; r < R; r++)
+        for (int64_t i = 0; i < nblk; i++) {
+            const uint8_t *b = W + (size_t)r * wrow + (size_t)i * VQ_BLK(Q8);
+            _mm256_store_si256((__m256i *)U->u[r][i], vq_unpack(b, Q8));
+            U->d[r][i] = vq_d(b);
+        }
+}
+
 /* R rows x 8 columns (lane j = column j): dword k of a row's unpacked
- * nibbles is broadcast and multiplied by XT[k], so the 8 dpbusd of a block
+ * weights is broadcast and multiplied by XT[k], so the 8 dpbusd of a block
  * leave the block sums of the 8 columns in the 8 lanes (no horizontal
  * sums), and one convert/multiply/FMA serves 8 (row, column) pairs. */
-VNNI_INLINE void vq_tile_cols8(const uint8_t *W, size_t wrow, int64_t nblk, const q4_xcols *P, float *Y,
-                               int64_t ldy, int ncol, const int Q8, const int R)
+VNNI_INLINE void vq_tile_cols8(const vq_rows *U, int64_t nblk, const q4_xcols *P, float *Y, int64_t ldy, int ncol,
+                               const int R)
 {
     __m256 acc[4];
 #pragma GCC unroll 4
@@ -112,16 +133,14 @@ VNNI_INLINE void vq_tile_cols8(const uint8_t *W, size_t wrow, int64_t nblk, cons
         const q4_xcols *p = P + i;
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
-            const uint8_t *b = W + (size_t)r * wrow + (size_t)i * VQ_BLK(Q8);
-            _Alignas(32) int32_t ub[8];
-            _mm256_store_si256((__m256i *)ub, vq_unpack(b, Q8));
+            const int32_t *ub = U->u[r][i];
             __m256i sa = p->x0, sb = _mm256_setzero_si256();
 #pragma GCC unroll 4
             for (int k = 0; k < 4; k++) {
                 sa = _mm256_dpbusd_epi32(sa, _mm256_set1_epi32(ub[k]), p->xt[k]);
                 sb = _mm256_dpbusd_epi32(sb, _mm256_set1_epi32(ub[k + 4]), p->xt[k + 4]);
             }
-            const __m256 dd = _mm256_mul_ps(_mm256_set1_ps(vq_d(b)), p->xd);
+            const __m256 dd = _mm256_mul_ps(_mm256_set1_ps(U->d[r][i]), p->xd);
             acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sa, sb)), dd, acc[r]);
         }
     }
@@ -169,8 +188,8 @@ VNNI_INLINE void vq_prepare_cols4(const uint8_t *A, size_t astride, int ncol, in
  * and high halves of the block sums of the 4 columns in lanes j and j + 4,
  * and adding the swapped halves gives the block sums (exact integers, so
  * the same values as vq_tile_cols8). */
-VNNI_INLINE void vq_tile_cols4(const uint8_t *W, size_t wrow, int64_t nblk, const q4_xcols *P, float *Y,
-                               int64_t ldy, int ncol, const int Q8, const int R)
+VNNI_INLINE void vq_tile_cols4(const vq_rows *U, int64_t nblk, const q4_xcols *P, float *Y, int64_t ldy, int ncol,
+                               const int R)
 {
     __m256 acc[4];
 #pragma GCC unroll 4
@@ -180,15 +199,14 @@ VNNI_INLINE void vq_tile_cols4(const uint8_t *W, size_t wrow, int64_t nblk, cons
         const q4_xcols *p = P + i;
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
-            const uint8_t *b = W + (size_t)r * wrow + (size_t)i * VQ_BLK(Q8);
-            const __m256i u = vq_unpack(b, Q8);
+            const __m256i u = _mm256_load_si256((const __m256i *)U->u[r][i]);
             __m256i sa = _mm256_dpbusd_epi32(p->x0, _mm256_shuffle_epi32(u, 0x00), p->xt[0]);
             __m256i sb = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_shuffle_epi32(u, 0x55), p->xt[1]);
             sa = _mm256_dpbusd_epi32(sa, _mm256_shuffle_epi32(u, 0xAA), p->xt[2]);
             sb = _mm256_dpbusd_epi32(sb, _mm256_shuffle_epi32(u, 0xFF), p->xt[3]);
             sa = _mm256_add_epi32(sa, sb);
             sa = _mm256_add_epi32(sa, _mm256_permute2x128_si256(sa, sa, 0x01));
-            const __m256 dd = _mm256_mul_ps(_mm256_set1_ps(vq_d(b)), p->xd);
+            const __m256 dd = _mm256_mul_ps(_mm256_set1_ps(U->d[r][i]), p->xd);
             acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sa), dd, acc[r]);
         }
     }
@@ -257,10 +275,9 @@ VNNI_INLINE void vq_rows8_col1(const uint8_t *W, size_t wrow, int64_t nblk, cons
  * last column in the spare lanes). The prepared activations of up to
  * Q4_MAX_PREP (group, block) pairs sit in a stack buffer (102 KB: both
  * groups of 16 columns for rows of up to 5120 inputs), and each tile of
- * Q4_RB rows is read once for all the groups prepared. One column (or rows
+ * Q4_RB rows is read and unpacked once (45 KB) for all the groups
+ * prepared. One column (or rows
  * too long for one group) goes a column at a time, 8 rows per tile. */
-#define Q4_MAX_PREP 320
-#define Q4_RB 4
 VNNI_INLINE void kv_q(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
                       size_t astride, int nb, float *Y, int64_t ldy, const int Q8)
 {
@@ -269,6 +286,7 @@ VNNI_INLINE void kv_q(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, i
     int c = 0;
     if (g_max > 0 && nb >= 2) {
         q4_xcols P[Q4_MAX_PREP];
+        vq_rows U;
         while (c < nb) {
             int64_t g = (nb - c + 7) / 8;
             if (g > g_max)
@@ -285,22 +303,21 @@ VNNI_INLINE void kv_q(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, i
             int64_t o = o0;
             for (; o + Q4_RB <= o1; o += Q4_RB) {
                 smc_prefetch_rows(W, wrow, o + Q4_RB, o1, Q4_RB);
+                vq_unpack_rows(W + (size_t)o * wrow, wrow, nblk, Q4_RB, &U, Q8);
                 for (int64_t j = 0; j < g; j++)
                     if (ncol[j] <= 4)
-                        vq_tile_cols4(W + (size_t)o * wrow, wrow, nblk, P + j * nblk, Yc + 8 * j * ldy + o, ldy,
-                                      ncol[j], Q8, Q4_RB);
+                        vq_tile_cols4(&U, nblk, P + j * nblk, Yc + 8 * j * ldy + o, ldy, ncol[j], Q4_RB);
                     else
-                        vq_tile_cols8(W + (size_t)o * wrow, wrow, nblk, P + j * nblk, Yc + 8 * j * ldy + o, ldy,
-                                      ncol[j], Q8, Q4_RB);
+                        vq_tile_cols8(&U, nblk, P + j * nblk, Yc + 8 * j * ldy + o, ldy, ncol[j], Q4_RB);
             }
-            for (; o < o1; o++)
+            for (; o < o1; o++) {
+                vq_unpack_rows(W + (size_t)o * wrow, wrow, nblk, 1, &U, Q8);
                 for (int64_t j = 0; j < g; j++)
                     if (ncol[j] <= 4)
-                        vq_tile_cols4(W + (size_t)o * wrow, wrow, nblk, P + j * nblk, Yc + 8 * j * ldy + o, ldy,
-                                      ncol[j], Q8, 1);
+                        vq_tile_cols4(&U, nblk, P + j * nblk, Yc + 8 * j * ldy + o, ldy, ncol[j], 1);
                     else
-                        vq_tile_cols8(W + (size_t)o * wrow, wrow, nblk, P + j * nblk, Yc + 8 * j * ldy + o, ldy,
-                                      ncol[j], Q8, 1);
+                        vq_tile_cols8(&U, nblk, P + j * nblk, Yc + 8 * j * ldy + o, ldy, ncol[j], 1);
+            }
             for (int64_t j = 0; j < g; j++)
                 c += ncol[j];
         }
