@@ -3,7 +3,12 @@
 # the same GGUF files (order flipped every round), with an optional second smcgen
 # binary (e.g. a build of main before a change) in the same rounds. Prints, per
 # round, model and prompt length: tokens/s (wall clock, mean of the reps) of each
-# engine, smcgen/llama.cpp ratios, smcgen tokens per CPU-second, and the load average.
+# engine and their ratio, then tokens per CPU-second of each engine and their ratio,
+# and the load average. CPU-seconds: smcgen measures its process CPU time around each
+# prompt; llama-bench (--no-warmup) runs under /usr/bin/time once per length and once
+# with 16-token prompts, and the difference of the two CPU times (load, set-up and
+# the 16-token prompts cancel) is charged to the N - 16 extra tokens of each rep.
+# On a loaded machine CPU time is far steadier than wall clock.
 # Figures, not a test; the machine's load moves between runs, so compare within a round.
 #
 # usage: LLAMA_BIN=/path/to/llama.cpp/bin bench/pp_side_by_side.sh ROUNDS FILE.gguf...
@@ -17,7 +22,13 @@ B=${SMCGEN_B:-}
 T=${T:-1}; PP=${PP:-128,1024}; REPS=${REPS:-2}
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 
-run_llama() { "$LB/llama-bench" -m "$1" -t "$T" -p "$PP" -n 0 -r "$REPS" -o json > "$TMP/$2" 2>/dev/null; }
+run_llama() {   # FILE OUT.json; CPU seconds per length in OUT.json.cpu.N
+  "$LB/llama-bench" -m "$1" -t "$T" -p "$PP" -n 0 -r "$REPS" -o json > "$TMP/$2" 2>/dev/null
+  for n in 16 ${PP//,/ }; do
+    /usr/bin/time -f "%U %S" -o "$TMP/$2.cpu.$n" "$LB/llama-bench" -m "$1" -t "$T" -p "$n" -n 0 -r "$REPS" \
+      --no-warmup > /dev/null 2>&1
+  done
+}
 run_smc() { "$1" bench -m "$2" -t "$T" --prompt "$PP" --reps "$REPS" --seqs 1 --time 0.1 --prefix 16 --json \
                 > "$TMP/$3" 2>/dev/null; }
 
@@ -29,9 +40,15 @@ for r in $(seq 1 "$ROUNDS"); do
     else
       [ -n "$B" ] && run_smc "$B" "$f" b.json; run_smc "$A" "$f" a.json; run_llama "$f" lb.json
     fi
-    python3 - "$TMP" "$r" "$(basename "$f")" "$load" "$B" <<'EOF'
+    python3 - "$TMP" "$r" "$(basename "$f")" "$load" "$B" "$REPS" <<'EOF'
 import json, os, sys
-tmp, r, name, load, has_b = sys.argv[1:6]
+tmp, r, name, load, has_b, reps = sys.argv[1:7]
+def cpu(n):
+    try:
+        u, s = open(os.path.join(tmp, f"lb.json.cpu.{n}")).read().split()[-2:]
+        return float(u) + float(s)
+    except Exception:
+        return None
 def smc(fn):
     try:
         return {p["tokens"]: (p["tokens_per_s_mean"], p["tokens_per_cpu_s"]) for p in json.load(open(os.path.join(tmp, fn)))["prompt"]}
@@ -44,12 +61,15 @@ except Exception:
 a, b = smc("a.json"), smc("b.json") if has_b else {}
 for n in sorted(set(a) | set(lb)):
     l = lb.get(n); x = a.get(n); y = b.get(n)
-    row = f"round {r} {name:28s} pp{n:<5d} llama {l or 0:7.1f}  smcgen {x[0] if x else 0:7.1f} ({x[1] if x else 0:6.1f}/cpu-s)"
-    if l and x: row += f"  ratio {x[0] / l:5.2f}"
-    if y:
-        row += f" | B {y[0]:7.1f} ({y[1]:6.1f}/cpu-s)"
-        if l: row += f" ratio {y[0] / l:5.2f}"
-    print(row + f"  load {load}", flush=True)
+    c16, cn = cpu(16), cpu(n)
+    lc = int(reps) * (n - 16) / (cn - c16) if c16 is not None and cn is not None and cn > c16 else None
+    row = f"r{r} {name:24s} pp{n:<5d} wall: llama {l or 0:6.1f} smcgen {x[0] if x else 0:6.1f}"
+    if l and x: row += f" ({x[0] / l:4.2f})"
+    if y: row += f" B {y[0]:6.1f}" + (f" ({y[0] / l:4.2f})" if l else "")
+    row += f" | per cpu-s: llama {lc or 0:6.1f} smcgen {x[1] if x else 0:6.1f}"
+    if lc and x: row += f" ({x[1] / lc:4.2f})"
+    if y: row += f" B {y[1]:6.1f}" + (f" ({y[1] / lc:4.2f})" if lc else "")
+    print(row + f" | load {load}", flush=True)
 EOF
   done
 done

@@ -2,11 +2,10 @@
  * random weights (quantised floats and raw random bytes, including the
  * Q8_0 value -128 the quantiser never writes), every batch width 1..19 and
  * odd row ranges:
- *  - Q8_0 gives bit-identical outputs to the AVX2 kernel (matmul_avx2_q.c);
- *  - Q4_0 gives bit-identical outputs to a scalar model of its documented
- *    arithmetic (exact int block sums S, acc = fmaf((float)S, d_w*d_x, acc)
- *    block after block), hence the same bits for every batch width and row
- *    range, and stays within float rounding of the AVX2 kernel.
+ *  - Q8_0 and Q4_0 give bit-identical outputs to a scalar model of their
+ *    documented arithmetic (exact int block sums S, acc = fmaf((float)S,
+ *    d_w*d_x, acc) block after block), hence the same bits for every batch
+ *    width and row range, and stay within float rounding of the AVX2 kernels.
  * Skipped on CPUs without AVX2 or AVX512-VNNI. */
 #include <stdint.h>
 
@@ -58,19 +57,30 @@ static uint8_t *make_w(int type, int64_t n_in, int64_t n_out, bool raw)
     return w;
 }
 
-/* Scalar model of the VNNI Q4_0 arithmetic for one (row, column). */
-static float q4_0_model(const uint8_t *wrow, const uint8_t *arow, int64_t n_in)
+/* Scalar model of the VNNI Q4_0 / Q8_0 arithmetic for one (row, column). */
+static float vnni_model(int type, const uint8_t *wrow, const uint8_t *arow, int64_t n_in, double *mag)
 {
+    *mag = 0;
     const smc_block_q4_0 *w = (const smc_block_q4_0 *)wrow;
+    const smc_block_q8_0 *w8 = (const smc_block_q8_0 *)wrow;
     const smc_act_q8 *x = (const smc_act_q8 *)arow;
     float acc = 0.0f;
     for (int64_t i = 0; i < n_in / 32; i++) {
         int32_t s = 0;
-        for (int j = 0; j < 16; j++) {
-            s += ((w[i].qs[j] & 0x0F) - 8) * x[i].qs[j];
-            s += ((w[i].qs[j] >> 4) - 8) * x[i].qs[j + 16];
-        }
-        float dd = smc_fp16_to_f32(w[i].d) * x[i].d;
+        int32_t sa = 0;   /* sum of |w*x| */
+        if (type == SMC_TYPE_Q8_0)
+            for (int j = 0; j < 32; j++) {
+                s += w8[i].qs[j] * x[i].qs[j];
+                sa += abs(w8[i].qs[j] * x[i].qs[j]);
+            }
+        else
+            for (int j = 0; j < 16; j++) {
+                s += ((w[i].qs[j] & 0x0F) - 8) * x[i].qs[j];
+                s += ((w[i].qs[j] >> 4) - 8) * x[i].qs[j + 16];
+                sa += abs(((w[i].qs[j] & 0x0F) - 8) * x[i].qs[j]) + abs(((w[i].qs[j] >> 4) - 8) * x[i].qs[j + 16]);
+            }
+        float dd = smc_fp16_to_f32(type == SMC_TYPE_Q8_0 ? w8[i].d : w[i].d) * x[i].d;
+        *mag += (double)sa * fabs((double)dd);
         acc = fmaf((float)s, dd, acc);
     }
     return acc;
@@ -102,20 +112,21 @@ static void check_type(int type, int64_t n_in, int64_t n_out, bool raw)
             ya[i] = yv[i] = yr[i] = -7.0f;
         ka(W, rb, n_in, o0, o1, A, ab, nb, ya, n_out);
         kv(W, rb, n_in, o0, o1, A, ab, nb, yv, n_out);
-        if (type == SMC_TYPE_Q4_0) {
+        {
             for (int b = 0; b < nb; b++)
                 for (int64_t o = o0; o < o1; o++) {
-                    yr[b * n_out + o] = q4_0_model(W + (size_t)o * rb, A + (size_t)b * ab, n_in);
+                    double mag;
+                    yr[b * n_out + o] = vnni_model(type, W + (size_t)o * rb, A + (size_t)b * ab, n_in, &mag);
                     /* AVX2 sums 8 lanes per block, then the lanes: float
-                     * rounding only (the int sums are exact in both). */
-                    float tol = 1e-5f * (1.0f + fabsf(yr[b * n_out + o])) * (float)(n_in / 32);
-                    if (fabsf(ya[b * n_out + o] - yr[b * n_out + o]) > tol)
+                     * rounding only (the int sums are exact in both), a few
+                     * units of 2^-24 of the sum of |terms| per block. */
+                    double tol = 4e-7 * (mag + 1e-3) * (double)(n_in / 32 + 8);
+                    if (fabs((double)ya[b * n_out + o] - yr[b * n_out + o]) > tol)
                         far++;
                 }
             if (memcmp(yr, yv, sizeof(float) * (size_t)(n_out * max_nb)) != 0)
                 mismatches++;
-        } else if (memcmp(ya, yv, sizeof(float) * (size_t)(n_out * max_nb)) != 0)
-            mismatches++;
+        }
     }
     CHECK_MSG(mismatches == 0, "type %d n_in %lld n_out %lld raw %d: %d batch widths differ", type,
               (long long)n_in, (long long)n_out, raw, mismatches);
@@ -145,6 +156,8 @@ void run_tests(void)
      * chunks (161 blocks), or go a column at a time (321 blocks). */
     check_type(SMC_TYPE_Q4_0, 32 * 161, 7, false);
     check_type(SMC_TYPE_Q4_0, 32 * 321, 5, true);
+    check_type(SMC_TYPE_Q8_0, 32 * 161, 7, true);
+    check_type(SMC_TYPE_Q8_0, 32 * 321, 5, false);
     CHECK(smc_mm_kernel_vnni_q(SMC_TYPE_F16) == NULL);
 }
 #else
