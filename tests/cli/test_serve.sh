@@ -238,6 +238,8 @@ check "serves again after the cancel (got $code)" "[ $code = 200 ]"
 # --- prompt reuse across requests (issue #17), by counts: a fresh server with a prompt
 # cache; the second prompt extends the first and computes only the rest; the same prompt
 # again computes none of it. The engine's own count of evaluated tokens must agree. ------
+out=$("$bin" serve --port 0 --prompt-cache 65 2>&1); rc=$?
+check "serve --prompt-cache 65: exit 2 naming the option and its range (got $rc)" "[ $rc = 2 ] && grep -qF -- '--prompt-cache: ' <<< \"\$out\" && grep -qF 'is not an integer in [0, 64]' <<< \"\$out\""
 start cache --prompt-cache 2
 p1="The prompt cache keeps this sentence"
 p2="$p1 and computes only what follows"
