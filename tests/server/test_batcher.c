@@ -2,8 +2,9 @@
  * sampled at once through the batcher give exactly the particles they give
  * alone, their steps share engine batches, every LM state is released, a
  * prompt shared (or extended) by running requests is computed once, with
- * the same results; and smc_config.on_step sees the particles and can stop
- * a run cleanly. */
+ * the same results, and each request learns how many prompt tokens it reused
+ * (also from the inner LM's own prompt cache); and smc_config.on_step sees
+ * the particles and can stop a run cleanly. */
 #include "test.h"
 
 #include <pthread.h>
@@ -108,6 +109,51 @@ static void test_two_requests_share_batches(void)
     batcher_free(b);
 }
 
+/* An inner LM with its own prompt cache (as the engine LM's across
+ * requests): what its counter says it reused during a root counts as the
+ * request's reused prompt tokens, and its evaluated tokens reach the stats.
+ * Here a stand-in: the toy LM whose root "reuses" all but the last token. */
+static int (*toy_root)(void *self, const int32_t *prompt, size_t n, void **state, smc_error *err);
+static int64_t fake_reused;
+static int reusing_root(void *self, const int32_t *prompt, size_t n, void **state, smc_error *err)
+{
+    fake_reused += n > 0 ? (int64_t)n - 1 : 0;
+    return toy_root(self, prompt, n, state, err);
+}
+static void fake_counts(const smc_lm *lm, int64_t *decoded, int64_t *reused)
+{
+    (void)lm;
+    if (decoded)
+        *decoded = 42;
+    if (reused)
+        *reused = fake_reused;
+}
+
+static void test_inner_cache_counts(void)
+{
+    smc_lm inner = *smc_toy_lm_iface(toy);
+    toy_root = inner.root;
+    inner.root = reusing_root;
+    smc_error err = {{0}};
+    batcher *b = NULL;
+    CHECK(batcher_new(&inner, NULL, 1, &b, &err) == 0);
+    batcher_set_counter(b, fake_counts);
+    static const int32_t p3[3] = {3, 7, 3};
+    smc_result *r = NULL;
+    batcher_enter(b);
+    CHECK(run_prompt(batcher_lm(b), p3, 3, 5, &r, &err) == 0);
+    CHECK_EQ_INT(batcher_thread_prompt_reused(), 2);
+    batcher_leave(b);
+    batcher_stats st;
+    batcher_get_stats(b, &st);
+    CHECK_EQ_INT(st.prompt_hits, 1);
+    CHECK_EQ_INT(st.prompt_tokens_saved, 2);
+    CHECK_EQ_INT(st.tokens_evaluated, 42);
+    smc_result_free(r);
+    batcher_free(b);
+    CHECK_EQ_INT(smc_toy_lm_live_states(toy), 0);
+}
+
 /* A prompt that extends a running request's prompt forks its state. */
 static void test_prompt_extension(void)
 {
@@ -122,9 +168,11 @@ static void test_prompt_extension(void)
     batcher_enter(b); /* another request keeps running: the cache lives */
     batcher_enter(b);
     CHECK(run_prompt(batcher_lm(b), p1, 1, 4, &first, &err) == 0);
+    CHECK_EQ_INT(batcher_thread_prompt_reused(), 0);
     batcher_leave(b);
     batcher_enter(b);
     CHECK(run_prompt(batcher_lm(b), prompt_ab, 2, 5, &shared, &err) == 0);
+    CHECK_EQ_INT(batcher_thread_prompt_reused(), 1); /* this thread's run reused the cached token */
     batcher_leave(b);
     batcher_stats st;
     batcher_get_stats(b, &st);
@@ -189,6 +237,7 @@ void run_tests(void)
     dfa = smc_toy_dfa_default();
     test_two_requests_share_batches();
     test_prompt_extension();
+    test_inner_cache_counts();
     test_on_step_stops();
     smc_toy_dfa_free(dfa);
     smc_toy_lm_free(toy);
