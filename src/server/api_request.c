@@ -69,7 +69,8 @@ static int append(char **buf, size_t *len, size_t *cap, const char *text, size_t
 }
 
 /* OpenAI's messages as the library's [{"role", "content"}] (content parts
- * joined, an assistant's null content empty), roles checked. */
+ * joined, an assistant's null content empty, "developer" as "system": the
+ * templates know only the latter), roles checked. */
 static int normalize_chat(const cJSON *messages, cJSON **out, smc_error *err)
 {
     *out = NULL;
@@ -110,7 +111,8 @@ static int normalize_chat(const cJSON *messages, cJSON **out, smc_error *err)
             rc = smc_fail(err, "messages[%d].content: must be a string or an array of text parts", i);
         if (rc == 0) {
             cJSON *o = cJSON_CreateObject();
-            if (!o || !cJSON_AddItemToArray(norm, o) || !cJSON_AddStringToObject(o, "role", r) ||
+            if (!o || !cJSON_AddItemToArray(norm, o) ||
+                !cJSON_AddStringToObject(o, "role", strcmp(r, "developer") ? r : "system") ||
                 !cJSON_AddStringToObject(o, "content", buf))
                 rc = smc_fail(err, "out of memory");
         }
@@ -138,10 +140,10 @@ static int render_plain(const char *system, const cJSON *norm, char **out, smc_e
     for (const cJSON *m = norm->child; m && ok; m = m->next) {
         const char *r = cJSON_GetObjectItemCaseSensitive(m, "role")->valuestring;
         const char *c = cJSON_GetObjectItemCaseSensitive(m, "content")->valuestring;
-        const char *label = !strcmp(r, "system") || !strcmp(r, "developer") ? "System"
-                            : !strcmp(r, "user")                            ? "User"
-                            : !strcmp(r, "assistant")                       ? "Assistant"
-                                                                            : "Tool";
+        const char *label = !strcmp(r, "system")      ? "System"
+                            : !strcmp(r, "user")      ? "User"
+                            : !strcmp(r, "assistant") ? "Assistant"
+                                                      : "Tool";
         ok = append(&buf, &len, &cap, label, strlen(label)) == 0 && append(&buf, &len, &cap, ": ", 2) == 0 &&
              append(&buf, &len, &cap, c, strlen(c)) == 0 && append(&buf, &len, &cap, "\n", 1) == 0;
     }

@@ -135,7 +135,7 @@ chat_count() { # JSON-STRING-OF-TEXT: tokens of that text with BOS
 }
 n_chatml=$(chat_count '"<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n"')
 n_plain=$(chat_count '"System: Be brief.\nUser: Hi there\nAssistant:"')
-chat_msgs='[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hi "},{"type":"text","text":"there"}]}]'
+chat_msgs='[{"role":"developer","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hi "},{"type":"text","text":"there"}]}]'
 post /v1/chat/completions '{"messages":'"$chat_msgs"',"chat_template":"chatml","max_tokens":2,"smc":{"particles":2}}'
 check "chat with chat_template 200 (got $code)" "[ $code = 200 ]"
 check "chatml prompt: $n_chatml tokens" "python3 -c \"import json; assert json.load(open('$tmp/out'))['usage']['prompt_tokens'] == $n_chatml\""
