@@ -5,7 +5,9 @@
  * (a request may be busy in its critic), the thread that notices decodes all
  * tickets' states in one inner next_logits call (one smc_decode) and hands
  * each its rows. If that batch fails (e.g. one request overflows the KV
- * budget), each ticket is retried alone so only the culprit fails.
+ * budget), the prompt caches are emptied (their KV may be what it lacked)
+ * and it is tried again; if it fails still, each ticket is retried alone so
+ * only the culprit fails.
  * Prompts are shared while requests run: a request whose prompt equals, or
  * extends, the prompt of one started earlier (still cached) forks that state
  * instead of computing the prompt again; this cache is emptied whenever no
@@ -59,6 +61,8 @@ struct batcher {
     size_t cap_buf;
     batcher_stats st;
     void (*counts)(const smc_lm *inner, int64_t *decoded, int64_t *reused);
+    void (*relieve)(void *ud);
+    void *relieve_ud;
 };
 
 static int64_t inner_reused(const batcher *b)
@@ -228,6 +232,14 @@ static void decode_pending(batcher *b)
             for (size_t i = 0; i < t->n; i++)
                 b->all[k++] = t->states[i];
         ok = b->inner->next_logits(b->inner->self, b->all, total, b->buf, &err) == 0;
+        if (!ok && b->relieve) {
+            /* Perhaps cached prompts hold the KV memory it needed. */
+            b->relieve(b->relieve_ud);
+            cache_clear(b);
+            b->st.reliefs++;
+            memset(&err, 0, sizeof err);
+            ok = b->inner->next_logits(b->inner->self, b->all, total, b->buf, &err) == 0;
+        }
     }
     if (ok) {
         size_t k = 0;
@@ -333,6 +345,14 @@ void batcher_set_counter(batcher *b, void (*counts)(const smc_lm *inner, int64_t
 {
     pthread_mutex_lock(&b->mu);
     b->counts = counts;
+    pthread_mutex_unlock(&b->mu);
+}
+
+void batcher_set_relief(batcher *b, void (*relieve)(void *ud), void *ud)
+{
+    pthread_mutex_lock(&b->mu);
+    b->relieve = relieve;
+    b->relieve_ud = ud;
     pthread_mutex_unlock(&b->mu);
 }
 

@@ -22,6 +22,7 @@ typedef struct batcher_stats {
     uint64_t multi_request_batches; /* decodes that served more than one request */
     uint64_t prompt_hits;      /* prompts that reused a cached one (running requests' or the inner LM's) */
     uint64_t prompt_tokens_saved;
+    uint64_t reliefs;          /* failed decodes retried after freeing the prompt caches */
     int64_t tokens_evaluated;  /* by inner (with a counter; else 0) */
     double decode_seconds;
     size_t kv_used_bytes;
@@ -44,6 +45,11 @@ void batcher_get_stats(batcher *b, batcher_stats *out);
  * from its own prompt cache (smc_engine_lm_counts), read under the lock:
  * the latter count as reused, the former go into the stats. */
 void batcher_set_counter(batcher *b, void (*counts)(const smc_lm *inner, int64_t *decoded, int64_t *reused));
+/* Optional: called (under the lock) when a decode fails, before it is tried
+ * again: frees what inner keeps for later (the engine LM's prompt cache), so
+ * that KV memory held by cached prompts goes to the running requests. The
+ * batcher's own prompt cache is emptied too. */
+void batcher_set_relief(batcher *b, void (*relieve)(void *ud), void *ud);
 /* The prompt tokens the last root (the prompt of smc_run) made by the
  * calling thread through any batcher took from a cache instead of
  * computing them: smc_run calls root once, in its own thread. */

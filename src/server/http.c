@@ -386,6 +386,13 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
     vfprintf(stderr, fmt, ap);
 }
 
+/* The batcher's relief: the engine LM drops its cached prompts (same size). */
+static void drop_prompt_cache(void *ud)
+{
+    server *s = ud;
+    smc_engine_lm_set_prompt_cache(s->shared.engine_lm, s->cfg.prompt_cache, NULL);
+}
+
 static int load(server *s, const server_config *cfg, smc_error *err)
 {
     s->cfg = *cfg;
@@ -401,6 +408,7 @@ static int load(server *s, const server_config *cfg, smc_error *err)
     if (batcher_new(s->shared.engine_lm, s->shared.ctx, cfg->gather_ms, &s->batch, err))
         return -1;
     batcher_set_counter(s->batch, smc_engine_lm_counts);
+    batcher_set_relief(s->batch, drop_prompt_cache, s);
     smc_str tmpl = smc_model_chat_template(s->shared.model);
     char *tmpl_text = tmpl.ptr ? strndup(tmpl.ptr, tmpl.len) : NULL;
     s->model_template = tmpl_text && smc_chat_template_detect(tmpl_text);

@@ -50,6 +50,8 @@ char *server_metrics_text(server *s)
            (unsigned long long)b.prompt_hits);
     METRIC("prompt_tokens_saved_total", "counter", "Prompt tokens taken from those caches instead of being computed.", "%llu",
            (unsigned long long)b.prompt_tokens_saved);
+    METRIC("prompt_cache_reliefs_total", "counter", "Failed decodes retried after emptying the prompt caches.",
+           "%llu", (unsigned long long)b.reliefs);
     METRIC("engine_tokens_evaluated_total", "counter", "Tokens the engine evaluated (prompts and particles).",
            "%lld", (long long)b.tokens_evaluated);
     METRIC("engine_decode_seconds_total", "counter", "Seconds spent in engine decodes.", "%.4f", b.decode_seconds);

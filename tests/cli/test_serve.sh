@@ -274,6 +274,18 @@ PY
 check "prompt cache metrics" "[ \"\$(metric prompt_cache_hits_total)\" = 3 ]"
 check "the idle server keeps the cached prompts' KV" "[ \"\$(metric kv_used_bytes)\" -gt 0 ]"
 
+# --- cached prompts give way to running requests: with a 1 MiB KV budget (32 blocks of 16
+# tokens for the bundled model) two cached 191-token prompts leave too little for a third;
+# its decode fails, the prompt caches are emptied and it is tried again. -------------------
+start tight --kv-budget 1 --prompt-cache 4
+for w in alpha beta gamma; do
+  words=$(python3 -c "print(' '.join('$w%d' % i for i in range(95)))")
+  post /v1/completions "{\"prompt\":\"$words\",\"regex\":\"a\",\"max_tokens\":4,\"smc\":{\"particles\":1}}"
+  check "long prompt '$w' served under a tight KV budget (got $code)" "[ $code = 200 ]"
+  [ $w = beta ] && check "no relief needed for two cached prompts" "[ \"\$(metric prompt_cache_reliefs_total)\" = 0 ]"
+done
+check "the third prompt needed the cached prompts' KV" "[ \"\$(metric prompt_cache_reliefs_total)\" = 1 ]"
+
 # --- second server: API key, per-request timeout, the openai npm client ----------------
 echo -n 'sekrit-key' > "$tmp/key"
 start keyed --api-key-file "$tmp/key" --timeout 3 --allow-critic "$slow" --prompt-cache 0

@@ -154,6 +154,49 @@ static void test_inner_cache_counts(void)
     CHECK_EQ_INT(smc_toy_lm_live_states(toy), 0);
 }
 
+/* A decode that fails (as for a KV budget held by cached prompts) is tried
+ * again once the relief has freed the caches; the result is unchanged. */
+static int (*toy_next)(void *self, void *const *states, size_t n, float *logits, smc_error *err);
+static bool relieved;
+static int short_of_kv(void *self, void *const *states, size_t n, float *logits, smc_error *err)
+{
+    if (!relieved) {
+        snprintf(err->msg, sizeof err->msg, "KV cache budget exceeded (simulated)");
+        return -1;
+    }
+    return toy_next(self, states, n, logits, err);
+}
+static void relieve(void *ud) { *(bool *)ud = true; }
+
+static void test_relief(void)
+{
+    smc_error err = {{0}};
+    smc_result *alone = NULL, *r = NULL;
+    CHECK(run_one(smc_toy_lm_iface(toy), 9, &alone, &err) == 0);
+    smc_lm inner = *smc_toy_lm_iface(toy);
+    toy_next = inner.next_logits;
+    inner.next_logits = short_of_kv;
+    batcher *b = NULL;
+    CHECK(batcher_new(&inner, NULL, 1, &b, &err) == 0);
+    relieved = false;
+    batcher_enter(b);
+    CHECK(run_one(batcher_lm(b), 9, &r, &err) != 0); /* no relief: the request fails */
+    batcher_leave(b);
+    batcher_set_relief(b, relieve, &relieved);
+    batcher_enter(b);
+    CHECK_MSG(run_one(batcher_lm(b), 9, &r, &err) == 0, "%s", err.msg);
+    batcher_leave(b);
+    batcher_stats st;
+    batcher_get_stats(b, &st);
+    CHECK(relieved);
+    CHECK_EQ_INT(st.reliefs, 1);   /* the first decode, tried again */
+    CHECK_MSG(same_particles(alone, r), "a relieved decode changes the result");
+    smc_result_free(alone);
+    smc_result_free(r);
+    batcher_free(b);
+    CHECK_EQ_INT(smc_toy_lm_live_states(toy), 0);
+}
+
 /* A prompt that extends a running request's prompt forks its state. */
 static void test_prompt_extension(void)
 {
@@ -238,6 +281,7 @@ void run_tests(void)
     test_two_requests_share_batches();
     test_prompt_extension();
     test_inner_cache_counts();
+    test_relief();
     test_on_step_stops();
     smc_toy_dfa_free(dfa);
     smc_toy_lm_free(toy);
