@@ -1,7 +1,8 @@
-/* matmul_vnni_q.c — Q8_0 and Q4_0 matmul kernels for CPUs with AVX512-VNNI
+/* matmul_vnni_q.c — Q8_0, Q4_0 and Q5_0 matmul kernels for CPUs with AVX512-VNNI
  * (on 256-bit vectors, so 32 vector registers but no wider loads). vpdpbusd
  * multiplies unsigned by signed bytes, so a weight w is stored as u = w + z
- * (Q4_0: the nibble n = w + 8, z = 8; Q8_0: w ^ 0x80 = w + 128, z = 128)
+ * (Q4_0: the nibble n = w + 8, z = 8; Q5_0: the nibble and its fifth bit,
+ * w + 16, z = 16; Q8_0: w ^ 0x80 = w + 128, z = 128)
  * and w·x = u·x - z·(sum of x), the second term once per column and block.
  * Per (row, column) and block the exact int32 sum S is formed first and
  * then acc = fma((float)S, d_w*d_x, acc). For 2+ columns the activations
@@ -12,6 +13,7 @@
  * the logits of token-by-token decode), and differ from the AVX2 kernels
  * (which sum 8 float lanes per block) by float rounding only. */
 #include <stdatomic.h>
+#include <string.h>
 
 #include "engine/kernels.h"
 #include "engine/matmul_avx2.h"
@@ -35,21 +37,30 @@ VNNI_INLINE __m256i vnni_nibbles(const uint8_t *qs)
  * S = sum of w*x (an exact int32), acc = fma((float)S, d_w*d_x, acc);
  * the output is acc. Each tile below does exactly this per vector lane, so
  * results do not depend on the batch width, the tile or the row range.
- * Q8 (a compile-time constant after inlining) picks the block format. */
+ * K (a compile-time constant after inlining: VQ_Q4_0, VQ_Q8_0, VQ_Q5_0)
+ * picks the block format. */
+enum { VQ_Q4_0, VQ_Q8_0, VQ_Q5_0 };
 
 /* Bytes per block, and the block's d (both formats start with it). */
-#define VQ_BLK(Q8) ((Q8) ? sizeof(smc_block_q8_0) : sizeof(smc_block_q4_0))
-#define VQ_ZERO(Q8) ((char)((Q8) ? 0x80 : 8))
+#define VQ_BLK(K) ((K) == VQ_Q8_0 ? sizeof(smc_block_q8_0) : (K) == VQ_Q5_0 ? sizeof(smc_block_q5_0) \
+                                                                        : sizeof(smc_block_q4_0))
+#define VQ_ZERO(K) ((char)((K) == VQ_Q8_0 ? 0x80 : (K) == VQ_Q5_0 ? 16 : 8))
 VNNI_INLINE float vq_d(const uint8_t *blk)
 {
     return f16_to_f32_hw(((const smc_block_q4_0 *)(const void *)blk)->d);
 }
 
 /* The block's 32 weights as unsigned bytes u = w + z, in element order. */
-VNNI_INLINE __m256i vq_unpack(const uint8_t *blk, const int Q8)
+VNNI_INLINE __m256i vq_unpack(const uint8_t *blk, const int K)
 {
-    if (Q8)
+    if (K == VQ_Q8_0)
         return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(blk + 2)), _mm256_set1_epi8((char)0x80));
+    if (K == VQ_Q5_0) {   /* nibble | (bit e of qh) << 4 = w + 16 */
+        uint32_t qh;
+        memcpy(&qh, blk + 2, 4);
+        const __m256i n = vnni_nibbles(blk + 6);
+        return _mm256_mask_add_epi8(n, (__mmask32)qh, n, _mm256_set1_epi8(0x10));
+    }
     return vnni_nibbles(blk + 2);
 }
 
@@ -62,7 +73,7 @@ typedef struct q4_xcols {
 } q4_xcols;
 
 VNNI_INLINE void vq_prepare_cols8(const uint8_t *A, size_t astride, int ncol, int64_t nblk, q4_xcols *P,
-                                  const int Q8)
+                                  const int K)
 {
     for (int64_t i = 0; i < nblk; i++) {
         __m256i q[8];
@@ -73,7 +84,7 @@ VNNI_INLINE void vq_prepare_cols8(const uint8_t *A, size_t astride, int ncol, in
             const smc_act_q8 *x = (const smc_act_q8 *)(A + (size_t)(j < ncol ? j : ncol - 1) * astride) + i;
             q[j] = _mm256_loadu_si256((const __m256i *)x->qs);
             d[j] = x->d;
-            s[j] = -hsum_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(VQ_ZERO(Q8)), q[j]));
+            s[j] = -hsum_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(VQ_ZERO(K)), q[j]));
         }
         /* 8x8 dword transpose: xt[k] lane j = dword k of q[j]. */
         __m256i t0 = _mm256_unpacklo_epi32(q[0], q[1]), t1 = _mm256_unpackhi_epi32(q[0], q[1]);
@@ -108,12 +119,12 @@ typedef struct vq_rows {
     float d[Q4_RB][Q4_MAX_PREP];
 } vq_rows;
 
-VNNI_INLINE void vq_unpack_rows(const uint8_t *W, size_t wrow, int64_t nblk, int R, vq_rows *U, const int Q8)
+VNNI_INLINE void vq_unpack_rows(const uint8_t *W, size_t wrow, int64_t nblk, int R, vq_rows *U, const int K)
 {
     for (int r = 0; r < R; r++)
         for (int64_t i = 0; i < nblk; i++) {
-            const uint8_t *b = W + (size_t)r * wrow + (size_t)i * VQ_BLK(Q8);
-            _mm256_store_si256((__m256i *)U->u[r][i], vq_unpack(b, Q8));
+            const uint8_t *b = W + (size_t)r * wrow + (size_t)i * VQ_BLK(K);
+            _mm256_store_si256((__m256i *)U->u[r][i], vq_unpack(b, K));
             U->d[r][i] = vq_d(b);
         }
 }
@@ -158,7 +169,7 @@ VNNI_INLINE void vq_tile_cols8(const vq_rows *U, int64_t nblk, const q4_xcols *P
  * 0-3 and dword k + 4 in lanes 4-7; X0 has -z*(sum of x) in lanes 0-3 and
  * 0 in lanes 4-7; XD d_x in lanes 0-3 and 4-7. */
 VNNI_INLINE void vq_prepare_cols4(const uint8_t *A, size_t astride, int ncol, int64_t nblk, q4_xcols *P,
-                                  const int Q8)
+                                  const int K)
 {
     for (int64_t i = 0; i < nblk; i++) {
         _Alignas(32) int32_t q[4][8];
@@ -168,7 +179,7 @@ VNNI_INLINE void vq_prepare_cols4(const uint8_t *A, size_t astride, int ncol, in
             const smc_act_q8 *x = (const smc_act_q8 *)(A + (size_t)(j < ncol ? j : ncol - 1) * astride) + i;
             const __m256i v = _mm256_loadu_si256((const __m256i *)x->qs);
             _mm256_store_si256((__m256i *)q[j], v);
-            s[j] = -hsum_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(VQ_ZERO(Q8)), v));
+            s[j] = -hsum_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(VQ_ZERO(K)), v));
             d[j] = d[j + 4] = x->d;
         }
         for (int k = 0; k < 4; k++)
@@ -220,16 +231,16 @@ VNNI_INLINE void vq_tile_cols4(const vq_rows *U, int64_t nblk, const q4_xcols *P
 }
 
 /* One row, one column (the same steps on scalars). */
-VNNI_INLINE float vq_row_col1(const uint8_t *W, int64_t nblk, const uint8_t *A, const int Q8)
+VNNI_INLINE float vq_row_col1(const uint8_t *W, int64_t nblk, const uint8_t *A, const int K)
 {
     __m128 acc = _mm_setzero_ps();
     for (int64_t i = 0; i < nblk; i++) {
-        const uint8_t *b = W + (size_t)i * VQ_BLK(Q8);
+        const uint8_t *b = W + (size_t)i * VQ_BLK(K);
         const smc_act_q8 *x = (const smc_act_q8 *)A + i;
         const __m256i xq = _mm256_loadu_si256((const __m256i *)x->qs);
         const __m256i x0 = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                            _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(VQ_ZERO(Q8)), xq));
-        const int s = hsum_epi32(_mm256_dpbusd_epi32(x0, vq_unpack(b, Q8), xq));
+                                            _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(VQ_ZERO(K)), xq));
+        const int s = hsum_epi32(_mm256_dpbusd_epi32(x0, vq_unpack(b, K), xq));
         const __m128 dd = _mm_mul_ss(_mm_set_ss(vq_d(b)), _mm_set_ss(x->d));
         acc = _mm_fmadd_ss(_mm_set_ss((float)s), dd, acc);
     }
@@ -239,24 +250,24 @@ VNNI_INLINE float vq_row_col1(const uint8_t *W, int64_t nblk, const uint8_t *A, 
 /* Each row is prefetched VQ_PF_AHEAD bytes ahead of its loads, once per
  * block (Q4_0: -10% time per pass over 16 MB of weights vs prefetching the
  * next tile's rows in one burst; Q8_0: +7-10% over that). */
-#define VQ_PF_AHEAD(Q8) ((Q8) ? 6144 : 4096)
+#define VQ_PF_AHEAD(K) ((K) == VQ_Q8_0 ? 6144 : 4096)
 /* 8 rows x 1 column (lane r = row r): the 8 rows' dpbusd lane sums are
  * reduced to one vector of block sums, then one convert/multiply/FMA. */
-VNNI_INLINE void vq_rows8_col1(const uint8_t *W, size_t wrow, int64_t nblk, const uint8_t *A, float *Y, const int Q8)
+VNNI_INLINE void vq_rows8_col1(const uint8_t *W, size_t wrow, int64_t nblk, const uint8_t *A, float *Y, const int K)
 {
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < nblk; i++) {
         const smc_act_q8 *x = (const smc_act_q8 *)A + i;
         const __m256i xq = _mm256_loadu_si256((const __m256i *)x->qs);
         const __m256i x0 = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                            _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(VQ_ZERO(Q8)), xq));
+                                            _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(VQ_ZERO(K)), xq));
         __m256i s[8];
         const uint8_t *b[8];
 #pragma GCC unroll 8
         for (int r = 0; r < 8; r++) {
-            b[r] = W + (size_t)r * wrow + (size_t)i * VQ_BLK(Q8);
-            _mm_prefetch((const char *)b[r] + VQ_PF_AHEAD(Q8), _MM_HINT_T0);
-            s[r] = _mm256_dpbusd_epi32(x0, vq_unpack(b[r], Q8), xq);
+            b[r] = W + (size_t)r * wrow + (size_t)i * VQ_BLK(K);
+            _mm_prefetch((const char *)b[r] + VQ_PF_AHEAD(K), _MM_HINT_T0);
+            s[r] = _mm256_dpbusd_epi32(x0, vq_unpack(b[r], K), xq);
         }
         const __m256 vd = _mm256_setr_ps(vq_d(b[0]), vq_d(b[1]), vq_d(b[2]), vq_d(b[3]), vq_d(b[4]), vq_d(b[5]),
                                           vq_d(b[6]), vq_d(b[7]));
@@ -279,7 +290,7 @@ VNNI_INLINE void vq_rows8_col1(const uint8_t *W, size_t wrow, int64_t nblk, cons
  * prepared. One column (or rows
  * too long for one group) goes a column at a time, 8 rows per tile. */
 VNNI_INLINE void kv_q(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
-                      size_t astride, int nb, float *Y, int64_t ldy, const int Q8)
+                      size_t astride, int nb, float *Y, int64_t ldy, const int K)
 {
     const int64_t nblk = n_in / SMC_QK;
     const int64_t g_max = nblk > 0 ? Q4_MAX_PREP / nblk : 0;
@@ -295,15 +306,15 @@ VNNI_INLINE void kv_q(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, i
             for (int64_t j = 0; j < g; j++) {
                 ncol[j] = nb - c - 8 * (int)j < 8 ? nb - c - 8 * (int)j : 8;
                 if (ncol[j] <= 4)
-                    vq_prepare_cols4(A + (size_t)(c + 8 * j) * astride, astride, ncol[j], nblk, P + j * nblk, Q8);
+                    vq_prepare_cols4(A + (size_t)(c + 8 * j) * astride, astride, ncol[j], nblk, P + j * nblk, K);
                 else
-                    vq_prepare_cols8(A + (size_t)(c + 8 * j) * astride, astride, ncol[j], nblk, P + j * nblk, Q8);
+                    vq_prepare_cols8(A + (size_t)(c + 8 * j) * astride, astride, ncol[j], nblk, P + j * nblk, K);
             }
             float *Yc = Y + (size_t)c * (size_t)ldy;
             int64_t o = o0;
             for (; o + Q4_RB <= o1; o += Q4_RB) {
                 smc_prefetch_rows(W, wrow, o + Q4_RB, o1, Q4_RB);
-                vq_unpack_rows(W + (size_t)o * wrow, wrow, nblk, Q4_RB, &U, Q8);
+                vq_unpack_rows(W + (size_t)o * wrow, wrow, nblk, Q4_RB, &U, K);
                 for (int64_t j = 0; j < g; j++)
                     if (ncol[j] <= 4)
                         vq_tile_cols4(&U, nblk, P + j * nblk, Yc + 8 * j * ldy + o, ldy, ncol[j], Q4_RB);
@@ -311,7 +322,7 @@ VNNI_INLINE void kv_q(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, i
                         vq_tile_cols8(&U, nblk, P + j * nblk, Yc + 8 * j * ldy + o, ldy, ncol[j], Q4_RB);
             }
             for (; o < o1; o++) {
-                vq_unpack_rows(W + (size_t)o * wrow, wrow, nblk, 1, &U, Q8);
+                vq_unpack_rows(W + (size_t)o * wrow, wrow, nblk, 1, &U, K);
                 for (int64_t j = 0; j < g; j++)
                     if (ncol[j] <= 4)
                         vq_tile_cols4(&U, nblk, P + j * nblk, Yc + 8 * j * ldy + o, ldy, ncol[j], 1);
@@ -327,22 +338,28 @@ VNNI_INLINE void kv_q(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, i
         float *Yc = Y + (size_t)c * (size_t)ldy;
         int64_t o = o0;
         for (; o + 8 <= o1; o += 8)
-            vq_rows8_col1(W + (size_t)o * wrow, wrow, nblk, Ac, Yc + o, Q8);
+            vq_rows8_col1(W + (size_t)o * wrow, wrow, nblk, Ac, Yc + o, K);
         for (; o < o1; o++)
-            Yc[o] = vq_row_col1(W + (size_t)o * wrow, nblk, Ac, Q8);
+            Yc[o] = vq_row_col1(W + (size_t)o * wrow, nblk, Ac, K);
     }
 }
 
 VNNI_FN static void kv_q4_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
                             size_t astride, int nb, float *Y, int64_t ldy)
 {
-    kv_q(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, 0);
+    kv_q(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q4_0);
 }
 
 VNNI_FN static void kv_q8_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
                             size_t astride, int nb, float *Y, int64_t ldy)
 {
-    kv_q(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, 1);
+    kv_q(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q8_0);
+}
+
+VNNI_FN static void kv_q5_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
+                            size_t astride, int nb, float *Y, int64_t ldy)
+{
+    kv_q(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q5_0);
 }
 
 smc_mm_kernel smc_mm_kernel_vnni_q(int type)
@@ -360,6 +377,7 @@ smc_mm_kernel smc_mm_kernel_vnni_q(int type)
     switch (type) {
     case SMC_TYPE_Q8_0: return kv_q8_0;
     case SMC_TYPE_Q4_0: return kv_q4_0;
+    case SMC_TYPE_Q5_0: return kv_q5_0;
     default: return NULL;
     }
 }

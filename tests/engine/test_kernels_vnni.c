@@ -2,7 +2,7 @@
  * random weights (quantised floats and raw random bytes, including the
  * Q8_0 value -128 the quantiser never writes), every batch width 1..19 and
  * odd row ranges:
- *  - Q8_0 and Q4_0 give bit-identical outputs to a scalar model of their
+ *  - Q8_0, Q4_0 and Q5_0 give bit-identical outputs to a scalar model of their
  *    documented arithmetic (exact int block sums S, acc = fmaf((float)S,
  *    d_w*d_x, acc) block after block), hence the same bits for every batch
  *    width and row range, and stay within float rounding of the AVX2 kernels.
@@ -35,7 +35,7 @@ static float rndf(void)
 /* n_out rows of type; raw: random bytes with a sane fp16 scale. */
 static uint8_t *make_w(int type, int64_t n_in, int64_t n_out, bool raw)
 {
-    size_t rb = smc_row_bytes(type, n_in), bb = type == SMC_TYPE_Q8_0 ? 34 : 18;
+    size_t rb = smc_row_bytes(type, n_in), bb = type == SMC_TYPE_Q8_0 ? 34 : type == SMC_TYPE_Q5_0 ? 22 : 18;
     uint8_t *w = malloc(rb * (size_t)n_out);
     float *row = malloc(sizeof(float) * (size_t)n_in);
     for (int64_t o = 0; o < n_out; o++) {
@@ -63,6 +63,7 @@ static float vnni_model(int type, const uint8_t *wrow, const uint8_t *arow, int6
     *mag = 0;
     const smc_block_q4_0 *w = (const smc_block_q4_0 *)wrow;
     const smc_block_q8_0 *w8 = (const smc_block_q8_0 *)wrow;
+    const smc_block_q5_0 *w5 = (const smc_block_q5_0 *)wrow;
     const smc_act_q8 *x = (const smc_act_q8 *)arow;
     float acc = 0.0f;
     for (int64_t i = 0; i < n_in / 32; i++) {
@@ -73,13 +74,22 @@ static float vnni_model(int type, const uint8_t *wrow, const uint8_t *arow, int6
                 s += w8[i].qs[j] * x[i].qs[j];
                 sa += abs(w8[i].qs[j] * x[i].qs[j]);
             }
-        else
+        else if (type == SMC_TYPE_Q5_0) {
+            uint32_t qh;
+            memcpy(&qh, w5[i].qh, 4);
+            for (int j = 0; j < 16; j++) {
+                int lo = ((w5[i].qs[j] & 0x0F) | (int)((qh >> j) & 1) << 4) - 16;
+                int hi = ((w5[i].qs[j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4) - 16;
+                s += lo * x[i].qs[j] + hi * x[i].qs[j + 16];
+                sa += abs(lo * x[i].qs[j]) + abs(hi * x[i].qs[j + 16]);
+            }
+        } else
             for (int j = 0; j < 16; j++) {
                 s += ((w[i].qs[j] & 0x0F) - 8) * x[i].qs[j];
                 s += ((w[i].qs[j] >> 4) - 8) * x[i].qs[j + 16];
                 sa += abs(((w[i].qs[j] & 0x0F) - 8) * x[i].qs[j]) + abs(((w[i].qs[j] >> 4) - 8) * x[i].qs[j + 16]);
             }
-        float dd = smc_fp16_to_f32(type == SMC_TYPE_Q8_0 ? w8[i].d : w[i].d) * x[i].d;
+        float dd = smc_fp16_to_f32(type == SMC_TYPE_Q8_0 ? w8[i].d : type == SMC_TYPE_Q5_0 ? w5[i].d : w[i].d) * x[i].d;
         *mag += (double)sa * fabs((double)dd);
         acc = fmaf((float)s, dd, acc);
     }
@@ -145,8 +155,8 @@ void run_tests(void)
     if (!smc_cpu_has_avx2_fma() || !smc_mm_kernel_vnni_q(SMC_TYPE_Q8_0))
         SKIP_ALL("this CPU lacks AVX2 or AVX512-VNNI");
     smc_mm_kernel_avx2(SMC_TYPE_Q8_0); /* fills the fp16 table */
-    static const int types[] = {SMC_TYPE_Q8_0, SMC_TYPE_Q4_0};
-    for (int t = 0; t < 2; t++)
+    static const int types[] = {SMC_TYPE_Q8_0, SMC_TYPE_Q4_0, SMC_TYPE_Q5_0};
+    for (int t = 0; t < 3; t++)
         for (int raw = 0; raw < 2; raw++) {
             check_type(types[t], 32, 13, raw);
             check_type(types[t], 576, 37, raw);
@@ -158,6 +168,7 @@ void run_tests(void)
     check_type(SMC_TYPE_Q4_0, 32 * 321, 5, true);
     check_type(SMC_TYPE_Q8_0, 32 * 161, 7, true);
     check_type(SMC_TYPE_Q8_0, 32 * 321, 5, false);
+    check_type(SMC_TYPE_Q5_0, 32 * 161, 7, true);
     CHECK(smc_mm_kernel_vnni_q(SMC_TYPE_F16) == NULL);
 }
 #else
