@@ -121,9 +121,6 @@ const cJSON *js_resolve_ref(const cJSON *root, const char *ref);
  * possibly {"anyOf":[...]} of merged alternatives, or cJSON false when the
  * conjunction is unsatisfiable. NULL (err filled) when not mergeable or when
  * *work (incremented per step) passes JS_MAX_WORK. */
-/* unevaluatedProperties `up` / unevaluatedItems `ui` applied to a merged
- * schema; -1 with the reason in *why where not exact. */
-int js_close_unevaluated(cJSON *m, const cJSON *up, const cJSON *ui, const char **why);
 cJSON *js_merge(const cJSON *root, const cJSON *const *parts, size_t n, const char *path,
                 unsigned long *work, smc_error *err);
 

@@ -14,7 +14,9 @@ static const char *const annotations[] = {
     "title", "description", "$schema", "$id", "id", "default", "examples", "example",
     "$comment", "deprecated", "readOnly", "writeOnly", "contentMediaType", "contentEncoding",
     "$anchor", "$vocabulary", "$dynamicAnchor", "$recursiveAnchor", "contentSchema",
-    "$smcNegated" /* a complement (json_schema_negate.c): evaluates no property */, NULL};
+    "$smcNegated" /* a complement (json_schema_negate.c): evaluates no property */,
+    "$smcNotEvaluated" /* properties only a complement declares (json_schema_merge.c) */,
+    "$smcOpaque" /* a complement that evaluates by content (json_schema_merge.c) */, NULL};
 
 bool js_is_annotation(const char *key)
 {

@@ -160,6 +160,7 @@ cJSON *js_type_json(int mask)
 
 typedef struct part_list {
     const cJSON **p;
+    bool *neg;            /* per part: inside a complement (not, a failed if): evaluates nothing */
     size_t n, cap;
 } part_list;
 
@@ -172,18 +173,28 @@ typedef struct merger {
     unsigned long *work;  /* the conversion's step counter, against JS_MAX_WORK */
 } merger;
 
-static int push(merger *m, part_list *l, const cJSON *s)
+static int push(merger *m, part_list *l, const cJSON *s, bool neg)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
         const cJSON **p = realloc(l->p, cap * sizeof *p);
-        if (!p)
+        bool *ng = p ? realloc(l->neg, cap * sizeof *ng) : NULL;
+        if (p)
+            l->p = p;
+        if (!p || !ng)
             return smc_fail(m->err, "out of memory");
-        l->p = p;
+        l->neg = ng;
         l->cap = cap;
     }
+    l->neg[l->n] = neg;
     l->p[l->n++] = s;
     return 0;
+}
+
+static void parts_free(part_list *l)
+{
+    free(l->p);
+    free(l->neg);
 }
 
 /* A copy of object s without the listed keys, owned by m->keep. */
@@ -202,34 +213,65 @@ static cJSON *copy_without(merger *m, const cJSON *s, const char *k1, const char
 }
 
 static cJSON *merge_list(merger *m, const part_list *l);
-static int flatten(merger *m, part_list *l, const cJSON *s);
+static int flatten(merger *m, part_list *l, const cJSON *s, bool neg);
 
 /* Applies unevaluatedProperties `up` / unevaluatedItems `ui` (either may be
  * NULL) to m, a merged schema (one alternative, or anyOf of them): in each
  * alternative the evaluated properties are its properties and patterns (its
- * additionalProperties, if any, evaluates the rest), the evaluated items its
+ * additionalProperties, if any, evaluates the rest; names only complements
+ * declare are not evaluated: mark_evaluated), the evaluated items its
  * prefix (items or additionalItems, if any, evaluate the rest); the rest
  * gets the schema. Fails (naming the reason in *why) where a validator
- * would count differently: a complement (not, the else side of if) or
- * contains. */
-int js_close_unevaluated(cJSON *m, const cJSON *up, const cJSON *ui, const char **why)
+ * would count differently: a complement (not, the else side of if) whose
+ * keywords evaluate by content, or contains. Returns 1 when m matches
+ * nothing once closed. */
+static int close_unevaluated(cJSON *m, const cJSON *up, const cJSON *ui, const char **why)
 {
     if (!cJSON_IsObject(m))
         return 0;
-    const cJSON *alts = cJSON_GetObjectItemCaseSensitive(m, "anyOf");
+    cJSON *alts = cJSON_GetObjectItemCaseSensitive(m, "anyOf");
     if (alts && !js_has_other_keywords(m, "anyOf", NULL)) {
-        for (cJSON *a = alts->child; a; a = a->next)
-            if (js_close_unevaluated(a, up, ui, why) < 0)
+        for (cJSON *a = alts->child, *next; a; a = next) {
+            next = a->next;
+            int rc = close_unevaluated(a, up, ui, why);
+            if (rc < 0)
                 return -1;
-        return 0;
+            if (rc == 1)        /* this alternative matches nothing now */
+                cJSON_Delete(cJSON_DetachItemViaPointer(alts, a));
+        }
+        return alts->child ? 0 : 1;
     }
-    if (cJSON_GetObjectItemCaseSensitive(m, "$smcNegated")) {
-        *why = "together with \"not\" or the else side of \"if\" (whose properties and items a "
-               "validator does not count as evaluated)";
+    if (cJSON_GetObjectItemCaseSensitive(m, "$smcOpaque") || cJSON_GetObjectItemCaseSensitive(m, "$smcNegated")) {
+        *why = "together with \"not\" or the else side of \"if\" whose keywords evaluate properties or "
+               "items by their content (a validator does not count them as evaluated)";
         return -1;
     }
-    if (up && !cJSON_GetObjectItemCaseSensitive(m, "additionalProperties"))
+    cJSON *props = cJSON_GetObjectItemCaseSensitive(m, "properties");
+    const cJSON *not_evaluated = cJSON_GetObjectItemCaseSensitive(m, "$smcNotEvaluated");
+    if (up && !cJSON_GetObjectItemCaseSensitive(m, "additionalProperties")) {
         cJSON_AddItemToObject(m, "additionalProperties", cJSON_Duplicate(up, true));
+        /* declared only by complements: unevaluated, so also under up */
+        for (const cJSON *n = not_evaluated && !cJSON_IsTrue(up) ? not_evaluated->child : NULL; n; n = n->next) {
+            cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(props, n->valuestring);
+            cJSON *both = cJSON_IsFalse(up) || cJSON_IsFalse(old) ? cJSON_CreateFalse() : cJSON_CreateObject();
+            if (cJSON_IsObject(both)) {
+                cJSON *all = cJSON_AddArrayToObject(both, "allOf");
+                cJSON_AddItemToArray(all, old ? old : cJSON_CreateTrue());
+                cJSON_AddItemToArray(all, cJSON_Duplicate(up, true));
+            } else {
+                cJSON_Delete(old);
+                const cJSON *req = cJSON_GetObjectItemCaseSensitive(m, "required");
+                for (const cJSON *r = req ? req->child : NULL; r; r = r->next)
+                    if (cJSON_IsString(r) && !strcmp(r->valuestring, n->valuestring)) {
+                        cJSON_Delete(both);
+                        return 1;   /* a required property that may not appear */
+                    }
+            }
+            cJSON_AddItemToObject(props, n->valuestring, both);
+        }
+    }
+    if (up)             /* every property is evaluated now */
+        cJSON_DeleteItemFromObjectCaseSensitive(m, "$smcNotEvaluated");
     const cJSON *items = cJSON_GetObjectItemCaseSensitive(m, "items");
     if (!ui || (items && !cJSON_IsArray(items)))
         return 0;
@@ -250,7 +292,7 @@ int js_close_unevaluated(cJSON *m, const cJSON *up, const cJSON *ui, const char 
  * (allOf, $ref; anyOf/oneOf distributed), then closed, so that as a part of
  * a larger conjunction it evaluates every property/item it closed. Returns
  * as flatten does. */
-static int flatten_unevaluated(merger *m, part_list *l, const cJSON *s)
+static int flatten_unevaluated(merger *m, part_list *l, const cJSON *s, bool neg)
 {
     const cJSON *up = cJSON_GetObjectItemCaseSensitive(s, "unevaluatedProperties");
     const cJSON *ui = cJSON_GetObjectItemCaseSensitive(s, "unevaluatedItems");
@@ -258,9 +300,9 @@ static int flatten_unevaluated(merger *m, part_list *l, const cJSON *s)
     if (!rest)
         return smc_fail(m->err, "out of memory");
     part_list sub = {0};
-    int rc = flatten(m, &sub, rest);
+    int rc = flatten(m, &sub, rest, false);
     cJSON *merged = rc == 0 ? merge_list(m, &sub) : NULL;
-    free(sub.p);
+    parts_free(&sub);
     if (rc != 0)
         return rc;
     if (!merged)
@@ -269,15 +311,19 @@ static int flatten_unevaluated(merger *m, part_list *l, const cJSON *s)
     if (cJSON_IsFalse(merged))
         return 1;
     const char *why = NULL;
-    if (js_close_unevaluated(merged, up, ui, &why) < 0)
+    int closed = close_unevaluated(merged, up, ui, &why);
+    if (closed < 0)
         return smc_fail(m->err, "JSON Schema: \"%s\" at %s %s", up ? "unevaluatedProperties" :
                         "unevaluatedItems", m->path, why);
-    return push(m, l, merged);
+    if (closed == 1)
+        return 1;
+    return push(m, l, merged, neg);
 }
 
-/* Flattens s into l: $ref resolved, allOf expanded. Returns 1 if s is false
+/* Flattens s into l: $ref resolved, allOf expanded; parts of a complement
+ * (neg, or marked $smcNegated) are marked. Returns 1 if s is false
  * (unsatisfiable), 0 ok, -1 error. */
-static int flatten(merger *m, part_list *l, const cJSON *s)
+static int flatten(merger *m, part_list *l, const cJSON *s, bool neg)
 {
     if (cJSON_IsTrue(s))
         return 0;
@@ -293,9 +339,10 @@ static int flatten(merger *m, part_list *l, const cJSON *s)
         cJSON_AddItemToArray(m->keep, rewritten);
         s = rewritten;
     }
+    neg |= cJSON_GetObjectItemCaseSensitive(s, "$smcNegated") != NULL;
     if (cJSON_GetObjectItemCaseSensitive(s, "unevaluatedProperties") ||
         cJSON_GetObjectItemCaseSensitive(s, "unevaluatedItems")) {
-        int rc = flatten_unevaluated(m, l, s);
+        int rc = flatten_unevaluated(m, l, s, neg);
         m->depth--;
         return rc;
     }
@@ -310,22 +357,22 @@ static int flatten(merger *m, part_list *l, const cJSON *s)
             if (!t)
                 return smc_fail(m->err, "JSON Schema: cannot resolve $ref \"%.200s\" at %s "
                                 "(only references within the document are supported)", ref->valuestring, m->path);
-            rc = flatten(m, l, t);
+            rc = flatten(m, l, t, neg);
         }
         if (rc == 0 && all) {
             if (!cJSON_IsArray(all) || !all->child)
                 return smc_fail(m->err, "JSON Schema: allOf at %s must be a non-empty array", m->path);
             for (const cJSON *a = all->child; a && rc == 0; a = a->next)
-                rc = flatten(m, l, a);
+                rc = flatten(m, l, a, neg);
         }
         if (rc == 0) {
             cJSON *rest = copy_without(m, s, "$ref", "allOf");
             if (!rest)
                 return smc_fail(m->err, "out of memory");
-            rc = push(m, l, rest);
+            rc = push(m, l, rest, neg);
         }
     } else {
-        rc = push(m, l, s);
+        rc = push(m, l, s, neg);
     }
     m->depth--;
     return rc;
@@ -388,13 +435,13 @@ static cJSON *merge_list(merger *m, const part_list *l)
             part_list sub = {0};
             int rc = 0;
             for (size_t j = 0; j < l->n && rc == 0; j++)
-                rc = push(m, &sub, j == i ? rest : l->p[j]);
+                rc = push(m, &sub, j == i ? rest : l->p[j], l->neg[j]);
             if (rc == 0)
-                rc = flatten(m, &sub, a);
+                rc = flatten(m, &sub, a, l->neg[i]);
             cJSON *r = NULL;
             if (rc == 0)
                 r = merge_list(m, &sub);
-            free(sub.p);
+            parts_free(&sub);
             if (rc < 0 || (rc == 0 && !r)) {
                 cJSON_Delete(out);
                 return NULL;
@@ -506,6 +553,45 @@ static int merge_items(cJSON *R, const part_list *l)
     return 0;
 }
 
+/* What R, merged from l, evaluates for unevaluatedProperties/Items: a part
+ * inside a complement evaluates nothing (a validator drops the annotations
+ * of not and of a failed if), so R's properties that only such parts (or a
+ * part's own $smcNotEvaluated) declare are listed in $smcNotEvaluated; where
+ * such a part has keywords that evaluate keys or items by their content
+ * (additionalProperties, patterns, items, contains, ...), R is $smcOpaque. */
+static void mark_evaluated(cJSON *R, const part_list *l)
+{
+    static const char *const opaque[] = {"additionalProperties", "patternProperties", "propertyNames",
+                                         "$smcExtraKey", "prefixItems", "items", "additionalItems",
+                                         "contains", "unevaluatedProperties", "unevaluatedItems", NULL};
+    bool is_opaque = false;
+    for (size_t i = 0; i < l->n && !is_opaque; i++) {
+        is_opaque = cJSON_GetObjectItemCaseSensitive(l->p[i], "$smcOpaque") != NULL;
+        for (int k = 0; l->neg[i] && opaque[k] && !is_opaque; k++)
+            is_opaque = cJSON_GetObjectItemCaseSensitive(l->p[i], opaque[k]) != NULL;
+    }
+    if (is_opaque)
+        cJSON_AddTrueToObject(R, "$smcOpaque");
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(R, "properties");
+    cJSON *not_evaluated = NULL;
+    for (const cJSON *n = props ? props->child : NULL; n; n = n->next) {
+        bool evaluated = false;
+        for (size_t i = 0; i < l->n && !evaluated; i++) {
+            const cJSON *pp = cJSON_GetObjectItemCaseSensitive(l->p[i], "properties");
+            const cJSON *ne = cJSON_GetObjectItemCaseSensitive(l->p[i], "$smcNotEvaluated");
+            bool listed = false;
+            for (const cJSON *x = ne ? ne->child : NULL; x && !listed; x = x->next)
+                listed = cJSON_IsString(x) && !strcmp(x->valuestring, n->string);
+            evaluated = !l->neg[i] && pp && cJSON_GetObjectItemCaseSensitive(pp, n->string) && !listed;
+        }
+        if (!evaluated) {
+            if (!not_evaluated)
+                not_evaluated = cJSON_AddArrayToObject(R, "$smcNotEvaluated");
+            cJSON_AddItemToArray(not_evaluated, cJSON_CreateString(n->string));
+        }
+    }
+}
+
 static cJSON *merge_flat(merger *m, const part_list *l)
 {
     if (++*m->work > JS_MAX_WORK) {
@@ -550,9 +636,6 @@ static cJSON *merge_flat(merger *m, const part_list *l)
         const cJSON *emx = cJSON_GetObjectItemCaseSensitive(p, "exclusiveMaximum");
         ex_min_bool = cJSON_IsTrue(emn);
         ex_max_bool = cJSON_IsTrue(emx);
-        if (cJSON_GetObjectItemCaseSensitive(p, "$smcNegated") &&
-            !cJSON_GetObjectItemCaseSensitive(R, "$smcNegated"))
-            cJSON_AddTrueToObject(R, "$smcNegated");
         for (const cJSON *c = p->child; c; c = c->next) {
             const char *k = c->string;
             if (js_is_annotation(k) || !strcmp(k, "$defs") || !strcmp(k, "definitions") ||
@@ -780,6 +863,7 @@ static cJSON *merge_flat(merger *m, const part_list *l)
         cJSON_Delete(R);
         return fail_null(m, "too many parts with items to merge");
     }
+    mark_evaluated(R, l);
     return R;
 }
 
@@ -794,13 +878,13 @@ cJSON *js_merge(const cJSON *root, const cJSON *const *parts, size_t n, const ch
     part_list l = {0};
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
-        rc = flatten(&m, &l, parts[i]);
+        rc = flatten(&m, &l, parts[i], false);
     cJSON *out = NULL;
     if (rc == 1)
         out = cJSON_CreateFalse();
     else if (rc == 0)
         out = merge_list(&m, &l);
-    free(l.p);
+    parts_free(&l);
     cJSON_Delete(m.keep);
     return out;
 }

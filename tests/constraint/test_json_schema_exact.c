@@ -172,13 +172,25 @@ static void test_unevaluated(void)
            (const char *[]){"{\"a\":1,\"c\":2}", "{\"c\":2}", NULL});
     expect_refused("{\"contains\":{\"type\":\"integer\"},\"unevaluatedItems\":false}", "\"unevaluatedItems\"",
                    "contains");
-    expect_refused("{\"not\":{\"required\":[\"a\"]},\"unevaluatedProperties\":false}", "\"unevaluatedProperties\"",
-                   "\"not\"");
+    expect_refused("{\"if\":{\"properties\":{\"a\":true}},\"else\":{\"additionalProperties\":{\"type\":"
+                   "\"integer\"}},\"unevaluatedProperties\":false}", "\"unevaluatedProperties\"", "\"not\"");
     /* if without then: an instance matching if takes if's annotations, not
-     * else's ({"b":2} matches if, so b is unevaluated): refused, not
-     * compiled as anyOf [if, else] */
-    expect_refused("{\"if\":{\"properties\":{\"a\":true}},\"else\":{\"properties\":{\"b\":true}},"
-                   "\"unevaluatedProperties\":false}", "\"unevaluatedProperties\"", "else");
+     * else's ({"b":2} matches if, so b is unevaluated): else counts as
+     * evaluating nothing (stricter), not as anyOf [if, else] */
+    expect("{\"if\":{\"properties\":{\"a\":true}},\"else\":{\"properties\":{\"b\":true}},"
+           "\"unevaluatedProperties\":false}", (const char *[]){"{\"a\":1}", "{}", NULL},
+           (const char *[]){"{\"b\":2}", "{\"a\":1,\"b\":2}", NULL});
+    /* not evaluates nothing: its properties stay unevaluated (here bar is
+     * required by not-not and unevaluated: nothing is valid) */
+    expect_refused("{\"properties\":{\"foo\":{\"type\":\"string\"}},\"not\":{\"not\":{\"properties\":{\"bar\":"
+                   "{\"const\":\"bar\"}},\"required\":[\"bar\"]}},\"unevaluatedProperties\":false}",
+                   "matches nothing", NULL);
+    expect("{\"properties\":{\"foo\":true},\"not\":{\"required\":[\"bar\"]},\"unevaluatedProperties\":false}",
+           (const char *[]){"{\"foo\":1}", "{}", NULL}, (const char *[]){"{\"bar\":1}", "{\"foo\":1,\"bar\":1}", NULL});
+    expect("{\"if\":{\"properties\":{\"k\":{\"const\":1}},\"required\":[\"k\"]},\"then\":{\"properties\":"
+           "{\"t\":true}},\"else\":{\"properties\":{\"e\":true}},\"unevaluatedProperties\":false}",
+           (const char *[]){"{\"k\":1}", "{\"k\":1,\"t\":0}", "{\"e\":0}", "{}", NULL},
+           (const char *[]){"{\"k\":1,\"e\":0}", "{\"t\":0}", "{\"k\":2}", "{\"k\":2,\"e\":0}", NULL});
     /* ... unless else excludes if */
     expect("{\"if\":{\"type\":\"object\",\"properties\":{\"k\":{\"const\":\"x\"}},\"required\":[\"k\"]},"
            "\"else\":{\"type\":\"object\",\"properties\":{\"k\":{\"const\":\"y\"},\"b\":true},"
@@ -350,9 +362,14 @@ static void test_complements(void)
            (const char *[]){"3", "-2", "\"a\"", NULL});
     expect_refused("{\"properties\":{\"d\":{\"if\":{\"format\":\"date\"},\"then\":{\"maxLength\":3}}}}",
                    "\"if\" at #/properties/d", "\"format\"");
-    /* a complement's properties are not "evaluated" */
+    /* a complement's properties are not "evaluated": b, required by the
+     * complement, is unevaluated, so nothing is valid; with a schema for
+     * unevaluated properties, b must also meet it */
     expect_refused("{\"properties\":{\"a\":{}},\"not\":{\"properties\":{\"b\":{\"const\":\"x\"}}},"
-                   "\"unevaluatedProperties\":false}", "unevaluatedProperties", "#");
+                   "\"unevaluatedProperties\":false}", "matches nothing", "#");
+    expect("{\"type\":\"object\",\"properties\":{\"a\":{}},\"not\":{\"properties\":{\"b\":{\"const\":\"x\"}}},"
+           "\"unevaluatedProperties\":{\"type\":\"string\"}}", (const char *[]){"{\"a\":1,\"b\":\"y\"}", NULL},
+           (const char *[]){"{\"b\":\"x\"}", "{\"b\":1}", "{\"a\":1}", NULL});
 }
 
 /* patternProperties and propertyNames (json_schema_keys.c). */

@@ -290,7 +290,7 @@ void run_tests(void)
 {
     const char *rp = getenv("SMC_SUITE_REPORT");
     FILE *report = rp ? fopen(rp, "w") : NULL;
-    run_draft("draft2020-12", 276, report);
+    run_draft("draft2020-12", 279, report);
     run_draft("draft7", 201, report);
     run_draft("draft2020-12/optional/format", 21, report);
     if (report)
