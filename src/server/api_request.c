@@ -307,6 +307,14 @@ static int api_request_check(const server *s, api_request *r, const cJSON *body,
             return api_fail(e, 400, "invalid_request_error", "stream", "stream: must be true or false");
         r->stream = cJSON_IsTrue(stream);
     }
+    const cJSON *so = cJSON_GetObjectItemCaseSensitive(body, "stream_options");
+    if (so && !cJSON_IsNull(so)) {
+        const cJSON *iu = cJSON_IsObject(so) ? cJSON_GetObjectItemCaseSensitive(so, "include_usage") : NULL;
+        if (!cJSON_IsObject(so) || (iu && !cJSON_IsBool(iu) && !cJSON_IsNull(iu)))
+            return api_fail(e, 400, "invalid_request_error", "stream_options",
+                            "stream_options: must be an object whose include_usage is true or false");
+        r->include_usage = cJSON_IsTrue(iu);
+    }
     if (smc_run_opts_check(&r->opts, SMC_OPT_JSON, &err))
         return option_fail(e, &err);
     long work = (long)r->opts.cfg.n_particles * r->opts.cfg.max_tokens;

@@ -74,16 +74,50 @@ static void add_common(cJSON *root, const server *s, const api_request *r, const
     cJSON_AddStringToObject(root, "model", s->model_name);
 }
 
+/* Tokens of the most probable completion. */
+static int completion_tokens_of(const smc_result *res)
+{
+    const smc_particle_out *q = res->n_posterior > 0 ? particle_of(res, &res->posterior[0]) : NULL;
+    return q ? q->n_tokens : 0;
+}
+
+/* OpenAI's usage, with the particles' tokens and the prompt tokens reused. */
+static void add_usage(cJSON *root, const smc_result *res, size_t n_prompt, size_t n_cached)
+{
+    int completion_tokens = completion_tokens_of(res);
+    cJSON *u = cJSON_AddObjectToObject(root, "usage");
+    if (!u)
+        return;
+    cJSON_AddNumberToObject(u, "prompt_tokens", (double)n_prompt);
+    cJSON_AddNumberToObject(u, "completion_tokens", completion_tokens);
+    cJSON_AddNumberToObject(u, "total_tokens", (double)n_prompt + completion_tokens);
+    cJSON_AddNumberToObject(u, "particle_tokens", (double)res->n_lm_evals);
+    cJSON *details = cJSON_AddObjectToObject(u, "prompt_tokens_details");
+    if (details)
+        cJSON_AddNumberToObject(details, "cached_tokens", (double)n_cached);
+}
+
+/* "data: BODY\n\n" (malloc'd) of a document, which is freed. */
+static char *sse_event(cJSON *root)
+{
+    char *body = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!body)
+        return NULL;
+    size_t n = strlen(body);
+    char *ev = malloc(n + 9);
+    if (ev)
+        snprintf(ev, n + 9, "data: %s\n\n", body);
+    free(body);
+    return ev;
+}
+
 char *api_result_json(const server *s, const api_request *r, const smc_result *res, size_t n_prompt,
                       size_t n_cached, const char *id, long created)
 {
     cJSON *root = cJSON_CreateObject();
     int n = res->n_posterior < r->n ? res->n_posterior : r->n;
-    int completion_tokens = 0;
-    if (n > 0) {
-        const smc_particle_out *q = particle_of(res, &res->posterior[0]);
-        completion_tokens = q ? q->n_tokens : 0;
-    }
+    int completion_tokens = completion_tokens_of(res);
     if (r->kind == API_LLAMA) {
         const smc_posterior_entry *top = n > 0 ? &res->posterior[0] : NULL;
         cJSON_AddItemToObject(root, "content", top ? string_n(top->text, top->len) : cJSON_CreateString(""));
@@ -113,14 +147,7 @@ char *api_result_json(const server *s, const api_request *r, const smc_result *r
             cJSON_AddNumberToObject(c, "posterior_probability", p->prob);
             cJSON_AddItemToArray(choices, c);
         }
-        cJSON *u = cJSON_AddObjectToObject(root, "usage");
-        cJSON_AddNumberToObject(u, "prompt_tokens", (double)n_prompt);
-        cJSON_AddNumberToObject(u, "completion_tokens", completion_tokens);
-        cJSON_AddNumberToObject(u, "total_tokens", (double)n_prompt + completion_tokens);
-        cJSON_AddNumberToObject(u, "particle_tokens", (double)res->n_lm_evals);
-        cJSON *details = cJSON_AddObjectToObject(u, "prompt_tokens_details");
-        if (details)
-            cJSON_AddNumberToObject(details, "cached_tokens", (double)n_cached);
+        add_usage(root, res, n_prompt, n_cached);
     }
     cJSON *smc = smc_object(res);
     if (smc)
@@ -168,14 +195,17 @@ char *api_stream_chunk(const server *s, const api_request *r, const char *delta,
         if (smc)
             cJSON_AddItemToObject(root, "smc", smc);
     }
-    char *body = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (!body)
+    return sse_event(root);
+}
+
+char *api_stream_usage_chunk(const server *s, const api_request *r, const smc_result *res, size_t n_prompt,
+                             size_t n_cached, const char *id, long created)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
         return NULL;
-    size_t n = strlen(body);
-    char *ev = malloc(n + 9);
-    if (ev)
-        snprintf(ev, n + 9, "data: %s\n\n", body);
-    free(body);
-    return ev;
+    add_common(root, s, r, id, created, true);
+    cJSON_AddArrayToObject(root, "choices");
+    add_usage(root, res, n_prompt, n_cached);
+    return sse_event(root);
 }

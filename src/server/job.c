@@ -318,8 +318,13 @@ static void *stream_main(void *arg)
             snprintf(ev, n + 9, "data: %s\n\n", body);
         free(body);
     }
+    char *usage = rc == 0 && j->req.include_usage && j->req.kind != API_LLAMA
+                      ? api_stream_usage_chunk(j->srv, &j->req, j->res, j->inst.n_prompt, j->prompt_reused, j->id,
+                                               j->created)
+                      : NULL;
     pthread_mutex_lock(&j->mu);
     push_out(j, ev);
+    push_out(j, usage);
     if (j->req.kind != API_LLAMA)
         push_out(j, strdup("data: [DONE]\n\n"));
     j->finished = true;

@@ -77,6 +77,7 @@ typedef struct api_request {
     int n;                       /* choices to return */
     bool stream;
     bool parse_special;          /* the prompt was written by a chat template */
+    bool include_usage;          /* stream_options.include_usage: a last chunk with usage */
 } api_request;
 
 /* Fills r from a parsed body (options, prompt or chat messages,
@@ -124,6 +125,11 @@ char *api_result_json(const server *s, const api_request *r, const smc_result *r
  * (res not NULL: finish reason, smc object). */
 char *api_stream_chunk(const server *s, const api_request *r, const char *delta, size_t len,
                        const smc_result *res, const char *id, long created);
+
+/* The usage chunk OpenAI streams before [DONE] when stream_options.include_usage:
+ * no choices, the usage object of api_result_json. */
+char *api_stream_usage_chunk(const server *s, const api_request *r, const smc_result *res, size_t n_prompt,
+                             size_t n_cached, const char *id, long created);
 
 /* ---- metrics (metrics.c) ---------------------------------------------- */
 char *server_metrics_text(server *s);

@@ -175,6 +175,7 @@ post /v1/completions '{"prompt":"x","regex":"a","smc":{"critic":"sql:/etc/passwd
 post /v1/completions '{"prompt":"x","regex":"a","smc":{"critic":"exec:sh -c id"}}'; err_is "exec critic not allowed" 400 smc.critic "not allowed"
 post /v1/completions '{"prompt":"x","grammar_file":"/etc/passwd","regex":"a"}'; check "a file path field is ignored, not read" "[ $code = 200 ]"
 post /v1/chat/completions '{"messages":[{"role":"wizard","content":"x"}]}'; err_is "bad chat role" 400 "" "unknown role"
+post /v1/chat/completions '{"messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":1}}'; err_is "bad stream_options" 400 stream_options "include_usage is true or false"
 post /v1/nosuch '{}'; err_is "unknown endpoint" 404 "" "no such endpoint"
 code=$(curl -s -o "$tmp/out" -w '%{http_code}' "$url/v1/completions"); err_is "GET on a POST endpoint" 405 "" "POST"
 head -c 1100000 /dev/zero | tr '\0' 'a' > "$tmp/big"

@@ -41,21 +41,26 @@ check(chat.smc && chat.smc.method === "smc" && chat.smc.particles === 4, "smc ob
 check(Math.abs(chat.choices[0].posterior_probability - chat.smc.posterior[0].prob) < 1e-12, "posterior probability");
 console.log("json_schema chat:", content);
 
-// 2. Streaming: the deltas add up to the final choice.
+// 2. Streaming: the deltas add up to the final choice; stream_options.include_usage
+// adds a last chunk with the usage.
 const stream = await client.chat.completions.create({
   model: "default",
   messages: [{ role: "user", content: "A phone number:" }],
   regex: "[0-9]{3}-[0-9]{4}",
   max_tokens: 16,
   stream: true,
+  stream_options: { include_usage: true },
   smc: { particles: 4, method: "smc" },
 });
-let text = "", chunks = 0, last = null;
+let text = "", chunks = 0, last = null, usage = null;
 for await (const chunk of stream) {
   chunks++;
   text += chunk.choices[0]?.delta?.content ?? "";
-  last = chunk;
+  if (chunk.choices.length) last = chunk;
+  else usage = chunk.usage;   // include_usage: a last chunk without choices
 }
+check(usage && usage.prompt_tokens > 0 && usage.completion_tokens > 0 &&
+      usage.prompt_tokens_details.cached_tokens === 0, `usage chunk ${JSON.stringify(usage)}`);
 check(/^[0-9]{3}-[0-9]{4}$/.test(text), `streamed text ${JSON.stringify(text)} matches the regex`);
 check(last && last.choices[0].finish_reason === "stop" && last.smc && last.smc.posterior[0].text === text,
       "the final chunk carries the posterior, whose top string is the streamed text");
