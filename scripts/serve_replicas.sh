@@ -36,7 +36,7 @@ ports=()
 for r in 1 2; do
   "$bin" serve --port 0 -t 1 "${extra[@]}" 2> "$dir/replica$r.log" &
   pids+=($!)
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 3000); do   # up to 300 s: a loaded machine starts slowly
     p=$(sed -n 's/^smcgen: listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$dir/replica$r.log")
     [ -n "$p" ] && break
     sleep 0.1

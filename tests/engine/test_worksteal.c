@@ -1,10 +1,13 @@
 /* test_worksteal.c — work-stealing row claims: over many shapes, thread
  * counts and boundaries, every row is claimed exactly once, no claim
  * crosses a boundary or exceeds the grain, an owner's claims run front to
- * back; a thread that stalls (or never starts) has its share taken over. */
+ * back; a thread that stalls (or never starts) has its share taken over.
+ * The stall is a gate, not a sleep: the stalled thread holds its first
+ * claim until the others have run out of claims, however the threads are
+ * scheduled, so the verdict does not depend on the machine's load. */
 #include <pthread.h>
 #include <stdatomic.h>
-#include <unistd.h>
+#include <sched.h>
 
 #include "engine/worksteal.h"
 #include "test.h"
@@ -13,7 +16,8 @@ enum { MAX_ROWS = 5000 };
 
 typedef struct {
     smc_steal *s;
-    int ith, stall_us, skip;
+    int ith, stall, skip;
+    atomic_int *others_done;      /* set once thread 0 has no more claims */
     atomic_int *hits;             /* per row */
     const int64_t *bounds;
     int n_bounds;
@@ -35,18 +39,22 @@ static void *claim_all(void *arg)
                 c->bad++;
         for (int64_t r = b; r < e && r >= 0 && r < MAX_ROWS; r++)
             atomic_fetch_add(&c->hits[r], 1);
-        if (c->stall_us && c->claims == 1)
-            usleep((useconds_t)c->stall_us); /* preempted holding a claim */
+        if (c->stall && c->claims == 1) /* preempted holding a claim, until the others are done */
+            while (!atomic_load(c->others_done))
+                sched_yield();
     }
     return NULL;
 }
 
-/* nth threads claim rows of [0, n); thread `stall` sleeps after its first
- * claim, thread `skip` never claims. Returns the number of errors. */
+/* nth threads claim rows of [0, n); thread `stall` (not 0) waits after its
+ * first claim until thread 0 has no more claims, thread `skip` never claims.
+ * Returns the number of errors. */
 static int run_case(int64_t n, int nth, int64_t grain, const int64_t *bounds, int n_bounds, int stall, int skip,
                     int *claims_of_stalled)
 {
     static atomic_int hits[MAX_ROWS];
+    atomic_int others_done;
+    atomic_init(&others_done, 0);
     for (int i = 0; i < MAX_ROWS; i++)
         atomic_init(&hits[i], 0);
     smc_steal s;
@@ -55,12 +63,13 @@ static int run_case(int64_t n, int nth, int64_t grain, const int64_t *bounds, in
     claimer cl[8];
     pthread_t tid[8];
     for (int t = 0; t < nth; t++)
-        cl[t] = (claimer){&s, t, t == stall ? 20000 : 0, t == skip, hits, bounds, n_bounds, 0, 0};
+        cl[t] = (claimer){&s, t, t == stall && t != 0, t == skip, &others_done, hits, bounds, n_bounds, 0, 0};
     int started = 0;
     for (int t = 1; t < nth; t++, started++)
         if (pthread_create(&tid[t], NULL, claim_all, &cl[t]) != 0)
             break;
     claim_all(&cl[0]);
+    atomic_store(&others_done, 1);
     for (int t = 1; t <= started; t++)
         pthread_join(tid[t], NULL);
     for (int t = started + 1; t < nth; t++)

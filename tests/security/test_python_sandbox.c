@@ -81,9 +81,9 @@ static void host_unchanged(const char *attack)
     smc_error err;
     CHECK(smc_py_syntax(pc, "x = 1\n", 6, &state, NULL, 0, &err) == 0); /* after the worker's sweep */
     /* killed processes may take a moment to be torn down (large address
-     * spaces, a loaded machine): wait for that, up to 10 s */
+     * spaces, a loaded machine): wait for that, up to 60 s */
     int left = procs_named("smc_attack");
-    for (int i = 0; i < 1000 && left; i++) {
+    for (int i = 0; i < 6000 && left; i++) {
         usleep(10000);
         left = procs_named("smc_attack");
     }

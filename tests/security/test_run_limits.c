@@ -34,11 +34,11 @@
 static smc_py_critic *pc;
 
 /* Processes on the host whose name (comm) is name, after giving killed ones
- * up to 10 s to go. */
+ * up to 60 s to go (a loaded machine tears large address spaces down slowly). */
 static int left_named(const char *name)
 {
     int n = procs_named(name);
-    for (int tries = 0; n && tries < 1000; tries++) {
+    for (int tries = 0; n && tries < 6000; tries++) {
         usleep(10000);
         n = procs_named(name);
     }

@@ -85,16 +85,18 @@ CONF
   slurmd -f "$d/slurm.conf" || return 1
   sleep 1
   PIDS+=("$(cat "$d/run/slurmctld.pid" 2>/dev/null)" "$(cat "$d/run/slurmd.pid" 2>/dev/null)")
-  for _ in $(seq 30); do sinfo -h -o %T 2>/dev/null | grep -qE "idle|mix" && return 0; sleep 1; done
+  for _ in $(seq 180); do sinfo -h -o %T 2>/dev/null | grep -qE "idle|mix" && return 0; sleep 1; done
   return 1
 }
 
 if command -v sbatch >/dev/null && { sinfo -h >/dev/null 2>&1 || start_cluster; }; then
   SBATCH_OPTS="--cpus-per-task=1" SMCGEN=$BIN bash scripts/eval_sharded.sh slurm 3 "$OUT/slurm-run" "${ARGS[@]}" \
     > "$OUT/submit" 2>"$OUT/err" || { cat "$OUT/err"; fail "eval_sharded.sh slurm"; }
-  for _ in $(seq 300); do
+  # Until the merged summary is there, or the queue is seen empty (squeue answered and listed no
+  # job; a loaded controller that times out is asked again), up to 10 minutes.
+  for _ in $(seq 600); do
     [ -s "$OUT/slurm-run/merged/summary.md" ] && break
-    squeue -h 2>/dev/null | grep -q . || { sleep 2; break; }
+    if queue=$(squeue -h 2>/dev/null) && [ -z "$queue" ]; then sleep 2; break; fi
     sleep 1
   done
   [ -s "$OUT/slurm-run/merged/summary.md" ] || { cat "$OUT/submit" "$OUT"/slurm-run/slurm-*.out 2>/dev/null; fail "the Slurm jobs did not finish"; }
