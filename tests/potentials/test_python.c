@@ -42,21 +42,30 @@ static double now_ms(void)
 static smc_py_critic *c;
 static int descendants(int *pids, int cap);
 
+/* A process's state letter and parent from /proc/PID/stat; false when it is
+ * gone (or unreadable). */
+static bool proc_stat(int pid, char *state, int *ppid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t k = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[k] = '\0';
+    char *cp = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+    return cp && sscanf(cp + 1, " %c %d", state, ppid) == 2;
+}
+
 /* The pid of this process's one direct child (the critic's worker), or -1. */
 static int worker_pid(void)
 {
     int pids[64], n = descendants(pids, 64), found = -1, count = 0;
     for (int i = 0; i < n && i < 64; i++) {
-        char path[64], buf[512];
-        snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
-        FILE *f = fopen(path, "r");
-        size_t k = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-        if (f)
-            fclose(f);
-        buf[k] = '\0';
-        char *cp = strrchr(buf, ')');
-        int ppid = -1;
-        if (cp && sscanf(cp + 1, " %*c %d", &ppid) == 1 && ppid == (int)getpid()) {
+        char st;
+        int ppid;
+        if (proc_stat(pids[i], &st, &ppid) && ppid == (int)getpid()) {
             found = pids[i];
             count++;
         }
@@ -68,21 +77,10 @@ static int worker_pid(void)
  * or a zombie. */
 static void wait_dead(int pid)
 {
-    for (int tries = 0; tries < 6000; tries++) {
-        char path[64], buf[512];
-        snprintf(path, sizeof path, "/proc/%d/stat", pid);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            return;
-        size_t k = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[k] = '\0';
-        char *cp = strrchr(buf, ')');
-        char st = '?';
-        if (!cp || sscanf(cp + 1, " %c", &st) != 1 || st == 'Z')
-            return;
+    char st = '?';
+    int ppid;
+    for (int tries = 0; tries < 6000 && proc_stat(pid, &st, &ppid) && st != 'Z'; tries++)
         usleep(10000);
-    }
 }
 static smc_verdict pre(const char *s) { return smc_py_check(c, s, strlen(s), false, NULL, 0); }
 static smc_verdict full(const char *s) { return smc_py_check(c, s, strlen(s), true, NULL, 0); }
@@ -178,20 +176,9 @@ static int descendants(int *pids, int cap)
         return -1;
     struct dirent *e;
     while ((e = readdir(d)) && n < MAXP) {
-        int pid = atoi(e->d_name);
-        if (pid <= 0)
-            continue;
-        char path[64], buf[512];
-        snprintf(path, sizeof path, "/proc/%d/stat", pid);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t k = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[k] = '\0';
-        char *close_paren = strrchr(buf, ')');
-        int ppid;
-        if (close_paren && sscanf(close_paren + 1, " %*c %d", &ppid) == 1) {
+        int pid = atoi(e->d_name), ppid;
+        char st;
+        if (pid > 0 && proc_stat(pid, &st, &ppid)) {
             pid_of[n] = pid;
             ppid_of[n++] = ppid;
         }
@@ -412,17 +399,9 @@ static void test_no_leak(const char *py)
      * process it ever had */
     int fds = -1;
     for (int i = 0; i < n && i < 64; i++) {
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
-        FILE *f = fopen(path, "r");
-        int ppid = -1;
-        char buf[512];
-        size_t k = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-        if (f)
-            fclose(f);
-        buf[k] = '\0';
-        char *cp = strrchr(buf, ')');
-        if (!cp || sscanf(cp + 1, " %*c %d", &ppid) != 1 || ppid != (int)getpid())
+        char path[64], st;
+        int ppid;
+        if (!proc_stat(pids[i], &st, &ppid) || ppid != (int)getpid())
             continue;
         snprintf(path, sizeof path, "/proc/%d/fd", pids[i]);
         DIR *d = opendir(path);
@@ -436,16 +415,9 @@ static void test_no_leak(const char *py)
     /* snapshots that die (here: killed, all of them) are noticed and
      * replaced: the verdicts stay right */
     for (int i = 0; i < n && i < 64; i++) {
-        char path[64], buf[512];
-        snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
-        FILE *f = fopen(path, "r");
-        size_t k = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-        if (f)
-            fclose(f);
-        buf[k] = '\0';
-        char *cp = strrchr(buf, ')');
-        int ppid = -1;
-        if (cp && sscanf(cp + 1, " %*c %d", &ppid) == 1 && ppid != (int)getpid())
+        char st;
+        int ppid;
+        if (proc_stat(pids[i], &st, &ppid) && ppid != (int)getpid())
             kill(pids[i], SIGKILL); /* one of the critic's sandboxed processes */
     }
     int w = worker_pid();
