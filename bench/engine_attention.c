@@ -12,96 +12,66 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "engine/ctx.h"
-#include "engine/kernels.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);   /* CPU time: robust to a busy machine */
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static float frand(unsigned *s)
-{
-    *s = *s * 1664525u + 1013904223u;
-    return (float)(*s >> 8) / 8388608.0f - 1.0f;
-}
+#include "../tests/engine/attn_fixture.h"
+#include "bench_util.h"
 
 /* Seconds for attention of all n queries, micro-batch by micro-batch. */
 static double run_prompt(smc_ctx *c, int32_t n)
 {
-    double t0 = now();
+    double t0 = bench_cpu_now(); /* one thread: its CPU time */
     for (int32_t i0 = 0; i0 < n; i0 += SMC_UBATCH)
         smc_attention(c, 0, i0, n - i0 < SMC_UBATCH ? n - i0 : SMC_UBATCH);
-    return now() - t0;
+    return bench_cpu_now() - t0;
 }
 
 static int bench_shape(const char *name, int n_head, int n_head_kv, int hd, int32_t n, int rounds)
 {
-    smc_model m;
-    memset(&m, 0, sizeof m);
-    m.n_head = n_head;
-    m.n_head_kv = n_head_kv;
-    m.head_dim = hd;
-    m.attn_scale = 1.0f / sqrtf((float)hd);
-    smc_ctx c;
-    memset(&c, 0, sizeof c);
-    c.m = &m;
-    c.pool = smc_threadpool_new(1);
-    c.n_threads = smc_threadpool_size(c.pool);
-    c.n_ctx = n;
-    smc_error err = {{0}};
     int kvd = n_head_kv * hd, qd = n_head * hd;
+    attn_fixture f;
+    smc_error err = {{0}};
     int32_t *seqs = malloc(sizeof(int32_t) * (size_t)n);
     smc_kv_slot *slots = malloc(sizeof(smc_kv_slot) * (size_t)n);
     float *q = malloc(sizeof(float) * (size_t)SMC_UBATCH * qd), *att = malloc(sizeof(float) * (size_t)SMC_UBATCH * qd);
-    size_t tb = smc_attention_tile_floats() * sizeof(float);
-    c.scores = malloc(sizeof(float) * (size_t)n);
-    c.attn_tiles = tb ? aligned_alloc(64, tb) : NULL;
-    if (!seqs || !slots || !q || !att || !c.scores || (tb && !c.attn_tiles) ||
-        smc_kv_init(&c.kv, 1, kvd, SMC_KV_BLOCK, (size_t)n * kvd * 2 * sizeof(float) + (1 << 20), &err)) {
-        fprintf(stderr, "out of memory\n");
+    if (attn_fixture_init(&f, n_head, n_head_kv, hd, 1, n, (size_t)n * kvd * 2 * sizeof(float) + (1 << 20), &err) ||
+        !seqs || !slots || !q || !att) {
+        fprintf(stderr, "%s\n", err.msg[0] ? err.msg : "out of memory");
         return 1;
     }
-    int32_t s = smc_kv_seq_new(&c.kv, &err);
+    smc_ctx *c = &f.c;
+    int32_t s = smc_kv_seq_new(&c->kv, &err);
     for (int32_t i = 0; i < n; i++)
         seqs[i] = s;
-    smc_kv_append(&c.kv, seqs, n, slots, &err);
+    smc_kv_append(&c->kv, seqs, n, slots, &err);
     unsigned rs = 7;
     for (int32_t i = 0; i < n; i++)
         for (int t = 0; t < kvd; t++) {
-            smc_kv_k(&c.kv, slots[i].block, 0)[(size_t)slots[i].row * kvd + t] = frand(&rs);
-            smc_kv_v(&c.kv, slots[i].block, 0)[(size_t)slots[i].row * kvd + t] = frand(&rs);
+            smc_kv_k(&c->kv, slots[i].block, 0)[(size_t)slots[i].row * kvd + t] = bench_frand(&rs);
+            smc_kv_v(&c->kv, slots[i].block, 0)[(size_t)slots[i].row * kvd + t] = bench_frand(&rs);
         }
     for (size_t t = 0; t < (size_t)SMC_UBATCH * qd; t++)
-        q[t] = frand(&rs);
-    c.q = q;   /* every micro-batch reuses the same queries: the cost does not depend on them */
-    c.att = att;
-    c.slots = slots;
-    c.seq_ids = seqs;
+        q[t] = bench_frand(&rs);
+    c->q = q;   /* every micro-batch reuses the same queries: the cost does not depend on them */
+    c->att = att;
+    c->slots = slots;
+    c->seq_ids = seqs;
     double best_t = INFINITY, best_s = INFINITY;
     for (int r = 0; r < rounds; r++) {
-        double t = run_prompt(&c, n);
+        double t = run_prompt(c, n);
         best_t = t < best_t ? t : best_t;
         smc_kernels_force_scalar(true);
-        t = run_prompt(&c, n);
+        t = run_prompt(c, n);
         smc_kernels_force_scalar(false);
         best_s = t < best_s ? t : best_s;
     }
     double flops = 4.0 * hd * n_head * ((double)n * (n + 1) / 2);
     printf("%-14s %5d tokens: tiled %8.2f ms %6.1f GFLOP/s | reference path %8.2f ms %6.1f GFLOP/s | %.2fx\n", name,
            n, best_t * 1e3, flops / best_t * 1e-9, best_s * 1e3, flops / best_s * 1e-9, best_s / best_t);
-    smc_kv_destroy(&c.kv);
-    smc_threadpool_free(c.pool);
+    attn_fixture_free(&f);
     free(seqs);
     free(slots);
     free(q);
     free(att);
-    free(c.scores);
-    free(c.attn_tiles);
     return 0;
 }
 

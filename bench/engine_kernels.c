@@ -11,41 +11,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "engine/kernels.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static float frand(unsigned *s)
-{
-    *s = *s * 1664525u + 1013904223u;
-    return (float)(*s >> 8) / 8388608.0f - 1.0f;
-}
-
-typedef struct {
-    int type;
-    const char *name;
-    int64_t d_model, d_ff;
-} bench_type;
-
 static const bench_type TYPES[] = {
-    {SMC_TYPE_Q8_0, "q8_0", 576, 1536},
-    {SMC_TYPE_F16, "f16", 576, 1536},
-    {SMC_TYPE_Q4_0, "q4_0", 576, 1536},
-    {SMC_TYPE_Q4_K, "q4_k", 768, 2048},
-    {SMC_TYPE_Q6_K, "q6_k", 768, 2048},
-    {SMC_TYPE_Q5_K, "q5_k", 768, 2048},
-    {SMC_TYPE_F32, "f32", 576, 1536},
-    {SMC_TYPE_BF16, "bf16", 576, 1536},
-    {SMC_TYPE_Q4_1, "q4_1", 576, 1536},
-    {SMC_TYPE_Q5_0, "q5_0", 576, 1536},
-    {SMC_TYPE_Q5_1, "q5_1", 576, 1536},
+    {"q8_0", SMC_TYPE_Q8_0, 576, 1536},
+    {"f16", SMC_TYPE_F16, 576, 1536},
+    {"q4_0", SMC_TYPE_Q4_0, 576, 1536},
+    {"q4_k", SMC_TYPE_Q4_K, 768, 2048},
+    {"q6_k", SMC_TYPE_Q6_K, 768, 2048},
+    {"q5_k", SMC_TYPE_Q5_K, 768, 2048},
+    {"f32", SMC_TYPE_F32, 576, 1536},
+    {"bf16", SMC_TYPE_BF16, 576, 1536},
+    {"q4_1", SMC_TYPE_Q4_1, 576, 1536},
+    {"q5_0", SMC_TYPE_Q5_0, 576, 1536},
+    {"q5_1", SMC_TYPE_Q5_1, 576, 1536},
 };
 
 /* Timings are "best of rounds" per piece (1 MB of memcpy, one matrix) and
@@ -63,10 +44,10 @@ static void round_memcpy(copy_bufs *c)
 {
     for (size_t i = 0, k = 0; i < c->bytes; i += PIECE, k++) {
         size_t n = c->bytes - i < PIECE ? c->bytes - i : PIECE;
-        double t = now();
+        double t = bench_now();
         memcpy(c->b + i, c->a + i, n);
-        t = now() - t;
-        c->best_copy[k] = t < c->best_copy[k] ? t : c->best_copy[k];
+        t = bench_now() - t;
+        c->best_copy[k] = bench_best(c->best_copy[k], t);
     }
     c->a[0]++; /* keep the copies from being optimised away */
 }
@@ -78,16 +59,16 @@ static void round_read(copy_bufs *c)
         size_t n = c->bytes - i < PIECE ? c->bytes - i : PIECE;
         const uint64_t *p = (const uint64_t *)(c->b + i);
         uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        double t = now();
+        double t = bench_now();
         for (size_t j = 0; j + 4 <= n / 8; j += 4) {
             s0 += p[j];
             s1 += p[j + 1];
             s2 += p[j + 2];
             s3 += p[j + 3];
         }
-        t = now() - t;
+        t = bench_now() - t;
         sink += s0 + s1 + s2 + s3;
-        c->best_read[k] = t < c->best_read[k] ? t : c->best_read[k];
+        c->best_read[k] = bench_best(c->best_read[k], t);
     }
     (void)sink; /* read once: clang counts a store-only variable as unused */
 }
@@ -106,10 +87,10 @@ static void round_matmul(smc_threadpool *pool, const bench_type *bt, uint8_t **m
 {
     for (int m = 0; m < n_mats; m++) {
         int64_t n_in = (m & 1) ? bt->d_ff : bt->d_model, n_out = (m & 1) ? bt->d_model : bt->d_ff;
-        double t = now();
+        double t = bench_now();
         smc_matmul(pool, bt->type, mats[m], n_in, n_out, X, nb, Y);
-        t = now() - t;
-        best[m] = t < best[m] ? t : best[m];
+        t = bench_now() - t;
+        best[m] = bench_best(best[m], t);
     }
 }
 
@@ -169,7 +150,7 @@ int main(int argc, char **argv)
         float *f = malloc(sizeof(float) * (size_t)n_el);
         unsigned s = 1;
         for (int64_t i = 0; i < n_el; i++)
-            f[i] = frand(&s) * 0.05f;
+            f[i] = bench_frand(&s) * 0.05f;
         uint8_t **mats = malloc(sizeof(uint8_t *) * (size_t)n_mats);
         for (int m = 0; m < n_mats; m++) {
             int64_t n_in = (m & 1) ? bt->d_ff : bt->d_model, n_out = (m & 1) ? bt->d_model : bt->d_ff;
@@ -186,15 +167,15 @@ int main(int argc, char **argv)
         int64_t maxb = 64, dmax = bt->d_ff;
         float *X = malloc(sizeof(float) * (size_t)(maxb * dmax)), *Y = malloc(sizeof(float) * (size_t)(maxb * dmax));
         for (int64_t i = 0; i < maxb * dmax; i++)
-            X[i] = frand(&s);
+            X[i] = bench_frand(&s);
         double *best = malloc(sizeof(double) * (size_t)n_mats);
         reset(best, (size_t)n_mats);
         reset(cb.best_copy, n_pieces);
         reset(cb.best_read, n_pieces);
         round_matmul(pool, bt, mats, n_mats, X, 1, Y, best); /* warm up */
         reset(best, (size_t)n_mats);
-        double start = now();
-        for (int r = 0; r < 5 || (now() - start < 3.0 && r < 100); r++) {
+        double start = bench_now();
+        for (int r = 0; bench_more_rounds(r, 5, start, 3.0, 100); r++) {
             round_memcpy(&cb);
             round_read(&cb);
             round_matmul(pool, bt, mats, n_mats, X, 1, Y, best);
@@ -209,8 +190,8 @@ int main(int argc, char **argv)
         int64_t batches[] = {4, 16, 64};
         for (int b = 0; b < 3; b++) {
             reset(best, (size_t)n_mats);
-            start = now();
-            for (int r = 0; r < 3 || (now() - start < 1.5 && r < 50); r++)
+            start = bench_now();
+            for (int r = 0; bench_more_rounds(r, 3, start, 1.5, 50); r++)
                 round_matmul(pool, bt, mats, n_mats, X, batches[b], Y, best);
             double tb = sum(best, (size_t)n_mats);
             printf("%-5s batch %2lld: %.2f x the columns/s of batch 1 (%.2f ms per pass)\n", bt->name,

@@ -14,26 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "engine/kernels.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static float frand(unsigned *s)
-{
-    *s = *s * 1664525u + 1013904223u;
-    return (float)(*s >> 8) / 8388608.0f - 1.0f;
-}
 
 #define PEAK_ITERS 20000
 #define CHAINS 12
@@ -73,23 +60,12 @@ __attribute__((target("avx512f"))) static void peak512(void)
 }
 #endif
 
-typedef struct {
-    const char *name;
-    int type;
-    int64_t d_model, d_ff;
-} bench_type;
-
 static const bench_type TYPES[] = {
     {"f16", SMC_TYPE_F16, 576, 1536},   {"q8_0", SMC_TYPE_Q8_0, 576, 1536}, {"q4_0", SMC_TYPE_Q4_0, 576, 1536},
     {"q4_k", SMC_TYPE_Q4_K, 768, 2048}, {"f32", SMC_TYPE_F32, 576, 1536},   {"bf16", SMC_TYPE_BF16, 576, 1536},
 };
 
 #define NB 64
-
-static double best_of(double best, double t)
-{
-    return t < best ? t : best;
-}
 
 static void bench(smc_threadpool *pool, const bench_type *bt, double secs, double peak512, double peak256)
 {
@@ -102,25 +78,25 @@ static void bench(smc_threadpool *pool, const bench_type *bt, double secs, doubl
         W[m] = malloc(rb * (size_t)n_out);
         for (int64_t o = 0; o < n_out; o++) {
             for (int64_t i = 0; i < n_in; i++)
-                row[i] = frand(&s) * 0.05f;
+                row[i] = bench_frand(&s) * 0.05f;
             smc_quantize_row(bt->type, row, W[m] + (size_t)o * rb, n_in);
         }
         free(row);
     }
     float *X = malloc(sizeof(float) * (size_t)(NB * bt->d_ff)), *Y = malloc(sizeof(float) * (size_t)(NB * bt->d_ff));
     for (int64_t i = 0; i < NB * bt->d_ff; i++)
-        X[i] = frand(&s);
+        X[i] = bench_frand(&s);
     /* [path][matrix]: 0 = default kernels, 1 = AVX2 forced */
     double best[2][2] = {{1e30, 1e30}, {1e30, 1e30}};
-    double start = now();
-    for (int r = 0; r < 3 || (now() - start < secs && r < 200); r++)
+    double start = bench_now();
+    for (int r = 0; bench_more_rounds(r, 3, start, secs, 200); r++)
         for (int path = 0; path < 2; path++) {
             smc_kernels_force_avx2(path == 1);
             for (int m = 0; m < 2; m++) {
                 int64_t n_in = m ? bt->d_ff : bt->d_model, n_out = m ? bt->d_model : bt->d_ff;
-                double t = now();
+                double t = bench_now();
                 smc_matmul(pool, bt->type, W[m], n_in, n_out, X, NB, Y);
-                best[path][m] = best_of(best[path][m], now() - t);
+                best[path][m] = bench_best(best[path][m], bench_now() - t);
             }
         }
     smc_kernels_force_avx2(false);
@@ -157,15 +133,15 @@ int main(int argc, char **argv)
     }
     bool has512 = smc_cpu_has_avx512();
     double b256 = 1e30, b512 = 1e30;
-    double start = now();
-    for (int r = 0; r < 5 || (now() - start < 0.5 && r < 500); r++) {
-        double t = now();
+    double start = bench_now();
+    for (int r = 0; bench_more_rounds(r, 5, start, 0.5, 500); r++) {
+        double t = bench_now();
         peak256();
-        b256 = best_of(b256, now() - t);
+        b256 = bench_best(b256, bench_now() - t);
         if (has512) {
-            t = now();
+            t = bench_now();
             peak512();
-            b512 = best_of(b512, now() - t);
+            b512 = bench_best(b512, bench_now() - t);
         }
     }
     double f256 = 2.0 * 8 * CHAINS * PEAK_ITERS / b256, f512 = has512 ? 2.0 * 16 * CHAINS * PEAK_ITERS / b512 : 0;

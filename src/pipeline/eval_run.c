@@ -595,14 +595,25 @@ static void write_config(const eval_opts *o)
     free(text);
 }
 
-/* The model for one context length, with the prompt cache: runs of one
- * instance (methods, replicates) share its prompt, and instances often share
- * a prefix (a Spider database's schema), so the engine LM keeps the last
- * prompts' KV and computes only the rest. */
+/* The option table's default prompt cache (--prompt-cache of smc and serve). */
+static int default_prompt_cache(void)
+{
+    smc_run_opts d;
+    smc_run_opts_init(&d);
+    int n = d.prompt_cache;
+    smc_run_opts_free(&d);
+    return n;
+}
+
+/* The model for one context length, with the prompt cache (the option
+ * table's default size): runs of one instance (methods, replicates) share its
+ * prompt, and instances often share a prefix (a Spider database's schema), so
+ * the engine LM keeps the last prompts' KV and computes only the rest. */
 static int setup_model(const eval_opts *o, const eval_model_ref *mr, int n_ctx, smc_setup *s, smc_error *err)
 {
     smc_setup_opts so = {.model_path = mr->path, .n_threads = o->n_threads, .n_ctx = n_ctx};
-    if (smc_setup_model(&so, s, err) || smc_engine_lm_set_prompt_cache(s->engine_lm, 4, err)) {
+    if (smc_setup_model(&so, s, err) ||
+        smc_engine_lm_set_prompt_cache(s->engine_lm, default_prompt_cache(), err)) {
         smc_setup_free(s);
         return smc_fail_context(err, "model %s", mr->name);
     }

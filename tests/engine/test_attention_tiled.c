@@ -18,6 +18,7 @@
 
 #include "engine/ctx.h"
 #include "engine/kernels.h"
+#include "attn_fixture.h"
 #include "test.h"
 
 static uint64_t rs = 0x2545F4914F6CDD1Dull;
@@ -76,22 +77,13 @@ static void fill_kv(smc_kv *kv, const smc_kv_slot *slots, int n)
 
 static void check_shape(int n_head, int n_head_kv, int hd, float qscale, int threads)
 {
-    smc_model m;
-    memset(&m, 0, sizeof m);
-    m.n_head = n_head;
-    m.n_head_kv = n_head_kv;
-    m.head_dim = hd;
-    m.attn_scale = 1.0f / sqrtf((float)hd);
-    smc_ctx c;
-    memset(&c, 0, sizeof c);
-    c.m = &m;
-    c.pool = smc_threadpool_new(threads);
-    c.n_threads = smc_threadpool_size(c.pool);
-    c.n_ctx = 512;
+    attn_fixture f;
     smc_error err = {{0}};
-    int kvd = n_head_kv * hd, qd = n_head * hd;
-    CHECK(smc_kv_init(&c.kv, 1, kvd, SMC_KV_BLOCK, (size_t)64 << 20, &err) == 0);
-    int32_t a = smc_kv_seq_new(&c.kv, &err), b = smc_kv_seq_new(&c.kv, &err);
+    CHECK_MSG(attn_fixture_init(&f, n_head, n_head_kv, hd, threads, 512, (size_t)64 << 20, &err) == 0, "%s",
+              err.msg);
+    smc_ctx *c = &f.c;
+    int qd = n_head * hd;
+    int32_t a = smc_kv_seq_new(&c->kv, &err), b = smc_kv_seq_new(&c->kv, &err);
     /* Sequence b first gets 21 tokens of its own; then one batch: 203 tokens
      * of a with 9 more of b in the middle. */
     enum { NB0 = 21, NA = 203, NB = 9, N = NA + NB };
@@ -99,35 +91,32 @@ static void check_shape(int n_head, int n_head_kv, int hd, float qscale, int thr
     smc_kv_slot slots[N];
     for (int i = 0; i < NB0; i++)
         seqs[i] = b;
-    CHECK(smc_kv_append(&c.kv, seqs, NB0, slots, &err) == 0);
-    fill_kv(&c.kv, slots, NB0);
+    CHECK(smc_kv_append(&c->kv, seqs, NB0, slots, &err) == 0);
+    fill_kv(&c->kv, slots, NB0);
     for (int i = 0; i < N; i++)
         seqs[i] = i >= 100 && i < 100 + NB ? b : a;
-    CHECK(smc_kv_append(&c.kv, seqs, N, slots, &err) == 0);
+    CHECK(smc_kv_append(&c->kv, seqs, N, slots, &err) == 0);
     float *q = malloc(sizeof(float) * (size_t)N * qd), *att = malloc(sizeof(float) * (size_t)N * qd);
     float *ref_f = malloc(sizeof(float) * (size_t)N * qd);
-    fill_kv(&c.kv, slots, N);
+    fill_kv(&c->kv, slots, N);
     for (size_t t = 0; t < (size_t)N * qd; t++)
         q[t] = rndf() * qscale;
-    c.q = q;
-    c.att = att;
-    c.slots = slots;
-    c.seq_ids = seqs;
-    c.scores = malloc(sizeof(float) * (size_t)c.n_threads * c.n_ctx);
-    size_t tb = smc_attention_tile_floats() * sizeof(float);
-    c.attn_tiles = aligned_alloc(64, (size_t)c.n_threads * tb);
+    c->q = q;
+    c->att = att;
+    c->slots = slots;
+    c->seq_ids = seqs;
 
     /* The scalar path first (the reference this kernel replaces). */
     smc_kernels_force_scalar(true);
-    smc_attention(&c, 0, 0, N);
+    smc_attention(c, 0, 0, N);
     memcpy(ref_f, att, sizeof(float) * (size_t)N * qd);
     smc_kernels_force_scalar(false);
     memset(att, 0, sizeof(float) * (size_t)N * qd);
-    smc_attention(&c, 0, 0, N);
+    smc_attention(c, 0, 0, N);
 
     double worst_d = 0, worst_f = 0, *ref = malloc(sizeof(double) * (size_t)qd);
     for (int i = 0; i < N; i++) {
-        reference(&c, i, ref);
+        reference(c, i, ref);
         for (int t = 0; t < qd; t++) {
             double x = att[(size_t)i * qd + t];
             worst_d = fmax(worst_d, fabs(x - ref[t]));
@@ -143,7 +132,7 @@ static void check_shape(int n_head, int n_head_kv, int hd, float qscale, int thr
         float *a2 = malloc(sizeof(float) * (size_t)N * qd);
         memcpy(a2, att, sizeof(float) * (size_t)N * qd);
         smc_kernels_force_avx2(true);
-        smc_attention(&c, 0, 0, N);
+        smc_attention(c, 0, 0, N);
         smc_kernels_force_avx2(false);
         CHECK_MSG(memcmp(a2, att, sizeof(float) * (size_t)N * qd) == 0, "heads %d/%d hd %d: AVX-512 != AVX2",
                   n_head, n_head_kv, hd);
@@ -159,7 +148,7 @@ static void check_shape(int n_head, int n_head_kv, int hd, float qscale, int thr
         float keep[4096];
         memcpy(keep, q, sizeof(float) * (size_t)qd);
         memmove(q, q + (size_t)i * qd, sizeof(float) * (size_t)qd);
-        smc_attention(&c, 0, i, 1);
+        smc_attention(c, 0, i, 1);
         if (memcmp(att, batched + (size_t)i * qd, sizeof(float) * (size_t)qd) != 0)
             bad++;
         memcpy(q, keep, sizeof(float) * (size_t)qd);
@@ -174,10 +163,7 @@ static void check_shape(int n_head, int n_head_kv, int hd, float qscale, int thr
     free(q);
     free(att);
     free(ref_f);
-    free(c.scores);
-    free(c.attn_tiles);
-    smc_kv_destroy(&c.kv);
-    smc_threadpool_free(c.pool);
+    attn_fixture_free(&f);
 }
 
 void run_tests(void)
