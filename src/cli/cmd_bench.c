@@ -17,7 +17,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: smcgen bench [-m MODEL.gguf | --synthetic NAME --type TYPE [--save FILE]] [-t N] [--json]\n"
-            "                    [--prefix N] [--seqs LIST] [--time S]\n\n"
+            "                    [--prefix N] [--seqs LIST] [--prompt LIST] [--time S] [--steps N]\n\n"
             "Measures prompt processing, batched decoding of sequences sharing a prefix, and forks.\n"
             "At 1 sequence, weight bytes read per second (all weight matrices are read once per step)\n"
             "are compared with memcpy bandwidth (bytes copied per second, 1 thread, 256 MB buffers) and\n"
@@ -42,6 +42,7 @@ static void usage(FILE *f)
             "                      per second of process CPU time (less sensitive to a busy machine)\n"
             "  --reps N            runs per --prompt length (default 3)\n"
             "  --time S            seconds to spend on each decode measurement (default 1.5)\n"
+            "  --steps N           at most N decode steps per measurement (default 32)\n"
             "  --json              machine-readable output\n"
             "  -h, --help          this help\n"
             "  --smc ...           SMC-level figures instead: forced tokens and the whole SMC step on\n"
@@ -266,6 +267,7 @@ typedef struct decode_result {
     int nseq;
     double tok_s;      /* tokens of all sequences / total time of the steps */
     double best_step;  /* seconds of the fastest step */
+    double per_cpu_s;  /* tokens per second of process CPU time over the steps */
     int steps;
 } decode_result;
 
@@ -279,7 +281,7 @@ int cmd_bench(int argc, char **argv)
 {
     const char *model_path = smc_default_model_path(), *synthetic = NULL, *type_s = "q8_0";
     const char *seqs_s = "1,4,16,64", *prompt_s = NULL;
-    long threads = 0, prefix = 128, reps_pp = 3;
+    long threads = 0, prefix = 128, reps_pp = 3, max_steps = 32;
     double budget_s = 1.5;
     bool json = false, have_m = false;
     const char *save = NULL;
@@ -319,6 +321,10 @@ int cmd_bench(int argc, char **argv)
             prompt_s = argv[++i];
         } else if (!strcmp(a, "--reps")) {
             if (cli_parse_long(a, v, 1, 1000, &reps_pp) < 0)
+                return 2;
+            i++;
+        } else if (!strcmp(a, "--steps")) {
+            if (cli_parse_long(a, v, 1, 100000, &max_steps) < 0)
                 return 2;
             i++;
         } else if (!strcmp(a, "-t")) {
@@ -393,7 +399,6 @@ int cmd_bench(int argc, char **argv)
     }
     t_load = now_s() - t_load;
     double bw = memcpy_bandwidth();
-    const int max_steps = 32;
     smc_ctx_params p = smc_ctx_default_params();
     p.n_threads = (int32_t)threads;
     p.n_ctx = (int32_t)max_plen + max_steps + 2;
@@ -464,12 +469,12 @@ int cmd_bench(int argc, char **argv)
         for (int s = 0; s < ns; s++)
             ids[s] = smc_seq_fork(c, base, &err);
         int steps = 0;
-        double elapsed = 0, best_step = 1e30;
-        for (int st = 0; st <= max_steps; st++) {
+        double elapsed = 0, best_step = 1e30, cpu = 0;
+        for (long st = 0; st <= max_steps; st++) {
             for (int s = 0; s < ns; s++)
                 e[s] = (smc_batch_entry){ids[s], RAND_TOK(), true};
             b.n = ns;
-            double ts = now_s();
+            double ts = now_s(), tc = cpu_s();
             if (smc_decode(c, &b, &err) < 0) {
                 cli_error("%s", err.msg);
                 free(ids);
@@ -478,6 +483,7 @@ int cmd_bench(int argc, char **argv)
             if (st == 0)
                 continue;   /* warm-up step (copy-on-write of the shared tail) */
             double dt = now_s() - ts;
+            cpu += cpu_s() - tc;
             elapsed += dt;
             if (dt < best_step)
                 best_step = dt;
@@ -485,7 +491,8 @@ int cmd_bench(int argc, char **argv)
             if (steps >= 2 && elapsed >= budget_s)
                 break;
         }
-        res[k] = (decode_result){ns, (double)ns * steps / elapsed, best_step, steps};
+        res[k] = (decode_result){ns, (double)ns * steps / elapsed, best_step, cpu > 0 ? (double)ns * steps / cpu : 0,
+                                 steps};
         for (int s = 0; s < ns; s++)
             smc_seq_free(c, ids[s]);
     }
@@ -522,8 +529,10 @@ int cmd_bench(int argc, char **argv)
                synthetic ? "true" : "false", synthetic ? type_s : "file", smc_model_arch(m),
                smc_ctx_n_threads(c), (unsigned long long)wbytes, t_load, bw, read_bw, prefix, pp_tok_s);
         for (int k = 0; k < n_nseqs; k++)
-            printf("%s{\"sequences\": %d, \"tokens_per_s\": %.4g, \"steps\": %d, \"speedup_vs_1\": %.3g}",
-                   k ? ", " : "", res[k].nseq, res[k].tok_s, res[k].steps, tok1 > 0 ? res[k].tok_s / tok1 : 0);
+            printf("%s{\"sequences\": %d, \"tokens_per_s\": %.4g, \"tokens_per_cpu_s\": %.4g, \"steps\": %d, "
+                   "\"speedup_vs_1\": %.3g}",
+                   k ? ", " : "", res[k].nseq, res[k].tok_s, res[k].per_cpu_s, res[k].steps,
+                   tok1 > 0 ? res[k].tok_s / tok1 : 0);
         printf("], \"prompt\": [");
         for (int k = 0; k < n_plens; k++)
             printf("%s{\"tokens\": %d, \"tokens_per_s\": %.4g, \"tokens_per_s_mean\": %.4g, "
@@ -553,7 +562,7 @@ int cmd_bench(int argc, char **argv)
                    res[k].tok_s);
             if (tok1 > 0)
                 printf("%.2fx one sequence, ", res[k].tok_s / tok1);
-            printf("%d steps)\n", res[k].steps);
+            printf("%d steps; %.1f per CPU-second)\n", res[k].steps, res[k].per_cpu_s);
         }
         if (tok1 > 0) {
             printf("weights read at 1 sequence:  %8.2f GB/s = %.0f%% of memcpy, %.0f%% of read bandwidth (mean step)\n",
