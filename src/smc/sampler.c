@@ -15,6 +15,7 @@
 #include "smc/particles.h"
 #include "smc/potential.h"
 #include "smc/prng.h"
+#include "smc/row_exp.h"
 #include "smc/trace.h"
 #include "util/error.h"
 
@@ -34,6 +35,7 @@ typedef struct run {
     smc_awrs *awrs;
     float *logits;             /* n × n_vocab */
     double *lp, *w;            /* n_vocab each */
+    double *ex;                /* n_vocab: the masked path's exp(logit·inv - max) */
     uint32_t *bits;
     smc_result *res;
     smc_trace *trace;          /* NULL: not tracing */
@@ -141,11 +143,13 @@ static int32_t sample_index(const double *w, int32_t n, double logz, smc_rng *rn
     return last;
 }
 
-/* Boolean fast path: sample among the allowed tokens of the mask only.
- * lp(v) = logits[v]*inv - lse. Returns the token (-1: nothing allowed) and
- * the log allowed mass in *inc. */
-static int32_t sample_masked(const float *logits, double inv, double lse, const uint32_t *bits,
-                             int32_t nv, smc_rng *rng, double *inc)
+/* Boolean path, exactly: sample among the allowed tokens of the mask only,
+ * lp(v) = logits[v]*inv - lse, shifted by the largest allowed logit. The
+ * fallback of sample_masked when every allowed token is ~1e-280 or less of
+ * the row's largest (or none is allowed: returns -1). The log allowed mass
+ * in *inc. */
+static int32_t sample_masked_shifted(const float *logits, double inv, double lse, const uint32_t *bits,
+                                     int32_t nv, smc_rng *rng, double *inc)
 {
     int32_t words = (nv + 31) / 32;
     double m = -INFINITY;
@@ -185,19 +189,44 @@ static int32_t sample_masked(const float *logits, double inv, double lse, const 
     return last;
 }
 
-/* log Σ exp(x[v]·inv) in double. */
-static double scaled_logsumexp(const float *x, int32_t n, double inv)
+/* Allowed mass (relative to the row's largest term, 1) below which
+ * sample_masked falls back to sample_masked_shifted: the exps of such
+ * tokens, taken from the row's maximum, would be near underflow. */
+#define MASKED_MIN_MASS 1e-280
+
+/* Boolean fast path: sample among the allowed tokens of the mask in
+ * proportion to ex[v] = exp(logits[v]*inv - max) (smc_row_exp; their sum
+ * over the vocabulary is ex_sum), no exp per token. Returns the token (-1:
+ * nothing allowed) and the log allowed mass in *inc. */
+static int32_t sample_masked(const float *logits, double inv, double lse, const double *ex, double ex_sum,
+                             const uint32_t *bits, int32_t nv, smc_rng *rng, double *inc)
 {
-    double m = -INFINITY;
-    for (int32_t v = 0; v < n; v++)
-        if (x[v] * inv > m)
-            m = x[v] * inv;
-    if (m == -INFINITY || !isfinite(m))
-        return m;
-    double s = 0;
-    for (int32_t v = 0; v < n; v++)
-        s += exp(x[v] * inv - m);
-    return m + log(s);
+    int32_t words = (nv + 31) / 32;
+    double a = 0;
+    for (int32_t w = 0; w < words; w++)
+        for (uint32_t b = bits[w]; b; b &= b - 1) {
+            int32_t v = w * 32 + __builtin_ctz(b);
+            if (v < nv)
+                a += ex[v];
+        }
+    if (!(a >= MASKED_MIN_MASS))
+        return sample_masked_shifted(logits, inv, lse, bits, nv, rng, inc);
+    *inc = log(a / ex_sum);
+    double u = smc_prng_uniform(rng) * a, c = 0;
+    int32_t last = -1;
+    for (int32_t w = 0; w < words; w++)
+        for (uint32_t b = bits[w]; b; b &= b - 1) {
+            int32_t v = w * 32 + __builtin_ctz(b);
+            if (v >= nv)
+                break;
+            if (ex[v] <= 0)
+                continue;
+            c += ex[v];
+            last = v;
+            if (u < c)
+                return v;
+        }
+    return last;
 }
 
 /* The one token a mask allows, when it allows exactly one and that is not
@@ -411,7 +440,7 @@ static int step_particle(run *R, smc_particle *p, const float *logits, smc_error
     bool forced = p->n_toks >= R->cfg->max_tokens;
     bool mask_path = R->cheap && R->cheap->vt->token_mask && R->cfg->proposal == SMC_PROPOSAL_MASKED;
     if (forced || mask_path) {
-        double lse = scaled_logsumexp(logits, nv, inv);
+        double m, ex_sum, lse = smc_row_exp(logits, (size_t)nv, inv, R->ex, &m, &ex_sum);
         if (isnan(lse) || lse == INFINITY)
             return smc_fail(err, "smc: NaN or infinite next-token scores");
         if (lse == -INFINITY) {
@@ -434,7 +463,7 @@ static int step_particle(run *R, smc_particle *p, const float *logits, smc_error
             const uint32_t *bits = NULL;
             if (step_mask(R, p, &bits, err) < 0)
                 return -1;
-            tok = sample_masked(logits, inv, lse, bits, nv, &R->rng, &inc);
+            tok = sample_masked(logits, inv, lse, R->ex, ex_sum, bits, nv, &R->rng, &inc);
         }
     } else if (R->cheap && R->cfg->proposal == SMC_PROPOSAL_AWRS) {
         smc_log_softmax(logits, (size_t)nv, R->cfg->temperature, R->lp);
@@ -722,6 +751,7 @@ int smc_run(const smc_lm *lm, const int32_t *prompt, size_t n_prompt, smc_potent
     R.logits = malloc(sizeof *R.logits * nv * (size_t)R.n);
     R.lp = malloc(sizeof *R.lp * nv);
     R.w = malloc(sizeof *R.w * nv);
+    R.ex = malloc(sizeof *R.ex * nv);
     R.bits = malloc(sizeof *R.bits * ((nv + 31) / 32));
     R.res = calloc(1, sizeof *R.res);
     R.owed = malloc(sizeof *R.owed * (size_t)R.n);
@@ -730,7 +760,7 @@ int smc_run(const smc_lm *lm, const int32_t *prompt, size_t n_prompt, smc_potent
     if (R.cheap && cfg->proposal == SMC_PROPOSAL_AWRS)
         R.awrs = smc_awrs_new(lm->n_vocab);
     int rc = 0;
-    if (!R.ps || !R.logits || !R.lp || !R.w || !R.bits || !R.res || !R.owed || !R.reqs || !R.scores ||
+    if (!R.ps || !R.logits || !R.lp || !R.w || !R.ex || !R.bits || !R.res || !R.owed || !R.reqs || !R.scores ||
         (R.cheap && cfg->proposal == SMC_PROPOSAL_AWRS && !R.awrs))
         rc = smc_fail(err, "smc: out of memory (%d particles × %zu tokens)", R.n, nv);
     if (rc == 0 && R.trace && trace_begin(R.trace, cfg, R.correction, R.cheap, R.critic) < 0)
@@ -749,6 +779,7 @@ int smc_run(const smc_lm *lm, const int32_t *prompt, size_t n_prompt, smc_potent
     free(R.logits);
     free(R.lp);
     free(R.w);
+    free(R.ex);
     free(R.bits);
     free(R.owed);
     free(R.reqs);

@@ -778,6 +778,47 @@ static void test_batched_critic(void)
     smc_potential_free(prod_plain);
 }
 
+/* Allowed tokens far below the row's largest logit (temperature 0.002: the
+ * allowed mass is e^-1000 of the largest term, which underflows when taken
+ * from the row's maximum): the sampler must still weight them exactly
+ * (its fallback from the allowed tokens' own maximum). A bigram whose first
+ * token is surely 'a'; after it the DFA allows only 'b' (logit -2, the
+ * largest is 0); after "ab" EOS is forced (logit -3, largest 0). Exact
+ * log weight: 500·(-2) + 500·(-3) = -2500. */
+static void test_far_below_max(void)
+{
+    enum { NS = 6, NV = NS + 1 };
+    double lg[NV * NV];
+    for (int i = 0; i < NV * NV; i++)
+        lg[i] = -100;
+    lg[0 * NV + 0] = 0;                    /* first: 'a' */
+    lg[1 * NV + 2] = 0, lg[1 * NV + 1] = -2; /* after 'a': 'c' largest, 'b' allowed */
+    lg[2 * NV + 0] = 0, lg[2 * NV + NS] = -3; /* after 'b': 'a' largest, EOS -3 */
+    smc_toy_lm *t = smc_toy_bigram_new(NS, lg);
+    smc_potential *pot = NULL;
+    smc_error err = {{0}};
+    CHECK(t && smc_toy_dfa_potential(dfa, smc_toy_lm_iface(t), true, &pot, &err) == 0);
+    if (!t || !pot) {
+        smc_toy_lm_free(t);
+        return;
+    }
+    smc_config c;
+    smc_config_default(&c);
+    c.method = SMC_METHOD_IS;
+    c.n_particles = 3;
+    c.max_tokens = 2;
+    c.temperature = 0.002;
+    smc_result *r = NULL;
+    CHECK_MSG(smc_run(smc_toy_lm_iface(t), NULL, 0, pot, NULL, &c, &r, &err) == 0, "%s", err.msg);
+    for (int i = 0; r && i < r->n_particles; i++) {
+        CHECK(r->particles[i].len == 2 && memcmp(r->particles[i].text, "ab", 2) == 0);
+        CHECK_NEAR(r->particles[i].log_weight, -2500.0, 1e-9);
+    }
+    smc_result_free(r);
+    smc_potential_free(pot);
+    smc_toy_lm_free(t);
+}
+
 void run_tests(void)
 {
     sanitized = getenv("SMC_TEST_SANITIZED") != NULL;
@@ -800,6 +841,7 @@ void run_tests(void)
 
     test_enumeration();
     test_misc();
+    test_far_below_max();
     test_batched_critic();
     test_temperature_and_rerank();
     test_weights_and_boundaries();
