@@ -3,6 +3,7 @@ probabilities, the particles, log Ẑ, ESS and the time split."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Mapping, Tuple
 
@@ -39,21 +40,23 @@ class Posterior(Mapping[str, float]):
             probs[text] = probs.get(text, 0.0) + prob
         self._probs = probs
         self.particles: List[Particle] = [Particle(t, r, w, tuple(k), f) for t, r, w, k, f in result["particles"]]
-        self.log_z: float = result["log_z"]
-        self.ess: float = result["ess"]
-        self.timings: Dict[str, float] = result["timings"]
-        self.method: str = result["method"]
-        self.n_particles: int = result["n_particles"]
-        self.n_steps: int = result["n_steps"]
-        self.n_resamples: int = result["n_resamples"]
-        self.ess_trace: List[float] = result["ess_trace"]
-        self.all_dead: bool = result["all_dead"]
-        self.n_lm_evals: int = result["n_lm_evals"]
-        self.n_constraint_checks: int = result["n_constraint_checks"]
-        self.n_tokens: int = result["n_tokens"]
-        self.n_forced: int = result["n_forced"]
-        self.critic_calls: Dict[str, int] = result.get("critic_calls", {})
+        # the rest from the run's JSON, the shape `smcgen smc --json` and the server write
         self._json: str = result["json"]
+        run = json.loads(self._json)
+        self.log_z: float = -math.inf if run["log_z"] is None else run["log_z"]   # JSON writes -inf as null
+        self.ess: float = run["ess"]
+        self.timings: Dict[str, float] = run["time_s"]
+        self.method: str = run["method"]
+        self.n_particles: int = run["particles"]
+        self.n_steps: int = run["steps"]
+        self.n_resamples: int = run["resamples"]
+        self.ess_trace: List[float] = run["ess_trace"]
+        self.all_dead: bool = run["all_dead"]
+        self.n_lm_evals: int = run["lm_evals"]
+        self.n_constraint_checks: int = run["constraint_checks"]
+        self.n_tokens: int = run["tokens"]
+        self.n_forced: int = run["forced_tokens"]
+        self.critic_calls: Dict[str, int] = result.get("critic_calls", {})
 
     def __getitem__(self, text: str) -> float:
         return self._probs[text]

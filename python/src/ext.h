@@ -68,7 +68,8 @@ void pycritic_free(pycritic *c);
  * Python str, invalid bytes as U+FFFD (as exec: critics see them). */
 PyObject *ext_text(const char *s, size_t n);
 
-/* The result of a run as a dict (see smcgen/_posterior.py). */
+/* The posterior and the particles of a run as a dict, with their exact
+ * bytes and token ids (the rest comes from the run's JSON: smcgen/posterior.py). */
 PyObject *ext_result_dict(const smc_result *r);
 
 #endif

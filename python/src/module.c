@@ -17,17 +17,13 @@ PyObject *ext_raise(PyObject *exc, const smc_error *err)
     return NULL;
 }
 
-static PyObject *timings_dict(const smc_result *r)
-{
-    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d}", "total", r->t_total, "lm", r->t_lm, "mask", r->t_mask,
-                         "critic", r->t_critic, "resample", r->t_resample);
-}
-
+/* What the run's shared JSON shape (smc_result_to_json, added as "json" by
+ * run()) cannot carry: the posterior's and the particles' exact bytes and the
+ * particles' token ids. Everything else smcgen.Posterior reads from the JSON. */
 PyObject *ext_result_dict(const smc_result *r)
 {
-    PyObject *post = PyList_New(r->n_posterior), *parts = PyList_New(r->n_particles);
-    PyObject *trace = PyList_New(r->n_steps), *out = NULL;
-    if (!post || !parts || !trace)
+    PyObject *post = PyList_New(r->n_posterior), *parts = PyList_New(r->n_particles), *out = NULL;
+    if (!post || !parts)
         goto done;
     for (int i = 0; i < r->n_posterior; i++) {
         const smc_posterior_entry *e = &r->posterior[i];
@@ -50,20 +46,10 @@ PyObject *ext_result_dict(const smc_result *r)
             goto done;
         PyList_SET_ITEM(parts, i, t);
     }
-    for (int i = 0; i < r->n_steps; i++)
-        PyList_SET_ITEM(trace, i, PyFloat_FromDouble(r->ess_trace[i]));
-    out = Py_BuildValue("{s:s,s:i,s:O,s:O,s:d,s:d,s:O,s:i,s:O,s:i,s:L,s:L,s:L,s:L,s:N}", "method",
-                        smc_method_name(r->method), "n_particles", r->n_particles, "posterior", post,
-                        "particles", parts, "log_z", r->log_z, "ess", r->ess, "all_dead",
-                        r->all_dead ? Py_True : Py_False, "n_steps", r->n_steps, "ess_trace", trace,
-                        "n_resamples", r->n_resamples, "n_lm_evals", (long long)r->n_lm_evals,
-                        "n_constraint_checks", (long long)r->n_constraint_checks, "n_tokens",
-                        (long long)r->n_tokens, "n_forced", (long long)r->n_forced, "timings",
-                        timings_dict(r));
+    out = Py_BuildValue("{s:O,s:O}", "posterior", post, "particles", parts);
 done:
     Py_XDECREF(post);
     Py_XDECREF(parts);
-    Py_XDECREF(trace);
     return out;
 }
 

@@ -37,12 +37,20 @@ static int tcp_fd = -1, unix_fd = -1, abstract_fd = -1, tcp_port;
 /* what code written to escape does first: the audit hook off */
 #define UNHOOK "import sys as _s\n_s.modules['__main__']._guard[0] = True\n"
 
+/* The name the attacks give their processes, this test process's own. */
+static char attack_name[16];
+
+/* Runs code, its processes named attack_name where it says smc_attack. */
 static smc_py_status run(const char *code, bool with_test, char *msg, size_t cap)
 {
     smc_py_status st = SMC_PY_WORKER_FAILED;
     smc_error err = {{0}};
-    if (smc_py_run(pc, code, strlen(code), with_test, &st, msg, cap, &err) < 0)
+    char *own = procs_rename(code, "smc_attack", attack_name);
+    if (!own)
+        snprintf(msg, cap, "out of memory");
+    else if (smc_py_run(pc, own, strlen(own), with_test, &st, msg, cap, &err) < 0)
         snprintf(msg, cap, "worker failed: %s", err.msg);
+    free(own);
     return st;
 }
 
@@ -82,13 +90,15 @@ static void host_unchanged(const char *attack)
     CHECK(smc_py_syntax(pc, "x = 1\n", 6, &state, NULL, 0, &err) == 0); /* after the worker's sweep */
     /* killed processes may take a moment to be torn down (large address
      * spaces, a loaded machine): wait for that, up to 60 s */
-    int left = procs_named("smc_attack");
+    int left = procs_named(attack_name);
     for (int i = 0; i < 6000 && left; i++) {
         usleep(10000);
-        left = procs_named("smc_attack");
+        left = procs_named(attack_name);
     }
     CHECK_MSG(left == 0, "%s: %d processes left", attack, left);
-    if (left && system("ps -eo pid,ppid,stat,wchan:24,comm | grep smc_attack | head -5 >&2") != 0)
+    char ps[128];
+    snprintf(ps, sizeof ps, "ps -eo pid,ppid,stat,wchan:24,comm | grep %s | head -5 >&2", attack_name);
+    if (left && system(ps) != 0)
         fprintf(stderr, "(ps failed)\n");
     CHECK_MSG(run("result = 1 + 1\n", true, msg, sizeof msg) == SMC_PY_OK, "%s: right program: %s", attack, msg);
     CHECK_MSG(run("result = 3\n", true, msg, sizeof msg) == SMC_PY_ASSERTION, "%s: wrong program: %s", attack, msg);
@@ -146,6 +156,7 @@ static void test_confinement(void)
 
 void run_tests(void)
 {
+    procs_own_name(attack_name, 'a');
     char why[256];
     if (!smc_py_sandbox_available(why, sizeof why)) {
         fprintf(stderr, "skipped: no sandbox on this system: %s\n", why);

@@ -46,8 +46,13 @@ fi
 start_cluster() {   # a single-node cluster on localhost, as root
   [ "$(id -u)" = 0 ] && command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null \
     || return 1
-  local d=$OUT/slurm cpus
+  local d=$OUT/slurm cpus ports
   cpus=$(nproc)
+  # two free ports, not fixed ones: another checkout's cluster may be up on this machine
+  ports=($(python3 -c 'import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')) && [ ${#ports[@]} = 2 ] || return 1
   mkdir -p "$d/state" "$d/spool" "$d/munge" "$d/run"
   chmod 700 "$d/munge"
   dd if=/dev/urandom of="$d/munge/munge.key" bs=1024 count=1 2>/dev/null && chmod 400 "$d/munge/munge.key"
@@ -62,8 +67,8 @@ AuthInfo=socket=$d/run/munge.socket
 CredType=cred/munge
 SlurmUser=root
 SlurmdUser=root
-SlurmctldPort=16817
-SlurmdPort=16818
+SlurmctldPort=${ports[0]}
+SlurmdPort=${ports[1]}
 StateSaveLocation=$d/state
 SlurmdSpoolDir=$d/spool
 SlurmctldPidFile=$d/run/slurmctld.pid
