@@ -34,6 +34,12 @@ typedef struct earley_cache {
     uint32_t *nt_mark;     /* per nonterminal */
     uint32_t nt_stamp;
     uint32_t *nt_queue;
+    uint32_t *nt_head, *nt_head_stamp;  /* per nonterminal: first item of its chain */
+    uint32_t head_stamp;
+    uint32_t *link;        /* per item of the set projected: next in its chain */
+    size_t cap_link;
+    eitem *sort_tmp;       /* scratch of sort_items */
+    size_t cap_sort_tmp;
     /* byte classes: bytes that every terminal either contains or not step
      * every set to the same place, so one step serves the whole class;
      * class_bytes[class_start[k] .. class_start[k + 1]) are class k's bytes */
@@ -143,6 +149,63 @@ static int cmp_item(const void *a, const void *b)
     return x->org < y->org ? -1 : x->org > y->org;
 }
 
+static inline uint64_t item_key(eitem x) { return (uint64_t)x.pos << 32 | x.org; }
+
+static void insertion_sort(eitem *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        eitem x = a[i];
+        uint64_t kx = item_key(x);
+        size_t j = i;
+        while (j > 0 && item_key(a[j - 1]) > kx) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = x;
+    }
+}
+
+/* Sorts items by (pos, org), as cmp_item orders them, without a call per
+ * comparison: runs of 8 by insertion, then bottom-up merges through the
+ * cache's scratch (qsort when that cannot grow). */
+static void sort_items(earley_cache *c, eitem *items, size_t n)
+{
+    enum { RUN = 8 };
+    if (n <= 16) {
+        insertion_sort(items, n);
+        return;
+    }
+    if (c->cap_sort_tmp < n) {
+        eitem *t = realloc(c->sort_tmp, n * sizeof *t);
+        if (!t) {
+            qsort(items, n, sizeof *items, cmp_item);
+            return;
+        }
+        c->sort_tmp = t;
+        c->cap_sort_tmp = n;
+    }
+    for (size_t i = 0; i < n; i += RUN)
+        insertion_sort(items + i, n - i < RUN ? n - i : RUN);
+    eitem *src = items, *dst = c->sort_tmp;
+    for (size_t w = RUN; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = item_key(src[j]) < item_key(src[i]) ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        eitem *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != items)
+        memcpy(items, src, n * sizeof *items);
+}
+
 static int table_insert(earley_cache *c, eset *s)
 {
     if ((c->n_sets + 1) * 2 > c->table_cap) {
@@ -191,19 +254,7 @@ static eset *intern(const smc_grammar *g, earley_cache *c, bool accepting)
 
 static eset *intern_items(const smc_grammar *g, earley_cache *c, eitem *items, size_t n_items, bool accepting)
 {
-    if (n_items > 48) {
-        qsort(items, n_items, sizeof *items, cmp_item);
-    } else {
-        for (size_t i = 1; i < n_items; i++) {   /* insertion sort: sets are small */
-            eitem x = items[i];
-            size_t j = i;
-            while (j > 0 && cmp_item(&items[j - 1], &x) > 0) {
-                items[j] = items[j - 1];
-                j--;
-            }
-            items[j] = x;
-        }
-    }
+    sort_items(c, items, n_items);
     uint32_t n = (uint32_t)n_items;
     uint64_t h = hash_items(items, n) ^ (accepting ? 0x5555 : 0);
     eset *s = table_find(c, items, n, h);
@@ -346,7 +397,9 @@ int earley_cache_init(smc_grammar *g)
     c->self_stamp = calloc(g->n_pos ? g->n_pos : 1, sizeof *c->self_stamp);
     c->nt_mark = calloc(g->n_nt ? g->n_nt : 1, sizeof *c->nt_mark);
     c->nt_queue = malloc((g->n_nt ? g->n_nt : 1) * sizeof *c->nt_queue);
-    if (!c->self_stamp || !c->nt_mark || !c->nt_queue)
+    c->nt_head = malloc((g->n_nt ? g->n_nt : 1) * sizeof *c->nt_head);
+    c->nt_head_stamp = calloc(g->n_nt ? g->n_nt : 1, sizeof *c->nt_head_stamp);
+    if (!c->self_stamp || !c->nt_mark || !c->nt_queue || !c->nt_head || !c->nt_head_stamp)
         return -1;
     compute_byte_classes(g, c);
     next_stamp(c, g);
@@ -397,6 +450,10 @@ void earley_cache_free(smc_grammar *g)
     free(c->pout);
     free(c->nt_mark);
     free(c->nt_queue);
+    free(c->nt_head);
+    free(c->nt_head_stamp);
+    free(c->link);
+    free(c->sort_tmp);
     free(c);
     g->cache = NULL;
 }
@@ -428,14 +485,37 @@ static uint32_t project(const smc_grammar *g, earley_cache *c, eset *s, uint32_t
         memset(c->nt_mark, 0, g->n_nt * sizeof *c->nt_mark);
         c->nt_stamp = 1;
     }
+    /* s's own items (origin SELF) with a nonterminal x after the dot,
+     * chained per x (nt_head[x], then link[k]): the walk up from a reads
+     * each once */
+    if (c->cap_link < s->n) {
+        uint32_t *v = realloc(c->link, s->n * sizeof *v);
+        if (!v)
+            return UINT32_MAX;
+        c->link = v;
+        c->cap_link = s->n;
+    }
+    if (++c->head_stamp == 0) {
+        memset(c->nt_head_stamp, 0, g->n_nt * sizeof *c->nt_head_stamp);
+        c->head_stamp = 1;
+    }
+    uint32_t hs = c->head_stamp;
+    for (uint32_t k = 0; k < s->n; k++) {
+        uint32_t x = g->pos_sym[s->items[k].pos];
+        if (s->items[k].org != EORG_SELF || IR_IS_TERM(x) || POS_IS_END(x))
+            continue;
+        c->link[k] = c->nt_head_stamp[x] == hs ? c->nt_head[x] : UINT32_MAX;
+        c->nt_head[x] = k;
+        c->nt_head_stamp[x] = hs;
+    }
     uint32_t st = c->nt_stamp, nq = 0;
     c->nt_mark[a] = st;
     c->nt_queue[nq++] = a;
     for (uint32_t q = 0; q < nq; q++) {
         uint32_t x = c->nt_queue[q];
-        for (uint32_t k = 0; k < s->n; k++) {
-            if (g->pos_sym[s->items[k].pos] != x || s->items[k].org != EORG_SELF)
-                continue;
+        if (c->nt_head_stamp[x] != hs)
+            continue;
+        for (uint32_t k = c->nt_head[x]; k != UINT32_MAX; k = c->link[k]) {
             uint32_t b = g->pos_lhs[s->items[k].pos];
             if (c->nt_mark[b] != st) {
                 c->nt_mark[b] = st;
