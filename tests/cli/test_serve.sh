@@ -39,8 +39,8 @@ start() {
   done
   echo "FAIL: server $name did not start"; cat "$tmp/$name.log"; exit 1
 }
-# post PATH JSON: body in $tmp/out, status in $code
-post() { code=$(curl -s -o "$tmp/out" -w '%{http_code}' -H 'Content-Type: application/json' "${auth[@]}" --data-binary "$2" "$url$1"); }
+# post PATH JSON: body in $tmp/out, status in $code (a request that hangs fails after 600 s)
+post() { code=$(curl -s -m 600 -o "$tmp/out" -w '%{http_code}' -H 'Content-Type: application/json' "${auth[@]}" --data-binary "$2" "$url$1"); }
 auth=()
 metric() { curl -s "${auth[@]}" "$url/metrics" | awk -v m="smcgen_$1" '$1==m {print $2}'; }
 wait_metric() { # NAME VALUE: up to 300 s (hang detection only: it returns as soon as the value is there)
