@@ -35,6 +35,9 @@ static const double LN2_LO = 0x1.a39ef35793c76p-33;
 #define C11 (1.0 / 39916800)
 #define C12 (1.0 / 479001600)
 #define C13 (1.0 / 6227020800.0)
+/* Horner's steps after C13: exp(r) = (((C13·r + C12)·r + ...)·r + 1)·r + 1. */
+static const double COEF[] = {C12, C11, C10, C9, C8, C7, C6, C5, C4, C3, C2, 1.0, 1.0};
+#define N_COEF ((int)(sizeof COEF / sizeof *COEF))
 
 static atomic_int forced; /* 0: the best the CPU has; 1: AVX2 at most; 2: scalar */
 
@@ -55,19 +58,9 @@ double smc_row_exp_scalar1(double t)
     double r = t - kd * LN2_HI;
     r = r - kd * LN2_LO;
     double p = C13;
-    p = p * r + C12;
-    p = p * r + C11;
-    p = p * r + C10;
-    p = p * r + C9;
-    p = p * r + C8;
-    p = p * r + C7;
-    p = p * r + C6;
-    p = p * r + C5;
-    p = p * r + C4;
-    p = p * r + C3;
-    p = p * r + C2;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+#pragma GCC unroll 16
+    for (int i = 0; i < N_COEF; i++)
+        p = p * r + COEF[i];
     return p * bits_to_double((uint64_t)((int64_t)kd + 1023) << 52);
 }
 
@@ -102,19 +95,9 @@ __attribute__((target("avx2,fma"))) static double row_avx2(const float *x, size_
         __m256d r = _mm256_fnmadd_pd(kd, hi2, t);
         r = _mm256_fnmadd_pd(kd, lo2, r);
         __m256d p = _mm256_set1_pd(C13);
-        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(C12));
-        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(C11));
-        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(C10));
-        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(C9));
-        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(C8));
-        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(C7));
-        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(C6));
-        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(C5));
-        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(C4));
-        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(C3));
-        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(C2));
-        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0));
-        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0));
+#pragma GCC unroll 16
+        for (int i = 0; i < N_COEF; i++)
+            p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(COEF[i]));
         __m256i k = _mm256_add_epi64(_mm256_castpd_si256(y), bias);
         __m256d res = _mm256_mul_pd(p, _mm256_castsi256_pd(_mm256_slli_epi64(k, 52)));
         res = _mm256_and_pd(res, live);
@@ -148,19 +131,9 @@ __attribute__((target("avx512f"))) static double row_avx512(const float *x, size
         __m512d r = _mm512_fnmadd_pd(kd, hi2, t);
         r = _mm512_fnmadd_pd(kd, lo2, r);
         __m512d p = _mm512_set1_pd(C13);
-        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(C12));
-        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(C11));
-        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(C10));
-        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(C9));
-        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(C8));
-        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(C7));
-        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(C6));
-        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(C5));
-        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(C4));
-        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(C3));
-        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(C2));
-        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0));
-        p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0));
+#pragma GCC unroll 16
+        for (int i = 0; i < N_COEF; i++)
+            p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(COEF[i]));
         __m512i k = _mm512_add_epi64(_mm512_castpd_si512(y), bias);
         __m512d res = _mm512_maskz_mul_pd(live, p, _mm512_castsi512_pd(_mm512_slli_epi64(k, 52)));
         _mm512_storeu_pd(e + v, res);
