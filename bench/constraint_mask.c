@@ -15,7 +15,8 @@
  * least time (the work is identical; the minimum drops other processes'
  * interference on a shared machine).
  * SMC_BENCH_SLOW=T names the states whose mask took over T us of CPU time;
- * SMC_BENCH_ONLY=NAME runs one case (json.gbnf, json-schema, c.gbnf, sql).
+ * SMC_BENCH_ONLY=NAME runs one case (json.gbnf, json-schema, c.gbnf, sql,
+ * maxlength: a JSON Schema whose strings have maxLength 30-160).
  * SMC_BENCH_COLD_ONLY=1 runs only the first cold pass (for profiling, e.g.
  * under callgrind with --toggle-collect=smc_matcher_token_mask).
  *
@@ -104,6 +105,19 @@ static const char *SCHEMA_DOCS[] = {
     "{\"name\": \"Alice\", \"age\": 30, \"email\": \"alice@example.com\", \"tags\": [\"admin\", \"dev\"], \"active\": true}",
     "{\"name\": \"Bob\", \"age\": 41, \"address\": {\"street\": \"1 Main St\", \"city\": \"Springfield\", \"zip\": \"12345\"}}",
     "{\"name\": \"Carol\", \"age\": 25, \"tags\": [], \"active\": false, \"address\": {\"street\": \"Rue de Rivoli 5\", \"city\": \"Paris\"}}",
+};
+
+/* Strings bounded by maxLength: the grammar counts characters, so every
+ * position inside a string is a state of its own (cold on its first visit). */
+static const char *MAXLEN_SCHEMA =
+    "{\"type\": \"object\", \"properties\": {"
+    "\"name\": {\"type\": \"string\", \"maxLength\": 40}, \"city\": {\"type\": \"string\", \"maxLength\": 30},"
+    "\"bio\": {\"type\": \"string\", \"maxLength\": 160}}, \"required\": [\"name\", \"city\", \"bio\"]}";
+
+static const char *MAXLEN_DOCS[] = {
+    "{\"name\": \"Alice Martin\", \"city\": \"Springfield\", \"bio\": \"Alice has worked as a data engineer for twelve years, mostly on streaming systems, and now leads a small team building tools for analysts.\"}",
+    "{\"name\": \"Bob O'Neil\", \"city\": \"Paris\", \"bio\": \"Bob writes compilers. Before that he taught mathematics in Lyon for six years.\"}",
+    "{\"name\": \"Carol Ng\", \"city\": \"Kuala Lumpur\", \"bio\": \"Carol (she/her) runs a bakery: 3 shops, 42 staff, and a weekly podcast about bread & business.\"}",
 };
 
 static const char *C_DOCS[] = {
@@ -357,6 +371,7 @@ static int run_cases(const smc_vocab *v, const smc_token_index *ix, const char *
         {"json-schema", 2, SCHEMA, SCHEMA_DOCS, 3},
         {"c.gbnf", 0, c_path, C_DOCS, 3},
         {"sql", 1, SQL_GBNF, SQL_DOCS, 4},
+        {"maxlength", 2, MAXLEN_SCHEMA, MAXLEN_DOCS, 3},
     };
     int status = 0;
     int repeats = getenv("SMC_BENCH_REPEAT") ? atoi(getenv("SMC_BENCH_REPEAT")) : 5;
@@ -365,7 +380,7 @@ static int run_cases(const smc_vocab *v, const smc_token_index *ix, const char *
         double compile_ms, p50, p999, max;
         size_t n;
         bool ok;
-    } head[4];
+    } head[8];
     size_t n_head = 0;
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         if (getenv("SMC_BENCH_ONLY") && strcmp(getenv("SMC_BENCH_ONLY"), cases[k].name) != 0)

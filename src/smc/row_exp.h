@@ -13,14 +13,15 @@
  * log Σ exp(x[v]·inv) = *m + log *sum. NaN when some x[v] is NaN; +inf
  * or −inf (e left unset) when the largest logit is +inf or every one −inf.
  * The exp is a degree-13 polynomial after reduction by ln 2, within 2 ulp of
- * libm's; AVX2+FMA where the CPU has it, the same steps in scalar C
- * elsewhere. */
+ * libm's; AVX-512F or AVX2+FMA where the CPU has them, the same steps in
+ * scalar C elsewhere. */
 double smc_row_exp(const float *x, size_t n, double inv, double *e, double *m, double *sum);
 
 /* exp(t) for t <= 0 by the scalar path of smc_row_exp (0 below −708):
  * for tests. */
 double smc_row_exp_scalar1(double t);
-/* Forces the scalar path (tests: both paths must agree with libm). */
-void smc_row_exp_force_scalar(bool on);
+/* Caps the path taken: 0 the CPU's best, 1 AVX2 at most, 2 scalar (tests:
+ * every path must agree with libm). */
+void smc_row_exp_force(int level);
 
 #endif
