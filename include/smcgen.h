@@ -78,8 +78,18 @@ typedef struct smc_gguf_tensor {
                                 smc_gguf_alignment() (at least 8 bytes) */
 } smc_gguf_tensor;
 
-/* Open a file (mmap) or a caller-owned buffer (kept alive by the caller). */
+/* Open a file or a caller-owned buffer (kept alive by the caller).
+ * smc_gguf_open is smc_gguf_open_ex(SMC_GGUF_AUTO): a file of 16 MB or more
+ * is read into anonymous memory backed by transparent huge pages when the
+ * kernel offers them (enabled = always or madvise) and it takes at most half
+ * the RAM; otherwise it is mapped read-only (SMC_GGUF_MMAP). Huge pages spare
+ * the TLB misses of walking every weight per token through 4 KB pages:
+ * single-sequence decode ran 1.2-1.4x faster that way (docs/performance.md). */
+enum { SMC_GGUF_AUTO, SMC_GGUF_MMAP, SMC_GGUF_READ };
 int smc_gguf_open(const char *path, smc_gguf **out, smc_error *err);
+int smc_gguf_open_ex(const char *path, int how, smc_gguf **out, smc_error *err);
+/* 1 when the file was read into memory (SMC_GGUF_READ), 0 when mapped or a buffer. */
+int smc_gguf_in_memory(const smc_gguf *g);
 int smc_gguf_open_buffer(const void *data, size_t size, smc_gguf **out, smc_error *err);
 void smc_gguf_close(smc_gguf *g);
 
@@ -206,6 +216,9 @@ typedef struct smc_model smc_model;
 /* Load a GGUF file (mmapped; weights are used in place). Unsupported
  * architectures or tensor types fail with a message naming them. */
 int smc_model_load(const char *path, smc_model **out, smc_error *err);
+/* The same, the file opened as smc_gguf_open_ex(how) does (SMC_GGUF_AUTO,
+ * SMC_GGUF_MMAP or SMC_GGUF_READ). */
+int smc_model_load_ex(const char *path, int how, smc_model **out, smc_error *err);
 /* A model with random weights and the shape of a real one, built in memory:
  * shape "smollm2-135m", "qwen2.5-0.5b" or "llama3.2-1b"; type SMC_TYPE_Q8_0,
  * SMC_TYPE_Q4_0, SMC_TYPE_F16 or SMC_TYPE_F32. It has no vocabulary. */

@@ -43,6 +43,8 @@ static void usage(FILE *f)
             "  --reps N            runs per --prompt length (default 3)\n"
             "  --time S            seconds to spend on each decode measurement (default 1.5)\n"
             "  --steps N           at most N decode steps per measurement (default 32)\n"
+            "  --load HOW          how -m's file is loaded: auto (default: read into huge pages when\n"
+            "                      the kernel offers them and the file has 16 MB or more), mmap, read\n"
             "  --json              machine-readable output\n"
             "  -h, --help          this help\n"
             "  --smc ...           SMC-level figures instead: forced tokens and the whole SMC step on\n"
@@ -280,7 +282,7 @@ typedef struct prompt_result {
 int cmd_bench(int argc, char **argv)
 {
     const char *model_path = smc_default_model_path(), *synthetic = NULL, *type_s = "q8_0";
-    const char *seqs_s = "1,4,16,64", *prompt_s = NULL;
+    const char *seqs_s = "1,4,16,64", *prompt_s = NULL, *load_s = "auto";
     long threads = 0, prefix = 128, reps_pp = 3, max_steps = 32;
     double budget_s = 1.5;
     bool json = false, have_m = false;
@@ -323,6 +325,8 @@ int cmd_bench(int argc, char **argv)
             if (cli_parse_long(a, v, 1, 1000, &reps_pp) < 0)
                 return 2;
             i++;
+        } else if (!strcmp(a, "--load") && v) {
+            load_s = argv[++i];
         } else if (!strcmp(a, "--steps")) {
             if (cli_parse_long(a, v, 1, 100000, &max_steps) < 0)
                 return 2;
@@ -348,6 +352,12 @@ int cmd_bench(int argc, char **argv)
     }
     if (synthetic && have_m) {
         cli_error("bench: give -m or --synthetic, not both");
+        return 2;
+    }
+    int how = !strcmp(load_s, "auto") ? SMC_GGUF_AUTO : !strcmp(load_s, "mmap") ? SMC_GGUF_MMAP
+              : !strcmp(load_s, "read") ? SMC_GGUF_READ : -1;
+    if (how < 0) {
+        cli_error("bench: --load must be auto, mmap or read (not '%s')", load_s);
         return 2;
     }
     int type = parse_type(type_s);
@@ -383,7 +393,7 @@ int cmd_bench(int argc, char **argv)
     double t_load = now_s();
     if ((synthetic ? smc_model_synthetic_reduced(synthetic, type, (uint64_t)seed, (int32_t)layers, (int32_t)vocab,
                                                  &m, &err)
-                   : smc_model_load(model_path, &m, &err)) < 0) {
+                   : smc_model_load_ex(model_path, how, &m, &err)) < 0) {
         cli_error("%s", err.msg);
         goto done;
     }
@@ -549,7 +559,7 @@ int cmd_bench(int argc, char **argv)
                smc_model_arch(m), synthetic ? ", synthetic " : "", synthetic ? type_s : "", smc_model_n_layer(m),
                smc_model_n_embd(m), nv, wbytes / 1e6);
         printf("threads: %d; model ready in %.2f s (%s)\n", smc_ctx_n_threads(c), t_load,
-               synthetic ? "random weights generated in memory" : "mmapped");
+               synthetic ? "random weights generated in memory" : load_s);
         printf("memcpy bandwidth:            %8.2f GB/s (bytes copied per second, 1 thread, 256 MB, best of 4)\n", bw / 1e9);
         printf("read bandwidth:              %8.2f GB/s (bytes read per second, %d thread%s, buffer of the weights' size)\n",
                read_bw / 1e9, smc_ctx_n_threads(c), smc_ctx_n_threads(c) == 1 ? "" : "s");

@@ -335,11 +335,16 @@ static int load_from_gguf(smc_model *m, smc_error *err)
 
 int smc_model_load(const char *path, smc_model **out, smc_error *err)
 {
+    return smc_model_load_ex(path, SMC_GGUF_AUTO, out, err);
+}
+
+int smc_model_load_ex(const char *path, int how, smc_model **out, smc_error *err)
+{
     *out = NULL;
     smc_model *m = calloc(1, sizeof *m);
     if (!m)
         return smc_fail(err, "out of memory");
-    if (smc_gguf_open(path, &m->gguf, err) < 0) {
+    if (smc_gguf_open_ex(path, how, &m->gguf, err) < 0) {
         free(m);
         return -1;
     }

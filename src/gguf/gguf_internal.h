@@ -41,7 +41,9 @@ typedef struct gguf_index {
 struct smc_gguf {
     const uint8_t *base;
     size_t size;
-    int mapped;          /* munmap base on close */
+    int mapped;          /* munmap base (map_size bytes) on close */
+    size_t map_size;
+    int in_memory;       /* read into anonymous memory (SMC_GGUF_READ), not mapped */
     uint32_t version;
     uint32_t alignment;
     uint64_t data_offset;

@@ -1,24 +1,29 @@
-/* gguf_open.c — opening a GGUF file (read-only mmap) or a caller-owned
- * buffer, and releasing it. */
+/* gguf_open.c — opening a GGUF file (read-only mmap, or read into memory
+ * backed by transparent huge pages) or a caller-owned buffer, and releasing
+ * it. */
 #include "gguf/gguf_internal.h"
 #include "util/error.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int open_image(const void *data, size_t size, int mapped, smc_gguf **out, smc_error *err)
+static int open_image(const void *data, size_t size, size_t map_size, smc_gguf **out, smc_error *err)
 {
     smc_gguf *g = calloc(1, sizeof *g);
     if (!g)
         return smc_fail(err, "out of memory");
     g->base = data;
     g->size = size;
-    g->mapped = mapped;
+    g->mapped = map_size > 0;
+    g->map_size = map_size;
     if (smc_gguf_parse(g, err)) {
         g->mapped = 0;   /* the caller unmaps on failure */
         smc_gguf_close(g);
@@ -37,9 +42,70 @@ int smc_gguf_open_buffer(const void *data, size_t size, smc_gguf **out, smc_erro
     return open_image(data ? data : empty, size, 0, out, err);
 }
 
-int smc_gguf_open(const char *path, smc_gguf **out, smc_error *err)
+#define HUGE_PAGE ((size_t)2 << 20)
+#define READ_MIN_BYTES ((size_t)16 << 20)
+
+/* Whether the kernel gives anonymous memory transparent huge pages on
+ * request (madvise) or always. */
+static bool thp_available(void)
+{
+    char buf[128] = {0};
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return strstr(buf, "[always]") || strstr(buf, "[madvise]");
+}
+
+static bool read_pays(size_t size)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    return size >= READ_MIN_BYTES && pages > 0 && psz > 0 && size <= (size_t)pages * (size_t)psz / 2 &&
+           thp_available();
+}
+
+/* The whole file in anonymous memory aligned to 2 MB and advised to use huge
+ * pages, then made read-only; *map_size: the bytes to munmap. NULL on failure
+ * (errno set). */
+static void *read_into_memory(int fd, size_t size, size_t *map_size)
+{
+    size_t cap = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    uint8_t *raw = mmap(NULL, cap + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED)
+        return NULL;
+    uint8_t *p = (uint8_t *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (p > raw)
+        munmap(raw, (size_t)(p - raw));
+    if (raw + cap + HUGE_PAGE > p + cap)
+        munmap(p + cap, (size_t)(raw + cap + HUGE_PAGE - (p + cap)));
+#ifdef MADV_HUGEPAGE
+    madvise(p, cap, MADV_HUGEPAGE);   /* advice only: without it the data is the same */
+#endif
+    size_t off = 0;
+    while (off < size) {
+        ssize_t n = pread(fd, p + off, size - off, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;   /* 0: the file shrank while read */
+            munmap(p, cap);
+            errno = e;
+            return NULL;
+        }
+        off += (size_t)n;
+    }
+    mprotect(p, cap, PROT_READ);
+    *map_size = cap;
+    return p;
+}
+
+int smc_gguf_open_ex(const char *path, int how, smc_gguf **out, smc_error *err)
 {
     *out = NULL;
+    if (how != SMC_GGUF_AUTO && how != SMC_GGUF_MMAP && how != SMC_GGUF_READ)
+        return smc_fail(err, "%s: unknown way %d to open a GGUF file", path, how);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return smc_fail(err, "%s: cannot open: %s", path, strerror(errno));
@@ -58,16 +124,31 @@ int smc_gguf_open(const char *path, smc_gguf **out, smc_error *err)
         close(fd);
         return smc_fail(err, "%s: file is empty (0 bytes), not a GGUF file", path);
     }
-    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    bool in_memory = how == SMC_GGUF_READ || (how == SMC_GGUF_AUTO && read_pays(size));
+    size_t map_size = size;
+    void *map = in_memory ? read_into_memory(fd, size, &map_size) : mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (!map)
+        map = MAP_FAILED;
     int e = errno;
     close(fd);
     if (map == MAP_FAILED)
-        return smc_fail(err, "%s: cannot mmap %zu bytes: %s", path, size, strerror(e));
-    if (open_image(map, size, 1, out, err)) {
-        munmap(map, size);
+        return smc_fail(err, "%s: cannot %s %zu bytes: %s", path, in_memory ? "read" : "mmap", size, strerror(e));
+    if (open_image(map, size, map_size, out, err)) {
+        munmap(map, map_size);
         return smc_fail_context(err, "%s", path);
     }
+    (*out)->in_memory = in_memory;
     return 0;
+}
+
+int smc_gguf_open(const char *path, smc_gguf **out, smc_error *err)
+{
+    return smc_gguf_open_ex(path, SMC_GGUF_AUTO, out, err);
+}
+
+int smc_gguf_in_memory(const smc_gguf *g)
+{
+    return g && g->in_memory;
 }
 
 void smc_gguf_close(smc_gguf *g)
@@ -76,6 +157,6 @@ void smc_gguf_close(smc_gguf *g)
         return;
     smc_gguf_free_parsed(g);
     if (g->mapped)
-        munmap((void *)g->base, g->size);
+        munmap((void *)g->base, g->map_size);
     free(g);
 }
