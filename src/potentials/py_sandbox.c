@@ -28,7 +28,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <linux/landlock.h>
 #include <sched.h>
@@ -434,7 +433,12 @@ static _Noreturn void child(const plan_t *p, const char *script, int sync_fd, in
     if (read(sync_fd, &c, 1) != 1) /* the parent writes our uid map first */
         _exit(125);
     close(sync_fd);
-    if (setresgid(0, 0, 0) < 0 || (p->root && setgroups(0, NULL) < 0) || setresuid(0, 0, 0) < 0)
+    /* Raw system calls, not libc's set*id: those make every thread of the
+     * process change ids too, walking the thread list this copy inherited
+     * from smcgen. None of those threads exists here, and one that smcgen was
+     * starting at the clone is waited for forever (a hang seen under load). */
+    if (syscall(SYS_setresgid, 0, 0, 0) < 0 || (p->root && syscall(SYS_setgroups, 0, NULL) < 0) ||
+        syscall(SYS_setresuid, 0, 0, 0) < 0)
         die(err_fd, "take the sandbox's uid");
     if (sethostname("smc-sandbox", 11) < 0)
         die(err_fd, "sethostname");
