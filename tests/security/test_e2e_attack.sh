@@ -10,6 +10,20 @@ set -u
 bin=$1
 fail=0
 check() { if eval "$2"; then :; else echo "FAIL: $1"; fail=1; fi; }
+# guard CMD...: CMD, but a run past 300 s (a hang: it takes seconds, tens on a loaded machine)
+# prints the process tree on stderr and is killed, so a hang fails here, diagnosed,
+# instead of at ctest's limit. (Once seen in a landing train: a Timeout, with no output.)
+exec 3>&2
+guard() {
+  "$@" & local p=$! t=0
+  while kill -0 "$p" 2>/dev/null && [ $t -lt 1500 ]; do sleep 0.2; t=$((t + 1)); done
+  if kill -0 "$p" 2>/dev/null; then
+    echo "HANG: $* ran over 300 s; the processes:" >&3
+    ps -eo pid,ppid,stat,etime,wchan:32,args --forest | cut -c1-220 >&3
+    kill -9 "$p"
+  fi
+  wait "$p"
+}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 host="$tmp/host"
@@ -33,7 +47,7 @@ esc = prog.replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')
 open(tmp + '/attack.gbnf', 'w').write('root ::= "%s"\n' % esc)
 json.dump({"setup": "X = 1\n", "test": "assert result == 2\n"}, open(tmp + '/problem.json', 'w'))
 PY
-out=$("$bin" smc -q -p 'Code:' --grammar "$tmp/attack.gbnf" --critic "python:$tmp/problem.json" \
+out=$(guard "$bin" smc -q -p 'Code:' --grammar "$tmp/attack.gbnf" --critic "python:$tmp/problem.json" \
       --particles 2 --max-tokens 500 --json 2>"$tmp/err")
 rc=$?
 if grep -q "cannot\(.*\)provide one" "$tmp/err"; then
@@ -51,12 +65,12 @@ ok = [p for p in r["particle_list"] if p["log_weight"] is not None and p["text"]
 assert ok, [(p["text"][-60:], p["log_weight"]) for p in r["particle_list"]]
 PY
 # which isolation this machine gives, as smcgen says it
-iso=$("$bin" info --sandbox)
+iso=$(guard "$bin" info --sandbox)
 echo "$iso"
 check "info --sandbox names the sandbox and the whole-run limits: $iso" \
     "echo \"\$iso\" | grep -q '^python critic: sandbox: .*whole-run limits by \(cgroup\|pid namespace\)'"
 # the same without the sandbox: the attack does reach the host
-"$bin" smc -q -p 'Code:' --grammar "$tmp/attack.gbnf" --critic "python:$tmp/problem.json" --unsafe-no-sandbox \
+guard "$bin" smc -q -p 'Code:' --grammar "$tmp/attack.gbnf" --critic "python:$tmp/problem.json" --unsafe-no-sandbox \
     --particles 1 --max-tokens 500 --json >/dev/null 2>"$tmp/err2"
 check "without the sandbox the attack overwrites the canary" "[ \"\$(cat '$host/canary')\" = pwned ]"
 check "--unsafe-no-sandbox warns" "grep -q 'WITHOUT a sandbox' '$tmp/err2'"
