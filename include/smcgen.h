@@ -907,6 +907,8 @@ typedef struct smc_run_opts {
     char *chat_template;      /* a built-in name or a template text */
     int prompt_cache;         /* SMC_OPT_MODEL: prompts whose KV the model keeps across runs
                                  (smc_engine_lm_set_prompt_cache); smc_runner_run applies it */
+    int load;                 /* SMC_OPT_MODEL: how the file is loaded (SMC_GGUF_AUTO, _MMAP, _READ);
+                                 smc_runner_new_ex applies it */
 } smc_run_opts;
 
 /* Sets every option to its default (the table's). */
@@ -950,6 +952,10 @@ int smc_run_opts_chat_prompt(const smc_run_opts *o, const smc_model *m, char **p
 typedef struct smc_runner smc_runner;
 int smc_runner_new(const char *model_path /* NULL: bundled */, int n_threads /* 0: all cores */,
                    smc_runner **out, smc_error *err);
+/* The same, with the model settings (SMC_OPT_MODEL) of model_opts that act
+ * at load (load); NULL: the table's defaults. */
+int smc_runner_new_ex(const char *model_path, int n_threads, const smc_run_opts *model_opts, smc_runner **out,
+                      smc_error *err);
 void smc_runner_free(smc_runner *r);
 int smc_runner_run(smc_runner *r, const smc_run_opts *o, smc_result **out, smc_error *err);
 

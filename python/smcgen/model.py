@@ -14,7 +14,7 @@ except ImportError:  # pragma: no cover
 _PACKAGED_MODEL = os.path.join(os.path.dirname(__file__), "data", "default.gguf")
 
 # The model settings of the library's option table (kept across runs, e.g.
-# prompt_cache): Model()'s keyword arguments, checked by the library.
+# prompt_cache, load): Model()'s keyword arguments, checked by the library.
 _MODEL_OPTIONS = {o["name"]: o for o in _core.options() if o["model"]}
 
 
@@ -29,8 +29,10 @@ def _option_text(v: Any) -> str:
 def _model_doc() -> str:
     lines = []
     for o in _MODEL_OPTIONS.values():
-        lines.append(f"        {o['name']}: {o['help'][0].upper()}{o['help'][1:]} ({o['type']} in "
-                     f"[{o['min']:.0f}, {o['max']:.0f}]; default {o['default']}; CLI {o['flag']}).")
+        kind = (f"one of {o['choices']}" if o["choices"] else
+                f"{o['type']} in [{o['min']:.0f}, {o['max']:.0f}]")
+        lines.append(f"        {o['name']}: {o['help'][0].upper()}{o['help'][1:]} ({kind}; "
+                     f"default {o['default']}; CLI {o['flag']}).")
     return "\n".join(lines)
 
 

@@ -29,42 +29,34 @@ void ext_model_unlock(ModelObject *m)
     PyThread_release_lock(m->lock);
 }
 
-/* The model settings of the option table (SMC_OPT_MODEL: prompt_cache),
- * given as {name: text} (None: the table's defaults); values are checked by
- * the library as on the command line, with the same messages. */
-static int apply_model_options(ModelObject *self, PyObject *options)
+/* The model settings of the option table (SMC_OPT_MODEL: prompt_cache,
+ * load), given as {name: text} (None: the table's defaults), into o; values
+ * are checked by the library as on the command line, with the same messages. */
+static int parse_model_options(PyObject *options, smc_run_opts *o)
 {
     if (options != Py_None && !PyDict_Check(options)) {
         PyErr_SetString(PyExc_TypeError, "Model options must be a dict of option name to text");
         return -1;
     }
-    smc_run_opts o;
-    smc_run_opts_init(&o);
     smc_error err = {{0}};
     PyObject *k, *v;
     Py_ssize_t pos = 0;
-    int rc = 0;
-    while (rc == 0 && options != Py_None && PyDict_Next(options, &pos, &k, &v)) {
+    while (options != Py_None && PyDict_Next(options, &pos, &k, &v)) {
         const char *name = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
         const char *text = PyUnicode_Check(v) ? PyUnicode_AsUTF8(v) : NULL;
         const smc_opt_desc *d = name ? smc_opt_find(name) : NULL;
         if (!name || !text) {
             PyErr_SetString(PyExc_TypeError, "Model options must be a dict of option name to text");
-            rc = -1;
+            return -1;
         } else if (!d || !(d->where & SMC_OPT_MODEL) || strcmp(d->name, name)) {
             PyErr_Format(PyExc_TypeError, "Model() got an unexpected keyword argument '%s'", name);
-            rc = -1;
-        } else if (smc_run_opts_set(&o, name, text, &err)) {
+            return -1;
+        } else if (smc_run_opts_set(o, name, text, &err)) {
             ext_raise(PyExc_ValueError, &err);
-            rc = -1;
+            return -1;
         }
     }
-    if (rc == 0 && smc_engine_lm_set_prompt_cache(self->setup.engine_lm, o.prompt_cache, &err)) {
-        ext_raise(PyExc_ValueError, &err);
-        rc = -1;
-    }
-    smc_run_opts_free(&o);
-    return rc;
+    return 0;
 }
 
 static int Model_init(ModelObject *self, PyObject *args, PyObject *kw)
@@ -82,23 +74,26 @@ static int Model_init(ModelObject *self, PyObject *args, PyObject *kw)
         PyErr_Format(PyExc_ValueError, "threads must be >= 0 (0: all cores), got %d", threads);
         return -1;
     }
+    smc_run_opts mo;
+    smc_run_opts_init(&mo);
+    int rc = parse_model_options(options, &mo);
+    smc_run_opts_free(&mo); /* only numbers are kept below */
+    if (rc)
+        return -1;
     PyObject *bytes = NULL;
     if (path != Py_None && !PyUnicode_FSConverter(path, &bytes))
         return -1;
-    smc_setup_opts o = {.model_path = bytes ? PyBytes_AS_STRING(bytes) : NULL, .n_threads = threads};
+    smc_setup_opts o = {.model_path = bytes ? PyBytes_AS_STRING(bytes) : NULL, .n_threads = threads, .load = mo.load};
     smc_error err = {{0}};
-    int rc;
     Py_BEGIN_ALLOW_THREADS
     rc = smc_setup_model(&o, &self->setup, &err);
+    if (rc == 0)
+        rc = smc_engine_lm_set_prompt_cache(self->setup.engine_lm, mo.prompt_cache, &err);
     Py_END_ALLOW_THREADS
     Py_XDECREF(bytes);
     if (rc) {
         smc_setup_free(&self->setup);
         ext_raise(PyExc_ValueError, &err);
-        return -1;
-    }
-    if (apply_model_options(self, options)) {
-        smc_setup_free(&self->setup);
         return -1;
     }
     self->lock = PyThread_allocate_lock();

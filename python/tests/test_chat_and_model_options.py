@@ -1,8 +1,10 @@
 """Model.chat() (the library's chat templates, as the CLI's --messages and the
 server's /v1/chat/completions), the model settings of the option table as
-Model() keywords (prompt_cache, checked by counts of reused prompt tokens),
+Model() keywords (prompt_cache, checked by counts of reused prompt tokens;
+load, checked by whether the file is mapped),
 lookahead as an smc() keyword, and the result's token counts."""
 import json
+import os
 
 import pytest
 
@@ -44,8 +46,11 @@ def test_chat_errors(model):
 
 def test_model_options_come_from_the_table():
     names = [o["name"] for o in _core.options() if o["model"]]
-    assert names == ["prompt_cache"]
+    assert names == ["prompt_cache", "load"]
     assert "prompt_cache:" in smcgen.Model.__doc__
+    assert "load: How the model file is loaded" in smcgen.Model.__doc__ and "one of auto|mmap|read" in smcgen.Model.__doc__
+    with pytest.raises(ValueError, match=r"load: unknown value 'disk' \(auto, mmap, read\)"):
+        smcgen.Model(threads=1, load="disk")
     with pytest.raises(ValueError, match=r"prompt_cache: '65' is not an integer in \[0, 64\]"):
         smcgen.Model(threads=1, prompt_cache=65)
     with pytest.raises(TypeError, match="particles"):
@@ -88,3 +93,19 @@ def test_lookahead_keyword_and_token_counts(model):
     assert (doc["tokens"], doc["forced_tokens"]) == (on.n_tokens, on.n_forced)
     with pytest.raises(ValueError, match=r"lookahead: -1 is not an integer in \[0, 4096\]"):
         smcgen.smc(model, "Phone: ", PHONE, lookahead=-1)
+
+
+def _mapped(path):
+    real = os.path.realpath(path)
+    with open("/proc/self/maps") as f:
+        return any(line.rstrip("\n").endswith(real) for line in f)
+
+
+def test_load_maps_or_reads_the_file(shared):
+    path = str(shared / "models" / "large-q8_0.gguf")   # 16 MB or more: auto would read it
+    mapped, read = smcgen.Model(path, threads=1, load="mmap"), smcgen.Model(path, threads=1, load="read")
+    assert _mapped(path)                                   # the mapped one
+    del mapped
+    assert not _mapped(path)                               # the read one is not a mapping
+    ids = read.tokenize("Phone: ")
+    assert list(read.logits(ids)) == list(smcgen.Model(path, threads=1, load="mmap").logits(ids))   # same bits

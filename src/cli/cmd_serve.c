@@ -46,7 +46,7 @@ int cmd_serve(int argc, char **argv)
     server_config c = {.host = "127.0.0.1", .port = 8080, .parallel = 4, .queue = 16, .timeout_s = 300,
                        .max_body = 1 << 20, .max_work = 65536, .max_n = 16, .gather_ms = 5};
     char *key_owned = NULL;
-    smc_run_opts model_opts; /* the table's model settings (prompt_cache) */
+    smc_run_opts model_opts; /* the table's model settings (prompt_cache, load) */
     smc_run_opts_init(&model_opts);
     long n;
     double d;
@@ -130,6 +130,7 @@ int cmd_serve(int argc, char **argv)
         goto done;
     }
     c.prompt_cache = model_opts.prompt_cache;
+    c.load = model_opts.load;
     smc_error err = {{0}};
     rc = server_run(&c, &err) ? 1 : 0;
     if (rc)

@@ -145,7 +145,7 @@ int cmd_smc(int argc, char **argv)
         }
         free(text);
     }
-    if (smc_runner_new(model, (int)threads, &runner, &err)) {
+    if (smc_runner_new_ex(model, (int)threads, &o, &runner, &err)) {
         cli_error("%s", err.msg);
         goto done;
     }

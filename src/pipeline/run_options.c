@@ -123,6 +123,12 @@ static const smc_opt_desc table[RUN_OPT_COUNT] = {
                               SMC_OPT_CLI | SMC_OPT_MODEL, SMC_OPT_GROUP_MODEL, 0, 64, false, NULL, "4",
                               "keep the KV of the last N prompts across runs: a prompt sharing a prefix with "
                               "one of them computes only the rest (0: off; a setting of the loaded model)"},
+    [RUN_OPT_LOAD] = {"load", "--load", NULL, "HOW", SMC_OPT_CHOICE, SMC_OPT_CLI | SMC_OPT_MODEL, SMC_OPT_GROUP_MODEL,
+                      0, 0, false, "auto|mmap|read", "auto",
+                      "how the model file is loaded: auto reads a file of 16 MB or more into memory backed by "
+                      "transparent huge pages when the kernel offers them and it fits in half the RAM (faster "
+                      "decode), else maps it; mmap maps it (its pages are shared with other processes through "
+                      "the page cache, as llama.cpp does); read always reads it into memory"},
 };
 
 int smc_opt_count(void) { return RUN_OPT_COUNT; }
@@ -292,6 +298,7 @@ static int store(smc_run_opts *o, run_opt_id id, double num, const char *str, bo
     case RUN_OPT_CHAT_TEMPLATE: return set_string(&o->chat_template, str, err);
     case RUN_OPT_LOOKAHEAD: o->cfg.lookahead = (int)num; return 0;
     case RUN_OPT_PROMPT_CACHE: o->prompt_cache = (int)num; return 0;
+    case RUN_OPT_LOAD: o->load = (int)num; return 0; /* the choices' order is SMC_GGUF_AUTO, _MMAP, _READ */
     case RUN_OPT_COUNT: break;
     }
     return smc_fail(err, "internal: option %d has no storage", (int)id);
@@ -594,6 +601,7 @@ char *smc_run_opts_to_json(const smc_run_opts *o)
         [RUN_OPT_PROPOSAL] = o->cfg.proposal == SMC_PROPOSAL_AWRS ? "awrs" : "masked",
         [RUN_OPT_JSON_WS] = (o->json_schema_flags & SMC_JSON_SCHEMA_FLEXIBLE_WS) ? "flexible" : "compact",
         [RUN_OPT_CONSTRAIN_AFTER] = o->constrain_after, [RUN_OPT_CONSTRAIN_AFTER_REGEX] = o->constrain_after_regex,
+        [RUN_OPT_LOAD] = o->load == SMC_GGUF_READ ? "read" : o->load == SMC_GGUF_MMAP ? "mmap" : "auto",
     };
     double nums[RUN_OPT_COUNT] = {
         [RUN_OPT_PARTICLES] = o->cfg.n_particles, [RUN_OPT_ESS] = o->cfg.ess_threshold,

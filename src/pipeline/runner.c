@@ -15,12 +15,18 @@ struct smc_runner {
 
 int smc_runner_new(const char *model_path, int n_threads, smc_runner **out, smc_error *err)
 {
+    return smc_runner_new_ex(model_path, n_threads, NULL, out, err);
+}
+
+int smc_runner_new_ex(const char *model_path, int n_threads, const smc_run_opts *model_opts, smc_runner **out,
+                      smc_error *err)
+{
     *out = NULL;
     smc_runner *r = calloc(1, sizeof *r);
     if (!r)
         return smc_fail(err, "out of memory");
     r->prompt_cache = -1;
-    smc_setup_opts so = {.model_path = model_path, .n_threads = n_threads};
+    smc_setup_opts so = {.model_path = model_path, .n_threads = n_threads, .load = model_opts ? model_opts->load : 0};
     if (smc_setup_model(&so, &r->s, err)) {
         smc_runner_free(r);
         return -1;
@@ -42,6 +48,7 @@ void smc_setup_opts_from_run(const smc_run_opts *o, smc_setup_opts *so)
     memset(so, 0, sizeof *so);
     so->prompt = o->prompt;
     so->no_bos = o->no_bos;
+    so->load = o->load;
     so->grammar_path = o->grammar_file;
     so->grammar_text = o->grammar;
     so->lark_text = o->lark;

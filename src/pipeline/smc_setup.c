@@ -169,7 +169,7 @@ int smc_setup_model(const smc_setup_opts *o, smc_setup *s, smc_error *err)
 {
     memset(s, 0, sizeof *s);
     const char *path = o->model_path ? o->model_path : smc_default_model_path();
-    if (smc_model_load(path, &s->model, err))
+    if (smc_model_load_ex(path, o->load, &s->model, err))
         return -1;
     const smc_vocab *vocab = smc_model_vocab(s->model, err);
     if (!vocab)

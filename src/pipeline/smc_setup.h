@@ -25,6 +25,7 @@ typedef struct smc_setup_opts {
     int n_stops;
     bool default_stops;         /* add the critic's default stop string */
     int n_threads;
+    int load;                   /* SMC_GGUF_AUTO (0), SMC_GGUF_MMAP or SMC_GGUF_READ */
     int n_ctx;                  /* context length (tokens); 0: the model's */
     size_t kv_budget_bytes;     /* 0: the engine's default */
     const smc_grammar *grammar; /* compiled by the caller, who keeps it (the Python package) */

@@ -396,7 +396,8 @@ static void drop_prompt_cache(void *ud)
 static int load(server *s, const server_config *cfg, smc_error *err)
 {
     s->cfg = *cfg;
-    smc_setup_opts so = {.model_path = cfg->model_path, .n_threads = cfg->n_threads, .kv_budget_bytes = cfg->kv_budget};
+    smc_setup_opts so = {.model_path = cfg->model_path, .n_threads = cfg->n_threads, .load = cfg->load,
+                         .kv_budget_bytes = cfg->kv_budget};
     if (smc_setup_model(&so, &s->shared, err))
         return -1;
     if (!(s->vocab = smc_model_vocab(s->shared.model, err)))

@@ -119,6 +119,19 @@ assert r['method']=='smc-full'
 for e in r['posterior']: assert 'e' not in e['text'], e
 " || { echo "FAIL: exec critic not obeyed"; fail=1; }
 
+# --load (a model setting of the option table): mapped and read give the same run; a bad value is named.
+"$bin" smc -q -p "Phone: " --regex "[0-9]{3}-[0-9]{4}" --particles 4 --max-tokens 10 --load mmap --json > "$tmp/mmap.json"
+check "--load mmap exits 0" "[ $? -eq 0 ]"
+"$bin" smc -q -p "Phone: " --regex "[0-9]{3}-[0-9]{4}" --particles 4 --max-tokens 10 --load read --json > "$tmp/read.json"
+check "--load read exits 0" "[ $? -eq 0 ]"
+check "--load mmap and read give the same particles" \
+  "[ \"\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"posterior\"])' $tmp/mmap.json)\" = \"\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"posterior\"])' $tmp/read.json)\" ]"
+"$bin" smc -p x --regex a --load disk 2> "$tmp/err.txt"
+check "--load disk exits 2" "[ $? -eq 2 ]"
+check "--load disk is named" "grep -q \"unknown value 'disk'\" '$tmp/err.txt'"
+"$bin" smc --help | grep -q -- "--load HOW"
+check "--help documents --load" "[ $? -eq 0 ]"
+
 # The demo runs and reports all three methods.
 "$bin" demo --runs 1 --particles 4 --json > "$tmp/demo.json"
 check "demo exits 0" "[ $? -eq 0 ]"
