@@ -645,6 +645,10 @@ int smc_engine_lm_set_prompt_cache(smc_lm *lm, int n, smc_error *err);
 /* Tokens the engine LM has evaluated, and prompt tokens it took from the
  * prompt cache instead, since it was made. */
 void smc_engine_lm_counts(const smc_lm *lm, int64_t *decoded, int64_t *reused);
+/* Engine decodes (batches: passes over the weights) the engine LM has run
+ * since it was made. Forced tokens evaluated ahead (smc_config.lookahead)
+ * save passes: a step whose states all follow evaluated runs needs none. */
+int64_t smc_engine_lm_passes(const smc_lm *lm);
 /* A grammar as a Boolean cheap potential over lm's tokens (matcher per
  * particle, masks from ix, whose EOS must be lm's). g, ix and lm must outlive
  * the potential. */

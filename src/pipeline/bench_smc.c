@@ -54,6 +54,7 @@ void bench_smc_opts_default(bench_smc_opts *o)
  * on [1]. */
 typedef struct tally {
     int64_t tokens[2], forced[2], evals[2];
+    int64_t passes[2];            /* engine decodes (passes over the weights) */
     double t_total[2], t_lm[2], t_mask[2], t_critic[2], t_resample[2];
     double t_prompt;              /* prefill of the prompts, once per run */
     int runs, same, steps;
@@ -206,13 +207,16 @@ static int bench_task(const bench_smc_opts *o, smc_setup *s, int task, const eva
             c.lookahead = k ? o->lookahead : 0;
             smc_result_free(r[k]);
             r[k] = NULL;
+            int64_t passes = smc_engine_lm_passes(s->engine_lm);
             if (smc_run(s->lm, s->prompt, s->n_prompt, s->cheap, s->critic.critic, &c, &r[k], err) < 0) {
                 smc_result_free(r[0]);
                 smc_result_free(r[1]);
                 return smc_fail_context(err, "%s instance %d", task_names[task], i);
             }
-            if (j >= 0)
+            if (j >= 0) {
                 add_run(t, k, r[k], tp);
+                t->passes[k] += smc_engine_lm_passes(s->engine_lm) - passes;
+            }
         }
         t->t_prompt += tp;
         t->runs++;
@@ -233,8 +237,8 @@ static double share(double part, double whole) { return whole > 0 ? part / whole
 
 static void print_header(FILE *out)
 {
-    fprintf(out, "%-12s %4s %5s %7s %8s | %8s %8s %6s | %9s %9s %6s | %6s %6s %6s %6s | %s\n",
-            "task", "N", "runs", "tokens", "forced", "off s", "on s", "x", "smc ps/s", "raw ps/s",
+    fprintf(out, "%-12s %4s %5s %7s %8s %7s | %8s %8s %6s | %9s %9s %6s | %6s %6s %6s %6s | %s\n",
+            "task", "N", "runs", "tokens", "forced", "passes", "off s", "on s", "x", "smc ps/s", "raw ps/s",
             "ratio", "!lm", "mask", "critic", "resamp", "same");
 }
 
@@ -245,10 +249,11 @@ static void print_row(FILE *out, int task, int n, const tally *t, double raw)
     double step = t->t_total[0], lm = t->t_lm[0];
     double rate = step > 0 ? (double)t->evals[0] / step : 0;
     fprintf(out,
-            "%-12s %4d %5d %7lld %7.1f%% | %8.3f %8.3f %6.2f | %9.1f %9.1f %6.2f | %5.1f%% %5.1f%% "
+            "%-12s %4d %5d %7lld %7.1f%% %6.1f%% | %8.3f %8.3f %6.2f | %9.1f %9.1f %6.2f | %5.1f%% %5.1f%% "
             "%5.1f%% %5.1f%% | %d/%d\n",
             task_names[task], n, t->runs, (long long)t->tokens[0],
-            100 * share((double)t->forced[0], (double)t->tokens[0]), t->t_total[0], t->t_total[1],
+            100 * share((double)t->forced[0], (double)t->tokens[0]),
+            -100 * share((double)(t->passes[0] - t->passes[1]), (double)t->passes[0]), t->t_total[0], t->t_total[1],
             share(t->t_total[0], t->t_total[1]), rate, raw, share(rate, raw),
             100 * share(step - lm, step), 100 * share(t->t_mask[0], step),
             100 * share(t->t_critic[0], step), 100 * share(t->t_resample[0], step), t->same, t->runs);
@@ -267,6 +272,7 @@ static void add_json(cJSON *arr, int task, int n, const tally *t, double raw)
         cJSON_AddNumberToObject(m, "tokens", (double)t->tokens[k]);
         cJSON_AddNumberToObject(m, "forced", (double)t->forced[k]);
         cJSON_AddNumberToObject(m, "particle_steps", (double)t->evals[k]);
+        cJSON_AddNumberToObject(m, "lm_passes", (double)t->passes[k]);
         cJSON_AddNumberToObject(m, "t_steps", t->t_total[k]);
         cJSON_AddNumberToObject(m, "t_lm", t->t_lm[k]);
         cJSON_AddNumberToObject(m, "t_mask", t->t_mask[k]);
@@ -350,7 +356,8 @@ int bench_smc_run(const bench_smc_opts *o, FILE *out, smc_error *err)
     cJSON_Delete(rows);
     if (rc == 0 && !o->json)
         fprintf(out,
-                "forced: tokens the constraint allowed alone; x = off s / on s (step time without the\n"
+                "forced: tokens the constraint allowed alone; passes: engine decodes (passes over the\n"
+                "weights) of the on runs against the off runs; x = off s / on s (step time without the\n"
                 "prompt); smc ps/s: particle-steps per second of the off runs; raw: batched decoding\n"
                 "of N sequences alone; !lm: share of the step that is not the LM (mask, critic,\n"
                 "resampling, bookkeeping); same: runs whose particles and log Z agree on and off.\n");

@@ -63,6 +63,7 @@ typedef struct eng_lm {
     int n_cache;
     uint64_t clock;
     int64_t n_decoded, n_reused;
+    int64_t n_passes;       /* smc_decode calls */
 } eng_lm;
 
 static smc_str eng_token_bytes(void *self, int32_t tok)
@@ -381,6 +382,7 @@ static int decode_states(eng_lm *e, int32_t nu, smc_error *err)
     if (smc_decode(e->ctx, &batch, err) < 0)
         return -1;
     e->n_decoded += k;
+    e->n_passes++;
     if (smc_n_logits(e->ctx) != n_rows)
         return smc_fail(err, "engine LM: decode returned %d logit rows, %d expected",
                         (int)smc_n_logits(e->ctx), (int)n_rows);
@@ -503,6 +505,8 @@ void smc_engine_lm_counts(const smc_lm *lm, int64_t *decoded, int64_t *reused)
     if (reused)
         *reused = e->n_reused;
 }
+
+int64_t smc_engine_lm_passes(const smc_lm *lm) { return ((const eng_lm *)lm->self)->n_passes; }
 
 void smc_engine_lm_free(smc_lm *lm)
 {

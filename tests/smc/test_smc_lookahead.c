@@ -4,7 +4,10 @@
  * evaluation; smc runs under a JSON Schema (fixed keys: forced runs) give
  * the same particles, resamplings and forced-token counts with lookahead on
  * and off, and weights and log Z equal within 1e-3 (a chunked evaluation
- * may round differently). Needs ../shared (small model). */
+ * may round differently). Lookahead saves passes over the weights: at N = 1
+ * every forced token followed along an evaluated run is a step without a
+ * decode (smc_engine_lm_passes), so the run with lookahead makes fewer
+ * decodes, by at most its forced tokens. Needs ../shared (small model). */
 #include "test.h"
 
 #include <math.h>
@@ -96,7 +99,9 @@ static void compare_runs(smc_lm *lm, smc_ctx *ctx, smc_potential *cheap, const i
 {
     smc_error err = {{0}};
     smc_result *r[2] = {NULL, NULL};
+    int64_t passes[2] = {0, 0};
     for (int k = 0; k < 2; k++) {
+        int64_t before = smc_engine_lm_passes(lm);
         smc_config c;
         smc_config_default(&c);
         c.method = SMC_METHOD_SMC;
@@ -107,6 +112,7 @@ static void compare_runs(smc_lm *lm, smc_ctx *ctx, smc_potential *cheap, const i
         if (smc_run(lm, prompt, np, cheap, NULL, &c, &r[k], &err) != 0)
             CHECK_MSG(0, "smc_run: %s", err.msg);
         CHECK_EQ_INT(smc_ctx_kv_used_bytes(ctx), 0);
+        passes[k] = smc_engine_lm_passes(lm) - before;
     }
     if (!r[0] || !r[1]) {
         smc_result_free(r[0]);
@@ -127,9 +133,14 @@ static void compare_runs(smc_lm *lm, smc_ctx *ctx, smc_potential *cheap, const i
             dw = fmax(dw, fabs(a->log_weight - b->log_weight));
     }
     printf("  N=%d seed %d: %d forced of %d tokens, %d resamplings, log Z %.6f vs %.6f, "
-           "max |weight diff| %.2g\n",
+           "max |weight diff| %.2g; decodes %lld with lookahead, %lld without\n",
            n, (int)seed, (int)r[0]->n_forced, (int)r[0]->n_tokens, r[0]->n_resamples,
-           r[0]->log_z, r[1]->log_z, dw);
+           r[0]->log_z, r[1]->log_z, dw, (long long)passes[0], (long long)passes[1]);
+    CHECK(passes[0] <= passes[1]);
+    if (n == 1 && r[0]->n_forced > 0) /* (r[0] ran with lookahead) */
+        CHECK_MSG(passes[0] < passes[1] && passes[1] - passes[0] <= r[0]->n_forced,
+                  "N=1, %d forced tokens: %lld decodes with lookahead, %lld without",
+                  (int)r[0]->n_forced, (long long)passes[0], (long long)passes[1]);
     CHECK_EQ_INT(same_text, n);
     CHECK_MSG(dw < 1e-3, "weights differ by %g with lookahead on and off", dw);
     *forced += r[0]->n_forced;
@@ -169,8 +180,8 @@ void run_tests(void)
     if (g && ix)
         CHECK_EQ_INT(smc_potential_from_grammar(g, ix, lm, "schema", &cheap, &err), 0);
     int64_t forced = 0, tokens = 0;
-    for (int k = 0; cheap && k < 4; k++)
-        compare_runs(lm, ctx, cheap, prompt, np, k < 2 ? 4 : 10, (uint64_t)(k + 1), &forced,
+    for (int k = 0; cheap && k < 6; k++)
+        compare_runs(lm, ctx, cheap, prompt, np, k < 2 ? 4 : k < 4 ? 10 : 1, (uint64_t)(k + 1), &forced,
                      &tokens);
     CHECK(forced > 0 && forced < tokens);
 
