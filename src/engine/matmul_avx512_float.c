@@ -12,11 +12,17 @@
  * as the AVX2 kernel, so outputs are the same bits for any batch width, tile
  * or row range, and equal to single-column (decode) results.
  *
- * Blocking: weights are converted to f32 once per block of ROWS rows and
- * KB columns of k (not once per column tile), then 4-row x 6-pair register
- * tiles (24 accumulators, 10 loads per 24 FMAs) run over that block for every
- * column pair; partial sums cross k blocks through memory (exact: a store
- * and reload of the same floats). */
+ * Blocking: 4-row x 6-pair register tiles (24 accumulators; per 8 k, 4
+ * weight loads and 6 activation loads per 24 FMAs) run over a block of ROWS
+ * rows and KB k for every column pair, the A panel of a tile staying in L1
+ * while the block's rows pass; partial sums cross k blocks through memory
+ * (exact: a store and reload of the same floats). The weights are read in
+ * place and converted to f32 inside the tile (8 F16/BF16 values duplicated
+ * into both halves of a register, then one conversion): on Zen 5 the
+ * conversion runs beside the FMAs, where converting a block into an f32
+ * buffer first cost ~8% of the GEMM and doubled the weights' cache footprint.
+ * Results are stored after a block's last k, four rows x four columns at a
+ * time (hsum16). */
 #include <string.h>
 
 #include "engine/kernels.h"
@@ -30,8 +36,8 @@
 
 enum { WF32, WF16, WBF16 };
 
-#define ROWS 16  /* rows whose weights are converted together */
-#define KB 512   /* k per block: 16 rows x 512 x 4 B = 32 KB of f32 weights */
+#define ROWS 16  /* rows per block (the unit of weight prefetch) */
+#define KB 512   /* k per block: a 6-pair tile's activations are 24 KB */
 #define TR 4     /* register tile: rows */
 #define TP 6     /* register tile: column pairs */
 
@@ -62,11 +68,23 @@ A512_INLINE void convert_block(const uint8_t *W, size_t wrow, int nr, int64_t k0
     }
 }
 
-/* R rows x P pairs over k in [0, kn): w rows KB floats apart, pair p's
- * packed values at a + p*pstride (2*8 floats per 8 k). acc[r*TP + p] is
- * loaded from / stored to accbuf (first block: starts at zero). */
-A512_INLINE void tile(const float *w, const float *a, size_t pstride, int64_t kn, __m512 *accbuf, int first,
-                      const int R, const int P)
+/* 8 weights of a row from k, as f32 in both halves of a register. */
+A512_INLINE __m512 load_w(const uint8_t *row, int64_t k, const int kind)
+{
+    if (kind == WF32)
+        return _mm512_broadcast_f32x8(_mm256_loadu_ps((const float *)row + k));
+    __m256i h = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)((const uint16_t *)row + k)));
+    if (kind == WF16)
+        return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+/* R rows x P pairs over k in [k0, k0 + kn): w at row 0 (rows wrow bytes
+ * apart), pair p's packed values at a + p*pstride (2*8 floats per 8 k, a at
+ * k0). acc[r*TP + p] is loaded from / stored to accbuf (first block: starts
+ * at zero). */
+A512_INLINE void tile(const uint8_t *w, size_t wrow, int64_t k0, const float *a, size_t pstride, int64_t kn,
+                      __m512 *accbuf, int first, const int R, const int P, const int kind)
 {
     __m512 acc[TR][TP];
 #pragma GCC unroll 4
@@ -78,7 +96,7 @@ A512_INLINE void tile(const float *w, const float *a, size_t pstride, int64_t kn
         __m512 wv[TR];
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++)
-            wv[r] = _mm512_broadcast_f32x8(_mm256_loadu_ps(w + (size_t)r * KB + k));
+            wv[r] = load_w(w + (size_t)r * wrow, k0 + k, kind);
 #pragma GCC unroll 6
         for (int p = 0; p < P; p++) {
             __m512 x = _mm512_loadu_ps(a + p * pstride + 2 * k);
@@ -94,46 +112,96 @@ A512_INLINE void tile(const float *w, const float *a, size_t pstride, int64_t kn
             accbuf[r * TP + p] = acc[r][p];
 }
 
-/* Tile with run-time R (1..4) and P (1..6) dispatched to constant shapes. */
-#define TILE_P(R)                                                                                     \
+/* Tile with run-time R (1..4) and P (1..6) dispatched to constant shapes,
+ * one function per weight kind. */
+#define TILE_P(R, KIND)                                                                               \
     switch (P) {                                                                                      \
-    case 1: tile(w, a, pstride, kn, accbuf, first, R, 1); break;                                      \
-    case 2: tile(w, a, pstride, kn, accbuf, first, R, 2); break;                                      \
-    case 3: tile(w, a, pstride, kn, accbuf, first, R, 3); break;                                      \
-    case 4: tile(w, a, pstride, kn, accbuf, first, R, 4); break;                                      \
-    case 5: tile(w, a, pstride, kn, accbuf, first, R, 5); break;                                      \
-    default: tile(w, a, pstride, kn, accbuf, first, R, 6); break;                                     \
+    case 1: tile(w, wrow, k0, a, pstride, kn, accbuf, first, R, 1, KIND); break;                      \
+    case 2: tile(w, wrow, k0, a, pstride, kn, accbuf, first, R, 2, KIND); break;                      \
+    case 3: tile(w, wrow, k0, a, pstride, kn, accbuf, first, R, 3, KIND); break;                      \
+    case 4: tile(w, wrow, k0, a, pstride, kn, accbuf, first, R, 4, KIND); break;                      \
+    case 5: tile(w, wrow, k0, a, pstride, kn, accbuf, first, R, 5, KIND); break;                      \
+    default: tile(w, wrow, k0, a, pstride, kn, accbuf, first, R, 6, KIND); break;                     \
     }
 
-A512_FN static void tile_any(const float *w, const float *a, size_t pstride, int64_t kn, __m512 *accbuf, int first,
-                             int R, int P)
-{
-    switch (R) {
-    case 1: TILE_P(1) break;
-    case 2: TILE_P(2) break;
-    case 3: TILE_P(3) break;
-    default: TILE_P(4) break;
+#define TILE_ANY(NAME, KIND)                                                                          \
+    A512_FN static void NAME(const uint8_t *w, size_t wrow, int64_t k0, const float *a, size_t pstride, \
+                             int64_t kn, __m512 *accbuf, int first, int R, int P)                     \
+    {                                                                                                 \
+        switch (R) {                                                                                  \
+        case 1: TILE_P(1, KIND) break;                                                                \
+        case 2: TILE_P(2, KIND) break;                                                                \
+        case 3: TILE_P(3, KIND) break;                                                                \
+        default: TILE_P(4, KIND) break;                                                               \
+        }                                                                                             \
     }
+TILE_ANY(tile_f32, WF32)
+TILE_ANY(tile_f16, WF16)
+TILE_ANY(tile_bf16, WBF16)
+
+/* The horizontal sums of 8 accumulators at once: v[2i] and v[2i+1] are row
+ * i of two pairs (columns c, c+1 and c+2, c+3); lane group g (4 floats) of
+ * the result is column c+g, rows 0..3. Each result is summed exactly as
+ * hsum_ps sums its 8 lanes (s_j = v_j + v_{j+4}, then (s0 + s2) + (s1 + s3),
+ * the same operands in the same order); the shuffles only bring together the
+ * lanes that meet, so 16 sums cost 14 shuffles and 7 adds instead of 96 ops. */
+A512_INLINE __m512 hsum16(const __m512 v[8])
+{
+    __m512 s[4], t[2];
+    for (int i = 0; i < 4; i++) /* group g: row i, column c+g; lanes s0..s3 */
+        s[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    for (int i = 0; i < 2; i++) /* group g: s0+s2, s1+s3 of row 2i, then of row 2i+1 */
+        t[i] = _mm512_add_ps(_mm512_shuffle_ps(s[2 * i], s[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_ps(s[2 * i], s[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    return _mm512_add_ps(_mm512_shuffle_ps(t[0], t[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_ps(t[0], t[1], _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
 /* Y[c*ldy + r] from the finished accumulators of a row group (nr rows) and
  * np pairs, Y at the first pair's first column; ncol: columns left from
- * there. Each half gets the AVX2 kernels' hsum. */
+ * there. Two pairs (4 columns x 4 rows) at a time through hsum16; rows past
+ * nr and a missing second pair are summed as zeros and not stored. */
 A512_INLINE void store(const __m512 *accbuf, int nr, int np, int ncol, float *Y, int64_t ldy)
 {
-    for (int r = 0; r < nr; r++)
-        for (int p = 0; p < np; p++) {
-            __m512 v = accbuf[r * TP + p];
-            Y[(int64_t)(2 * p) * ldy + r] = hsum_ps(_mm512_castps512_ps256(v));
-            if (2 * p + 1 < ncol)
-                Y[(int64_t)(2 * p + 1) * ldy + r] = hsum_ps(_mm512_extractf32x8_ps(v, 1));
+    const __mmask8 rows = (__mmask8)((1u << nr) - 1);
+    const __m512 zero = _mm512_setzero_ps();
+    if (ncol > 2 * np)
+        ncol = 2 * np;
+    for (int p = 0; p < np; p += 2, Y += 4 * ldy, ncol -= 4) {
+        const __m512 *a = accbuf + p;
+        const bool two = p + 1 < np;
+        __m512 v[8] = {a[0],
+                       two ? a[1] : zero,
+                       nr > 1 ? a[TP] : zero,
+                       nr > 1 && two ? a[TP + 1] : zero,
+                       nr > 2 ? a[2 * TP] : zero,
+                       nr > 2 && two ? a[2 * TP + 1] : zero,
+                       nr > 3 ? a[3 * TP] : zero,
+                       nr > 3 && two ? a[3 * TP + 1] : zero};
+        __m512 sums = hsum16(v);
+        if (nr == TR && ncol >= 4) {
+            _mm_storeu_ps(Y, _mm512_castps512_ps128(sums));
+            _mm_storeu_ps(Y + ldy, _mm512_extractf32x4_ps(sums, 1));
+            _mm_storeu_ps(Y + 2 * ldy, _mm512_extractf32x4_ps(sums, 2));
+            _mm_storeu_ps(Y + 3 * ldy, _mm512_extractf32x4_ps(sums, 3));
+            continue;
         }
+        _mm_mask_storeu_ps(Y, rows, _mm512_castps512_ps128(sums));
+        if (ncol > 1)
+            _mm_mask_storeu_ps(Y + ldy, rows, _mm512_extractf32x4_ps(sums, 1));
+        if (ncol > 2)
+            _mm_mask_storeu_ps(Y + 2 * ldy, rows, _mm512_extractf32x4_ps(sums, 2));
+        if (ncol > 3)
+            _mm_mask_storeu_ps(Y + 3 * ldy, rows, _mm512_extractf32x4_ps(sums, 3));
+    }
 }
 
-/* Software prefetch of the weights the next convert_block will read (the
- * next k block of these rows, or the next rows), a slice per register tile,
- * so reading weights from memory overlaps the FMAs instead of stalling the
- * conversion (weights of a model do not stay in cache between micro-batches). */
+/* Software prefetch of the weights the next block will read (the next k
+ * block of these rows, or the next rows), a slice per register tile, so
+ * reading weights from memory overlaps the FMAs instead of stalling the first
+ * tile of a block (weights of a model do not stay in cache between
+ * micro-batches). */
 typedef struct {
     const uint8_t *row;   /* first row of the segment */
     size_t wrow, bytes;   /* row stride; bytes per row */
@@ -154,36 +222,44 @@ A512_INLINE void prefetch_some(pf_cursor *pf)
     }
 }
 
+typedef void (*tile_fn)(const uint8_t *w, size_t wrow, int64_t k0, const float *a, size_t pstride, int64_t kn,
+                        __m512 *accbuf, int first, int R, int P);
+
 /* The kernel; A holds packed pairs (smc_pack_pairs): pair p at A + 2p*astride. */
 A512_INLINE void kernel(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
                         size_t astride, int nb, float *Y, int64_t ldy, const int kind)
 {
-    float wbuf[ROWS * KB] __attribute__((aligned(64)));
     __m512 accbuf[ROWS / TR][(SMC_MM_MAX_COLS / 2 + TP - 1) / TP][TR * TP];
+    const tile_fn tile_any = kind == WF32 ? tile_f32 : kind == WF16 ? tile_f16 : tile_bf16;
     const float *Af = (const float *)A;
     const size_t pstride = 2 * astride / sizeof(float), esize = kind == WF32 ? 4 : 2;
-    const int npairs = (nb + 1) / 2;
+    const int npairs = (nb + 1) / 2, ntiles = (npairs + TP - 1) / TP;
+    /* k blocks of equal size (a multiple of 8, at most KB): no short last
+     * block whose accumulator reload and store would cost as much as its FMAs */
+    const int64_t nkb = (n_in + KB - 1) / KB, kstep = ((n_in + nkb - 1) / nkb + 7) / 8 * 8;
     for (int64_t ob = o0; ob < o1; ob += ROWS) {
         int nrow = o1 - ob < ROWS ? (int)(o1 - ob) : ROWS;
-        for (int64_t k0 = 0; k0 < n_in; k0 += KB) {
-            int64_t kn = n_in - k0 < KB ? n_in - k0 : KB;
+        for (int64_t k0 = 0; k0 < n_in; k0 += kstep) {
+            int64_t kn = n_in - k0 < kstep ? n_in - k0 : kstep;
             int first = k0 == 0, last = k0 + kn >= n_in;
-            convert_block(W + (size_t)ob * wrow, wrow, nrow, k0, kn, wbuf, kind);
-            /* the segment after this one */
-            int64_t nk0 = last ? 0 : k0 + KB, nob = last ? ob + ROWS : ob;
+            /* the block after this one */
+            int64_t nk0 = last ? 0 : k0 + kstep, nob = last ? ob + ROWS : ob;
             int nnrow = nob >= o1 ? 0 : (o1 - nob < ROWS ? (int)(o1 - nob) : ROWS);
-            int64_t nkn = n_in - nk0 < KB ? n_in - nk0 : KB;
-            int tiles = ((npairs + TP - 1) / TP) * ((nrow + TR - 1) / TR);
+            int64_t nkn = n_in - nk0 < kstep ? n_in - nk0 : kstep;
+            int tiles = ntiles * ((nrow + TR - 1) / TR);
             size_t lines = (size_t)nnrow * (((size_t)nkn * esize + 63) / 64);
             pf_cursor pf = {W + (size_t)nob * wrow + (size_t)nk0 * esize, wrow, (size_t)nkn * esize, nnrow, 0, 0,
                             (lines + (size_t)tiles - 1) / (size_t)tiles};
-            for (int p0 = 0, t = 0; p0 < npairs; p0 += TP, t++) {
-                int np = npairs - p0 < TP ? npairs - p0 : TP;
+            /* column tiles of nearly equal width (32 pairs: 6,6,5,5,5,5 rather
+             * than 6,6,6,6,6,2, whose narrow tile has too few FMA chains) */
+            for (int p0 = 0, t = 0, np; p0 < npairs; p0 += np, t++) {
+                np = (npairs - p0 + ntiles - t - 1) / (ntiles - t);
                 for (int r0 = 0; r0 < nrow; r0 += TR) {
                     int nr = nrow - r0 < TR ? nrow - r0 : TR;
                     __m512 *acc = accbuf[r0 / TR][t];
                     prefetch_some(&pf);
-                    tile_any(wbuf + (size_t)r0 * KB, Af + p0 * pstride + 2 * k0, pstride, kn, acc, first, nr, np);
+                    tile_any(W + (size_t)(ob + r0) * wrow, wrow, k0, Af + p0 * pstride + 2 * k0, pstride, kn, acc,
+                             first, nr, np);
                     if (last)
                         store(acc, nr, np, nb - 2 * p0, Y + ob + r0 + (int64_t)2 * p0 * ldy, ldy);
                 }

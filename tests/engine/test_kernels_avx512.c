@@ -7,6 +7,8 @@
  *  - every column of a batch equals the same column evaluated alone (the
  *    decode path), bit for bit;
  *  - n_in % 8 != 0 falls back to the AVX2 kernel (same bits as forced AVX2);
+ *  - k blocks of odd multiples of 8 and row counts off the 4-row tiles and
+ *    16-row blocks;
  *  - within float rounding of a double-precision reference.
  * Skipped on CPUs without AVX-512. */
 #include <math.h>
@@ -110,6 +112,11 @@ void run_tests(void)
         check(NULL, types[t], 36, 9);    /* n_in % 8 != 0: the AVX2 kernel */
     }
     check(pool, SMC_TYPE_F16, 576, 50);
+    /* k blocks that are not multiples of 16 (1544: 4 x 392 - 24, 200), row
+     * counts that are not multiples of the 4-row tile or the 16-row block */
+    check(pool, SMC_TYPE_F16, 1544, 45);
+    check(NULL, SMC_TYPE_BF16, 200, 18);
+    check(NULL, SMC_TYPE_F32, 776, 21);
     smc_kernels_force_avx2(true);
     CHECK_STR(smc_kernels_isa(), "avx2+fma");
     smc_kernels_force_avx2(false);
