@@ -142,9 +142,9 @@ check "--mlock gives the same particles" \
 nocap=""
 if [ "$(id -u)" = 0 ] && setpriv --bounding-set=-ipc_lock true 2>/dev/null; then nocap="setpriv --bounding-set=-ipc_lock"; fi
 if [ "$(id -u)" != 0 ] || [ -n "$nocap" ]; then
-  ( ulimit -l 64 && exec $nocap "$bin" smc -q -p "Phone: " --regex "[0-9]{3}-[0-9]{4}" --particles 4 --max-tokens 10 --load mmap --mlock --json ) > "$tmp/refused.json" 2> "$tmp/refused.err"
+  ( { ulimit -S -l 64 2>/dev/null || ulimit -S -l 0; } && exec $nocap "$bin" smc -q -p "Phone: " --regex "[0-9]{3}-[0-9]{4}" --particles 4 --max-tokens 10 --load mmap --mlock --json ) > "$tmp/refused.json" 2> "$tmp/refused.err"
   check "--mlock refused still exits 0" "[ $? -eq 0 ]"
-  check "--mlock refused warns naming RLIMIT_MEMLOCK" "grep -q 'warning: cannot lock .* RLIMIT_MEMLOCK is 64 KB' '$tmp/refused.err'"
+  check "--mlock refused warns naming RLIMIT_MEMLOCK" "grep -q 'warning: cannot lock .* RLIMIT_MEMLOCK is [0-9]* KB' '$tmp/refused.err'"
   check "--mlock refused gives the same particles" "cmp -s <(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"posterior\"])' $tmp/mmap.json) <(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"posterior\"])' $tmp/refused.json)"
 else
   echo "note: root without setpriv: the refused --mlock case is not exercised"
