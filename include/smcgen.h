@@ -86,6 +86,10 @@ typedef struct smc_gguf_tensor {
  * the TLB misses of walking every weight per token through 4 KB pages:
  * single-sequence decode ran 1.2-1.4x faster that way (docs/performance.md). */
 enum { SMC_GGUF_AUTO, SMC_GGUF_MMAP, SMC_GGUF_READ };
+/* OR'ed into how: lock the file's memory (mapped or read) in RAM with mlock,
+ * as llama.cpp's --mlock does. When the kernel refuses (RLIMIT_MEMLOCK) a
+ * warning naming the limit goes to stderr and the file stays open unlocked. */
+#define SMC_GGUF_MLOCK 0x100
 int smc_gguf_open(const char *path, smc_gguf **out, smc_error *err);
 int smc_gguf_open_ex(const char *path, int how, smc_gguf **out, smc_error *err);
 /* 1 when the file was read into memory (SMC_GGUF_READ), 0 when mapped or a buffer. */
@@ -217,7 +221,7 @@ typedef struct smc_model smc_model;
  * architectures or tensor types fail with a message naming them. */
 int smc_model_load(const char *path, smc_model **out, smc_error *err);
 /* The same, the file opened as smc_gguf_open_ex(how) does (SMC_GGUF_AUTO,
- * SMC_GGUF_MMAP or SMC_GGUF_READ). */
+ * SMC_GGUF_MMAP or SMC_GGUF_READ, optionally | SMC_GGUF_MLOCK). */
 int smc_model_load_ex(const char *path, int how, smc_model **out, smc_error *err);
 /* A model with random weights and the shape of a real one, built in memory:
  * shape "smollm2-135m", "qwen2.5-0.5b" or "llama3.2-1b"; type SMC_TYPE_Q8_0,
@@ -913,6 +917,7 @@ typedef struct smc_run_opts {
                                  (smc_engine_lm_set_prompt_cache); smc_runner_run applies it */
     int load;                 /* SMC_OPT_MODEL: how the file is loaded (SMC_GGUF_AUTO, _MMAP, _READ);
                                  smc_runner_new_ex applies it */
+    bool mlock;               /* SMC_OPT_MODEL: lock the weights in RAM (SMC_GGUF_MLOCK) */
 } smc_run_opts;
 
 /* Sets every option to its default (the table's). */

@@ -83,7 +83,7 @@ static int Model_init(ModelObject *self, PyObject *args, PyObject *kw)
     PyObject *bytes = NULL;
     if (path != Py_None && !PyUnicode_FSConverter(path, &bytes))
         return -1;
-    smc_setup_opts o = {.model_path = bytes ? PyBytes_AS_STRING(bytes) : NULL, .n_threads = threads, .load = mo.load};
+    smc_setup_opts o = {.model_path = bytes ? PyBytes_AS_STRING(bytes) : NULL, .n_threads = threads, .load = smc_setup_load_how(&mo)};
     smc_error err = {{0}};
     Py_BEGIN_ALLOW_THREADS
     rc = smc_setup_model(&o, &self->setup, &err);

@@ -1,10 +1,11 @@
 """Model.chat() (the library's chat templates, as the CLI's --messages and the
 server's /v1/chat/completions), the model settings of the option table as
 Model() keywords (prompt_cache, checked by counts of reused prompt tokens;
-load, checked by whether the file is mapped),
+load, checked by whether the file is mapped; mlock, by the process's VmLck),
 lookahead as an smc() keyword, and the result's token counts."""
 import json
 import os
+import resource
 
 import pytest
 
@@ -46,11 +47,13 @@ def test_chat_errors(model):
 
 def test_model_options_come_from_the_table():
     names = [o["name"] for o in _core.options() if o["model"]]
-    assert names == ["prompt_cache", "load"]
+    assert names == ["prompt_cache", "load", "mlock"]
     assert "prompt_cache:" in smcgen.Model.__doc__
     assert "load: How the model file is loaded" in smcgen.Model.__doc__ and "one of auto|mmap|read" in smcgen.Model.__doc__
     with pytest.raises(ValueError, match=r"load: unknown value 'disk' \(auto, mmap, read\)"):
         smcgen.Model(threads=1, load="disk")
+    with pytest.raises(ValueError, match=r"mlock: 'maybe' is not true or false"):
+        smcgen.Model(threads=1, mlock="maybe")
     with pytest.raises(ValueError, match=r"prompt_cache: '65' is not an integer in \[0, 64\]"):
         smcgen.Model(threads=1, prompt_cache=65)
     with pytest.raises(TypeError, match="particles"):
@@ -109,3 +112,28 @@ def test_load_maps_or_reads_the_file(shared):
     assert not _mapped(path)                               # the read one is not a mapping
     ids = read.tokenize("Phone: ")
     assert list(read.logits(ids)) == list(smcgen.Model(path, threads=1, load="mmap").logits(ids))   # same bits
+
+
+def _status(field):
+    with open("/proc/self/status") as f:
+        return next(line.split()[1] for line in f if line.startswith(field + ":"))
+
+
+def _locked_kb():
+    return int(_status("VmLck"))
+
+
+@pytest.mark.parametrize("load", ["mmap", "read"])
+def test_mlock_locks_the_weights(shared, load):
+    path = shared / "models" / "large-q8_0.gguf"
+    soft, _ = resource.getrlimit(resource.RLIMIT_MEMLOCK)
+    cap_ipc_lock = (int(_status("CapEff"), 16) >> 14) & 1
+    if not cap_ipc_lock and soft != resource.RLIM_INFINITY and soft < path.stat().st_size:
+        pytest.skip(f"RLIMIT_MEMLOCK ({soft} bytes) is below the file's size and CAP_IPC_LOCK is not held")
+    assert _locked_kb() == 0
+    locked = smcgen.Model(str(path), threads=1, load=load, mlock=True)
+    assert _locked_kb() >= path.stat().st_size // 1024          # the whole file is locked
+    ids = locked.tokenize("Phone: ")
+    assert list(locked.logits(ids)) == list(smcgen.Model(str(path), threads=1, load=load).logits(ids))
+    del locked
+    assert _locked_kb() == 0                                    # released with the model

@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "engine/kv_cache.h"
+#include "pipeline/run_options.h"
+#include "pipeline/smc_setup.h"
 #include "util/paths.h"
 
 static void usage(FILE *f)
@@ -43,12 +45,13 @@ static void usage(FILE *f)
             "  --reps N            runs per --prompt length (default 3)\n"
             "  --time S            seconds to spend on each decode measurement (default 1.5)\n"
             "  --steps N           at most N decode steps per measurement (default 32)\n"
-            "  --load HOW          how -m's file is loaded: auto (default: read into huge pages when\n"
-            "                      the kernel offers them and the file has 16 MB or more), mmap, read\n"
             "  --json              machine-readable output\n"
             "  -h, --help          this help\n"
             "  --smc ...           SMC-level figures instead: forced tokens and the whole SMC step on\n"
             "                      the shared tasks (see 'smcgen bench --smc --help')\n");
+    fprintf(f, "how -m's file is loaded (the model settings of 'smcgen smc'):\n");
+    run_opts_print_option(f, smc_opt_find("load"), NULL);
+    run_opts_print_option(f, smc_opt_find("mlock"), NULL);
 }
 
 static double now_s(void)
@@ -282,12 +285,15 @@ typedef struct prompt_result {
 int cmd_bench(int argc, char **argv)
 {
     const char *model_path = smc_default_model_path(), *synthetic = NULL, *type_s = "q8_0";
-    const char *seqs_s = "1,4,16,64", *prompt_s = NULL, *load_s = "auto";
+    const char *seqs_s = "1,4,16,64", *prompt_s = NULL;
     long threads = 0, prefix = 128, reps_pp = 3, max_steps = 32;
     double budget_s = 1.5;
     bool json = false, have_m = false;
     const char *save = NULL;
     long layers = 0, vocab = 0, seed = 42;
+    smc_run_opts model_opts; /* load and mlock, as the option table has them */
+    smc_run_opts_init(&model_opts);
+    smc_error opt_err = {{0}};
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--smc"))
             return cmd_bench_smc(argc, argv);
@@ -325,8 +331,15 @@ int cmd_bench(int argc, char **argv)
             if (cli_parse_long(a, v, 1, 1000, &reps_pp) < 0)
                 return 2;
             i++;
-        } else if (!strcmp(a, "--load") && v) {
-            load_s = argv[++i];
+        } else if (!strcmp(a, "--load") || !strcmp(a, "--mlock")) {
+            /* the option table's model settings: the same names, values and errors as smc */
+            bool flag = smc_opt_find(a)->type == SMC_OPT_BOOL;
+            if (smc_run_opts_set(&model_opts, a, flag ? NULL : v, &opt_err)) {
+                cli_error("bench: %s", opt_err.msg);
+                smc_run_opts_free(&model_opts);
+                return 2;
+            }
+            i += !flag;
         } else if (!strcmp(a, "--steps")) {
             if (cli_parse_long(a, v, 1, 100000, &max_steps) < 0)
                 return 2;
@@ -354,12 +367,9 @@ int cmd_bench(int argc, char **argv)
         cli_error("bench: give -m or --synthetic, not both");
         return 2;
     }
-    int how = !strcmp(load_s, "auto") ? SMC_GGUF_AUTO : !strcmp(load_s, "mmap") ? SMC_GGUF_MMAP
-              : !strcmp(load_s, "read") ? SMC_GGUF_READ : -1;
-    if (how < 0) {
-        cli_error("bench: --load must be auto, mmap or read (not '%s')", load_s);
-        return 2;
-    }
+    int how = smc_setup_load_how(&model_opts);
+    smc_run_opts_free(&model_opts); /* only numbers are kept */
+    const char *load_s = model_opts.load == SMC_GGUF_READ ? "read" : model_opts.load == SMC_GGUF_MMAP ? "mmap" : "auto";
     int type = parse_type(type_s);
     if (type < 0) {
         cli_error("bench: --type must be q8_0, q4_0, q4_k_m, f16 or f32 (not '%s')", type_s);

@@ -130,7 +130,7 @@ int cmd_serve(int argc, char **argv)
         goto done;
     }
     c.prompt_cache = model_opts.prompt_cache;
-    c.load = model_opts.load;
+    c.load = smc_setup_load_how(&model_opts);
     smc_error err = {{0}};
     rc = server_run(&c, &err) ? 1 : 0;
     if (rc)

@@ -1,6 +1,6 @@
 /* gguf_open.c — opening a GGUF file (read-only mmap, or read into memory
- * backed by transparent huge pages) or a caller-owned buffer, and releasing
- * it. */
+ * backed by transparent huge pages; optionally locked in RAM) or a
+ * caller-owned buffer, and releasing it. */
 #include "gguf/gguf_internal.h"
 #include "util/error.h"
 
@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int open_image(const void *data, size_t size, size_t map_size, smc_gguf **out, smc_error *err)
@@ -101,9 +103,38 @@ static void *read_into_memory(int fd, size_t size, size_t *map_size)
     return p;
 }
 
+/* Locks [p, p + size) in RAM (faulting a mapping's pages in); when the kernel
+ * refuses, warns naming RLIMIT_MEMLOCK, as llama.cpp does, and goes on:
+ * the model works unlocked. munmap drops the lock. The system call itself:
+ * AddressSanitizer's mlock does nothing and reports success. */
+static void lock_in_ram(const char *path, const void *p, size_t size)
+{
+#ifdef SYS_mlock
+    if (syscall(SYS_mlock, p, size) == 0)
+#else
+    if (mlock(p, size) == 0)
+#endif
+        return;
+    int e = errno;
+    struct rlimit rl;
+    char lim[32] = "unknown";
+    if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
+        if (rl.rlim_cur == RLIM_INFINITY)
+            snprintf(lim, sizeof lim, "unlimited");
+        else
+            snprintf(lim, sizeof lim, "%llu KB", (unsigned long long)rl.rlim_cur / 1024);
+    }
+    fprintf(stderr,
+            "smcgen: warning: cannot lock %s (%zu MB) in RAM: %s; RLIMIT_MEMLOCK is %s "
+            "(raise it with 'ulimit -l' or in /etc/security/limits.conf); going on unlocked\n",
+            path, (size + (1u << 20) - 1) >> 20, strerror(e), lim);
+}
+
 int smc_gguf_open_ex(const char *path, int how, smc_gguf **out, smc_error *err)
 {
     *out = NULL;
+    bool lock = (how & SMC_GGUF_MLOCK) != 0;
+    how &= ~SMC_GGUF_MLOCK;
     if (how != SMC_GGUF_AUTO && how != SMC_GGUF_MMAP && how != SMC_GGUF_READ)
         return smc_fail(err, "%s: unknown way %d to open a GGUF file", path, how);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -138,6 +169,8 @@ int smc_gguf_open_ex(const char *path, int how, smc_gguf **out, smc_error *err)
         return smc_fail_context(err, "%s", path);
     }
     (*out)->in_memory = in_memory;
+    if (lock)
+        lock_in_ram(path, map, map_size);
     return 0;
 }
 

@@ -129,6 +129,11 @@ static const smc_opt_desc table[RUN_OPT_COUNT] = {
                       "transparent huge pages when the kernel offers them and it fits in half the RAM (faster "
                       "decode), else maps it; mmap maps it (its pages are shared with other processes through "
                       "the page cache, as llama.cpp does); read always reads it into memory"},
+    [RUN_OPT_MLOCK] = {"mlock", "--mlock", NULL, NULL, SMC_OPT_BOOL, SMC_OPT_CLI | SMC_OPT_MODEL, SMC_OPT_GROUP_MODEL,
+                       0, 0, false, NULL, "false",
+                       "lock the model's weights in RAM (mlock) so they are never paged out or dropped from the "
+                       "page cache; when the lock is refused (RLIMIT_MEMLOCK, see ulimit -l) a warning says so and "
+                       "the model runs unlocked"},
 };
 
 int smc_opt_count(void) { return RUN_OPT_COUNT; }
@@ -299,6 +304,7 @@ static int store(smc_run_opts *o, run_opt_id id, double num, const char *str, bo
     case RUN_OPT_LOOKAHEAD: o->cfg.lookahead = (int)num; return 0;
     case RUN_OPT_PROMPT_CACHE: o->prompt_cache = (int)num; return 0;
     case RUN_OPT_LOAD: o->load = (int)num; return 0; /* the choices' order is SMC_GGUF_AUTO, _MMAP, _READ */
+    case RUN_OPT_MLOCK: o->mlock = num != 0; return 0;
     case RUN_OPT_COUNT: break;
     }
     return smc_fail(err, "internal: option %d has no storage", (int)id);

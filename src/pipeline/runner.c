@@ -26,7 +26,7 @@ int smc_runner_new_ex(const char *model_path, int n_threads, const smc_run_opts 
     if (!r)
         return smc_fail(err, "out of memory");
     r->prompt_cache = -1;
-    smc_setup_opts so = {.model_path = model_path, .n_threads = n_threads, .load = model_opts ? model_opts->load : 0};
+    smc_setup_opts so = {.model_path = model_path, .n_threads = n_threads, .load = smc_setup_load_how(model_opts)};
     if (smc_setup_model(&so, &r->s, err)) {
         smc_runner_free(r);
         return -1;
@@ -43,12 +43,17 @@ void smc_runner_free(smc_runner *r)
     free(r);
 }
 
+int smc_setup_load_how(const smc_run_opts *o)
+{
+    return o ? o->load | (o->mlock ? SMC_GGUF_MLOCK : 0) : SMC_GGUF_AUTO;
+}
+
 void smc_setup_opts_from_run(const smc_run_opts *o, smc_setup_opts *so)
 {
     memset(so, 0, sizeof *so);
     so->prompt = o->prompt;
     so->no_bos = o->no_bos;
-    so->load = o->load;
+    so->load = smc_setup_load_how(o);
     so->grammar_path = o->grammar_file;
     so->grammar_text = o->grammar;
     so->lark_text = o->lark;

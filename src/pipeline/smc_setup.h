@@ -25,7 +25,7 @@ typedef struct smc_setup_opts {
     int n_stops;
     bool default_stops;         /* add the critic's default stop string */
     int n_threads;
-    int load;                   /* SMC_GGUF_AUTO (0), SMC_GGUF_MMAP or SMC_GGUF_READ */
+    int load;                   /* SMC_GGUF_AUTO (0), SMC_GGUF_MMAP or SMC_GGUF_READ, | SMC_GGUF_MLOCK */
     int n_ctx;                  /* context length (tokens); 0: the model's */
     size_t kv_budget_bytes;     /* 0: the engine's default */
     const smc_grammar *grammar; /* compiled by the caller, who keeps it (the Python package) */
@@ -66,6 +66,9 @@ void smc_setup_instance_free(smc_setup *s);
 
 /* The setup options of a request's run options (pointers into o). */
 void smc_setup_opts_from_run(const smc_run_opts *o, smc_setup_opts *so);
+/* The model settings load and mlock of o as smc_setup_opts.load
+ * (SMC_GGUF_AUTO, _MMAP or _READ, | SMC_GGUF_MLOCK); NULL: the defaults. */
+int smc_setup_load_how(const smc_run_opts *o);
 
 /* Decodes C escapes (\n \t \\ \" \xHH) of s in place. */
 void text_unescape(char *s);

@@ -33,7 +33,8 @@ typedef struct server_config {
     const char *name;            /* model name reported; NULL: the file's base name */
     int prompt_cache;            /* prompts whose KV is kept across requests (the option table's
                                     prompt_cache; smc_engine_lm_set_prompt_cache) */
-    int load;                    /* how the model file is loaded (the option table's load: SMC_GGUF_*) */
+    int load;                    /* how the model file is loaded (the option table's load and mlock:
+                                    SMC_GGUF_*, smc_setup_load_how) */
 } server_config;
 
 typedef struct server_metrics {
