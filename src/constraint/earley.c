@@ -54,6 +54,7 @@ typedef struct earley_cache {
     /* sets, their items and transition arrays live in zeroed chunks, all
      * freed with the cache */
     struct arena_chunk *arena;
+    earley_chains *chains; /* counted repetitions (earley_counted.c) */
 } earley_cache;
 
 typedef struct arena_chunk {
@@ -402,6 +403,8 @@ int earley_cache_init(smc_grammar *g)
     if (!c->self_stamp || !c->nt_mark || !c->nt_queue || !c->nt_head || !c->nt_head_stamp)
         return -1;
     compute_byte_classes(g, c);
+    if (!(c->chains = earley_chains_new(g)))
+        return -1;
     next_stamp(c, g);
     if (add_predicted(g, c, g->start_nt) != 0)
         return -1;
@@ -454,11 +457,21 @@ void earley_cache_free(smc_grammar *g)
     free(c->nt_head_stamp);
     free(c->link);
     free(c->sort_tmp);
+    earley_chains_free(c->chains);
     free(c);
     g->cache = NULL;
 }
 
 eset *earley_initial(const smc_grammar *g) { return g->cache->init; }
+const earley_chains *earley_get_chains(const smc_grammar *g) { return g->cache->chains; }
+
+eset *earley_intern_abstract(const smc_grammar *g, eitem *items, size_t n)
+{
+    eset *a = intern_items(g, g->cache, items, n, false);
+    if (a)
+        a->abs = a;
+    return a;
+}
 const uint8_t *earley_byte_classes(const smc_grammar *g) { return g->cache->byte_class; }
 uint64_t earley_work(const smc_grammar *g) { return g->cache->work; }
 void earley_count_memo_hit(const smc_grammar *g) { g->cache->memo_hits++; }

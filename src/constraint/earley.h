@@ -99,6 +99,8 @@ typedef struct eset {
     uint64_t pop[4];
     struct eset *abs;      /* earley_abstract(s), once computed */
     enmemo *nmemo;         /* subtree results from this (abstract) set */
+    struct eset *canon;    /* earley_canonical(s, canon_c), once computed (NULL: none) */
+    uint32_t canon_c;      /* 0: not computed */
 } eset;
 
 /* The state with no future (rejected). */
@@ -149,6 +151,23 @@ static inline int earley_loops_on(const smc_grammar *g, eset *s, const uint64_t 
         return 1;
     return earley_loops_slow(g, s, bytes);
 }
+/* Counted repetitions (earley_counted.c): the chains of nested optionals
+ * O_k ::= "" | x O_(k-1) that x{m,n} compiles to, found once per grammar.
+ * earley_canonical(a, C): for an abstract set a inside such chains whose
+ * lowest level is k >= C, the abstract set with every chain level shifted
+ * down by k - C (a itself when k == C). Every prefix alive from it is alive
+ * from a, and every prefix dead from it without a pop is dead from a
+ * without a pop, so its token-mask walk stands for a's (token_mask.c).
+ * 1 with *out set, 0 when a has no such form, -1 when out of memory;
+ * remembered per set for one C. */
+typedef struct earley_chains earley_chains;
+earley_chains *earley_chains_new(const smc_grammar *g);
+void earley_chains_free(earley_chains *ch);
+const earley_chains *earley_get_chains(const smc_grammar *g);
+int earley_canonical(const smc_grammar *g, eset *a, uint32_t c_min, eset **out);
+/* Interns an abstract set (origins EORG_EXT or EORG_SELF) from its items
+ * (sorted here); NULL when out of memory. */
+eset *earley_intern_abstract(const smc_grammar *g, eitem *items, size_t n);
 /* Token-mask walks share this memo: for a token index, a trie node
  * (`parent`, UINT32_MAX for the root) and a set of its children's bytes,
  * the union of the tokens of those children's whole subtrees (subtrees a

@@ -27,6 +27,22 @@ static int cmp_tok(const void *a, const void *b, void *user)
 
 /* Dense bitmaps for the subtrees with at least TOKEN_INDEX_DENSE_MIN
  * tokens (a few hundred nodes on a 50k vocabulary, one bitmap each). */
+/* 2 + the least depth r with at most TOKEN_INDEX_COUNTED_MAX_NODES nodes at
+ * depth r + 1 (see counted_level in token_index.h); 0 when out of memory. */
+static uint32_t counted_level(const smc_token_index *ix)
+{
+    uint32_t *at = calloc((size_t)ix->max_depth + 2, sizeof *at);
+    if (!at)
+        return 0;
+    for (uint32_t i = 0; i < ix->n_nodes; i++)
+        at[ix->node_depth[i]]++;
+    uint32_t r = 1;
+    while (r < ix->max_depth && at[r + 1] > TOKEN_INDEX_COUNTED_MAX_NODES)
+        r++;
+    free(at);
+    return r + 2;
+}
+
 static int build_dense(smc_token_index *ix)
 {
     ix->node_dense = malloc((ix->n_nodes ? ix->n_nodes : 1) * sizeof *ix->node_dense);
@@ -212,6 +228,7 @@ int smc_token_index_new(int32_t n_tokens, smc_token_bytes_fn get, void *user, in
     }
     free(path);
     ix->max_depth = (uint32_t)max_len;
+    ix->counted_level = counted_level(ix);
     if (build_dense(ix) != 0)
         goto oom;
     *out = ix;

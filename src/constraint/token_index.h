@@ -40,7 +40,15 @@ struct smc_token_index {
      * TOKEN_INDEX_MEMO_MIN_NODES by default; tests lower it to force the
      * sharing everywhere. */
     uint32_t memo_min_nodes;
+    /* Inside a counted repetition, positions with at least this many copies
+     * left share one mask walk (earley_canonical; token_mask.c): 2 + the
+     * least depth with at most TOKEN_INDEX_COUNTED_MAX_NODES trie nodes one
+     * byte below it, so that few tokens outrun it. Tests may change it; 0
+     * turns the sharing off. */
+    uint32_t counted_level;
 };
+
+#define TOKEN_INDEX_COUNTED_MAX_NODES 256u
 
 #define TOKEN_INDEX_MEMO_MIN_NODES 16384u
 

@@ -73,7 +73,14 @@ static void add_subtree(const smc_token_index *ix, uint32_t i, uint32_t *bits)
  * state with that abstraction then ORs the tokens in and walks only the
  * undecided nodes from the real state. The walk from an abstract set marks
  * a node undecided when it dies with a pop anywhere on its path (`popped`),
- * and uses memo_visit itself only where nothing popped yet. */
+ * and uses memo_visit itself only where nothing popped yet.
+ *
+ * Counted repetitions (earley_counted.c): inside x{m,n} with k >= C copies
+ * still allowed (C = ix->counted_level), the abstract set is replaced by its
+ * canonical shift to C copies (earley_canonical), so all those positions
+ * share one memo: what is alive from the shift is alive from each of them,
+ * what dies there without a pop dies alike, and a path that reads a whole
+ * copy of x pops (see earley.h), leaving its death undecided. */
 
 #define WALK_ROOT UINT32_MAX
 /* Longest token the (recursive) walk accepts. */
@@ -412,6 +419,14 @@ static int memo_visit(walker *w, uint32_t i, eset *to, uint32_t *bits, ulist *un
     eset *a = earley_abstract(w->g, to);
     if (!a)
         return oom(w);
+    if (a != to && ix->counted_level) {   /* a real state in a counted repetition */
+        eset *canon = NULL;
+        int r = earley_canonical(w->g, a, ix->counted_level, &canon);
+        if (r < 0)
+            return oom(w);
+        if (r)
+            a = canon;
+    }
     const enmemo *m = memo_find(a, ix->uid, i);
     if (m && m->useless)
         return children(w, i, to, false, bits, unc);
