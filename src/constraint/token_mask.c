@@ -95,6 +95,10 @@ static void add_subtree(const smc_token_index *ix, uint32_t i, uint32_t *bits)
  * keeping: that (node, abstract set) is walked from the real state when it
  * comes back. */
 #define MEMO_MAX_UNDECIDED 256u
+/* The same for the shared walk of a counted repetition's positions
+ * (earley_canonical), which stands for many states: tokens that leave the
+ * repetition (a string's closing quote and what follows) are undecided. */
+#define MEMO_MAX_UNDECIDED_COUNTED 8192u
 
 typedef struct ulist {
     uint32_t *v;
@@ -419,13 +423,16 @@ static int memo_visit(walker *w, uint32_t i, eset *to, uint32_t *bits, ulist *un
     eset *a = earley_abstract(w->g, to);
     if (!a)
         return oom(w);
+    size_t max_unc = MEMO_MAX_UNDECIDED;
     if (a != to && ix->counted_level) {   /* a real state in a counted repetition */
         eset *canon = NULL;
         int r = earley_canonical(w->g, a, ix->counted_level, &canon);
         if (r < 0)
             return oom(w);
-        if (r)
+        if (r) {
             a = canon;
+            max_unc = MEMO_MAX_UNDECIDED_COUNTED;
+        }
     }
     const enmemo *m = memo_find(a, ix->uid, i);
     if (m && m->useless)
@@ -464,7 +471,7 @@ static int memo_visit(walker *w, uint32_t i, eset *to, uint32_t *bits, ulist *un
     int rc = children(w, i, a, false, fresh, &mu);
     if (rc == 0) {
         or_words(bits, fresh, w->words);
-        if (mu.n > MEMO_MAX_UNDECIDED)
+        if (mu.n > max_unc)
             memo_store_useless(w, a, i);   /* not worth it next time */
         else
             memo_store(w, a, i, fresh, &mu);

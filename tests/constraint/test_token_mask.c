@@ -17,6 +17,7 @@
 #include "constraint/token_index.h"
 #include "smcgen.h"
 #include "test.h"
+#include "test_vocab.h"
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next_u64(void)
@@ -36,13 +37,6 @@ static const char JSON_GBNF[] =
     "string ::= \"\\\"\" ( [^\"\\\\\\x7F\\x00-\\x1F] | \"\\\\\" ([\"\\\\bfnrt] | \"u\" [0-9a-fA-F]{4}) )* \"\\\"\" ws\n"
     "number ::= (\"-\"? ([0-9] | [1-9] [0-9]{0,15})) (\".\" [0-9]+)? ([eE] [-+]? [0-9] [1-9]{0,15})? ws\n"
     "ws ::= | \" \" | \"\\n\" [ \\t]{0,20}\n";
-
-typedef struct vocab {
-    int32_t n;
-    char **bytes;
-    size_t *lens;
-    int32_t eos;
-} vocab;
 
 static bool bit(const uint32_t *m, int32_t i) { return m[i >> 5] >> (i & 31) & 1; }
 
@@ -233,14 +227,6 @@ static void make_synthetic(vocab *v)
     v->n = k;
     for (int32_t i = 0; i < k; i++)
         v->lens[i] = strlen(v->bytes[i]);
-}
-
-static void free_vocab(vocab *v)
-{
-    for (int32_t i = 0; i < v->n; i++)
-        free(v->bytes[i]);
-    free(v->bytes);
-    free(v->lens);
 }
 
 static void test_synthetic(void)
@@ -536,31 +522,11 @@ out:
 
 static void test_gpt2(void)
 {
-    const char *path = test_shared_path("vocab/ggml-vocab-gpt-2.gguf");
-    if (!path) {
-        fprintf(stderr, "note: ../shared absent, GPT-2 property test skipped\n");
-        return;
-    }
-    smc_gguf *gg = NULL;
+    vocab v;
     smc_vocab *voc = NULL;
     smc_error err = {{0}};
-    if (smc_gguf_open(path, &gg, &err) != 0 || smc_vocab_load(gg, &voc, &err) != 0) {
-        CHECK_MSG(0, "cannot load the GPT-2 vocabulary: %s", err.msg);
-        smc_gguf_close(gg);
+    if (!load_gpt2(&v, &voc, "the GPT-2 property test"))
         return;
-    }
-    smc_gguf_close(gg);
-    vocab v;
-    v.n = smc_vocab_n_tokens(voc);
-    v.eos = smc_vocab_eos(voc);
-    v.bytes = calloc((size_t)v.n, sizeof *v.bytes);
-    v.lens = calloc((size_t)v.n, sizeof *v.lens);
-    for (int32_t i = 0; i < v.n; i++) {
-        smc_str s = smc_vocab_token_bytes(voc, i);
-        v.bytes[i] = malloc(s.len + 1);
-        memcpy(v.bytes[i], s.ptr, s.len);
-        v.lens[i] = i == v.eos ? 0 : s.len;
-    }
     CHECK(v.n == 50257);
     smc_token_index *ix = NULL;
     CHECK_EQ_INT(smc_token_index_from_vocab(voc, &ix, &err), 0);

@@ -21,13 +21,7 @@
 #include "constraint/token_index.h"
 #include "smcgen.h"
 #include "test.h"
-
-typedef struct vocab {
-    int32_t n;
-    char **bytes;
-    size_t *lens;
-    int32_t eos;
-} vocab;
+#include "test_vocab.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t next_u64(void)
@@ -78,14 +72,6 @@ static void make_vocab(vocab *v)
     v->n = k;
     for (int32_t i = 0; i < k; i++)
         v->lens[i] = strlen(v->bytes[i]);
-}
-
-static void free_vocab(vocab *v)
-{
-    for (int32_t i = 0; i < v->n; i++)
-        free(v->bytes[i]);
-    free(v->bytes);
-    free(v->lens);
 }
 
 typedef struct counts {
@@ -301,32 +287,11 @@ static void test_synthetic(void)
  * maxLength 40 string replayed character by character and token by token. */
 static void test_gpt2(void)
 {
-    const char *path = test_shared_path("vocab/ggml-vocab-gpt-2.gguf");
-    if (!path) {
-        fprintf(stderr, "note: ../shared absent, GPT-2 counted-string test skipped\n");
-        return;
-    }
-    smc_gguf *gg = NULL;
+    vocab v;
     smc_vocab *voc = NULL;
     smc_error err = {{0}};
-    if (smc_gguf_open(path, &gg, &err) != 0 || smc_vocab_load(gg, &voc, &err) != 0) {
-        CHECK_MSG(0, "cannot load the GPT-2 vocabulary: %s", err.msg);
-        smc_gguf_close(gg);
+    if (!load_gpt2(&v, &voc, "the GPT-2 counted-string test"))
         return;
-    }
-    smc_gguf_close(gg);
-    vocab v;
-    v.n = smc_vocab_n_tokens(voc);
-    v.eos = smc_vocab_eos(voc);
-    v.bytes = calloc((size_t)v.n, sizeof *v.bytes);
-    v.lens = calloc((size_t)v.n, sizeof *v.lens);
-    for (int32_t i = 0; i < v.n; i++) {
-        smc_str s = smc_vocab_token_bytes(voc, i);
-        v.bytes[i] = malloc(s.len + 1);
-        memcpy(v.bytes[i], s.ptr, s.len);
-        v.bytes[i][s.len] = 0;
-        v.lens[i] = i == v.eos ? 0 : s.len;
-    }
     smc_token_index *ix = NULL, *ix0 = NULL;
     CHECK_EQ_INT(smc_token_index_from_vocab(voc, &ix, &err), 0);
     CHECK_EQ_INT(smc_token_index_from_vocab(voc, &ix0, &err), 0);
