@@ -9,7 +9,9 @@
  * Rounds alternate the peak loops and the GEMMs; every figure keeps the best
  * time of each piece over the rounds (robust to preemption on a busy
  * machine), and the ratios to peak come from the same rounds.
- * Usage: bench_engine_prefill [-t THREADS] [--time S] [TYPE...]  (types:
+ * --cols N: N activation columns instead of 64 (e.g. 256, a prompt's
+ * micro-batch: the 64-column chunks then share each 64-row block of weights).
+ * Usage: bench_engine_prefill [-t THREADS] [--time S] [--cols N] [TYPE...]  (types:
  * f16 q8_0 q4_0 q4_k f32 bf16; default f16 q8_0 q4_0 q4_k) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +67,7 @@ static const bench_type TYPES[] = {
     {"q4_k", SMC_TYPE_Q4_K, 768, 2048}, {"f32", SMC_TYPE_F32, 576, 1536},   {"bf16", SMC_TYPE_BF16, 576, 1536},
 };
 
-#define NB 64
+static int n_cols = 64; /* activation columns (--cols) */
 
 static void bench(smc_threadpool *pool, const bench_type *bt, double secs, double peak512, double peak256)
 {
@@ -83,8 +85,9 @@ static void bench(smc_threadpool *pool, const bench_type *bt, double secs, doubl
         }
         free(row);
     }
-    float *X = malloc(sizeof(float) * (size_t)(NB * bt->d_ff)), *Y = malloc(sizeof(float) * (size_t)(NB * bt->d_ff));
-    for (int64_t i = 0; i < NB * bt->d_ff; i++)
+    float *X = malloc(sizeof(float) * (size_t)(n_cols * bt->d_ff));
+    float *Y = malloc(sizeof(float) * (size_t)(n_cols * bt->d_ff));
+    for (int64_t i = 0; i < n_cols * bt->d_ff; i++)
         X[i] = bench_frand(&s);
     /* [path][matrix]: 0 = default kernels, 1 = AVX2 forced */
     double best[2][2] = {{1e30, 1e30}, {1e30, 1e30}};
@@ -95,12 +98,12 @@ static void bench(smc_threadpool *pool, const bench_type *bt, double secs, doubl
             for (int m = 0; m < 2; m++) {
                 int64_t n_in = m ? bt->d_ff : bt->d_model, n_out = m ? bt->d_model : bt->d_ff;
                 double t = bench_now();
-                smc_matmul(pool, bt->type, W[m], n_in, n_out, X, NB, Y);
+                smc_matmul(pool, bt->type, W[m], n_in, n_out, X, n_cols, Y);
                 best[path][m] = bench_best(best[path][m], bench_now() - t);
             }
         }
     smc_kernels_force_avx2(false);
-    double flops = 2.0 * 2.0 * (double)bt->d_model * (double)bt->d_ff * NB;
+    double flops = 2.0 * 2.0 * (double)bt->d_model * (double)bt->d_ff * n_cols;
     double g0 = flops / (best[0][0] + best[0][1]), g1 = flops / (best[1][0] + best[1][1]);
     printf("%-5s %-16s %6.1f GFLOP/s = %.2f of 512-bit peak, %.2f of 256-bit | avx2 forced %6.1f = %.2f, %.2f | "
            "%.2fx\n",
@@ -123,6 +126,8 @@ int main(int argc, char **argv)
             threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--time") && i + 1 < argc)
             secs = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--cols") && i + 1 < argc)
+            n_cols = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 64;
         else if (n_want < 16)
             want[n_want++] = argv[i];
     }
@@ -148,7 +153,7 @@ int main(int argc, char **argv)
     smc_threadpool *pool = threads > 1 ? smc_threadpool_new(threads) : NULL;
     printf("FMA peak of one thread: %.1f GFLOP/s on 256-bit registers, %.1f GFLOP/s on 512-bit (%s)\n", f256 / 1e9,
            f512 / 1e9, has512 ? "measured" : "no AVX-512");
-    printf("prefill GEMM, %d columns, %d thread(s); fractions of the peaks x threads:\n", NB, threads);
+    printf("prefill GEMM, %d columns, %d thread(s); fractions of the peaks x threads:\n", n_cols, threads);
     for (size_t t = 0; t < sizeof TYPES / sizeof TYPES[0]; t++) {
         bool on = n_want == 0 ? t < 4 : false;
         for (int i = 0; i < n_want; i++)
