@@ -41,33 +41,6 @@ enum { WF32, WF16, WBF16 };
 #define TR 4     /* register tile: rows */
 #define TP 6     /* register tile: column pairs */
 
-/* dst[r*KB + k] = weight (r, k0 + k) as f32, for r < nr, k < kn. */
-A512_INLINE void convert_block(const uint8_t *W, size_t wrow, int nr, int64_t k0, int64_t kn, float *dst,
-                               const int kind)
-{
-    for (int r = 0; r < nr; r++) {
-        const uint8_t *row = W + (size_t)r * wrow;
-        float *d = dst + (size_t)r * KB;
-        int64_t k = 0;
-        if (kind == WF32) {
-            memcpy(d, (const float *)row + k0, (size_t)kn * sizeof(float));
-            continue;
-        }
-        for (; k + 16 <= kn; k += 16) {
-            __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)row + k0 + k));
-            __m512 v = kind == WF16 ? _mm512_cvtph_ps(h)
-                                    : _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-            _mm512_storeu_ps(d + k, v);
-        }
-        for (; k < kn; k += 8) {
-            __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)row + k0 + k));
-            __m256 v = kind == WF16 ? _mm256_cvtph_ps(h)
-                                    : _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-            _mm256_storeu_ps(d + k, v);
-        }
-    }
-}
-
 /* 8 weights of a row from k, as f32 in both halves of a register. */
 A512_INLINE __m512 load_w(const uint8_t *row, int64_t k, const int kind)
 {
