@@ -25,8 +25,6 @@ static int cmp_tok(const void *a, const void *b, void *user)
     return x < y ? -1 : x > y;
 }
 
-/* Dense bitmaps for the subtrees with at least TOKEN_INDEX_DENSE_MIN
- * tokens (a few hundred nodes on a 50k vocabulary, one bitmap each). */
 /* 2 + the least depth r with at most TOKEN_INDEX_COUNTED_MAX_NODES nodes at
  * depth r + 1 (see counted_level in token_index.h); 0 when out of memory. */
 static uint32_t counted_level(const smc_token_index *ix)
@@ -43,6 +41,8 @@ static uint32_t counted_level(const smc_token_index *ix)
     return r + 2;
 }
 
+/* Dense bitmaps for the subtrees with at least TOKEN_INDEX_DENSE_MIN
+ * tokens (a few hundred nodes on a 50k vocabulary, one bitmap each). */
 static int build_dense(smc_token_index *ix)
 {
     ix->node_dense = malloc((ix->n_nodes ? ix->n_nodes : 1) * sizeof *ix->node_dense);
