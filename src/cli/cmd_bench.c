@@ -369,7 +369,7 @@ int cmd_bench(int argc, char **argv)
     }
     int how = smc_setup_load_how(&model_opts);
     smc_run_opts_free(&model_opts); /* only numbers are kept */
-    const char *load_s = model_opts.load == SMC_GGUF_READ ? "read" : model_opts.load == SMC_GGUF_MMAP ? "mmap" : "auto";
+    const char *load_s = smc_setup_load_name(model_opts.load);
     int type = parse_type(type_s);
     if (type < 0) {
         cli_error("bench: --type must be q8_0, q4_0, q4_k_m, f16 or f32 (not '%s')", type_s);

@@ -607,7 +607,7 @@ char *smc_run_opts_to_json(const smc_run_opts *o)
         [RUN_OPT_PROPOSAL] = o->cfg.proposal == SMC_PROPOSAL_AWRS ? "awrs" : "masked",
         [RUN_OPT_JSON_WS] = (o->json_schema_flags & SMC_JSON_SCHEMA_FLEXIBLE_WS) ? "flexible" : "compact",
         [RUN_OPT_CONSTRAIN_AFTER] = o->constrain_after, [RUN_OPT_CONSTRAIN_AFTER_REGEX] = o->constrain_after_regex,
-        [RUN_OPT_LOAD] = o->load == SMC_GGUF_READ ? "read" : o->load == SMC_GGUF_MMAP ? "mmap" : "auto",
+        [RUN_OPT_LOAD] = smc_setup_load_name(o->load),
     };
     double nums[RUN_OPT_COUNT] = {
         [RUN_OPT_PARTICLES] = o->cfg.n_particles, [RUN_OPT_ESS] = o->cfg.ess_threshold,

@@ -69,6 +69,8 @@ void smc_setup_opts_from_run(const smc_run_opts *o, smc_setup_opts *so);
 /* The model settings load and mlock of o as smc_setup_opts.load
  * (SMC_GGUF_AUTO, _MMAP or _READ, | SMC_GGUF_MLOCK); NULL: the defaults. */
 int smc_setup_load_how(const smc_run_opts *o);
+/* The option table's name of a load value (SMC_GGUF_AUTO, _MMAP, _READ): auto, mmap, read. */
+const char *smc_setup_load_name(int load);
 
 /* Decodes C escapes (\n \t \\ \" \xHH) of s in place. */
 void text_unescape(char *s);
