@@ -253,6 +253,9 @@ int32_t smc_model_n_head_kv(const smc_model *m);
 int32_t smc_model_head_dim(const smc_model *m);
 int32_t smc_model_n_ff(const smc_model *m);
 int32_t smc_model_n_ctx_train(const smc_model *m);
+/* 1 when the model's file was read into memory (SMC_GGUF_READ, or AUTO's
+ * choice), 0 when it is mapped or the model is synthetic. */
+int smc_model_in_memory(const smc_model *m);
 /* Bytes of weight matrices one token's forward pass reads (all layers plus
  * the output head). */
 uint64_t smc_model_weight_bytes(const smc_model *m);

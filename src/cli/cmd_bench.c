@@ -544,10 +544,11 @@ int cmd_bench(int argc, char **argv)
         printf("{\"model\": ");
         cli_json_string(stdout, name, strlen(name));
         printf(", \"synthetic\": %s, \"type\": \"%s\", \"arch\": \"%s\", \"threads\": %d, \"weight_bytes\": %llu, "
-               "\"load_s\": %.3f, \"memcpy_bytes_per_s\": %.4g, \"read_bytes_per_s\": %.4g, \"prompt_tokens\": %ld, \"prompt_tokens_per_s\": %.4g, "
+               "\"load\": \"%s\", \"in_memory\": %s, \"load_s\": %.3f, \"memcpy_bytes_per_s\": %.4g, \"read_bytes_per_s\": %.4g, \"prompt_tokens\": %ld, \"prompt_tokens_per_s\": %.4g, "
                "\"decode\": [",
                synthetic ? "true" : "false", synthetic ? type_s : "file", smc_model_arch(m),
-               smc_ctx_n_threads(c), (unsigned long long)wbytes, t_load, bw, read_bw, prefix, pp_tok_s);
+               smc_ctx_n_threads(c), (unsigned long long)wbytes, synthetic ? "synthetic" : load_s,
+               smc_model_in_memory(m) ? "true" : "false", t_load, bw, read_bw, prefix, pp_tok_s);
         for (int k = 0; k < n_nseqs; k++)
             printf("%s{\"sequences\": %d, \"tokens_per_s\": %.4g, \"tokens_per_cpu_s\": %.4g, \"steps\": %d, "
                    "\"speedup_vs_1\": %.3g}",
@@ -568,8 +569,9 @@ int cmd_bench(int argc, char **argv)
         printf("model: %s (%s%s%s), %d layers, n_embd %d, vocab %d; weights read per token: %.1f MB\n", name,
                smc_model_arch(m), synthetic ? ", synthetic " : "", synthetic ? type_s : "", smc_model_n_layer(m),
                smc_model_n_embd(m), nv, wbytes / 1e6);
-        printf("threads: %d; model ready in %.2f s (%s)\n", smc_ctx_n_threads(c), t_load,
-               synthetic ? "random weights generated in memory" : load_s);
+        printf("threads: %d; model ready in %.2f s (%s%s)\n", smc_ctx_n_threads(c), t_load,
+               synthetic ? "random weights generated in memory" : load_s,
+               synthetic ? "" : smc_model_in_memory(m) ? ": read into memory" : ": mapped");
         printf("memcpy bandwidth:            %8.2f GB/s (bytes copied per second, 1 thread, 256 MB, best of 4)\n", bw / 1e9);
         printf("read bandwidth:              %8.2f GB/s (bytes read per second, %d thread%s, buffer of the weights' size)\n",
                read_bw / 1e9, smc_ctx_n_threads(c), smc_ctx_n_threads(c) == 1 ? "" : "s");

@@ -9,6 +9,7 @@
 #include "pipeline/eval_report.h"
 #include "pipeline/eval_run.h"
 #include "pipeline/run_options.h"
+#include "pipeline/smc_setup.h"
 #include "util/paths.h"
 
 /* The run-option table's options that eval takes, in --help order: they are
@@ -17,6 +18,9 @@
 static const char *const table_opts[] = {"particles", "ess_threshold", "resample", "resample_at", "temperature",
                                          "proposal", "max_tokens", "seed"};
 #define N_TABLE_OPTS (int)(sizeof table_opts / sizeof *table_opts)
+/* The table's model settings that eval takes: how every model is loaded. */
+static const char *const model_opts[] = {"load", "mlock"};
+#define N_MODEL_OPTS (int)(sizeof model_opts / sizeof *model_opts)
 
 static void usage(FILE *f)
 {
@@ -50,6 +54,9 @@ static void usage(FILE *f)
                                         ? "per task: spider 96, molecules 64, blocksworld 160, pydata 64"
                                         : NULL);
     }
+    fprintf(f, "models (the same settings as `smcgen smc`, for every model):\n");
+    for (int i = 0; i < N_MODEL_OPTS; i++)
+        run_opts_print_option(f, smc_opt_find(model_opts[i]), NULL);
     fprintf(f,
             "output:\n"
             "  --out DIR            output folder (default results/run)\n"
@@ -69,8 +76,8 @@ static void usage(FILE *f)
 static const smc_opt_desc *table_opt(const char *a)
 {
     const smc_opt_desc *d = a[0] == '-' ? smc_opt_find(a) : NULL;
-    for (int i = 0; d && i < N_TABLE_OPTS; i++)
-        if (!strcmp(d->name, table_opts[i]))
+    for (int i = 0; d && i < N_TABLE_OPTS + N_MODEL_OPTS; i++)
+        if (!strcmp(d->name, i < N_TABLE_OPTS ? table_opts[i] : model_opts[i - N_TABLE_OPTS]))
             return d;
     return NULL;
 }
@@ -194,7 +201,12 @@ int cmd_eval(int argc, char **argv)
         else if (!strcmp(a, "--unsafe-no-sandbox")) smc_py_allow_unsafe(true);
         else if (!strcmp(a, "--report-only")) report_only = true;
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o.quiet = true;
-        else if (!v) {
+        else if (d && d->type == SMC_OPT_BOOL) {
+            if (run_opts_set_desc(&ro, d, NULL, SMC_OPT_CLI, &err)) {
+                cli_error("%s", err.msg);
+                goto done;
+            }
+        } else if (!v) {
             cli_error(a[0] == '-' ? "eval: option %s needs a value" : "eval: unknown argument '%s' (see --help)", a);
             goto done;
         } else if (d) {
@@ -268,6 +280,7 @@ int cmd_eval(int argc, char **argv)
     }
     o.base = ro.cfg;
     o.max_tokens = max_tokens_given ? ro.cfg.max_tokens : 0;
+    o.load = smc_setup_load_how(&ro);
     if (models_spec && single_model) {
         cli_error("give either --models or -m, not both");
         goto done;

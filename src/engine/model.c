@@ -383,6 +383,7 @@ int32_t smc_model_n_head_kv(const smc_model *m) { return m->n_head_kv; }
 int32_t smc_model_head_dim(const smc_model *m) { return m->head_dim; }
 int32_t smc_model_n_ff(const smc_model *m) { return m->n_ff; }
 int32_t smc_model_n_ctx_train(const smc_model *m) { return m->n_ctx_train; }
+int smc_model_in_memory(const smc_model *m) { return m->gguf && smc_gguf_in_memory(m->gguf); }
 
 uint64_t smc_model_weight_bytes(const smc_model *m)
 {

@@ -611,7 +611,7 @@ static int default_prompt_cache(void)
  * the engine LM keeps the last prompts' KV and computes only the rest. */
 static int setup_model(const eval_opts *o, const eval_model_ref *mr, int n_ctx, smc_setup *s, smc_error *err)
 {
-    smc_setup_opts so = {.model_path = mr->path, .n_threads = o->n_threads, .n_ctx = n_ctx};
+    smc_setup_opts so = {.model_path = mr->path, .n_threads = o->n_threads, .n_ctx = n_ctx, .load = o->load};
     if (smc_setup_model(&so, s, err) ||
         smc_engine_lm_set_prompt_cache(s->engine_lm, default_prompt_cache(), err)) {
         smc_setup_free(s);

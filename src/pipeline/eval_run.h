@@ -35,6 +35,7 @@ typedef struct eval_opts {
     int n_ctx;                     /* context length (tokens); 0: the model's */
     int max_tokens;                /* > 0 overrides the per-task defaults */
     int n_threads;
+    int load;                      /* how models are loaded: SMC_GGUF_AUTO/_MMAP/_READ | SMC_GGUF_MLOCK */
     const char *out_dir;
     const char *trace_dir;         /* when set, one trace per run (docs/trace.md) */
     const char *shared_dir;

@@ -43,16 +43,6 @@ void smc_runner_free(smc_runner *r)
     free(r);
 }
 
-const char *smc_setup_load_name(int load)
-{
-    return load == SMC_GGUF_READ ? "read" : load == SMC_GGUF_MMAP ? "mmap" : "auto";
-}
-
-int smc_setup_load_how(const smc_run_opts *o)
-{
-    return o ? o->load | (o->mlock ? SMC_GGUF_MLOCK : 0) : SMC_GGUF_AUTO;
-}
-
 void smc_setup_opts_from_run(const smc_run_opts *o, smc_setup_opts *so)
 {
     memset(so, 0, sizeof *so);

@@ -265,3 +265,13 @@ void smc_setup_free(smc_setup *s)
     smc_model_free(s->model);
     memset(s, 0, sizeof *s);
 }
+
+const char *smc_setup_load_name(int load)
+{
+    return load == SMC_GGUF_READ ? "read" : load == SMC_GGUF_MMAP ? "mmap" : "auto";
+}
+
+int smc_setup_load_how(const smc_run_opts *o)
+{
+    return o ? o->load | (o->mlock ? SMC_GGUF_MLOCK : 0) : SMC_GGUF_AUTO;
+}

@@ -78,7 +78,13 @@ b = json.load(open(sys.argv[1]))
 assert b["prompt_tokens_per_s"] > 0 and b["memcpy_bytes_per_s"] > 0
 assert [d["sequences"] for d in b["decode"]] == [1, 4] and all(d["tokens_per_s"] > 0 for d in b["decode"])
 assert all(v > 0 for v in b["fork_us"].values())
+# the load setting and what it did: a file under 16 MB is mapped by auto, read with --load read
+assert (b["load"], b["in_memory"]) == ("auto", False), (b["load"], b["in_memory"])
 EOF
+"$BIN" bench -m "$M/stories260K.gguf" --load read --prefix 16 --seqs 1 --time 0.02 --json -t 1 > "$TMP/r.json" \
+  || fail "bench --load read failed"
+python3 -c 'import json, sys; b = json.load(open(sys.argv[1])); assert (b["load"], b["in_memory"]) == ("read", True), b' \
+  "$TMP/r.json" || fail "bench --load read: $(head -c 300 "$TMP/r.json")"
 "$BIN" bench --synthetic smollm2-135m --type q4_0 --prefix 4 --seqs 1,2 --time 0.01 -t 1 > "$TMP/s.txt" || fail "bench --synthetic failed"
 grep -q "decode,   2 sequences" "$TMP/s.txt" || fail "bench --synthetic output: $(cat "$TMP/s.txt")"
 "$BIN" bench --synthetic nosuch-model >/dev/null 2>"$TMP/e.txt"; [ $? -eq 1 ] || fail "unknown synthetic model: exit status"

@@ -67,6 +67,31 @@ for c, ctx, mt in (("task", 1024, 160), ("512", 512, 95)):
     assert [(x["instance"], x["max_tokens"]) for x in u] == [("bw-dev-011", mt)], (c, u)
 PY
 
+# The model settings --load and --mlock come from the option table too: named in --help, its
+# message for a bad value, and the same run with the file read into memory and locked.
+"$BIN" eval --help | grep -q -- "^  --load HOW " || fail "--help lacks --load"
+"$BIN" eval --help | grep -q -- "^  --mlock " || fail "--help lacks --mlock"
+"$BIN" eval --load disk 2>"$OUT/err" >/dev/null; [ $? -eq 2 ] || fail "--load disk should exit 2"
+grep -q "^smcgen: --load: unknown value 'disk' (auto, mmap, read)" "$OUT/err" || fail "--load message: $(cat "$OUT/err")"
+# Where the lock can be refused (a 64 KB RLIMIT_MEMLOCK without CAP_IPC_LOCK) its warning shows
+# that --mlock reached the model's loading; the run goes on unlocked.
+nocap=""; refuse=false
+if [ "$(id -u)" = 0 ] && setpriv --bounding-set=-ipc_lock true 2>/dev/null; then nocap="setpriv --bounding-set=-ipc_lock"; fi
+if [ "$(id -u)" != 0 ] || [ -n "$nocap" ]; then refuse=true; fi
+( if $refuse; then ulimit -S -l 64 2>/dev/null || ulimit -S -l 0; fi
+  exec $nocap "$BIN" eval -q --task blocksworld --methods plain --particles 1 --replicates 1 --limit 12 --shard 11/12 \
+    --load read --mlock --models small="$MODEL" --out "$OUT/ctx-read" -t 1 ) >/dev/null 2>"$OUT/stderr" \
+  || { cat "$OUT/stderr"; fail "eval --load read --mlock"; }
+if $refuse; then
+  grep -q "warning: cannot lock .*small-q8_0.gguf.* RLIMIT_MEMLOCK" "$OUT/stderr" || fail "eval --mlock did not reach the model: $(cat "$OUT/stderr")"
+fi
+python3 - "$OUT" <<'PY' || fail "--load read --mlock changed the run"
+import json, sys
+part = lambda d: [[(p["text"], p["log_weight"]) for p in json.loads(l)["particles"]]
+                  for l in open(sys.argv[1] + d + "/units.jsonl")]
+assert part("/ctx-read") == part("/ctx-task") and part("/ctx-task"), (part("/ctx-read"), part("/ctx-task"))
+PY
+
 # Under sanitizers (slow) one task; else two.
 TASKS=spider,blocksworld; NT=2
 [ -n "${SMC_TEST_SANITIZED:-}" ] && { TASKS=spider; NT=1; }
