@@ -11,7 +11,9 @@
  * machine), and the ratios to peak come from the same rounds.
  * --cols N: N activation columns instead of 64 (e.g. 256, a prompt's
  * micro-batch: the 64-column chunks then share each 64-row block of weights).
- * Usage: bench_engine_prefill [-t THREADS] [--time S] [--cols N] [TYPE...]  (types:
+ * --dims D,FF: D x FF and FF x D matrices instead of the type's (e.g.
+ * 896,4864: Qwen2.5-0.5B's FFN).
+ * Usage: bench_engine_prefill [-t THREADS] [--time S] [--cols N] [--dims D,FF] [TYPE...]  (types:
  * f16 q8_0 q4_0 q4_k f32 bf16; default f16 q8_0 q4_0 q4_k) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,11 +69,16 @@ static const bench_type TYPES[] = {
     {"q4_k", SMC_TYPE_Q4_K, 768, 2048}, {"f32", SMC_TYPE_F32, 576, 1536},   {"bf16", SMC_TYPE_BF16, 576, 1536},
 };
 
-static int n_cols = 64; /* activation columns (--cols) */
+static int n_cols = 64;              /* activation columns (--cols) */
+static int64_t dims_model, dims_ff; /* --dims D,FF: matrix shapes instead of the type's */
 
-static void bench(smc_threadpool *pool, const bench_type *bt, double secs, double peak512, double peak256)
+static void bench(smc_threadpool *pool, const bench_type *bt0, double secs, double peak512, double peak256)
 {
     unsigned s = 7;
+    bench_type dims = *bt0;
+    if (dims_model > 0)
+        dims.d_model = dims_model, dims.d_ff = dims_ff;
+    const bench_type *bt = &dims;
     uint8_t *W[2];
     for (int m = 0; m < 2; m++) {
         int64_t n_in = m ? bt->d_ff : bt->d_model, n_out = m ? bt->d_model : bt->d_ff;
@@ -128,7 +135,14 @@ int main(int argc, char **argv)
             secs = atof(argv[++i]);
         else if (!strcmp(argv[i], "--cols") && i + 1 < argc)
             n_cols = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 64;
-        else if (n_want < 16)
+        else if (!strcmp(argv[i], "--dims") && i + 1 < argc) {
+            long long d, f;
+            if (sscanf(argv[++i], "%lld,%lld", &d, &f) != 2 || d <= 0 || f <= 0) {
+                fprintf(stderr, "--dims wants D,FF (e.g. 896,4864)\n");
+                return 2;
+            }
+            dims_model = d, dims_ff = f;
+        } else if (n_want < 16)
             want[n_want++] = argv[i];
     }
 #if defined(__x86_64__)
@@ -153,7 +167,8 @@ int main(int argc, char **argv)
     smc_threadpool *pool = threads > 1 ? smc_threadpool_new(threads) : NULL;
     printf("FMA peak of one thread: %.1f GFLOP/s on 256-bit registers, %.1f GFLOP/s on 512-bit (%s)\n", f256 / 1e9,
            f512 / 1e9, has512 ? "measured" : "no AVX-512");
-    printf("prefill GEMM, %d columns, %d thread(s); fractions of the peaks x threads:\n", n_cols, threads);
+    printf("prefill GEMM, %d columns, %d thread(s)%s; fractions of the peaks x threads:\n", n_cols, threads,
+           dims_model > 0 ? ", --dims" : "");
     for (size_t t = 0; t < sizeof TYPES / sizeof TYPES[0]; t++) {
         bool on = n_want == 0 ? t < 4 : false;
         for (int i = 0; i < n_want; i++)

@@ -125,9 +125,9 @@ static int64_t grain_rows(size_t row_bytes, int64_t n_batch, int fmt)
 {
     int64_t cols = n_batch < SMC_MM_MAX_COLS ? n_batch : SMC_MM_MAX_COLS;
     int64_t g = (int64_t)(((size_t)32 << 10) / (row_bytes ? row_bytes : 1)) / (1 + cols / 8) / 4 * 4;
-    /* the AVX-512 float kernel converts and prefetches 16 rows at a time;
+    /* the AVX-512 float kernel works (and prefetches) in blocks of 64 rows;
      * one column goes 16 rows (VNNI) or 8 rows (float) at a time */
-    int64_t min = fmt == FMT_PAIRS ? 32 : n_batch == 1 ? 16 : 4;
+    int64_t min = fmt == FMT_PAIRS ? 64 : n_batch == 1 ? 16 : 4;
     if (n_batch == 1)
         g = g / 16 * 16;
     return g < min ? min : g;

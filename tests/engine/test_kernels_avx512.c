@@ -8,7 +8,7 @@
  *    decode path), bit for bit;
  *  - n_in % 8 != 0 falls back to the AVX2 kernel (same bits as forced AVX2);
  *  - k blocks of odd multiples of 8 and row counts off the 4-row tiles and
- *    16-row blocks;
+ *    the 64-row (32 when k is split) blocks;
  *  - within float rounding of a double-precision reference.
  * Skipped on CPUs without AVX-512. */
 #include <math.h>
@@ -108,13 +108,17 @@ void run_tests(void)
     for (int t = 0; t < 3; t++) {
         check(NULL, types[t], 8, 5);
         check(NULL, types[t], 64, 37);
-        check(pool, types[t], 1032, 23); /* three k blocks, the last one short */
+        check(pool, types[t], 1032, 23); /* two k blocks (520 and 512) */
         check(NULL, types[t], 36, 9);    /* n_in % 8 != 0: the AVX2 kernel */
     }
     check(pool, SMC_TYPE_F16, 576, 50);
-    /* k blocks that are not multiples of 16 (1544: 4 x 392 - 24, 200), row
-     * counts that are not multiples of the 4-row tile or the 16-row block */
+    /* k blocks that are not multiples of 16 (1544: 776 + 768, 200), row
+     * counts that are not multiples of the 4-row tile or the row blocks */
     check(pool, SMC_TYPE_F16, 1544, 45);
+    /* several 64-row blocks with k whole (64 + 64 + 22 rows), and several
+     * 32-row blocks with k split in three (688 + 688 + 680; 32 + 32 + 13) */
+    check(NULL, SMC_TYPE_F16, 576, 150);
+    check(NULL, SMC_TYPE_F16, 2056, 77);
     check(NULL, SMC_TYPE_BF16, 200, 18);
     check(NULL, SMC_TYPE_F32, 776, 21);
     smc_kernels_force_avx2(true);
