@@ -282,31 +282,6 @@ VNNI_INLINE void vq_rows8_col1(const uint8_t *W, size_t wrow, int64_t nblk, cons
     _mm256_storeu_ps(Y, acc);
 }
 
-/* Two rows' blocks (row r low half, row r + 4 high half) as unsigned bytes
- * u = w + z in one 512-bit vector, element order within each half. */
-VNNI_INLINE __m512i vq_unpack2(const uint8_t *b0, const uint8_t *b1, const int K)
-{
-    if (K == VQ_Q8_0) {
-        const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(b0 + 2))),
-                                             _mm256_loadu_si256((const __m256i *)(b1 + 2)), 1);
-        return _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80));
-    }
-    const int off = K == VQ_Q5_0 ? 6 : 2;
-    /* 128-bit lanes: qs0, qs0, qs1, qs1; shifted by 0, 4, 0, 4 and masked */
-    const __m512i q = _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(b0 + off)))),
-        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(b1 + off))), 1);
-    const __m512i n = _mm512_and_si512(_mm512_srlv_epi64(q, _mm512_setr_epi64(0, 0, 4, 4, 0, 0, 4, 4)),
-                                       _mm512_set1_epi8(0x0F));
-    if (K == VQ_Q5_0) {   /* nibble | (bit e of qh) << 4 = w + 16 */
-        uint32_t h0, h1;
-        memcpy(&h0, b0 + 2, 4);
-        memcpy(&h1, b1 + 2, 4);
-        return _mm512_mask_add_epi8(n, (__mmask64)h0 | (__mmask64)h1 << 32, n, _mm512_set1_epi8(0x10));
-    }
-    return n;
-}
-
 /* Q4_0 / Q5_0: two rows' whole blocks (d, [qh,] qs), row r in the low and
  * row r + 4 in the high 256 bits; masked loads read no byte past a block. */
 VNNI_INLINE __m512i vq_load2(const uint8_t *b0, const uint8_t *b1, const int K)
@@ -316,10 +291,10 @@ VNNI_INLINE __m512i vq_load2(const uint8_t *b0, const uint8_t *b1, const int K)
                               1);
 }
 
-/* vq_unpack2 from the blocks vq_load2 loaded: one word permutation puts
- * each row's 16 qs bytes (at an even offset) in two 128-bit lanes, then
- * the same shifts and masks. */
-VNNI_INLINE __m512i vq_unpack2_raw(__m512i raw, const uint8_t *b0, const uint8_t *b1, const int K)
+/* The two rows' weights of vq_load2 as unsigned bytes u = w + z, element
+ * order in each half: one word permutation puts a row's 16 qs bytes (at an
+ * even offset) in two 128-bit lanes, shifted by 0 and 4 and masked. */
+VNNI_INLINE __m512i vq_unpack2(__m512i raw, const uint8_t *b0, const uint8_t *b1, const int K)
 {
     const short o = K == VQ_Q5_0 ? 3 : 1;   /* first word of qs */
     const __m512i idx = _mm512_set_epi16(
@@ -389,7 +364,13 @@ VNNI_INLINE __m512i vq_pairsum64(__m512i a, __m512i b)
  * prefetched in one linear sweep, a block's share per block: against a
  * prefetch per row and block, Q4_0 one-column passes over 50 MB went from
  * ~13 to ~21-24 GB/s (Q8_0 ~20 to ~22.5) on the 2-core Zen 5 VM, and the
- * 8-row tile ran at ~0.75x the instructions' speed in cache. */
+ * 8-row tile ran at ~0.75x the instructions' speed in cache. Blocks are
+ * read whole by masked loads (two rows per vector for Q4_0 / Q5_0, one for
+ * Q8_0's 34 bytes) and the 16 d values gathered from those vectors by word
+ * permutations: against 16 two-byte loads and inserts per block, one
+ * column from memory went from ~20 to ~26 GB/s (Q4_0), ~21 to ~22.5 (Q5_0)
+ * and ~24 to ~30 (Q8_0; in cache Q8_0 is slower, ~35-45 against ~50 GB/s,
+ * but a decode step reads its weights from memory). */
 VNNI_INLINE void vq_rows16_col1(const uint8_t *W, size_t wrow, int64_t nblk, const uint8_t *A, float *Y, const int K)
 {
     static const int8_t order[8] = {0, 1, 2, 3, 8, 9, 10, 11};
@@ -427,7 +408,7 @@ VNNI_INLINE void vq_rows16_col1(const uint8_t *W, size_t wrow, int64_t nblk, con
             for (int p = 0; p < 8; p++) {
                 const uint8_t *b0 = blk + (size_t)order[p] * wrow, *b1 = b0 + 4 * wrow;
                 raw[p] = vq_load2(b0, b1, K);
-                s[p] = _mm512_dpbusd_epi32(x0, vq_unpack2_raw(raw[p], b0, b1, K), xq);
+                s[p] = _mm512_dpbusd_epi32(x0, vq_unpack2(raw[p], b0, b1, K), xq);
             }
             vd = vq_d16(raw);
         }
