@@ -90,14 +90,20 @@ typedef struct tile {
     _Alignas(64) float o[TILE_ROWS * MAX_HD];      /* weighted sums of V rows */
 } tile;
 
-/* kt[d][j] = K row j, element d, for j < rows; zero for the rest. */
-__attribute__((target("avx2,fma"))) static void transpose_k(float *kt, const float *k, int kvd, int rows, int hd)
+/* kt[d][j] = K row j, element d, for j < rows; zero for the rest. FULL:
+ * rows == 16, so the 8 rows of a step are loaded unconditionally and stay
+ * in registers (conditional loads went through an array on the stack). */
+__attribute__((always_inline, target("avx2,fma"))) static inline void transpose_k_rows(float *kt, const float *k,
+                                                                                      int kvd, int rows, int hd,
+                                                                                      const int FULL)
 {
     for (int d0 = 0; d0 < hd; d0 += 8) {
+#pragma GCC unroll 2
         for (int j0 = 0; j0 < 16; j0 += 8) {
             __m256 r[8];
+#pragma GCC unroll 8
             for (int j = 0; j < 8; j++)
-                r[j] = j0 + j < rows ? _mm256_loadu_ps(k + (size_t)(j0 + j) * kvd + d0) : _mm256_setzero_ps();
+                r[j] = FULL || j0 + j < rows ? _mm256_loadu_ps(k + (size_t)(j0 + j) * kvd + d0) : _mm256_setzero_ps();
             __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
             __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
             __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
@@ -117,6 +123,14 @@ __attribute__((target("avx2,fma"))) static void transpose_k(float *kt, const flo
             _mm256_store_ps(dst + 7 * 16, _mm256_permute2f128_ps(s3, s7, 0x31));
         }
     }
+}
+
+__attribute__((target("avx2,fma"))) static void transpose_k(float *kt, const float *k, int kvd, int rows, int hd)
+{
+    if (rows == 16)
+        transpose_k_rows(kt, k, kvd, 16, hd, 1);
+    else
+        transpose_k_rows(kt, k, kvd, rows, hd, 0);
 }
 
 /* Scores of rows [r0, r0+NR) against the 16 transposed K rows: per lane
