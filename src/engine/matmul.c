@@ -47,11 +47,17 @@ static mm_job make_job(int type, const void *W, int64_t n_in, int64_t n_out, int
 
 /* Rows per block when the batch has several 64-column chunks: every chunk
  * runs over a block before the next block, so the block's weights are read
- * from memory once (then from cache) instead of once per chunk. */
+ * from memory once (then from cache) instead of once per chunk. (The
+ * AVX-512 float kernel does this itself, with the next block's weights
+ * prefetched while a block runs.) */
 #define ROW_BLOCK 64
 
 static void run_rows(const mm_job *j, int64_t o0, int64_t o1)
 {
+    if (j->fmt == FMT_PAIRS) { /* the AVX-512 float kernel walks the chunks itself, block by block */
+        j->kernel(j->W, j->wrow, j->n_in, o0, o1, j->A, j->astride, (int)j->n_batch, j->Y, j->ldy);
+        return;
+    }
     for (int64_t r0 = o0; r0 < o1; r0 += ROW_BLOCK) {
         int64_t r1 = j->n_batch <= SMC_MM_MAX_COLS || o1 - r0 < ROW_BLOCK ? o1 : r0 + ROW_BLOCK;
         for (int64_t b0 = 0; b0 < j->n_batch; b0 += SMC_MM_MAX_COLS) {

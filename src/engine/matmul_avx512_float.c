@@ -189,11 +189,10 @@ TILE_ANY(tile_f32, WF32)
 TILE_ANY(tile_f16, WF16)
 TILE_ANY(tile_bf16, WBF16)
 
-/* Software prefetch (into L2) of the weights the next block will read (the
- * next k block of these rows, or the next rows), a slice per register tile,
- * so reading weights from memory overlaps the FMAs instead of stalling the
- * first tiles of a block (weights of a model do not stay in cache between
- * micro-batches). */
+/* Software prefetch (into L2) of the weights of the next row block, a slice
+ * per register tile, so reading weights from memory overlaps the FMAs
+ * instead of stalling the first tiles of a block (weights of a model do not
+ * stay in cache between micro-batches). */
 typedef struct {
     const uint8_t *row;   /* first row of the segment */
     size_t wrow, bytes;   /* row stride; bytes per row */
@@ -217,7 +216,11 @@ A512_INLINE void prefetch_some(pf_cursor *pf)
 typedef void (*tile_fn)(const uint8_t *w, size_t wrow, int64_t k0, const float *a, size_t pstride, int64_t kn,
                         __m512 *accbuf, int first, int last, float *Y, int64_t ldy, int ncol, int R, int P);
 
-/* The kernel; A holds packed pairs (smc_pack_pairs): pair p at A + 2p*astride. */
+/* The kernel; A holds packed pairs (smc_pack_pairs): pair p at A + 2p*astride.
+ * Any nb: each row block runs through the columns 64 at a time (accbuf and
+ * the column tiles are sized for 64), so a block's weights are read from
+ * memory once for the whole batch, and the next block's weights are
+ * prefetched over all of this block's tiles. */
 A512_INLINE void kernel(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
                         size_t astride, int nb, float *Y, int64_t ldy, const int kind)
 {
@@ -225,35 +228,42 @@ A512_INLINE void kernel(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0,
     const tile_fn tile_any = kind == WF32 ? tile_f32 : kind == WF16 ? tile_f16 : tile_bf16;
     const float *Af = (const float *)A;
     const size_t pstride = 2 * astride / sizeof(float), esize = kind == WF32 ? 4 : 2;
-    const int npairs = (nb + 1) / 2, ntiles = (npairs + TP - 1) / TP;
     /* k blocks of equal size (a multiple of 8, at most KB): no short last
      * block whose accumulator reload and store would cost as much as its FMAs */
     const int64_t nkb = (n_in + KB - 1) / KB, kstep = ((n_in + nkb - 1) / nkb + 7) / 8 * 8;
     const int rows = nkb > 1 ? ROWS_KB : ROWS;
+    /* column tiles per row group and k block, over all 64-column chunks */
+    int col_tiles = 0;
+    for (int c0 = 0; c0 < nb; c0 += SMC_MM_MAX_COLS)
+        col_tiles += (((nb - c0 < SMC_MM_MAX_COLS ? nb - c0 : SMC_MM_MAX_COLS) + 1) / 2 + TP - 1) / TP;
     for (int64_t ob = o0; ob < o1; ob += rows) {
         int nrow = o1 - ob < rows ? (int)(o1 - ob) : rows;
-        for (int64_t k0 = 0; k0 < n_in; k0 += kstep) {
-            int64_t kn = n_in - k0 < kstep ? n_in - k0 : kstep;
-            int first = k0 == 0, last = k0 + kn >= n_in;
-            /* the block after this one */
-            int64_t nk0 = last ? 0 : k0 + kstep, nob = last ? ob + rows : ob;
-            int nnrow = nob >= o1 ? 0 : (o1 - nob < rows ? (int)(o1 - nob) : rows);
-            int64_t nkn = n_in - nk0 < kstep ? n_in - nk0 : kstep;
-            int tiles = ntiles * ((nrow + TR - 1) / TR);
-            size_t lines = (size_t)nnrow * (((size_t)nkn * esize + 63) / 64);
-            pf_cursor pf = {W + (size_t)nob * wrow + (size_t)nk0 * esize, wrow, (size_t)nkn * esize, nnrow, 0, 0,
-                            (lines + (size_t)tiles - 1) / (size_t)tiles};
-            /* column tiles of nearly equal width (32 pairs: 6,6,5,5,5,5 rather
-             * than 6,6,6,6,6,2, whose narrow tile has too few FMA chains) */
-            for (int p0 = 0, t = 0, np; p0 < npairs; p0 += np, t++) {
-                np = (npairs - p0 + ntiles - t - 1) / (ntiles - t);
-                for (int r0 = 0; r0 < nrow; r0 += TR) {
-                    int nr = nrow - r0 < TR ? nrow - r0 : TR;
-                    /* (accbuf holds ROWS_KB rows: used only when k is split) */
-                    __m512 *acc = nkb > 1 ? accbuf[r0 / TR][t] : accbuf[0][0];
-                    prefetch_some(&pf);
-                    tile_any(W + (size_t)(ob + r0) * wrow, wrow, k0, Af + p0 * pstride + 2 * k0, pstride, kn, acc,
-                             first, last, Y + ob + r0 + (int64_t)2 * p0 * ldy, ldy, nb - 2 * p0, nr, np);
+        int64_t nob = ob + rows;
+        int nnrow = nob >= o1 ? 0 : (o1 - nob < rows ? (int)(o1 - nob) : rows);
+        size_t lines = (size_t)nnrow * (((size_t)n_in * esize + 63) / 64);
+        size_t tiles = (size_t)col_tiles * (size_t)nkb * (size_t)((nrow + TR - 1) / TR);
+        pf_cursor pf = {W + (size_t)nob * wrow, wrow, (size_t)n_in * esize, nnrow, 0, 0, (lines + tiles - 1) / tiles};
+        for (int c0 = 0; c0 < nb; c0 += SMC_MM_MAX_COLS) {
+            const int nc = nb - c0 < SMC_MM_MAX_COLS ? nb - c0 : SMC_MM_MAX_COLS;
+            const int npairs = (nc + 1) / 2, ntiles = (npairs + TP - 1) / TP;
+            const float *Ac = Af + (size_t)c0 * (astride / sizeof(float));
+            float *Yc = Y + c0 * ldy;
+            for (int64_t k0 = 0; k0 < n_in; k0 += kstep) {
+                int64_t kn = n_in - k0 < kstep ? n_in - k0 : kstep;
+                int first = k0 == 0, last = k0 + kn >= n_in;
+                /* column tiles of nearly equal width (32 pairs: 6,6,5,5,5,5
+                 * rather than 6,6,6,6,6,2, whose narrow tile has too few FMA
+                 * chains) */
+                for (int p0 = 0, t = 0, np; p0 < npairs; p0 += np, t++) {
+                    np = (npairs - p0 + ntiles - t - 1) / (ntiles - t);
+                    for (int r0 = 0; r0 < nrow; r0 += TR) {
+                        int nr = nrow - r0 < TR ? nrow - r0 : TR;
+                        /* (accbuf holds ROWS_KB rows: used only when k is split) */
+                        __m512 *acc = nkb > 1 ? accbuf[r0 / TR][t] : accbuf[0][0];
+                        prefetch_some(&pf);
+                        tile_any(W + (size_t)(ob + r0) * wrow, wrow, k0, Ac + p0 * pstride + 2 * k0, pstride, kn,
+                                 acc, first, last, Yc + ob + r0 + (int64_t)2 * p0 * ldy, ldy, nc - 2 * p0, nr, np);
+                    }
                 }
             }
         }

@@ -92,8 +92,9 @@ smc_mm_kernel smc_mm_kernel_scalar(int type);
 smc_mm_kernel smc_mm_kernel_avx2(int type); /* NULL when none */
 
 /* AVX-512 F32/F16/BF16 kernel for 1+ columns of activations packed in pairs
- * by smc_pack_pairs (bit-identical to the AVX2 float kernels); NULL when the
- * CPU lacks AVX-512, n_in % 8 != 0, or for other types. */
+ * by smc_pack_pairs (bit-identical to the AVX2 float kernels); unlike the
+ * others it takes any nb (it walks 64-column chunks within each row block).
+ * NULL when the CPU lacks AVX-512, n_in % 8 != 0, or for other types. */
 smc_mm_kernel smc_mm_kernel_avx512_float(int type, int64_t n_in);
 /* Packs columns X[c*n_in ...] in pairs: columns 2p and 2p+1 (2p again when
  * n_batch is odd) interleaved 8 floats at a time, pair p at dst + 2p*n_in;
