@@ -24,6 +24,7 @@ typedef struct earley_cache {
     eitem *work_list;
     size_t n_work, cap_work;
     uint32_t *self_stamp;  /* per position */
+    uint32_t *pred_stamp;  /* per nonterminal: its predictions added this step */
     uint32_t stamp;
     uint64_t *dedup_keys;  /* non-self items of the set being built */
     uint32_t *dedup_stamp;
@@ -36,10 +37,15 @@ typedef struct earley_cache {
     uint32_t *nt_queue;
     uint32_t *nt_head, *nt_head_stamp;  /* per nonterminal: first item of its chain */
     uint32_t head_stamp;
-    uint32_t *link;        /* per item of the set projected: next in its chain */
+    uint32_t *link;        /* per item of chain_set: next in its chain */
     size_t cap_link;
+    const eset *chain_set; /* the set whose chains nt_head and link hold */
+    uint64_t *pbits;       /* per item of the set projected: taken */
+    size_t cap_pbits;
     eitem *sort_tmp;       /* scratch of sort_items */
     size_t cap_sort_tmp;
+    size_t *runs;          /* sort_items: where each run ends */
+    size_t cap_runs;
     /* byte classes: bytes that every terminal either contains or not step
      * every set to the same place, so one step serves the whole class;
      * class_bytes[class_start[k] .. class_start[k + 1]) are class k's bytes */
@@ -51,7 +57,7 @@ typedef struct earley_cache {
      * of child bytes (see earley_subtree_union), hashed into buckets */
     struct subtree_union *unions[64];
     size_t n_unions;
-    /* sets, their items and transition arrays live in zeroed chunks, all
+    /* sets, their items and transition arrays live in chunks, all
      * freed with the cache */
     struct arena_chunk *arena;
     earley_chains *chains; /* counted repetitions (earley_counted.c) */
@@ -65,23 +71,33 @@ typedef struct arena_chunk {
 
 #define ARENA_CHUNK_BYTES ((size_t)64 << 10)
 
-/* Zeroed, aligned memory that lives as long as the cache; NULL when out of
- * memory. */
-static void *arena_alloc(earley_cache *c, size_t bytes)
+/* Aligned memory that lives as long as the cache, not zeroed (items are
+ * copied in whole); NULL when out of memory. */
+static void *arena_alloc_raw(earley_cache *c, size_t bytes)
 {
     bytes = (bytes + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
     arena_chunk *a = c->arena;
     if (!a || a->cap - a->used < bytes) {
         size_t cap = bytes > ARENA_CHUNK_BYTES ? bytes : ARENA_CHUNK_BYTES;
-        a = calloc(1, sizeof *a + cap);
+        a = malloc(sizeof *a + cap);
         if (!a)
             return NULL;
+        a->used = 0;
         a->cap = cap;
         a->next = c->arena;
         c->arena = a;
     }
     void *p = (char *)a->data + a->used;
     a->used += bytes;
+    return p;
+}
+
+/* The same, zeroed. */
+static void *arena_alloc(earley_cache *c, size_t bytes)
+{
+    void *p = arena_alloc_raw(c, bytes);
+    if (p)
+        memset(p, 0, bytes);
     return p;
 }
 
@@ -167,15 +183,19 @@ static void insertion_sort(eitem *a, size_t n)
 }
 
 /* Sorts items by (pos, org), as cmp_item orders them, without a call per
- * comparison: runs of 8 by insertion, then bottom-up merges through the
- * cache's scratch (qsort when that cannot grow). */
+ * comparison: a natural merge sort. The ascending runs already there are
+ * kept (a step's predictions come in runs, pred lists being sorted;
+ * projections and abstract sets come sorted), short ones extended to 8 items by
+ * insertion, then merged pairwise through the cache's scratch (qsort when
+ * that cannot grow). */
 static void sort_items(earley_cache *c, eitem *items, size_t n)
 {
-    enum { RUN = 8 };
+    enum { MIN_RUN = 8 };
     if (n <= 16) {
         insertion_sort(items, n);
         return;
     }
+    size_t max_runs = n / MIN_RUN + 2;
     if (c->cap_sort_tmp < n) {
         eitem *t = realloc(c->sort_tmp, n * sizeof *t);
         if (!t) {
@@ -185,12 +205,34 @@ static void sort_items(earley_cache *c, eitem *items, size_t n)
         c->sort_tmp = t;
         c->cap_sort_tmp = n;
     }
-    for (size_t i = 0; i < n; i += RUN)
-        insertion_sort(items + i, n - i < RUN ? n - i : RUN);
+    if (c->cap_runs < max_runs) {
+        size_t *r = realloc(c->runs, max_runs * sizeof *r);
+        if (!r) {
+            qsort(items, n, sizeof *items, cmp_item);
+            return;
+        }
+        c->runs = r;
+        c->cap_runs = max_runs;
+    }
+    size_t *ends = c->runs, nr = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && item_key(items[j - 1]) <= item_key(items[j]))
+            j++;
+        if (j - i < MIN_RUN && j < n) {
+            j = i + MIN_RUN < n ? i + MIN_RUN : n;
+            insertion_sort(items + i, j - i);
+            while (j < n && item_key(items[j - 1]) <= item_key(items[j]))
+                j++;
+        }
+        ends[nr++] = j;
+        i = j;
+    }
     eitem *src = items, *dst = c->sort_tmp;
-    for (size_t w = RUN; w < n; w *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * w) {
-            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+    while (nr > 1) {
+        size_t w = 0, lo = 0;
+        for (size_t r = 0; r < nr; r += 2) {
+            size_t mid = ends[r], hi = r + 1 < nr ? ends[r + 1] : mid;
             size_t i = lo, j = mid, k = lo;
             while (i < mid && j < hi)
                 dst[k++] = item_key(src[j]) < item_key(src[i]) ? src[j++] : src[i++];
@@ -198,7 +240,10 @@ static void sort_items(earley_cache *c, eitem *items, size_t n)
                 dst[k++] = src[i++];
             while (j < hi)
                 dst[k++] = src[j++];
+            ends[w++] = hi;
+            lo = hi;
         }
+        nr = w;
         eitem *t = src;
         src = dst;
         dst = t;
@@ -264,21 +309,29 @@ static eset *intern_items(const smc_grammar *g, earley_cache *c, eitem *items, s
     s = arena_alloc(c, sizeof *s);
     if (!s)
         return NULL;
-    s->items = arena_alloc(c, (n ? n : 1) * sizeof *s->items);
+    s->items = arena_alloc_raw(c, (n ? n : 1) * sizeof *s->items);
     if (!s->items)
         return NULL;
     memcpy(s->items, items, n * sizeof *s->items);
     s->n = n;
     s->hash = h;
     s->accepting = accepting;
+    uint32_t n_scan = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t sym = g->pos_sym[s->items[i].pos];
         if (IR_IS_TERM(sym)) {
-            s->can_continue = true;
+            n_scan++;
             for (int w = 0; w < 8; w++)
                 s->first.w[w] |= g->terms[sym & ~IR_TERM].w[w];
         }
     }
+    s->can_continue = n_scan > 0;
+    s->scan = arena_alloc_raw(c, (n_scan ? n_scan : 1) * sizeof *s->scan);
+    if (!s->scan)
+        return NULL;
+    for (uint32_t i = 0; i < n; i++)
+        if (IR_IS_TERM(g->pos_sym[s->items[i].pos]))
+            s->scan[s->n_scan++] = i;
     for (int w = 0; w < 4; w++)   /* dead bytes never loop */
         s->no_loop[w] = ~((uint64_t)s->first.w[2 * w] | (uint64_t)s->first.w[2 * w + 1] << 32);
     if (c->n_sets == c->cap_sets) {
@@ -362,18 +415,38 @@ static int add_dyn(earley_cache *c, uint32_t pos, uint32_t org)
     return 1;
 }
 
+/* Adds the items nt predicts (g->pred[nt], origin here) not added yet. A
+ * nonterminal y met among them predicts a subset of them (pred lists are
+ * closed under prediction), so y is marked done for this step too. */
 static int add_predicted(const smc_grammar *g, earley_cache *c, uint32_t nt)
 {
+    if (c->pred_stamp[nt] == c->stamp)
+        return 0;
+    c->pred_stamp[nt] = c->stamp;
     const uint32_t *p = g->pred[nt];
-    for (uint32_t i = 0; i < g->n_pred[nt]; i++) {
-        uint32_t q = p[i];
-        if (c->self_stamp[q] == c->stamp)
-            continue;
-        c->self_stamp[q] = c->stamp;
-        if (POS_IS_END(g->pos_sym[q]))
-            continue;   /* empty completions are covered by nullable advances */
-        if (push_out(c, q, EORG_SELF) != 0)
+    uint32_t np = g->n_pred[nt];
+    if (c->n_out + np > c->cap_out) {
+        size_t cap = c->cap_out ? c->cap_out : 256;
+        while (cap < c->n_out + np)
+            cap *= 2;
+        eitem *v = realloc(c->out, cap * sizeof *v);
+        if (!v)
             return -1;
+        c->out = v;
+        c->cap_out = cap;
+    }
+    uint32_t st = c->stamp;
+    for (uint32_t i = 0; i < np; i++) {
+        uint32_t q = p[i];
+        if (c->self_stamp[q] == st)
+            continue;
+        c->self_stamp[q] = st;
+        uint32_t sym = g->pos_sym[q];
+        if (POS_IS_END(sym))
+            continue;   /* empty completions are covered by nullable advances */
+        if (!IR_IS_TERM(sym))
+            c->pred_stamp[sym] = st;
+        c->out[c->n_out++] = (eitem){q, EORG_SELF};
     }
     return 0;
 }
@@ -382,6 +455,7 @@ static void next_stamp(earley_cache *c, const smc_grammar *g)
 {
     if (++c->stamp == 0) {
         memset(c->self_stamp, 0, g->n_pos * sizeof *c->self_stamp);
+        memset(c->pred_stamp, 0, g->n_nt * sizeof *c->pred_stamp);
         if (c->dedup_stamp)
             memset(c->dedup_stamp, 0, c->dedup_cap * sizeof *c->dedup_stamp);
         c->stamp = 1;
@@ -396,11 +470,12 @@ int earley_cache_init(smc_grammar *g)
         return -1;
     g->cache = c;
     c->self_stamp = calloc(g->n_pos ? g->n_pos : 1, sizeof *c->self_stamp);
+    c->pred_stamp = calloc(g->n_nt ? g->n_nt : 1, sizeof *c->pred_stamp);
     c->nt_mark = calloc(g->n_nt ? g->n_nt : 1, sizeof *c->nt_mark);
     c->nt_queue = malloc((g->n_nt ? g->n_nt : 1) * sizeof *c->nt_queue);
     c->nt_head = malloc((g->n_nt ? g->n_nt : 1) * sizeof *c->nt_head);
     c->nt_head_stamp = calloc(g->n_nt ? g->n_nt : 1, sizeof *c->nt_head_stamp);
-    if (!c->self_stamp || !c->nt_mark || !c->nt_queue || !c->nt_head || !c->nt_head_stamp)
+    if (!c->self_stamp || !c->pred_stamp || !c->nt_mark || !c->nt_queue || !c->nt_head || !c->nt_head_stamp)
         return -1;
     compute_byte_classes(g, c);
     if (!(c->chains = earley_chains_new(g)))
@@ -448,6 +523,7 @@ void earley_cache_free(smc_grammar *g)
     free(c->out);
     free(c->work_list);
     free(c->self_stamp);
+    free(c->pred_stamp);
     free(c->dedup_keys);
     free(c->dedup_stamp);
     free(c->pout);
@@ -456,7 +532,9 @@ void earley_cache_free(smc_grammar *g)
     free(c->nt_head);
     free(c->nt_head_stamp);
     free(c->link);
+    free(c->pbits);
     free(c->sort_tmp);
+    free(c->runs);
     earley_chains_free(c->chains);
     free(c);
     g->cache = NULL;
@@ -487,24 +565,19 @@ bool earley_mask_budget(const smc_grammar *g, size_t bytes)
     return true;
 }
 
-/* The id of s projected on nonterminal a (see earley.h); UINT32_MAX when
- * out of memory. */
-static uint32_t project(const smc_grammar *g, earley_cache *c, eset *s, uint32_t a)
+/* Chains s's items that wait on a nonterminal, per nonterminal x: nt_head[x],
+ * then link[k]. Built
+ * once per set and kept while the same set is projected again (the scans of
+ * one step project it on every left-hand side they meet). -1 when out of
+ * memory. */
+static int build_chains(const smc_grammar *g, earley_cache *c, const eset *s)
 {
-    for (uint32_t k = 0; k < s->n_proj; k++)
-        if (s->proj[k].nt == a)
-            return s->proj[k].id;
-    if (++c->nt_stamp == 0) {
-        memset(c->nt_mark, 0, g->n_nt * sizeof *c->nt_mark);
-        c->nt_stamp = 1;
-    }
-    /* s's own items (origin SELF) with a nonterminal x after the dot,
-     * chained per x (nt_head[x], then link[k]): the walk up from a reads
-     * each once */
+    if (c->chain_set == s)
+        return 0;
     if (c->cap_link < s->n) {
         uint32_t *v = realloc(c->link, s->n * sizeof *v);
         if (!v)
-            return UINT32_MAX;
+            return -1;
         c->link = v;
         c->cap_link = s->n;
     }
@@ -515,27 +588,31 @@ static uint32_t project(const smc_grammar *g, earley_cache *c, eset *s, uint32_t
     uint32_t hs = c->head_stamp;
     for (uint32_t k = 0; k < s->n; k++) {
         uint32_t x = g->pos_sym[s->items[k].pos];
-        if (s->items[k].org != EORG_SELF || IR_IS_TERM(x) || POS_IS_END(x))
+        if (IR_IS_TERM(x) || POS_IS_END(x))
             continue;
         c->link[k] = c->nt_head_stamp[x] == hs ? c->nt_head[x] : UINT32_MAX;
         c->nt_head[x] = k;
         c->nt_head_stamp[x] = hs;
     }
-    uint32_t st = c->nt_stamp, nq = 0;
-    c->nt_mark[a] = st;
-    c->nt_queue[nq++] = a;
-    for (uint32_t q = 0; q < nq; q++) {
-        uint32_t x = c->nt_queue[q];
-        if (c->nt_head_stamp[x] != hs)
-            continue;
-        for (uint32_t k = c->nt_head[x]; k != UINT32_MAX; k = c->link[k]) {
-            uint32_t b = g->pos_lhs[s->items[k].pos];
-            if (c->nt_mark[b] != st) {
-                c->nt_mark[b] = st;
-                c->nt_queue[nq++] = b;
-            }
-        }
+    c->chain_set = s;
+    return 0;
+}
+
+/* The id of s projected on nonterminal a (see earley.h): the items of s
+ * waiting on a nonterminal that completing a can reach (a itself, and the
+ * left-hand sides of s's own items waiting on one reached, transitively).
+ * UINT32_MAX when out of memory. */
+static uint32_t project(const smc_grammar *g, earley_cache *c, eset *s, uint32_t a)
+{
+    for (uint32_t k = 0; k < s->n_proj; k++)
+        if (s->proj[k].nt == a)
+            return s->proj[k].id;
+    if (++c->nt_stamp == 0) {
+        memset(c->nt_mark, 0, g->n_nt * sizeof *c->nt_mark);
+        c->nt_stamp = 1;
     }
+    if (build_chains(g, c, s) != 0)
+        return UINT32_MAX;
     if (c->cap_pout < s->n + 1) {
         eitem *v = realloc(c->pout, (s->n + 1) * sizeof *v);
         if (!v)
@@ -543,19 +620,49 @@ static uint32_t project(const smc_grammar *g, earley_cache *c, eset *s, uint32_t
         c->pout = v;
         c->cap_pout = s->n + 1;
     }
-    size_t n = 0;
-    for (uint32_t k = 0; k < s->n; k++) {
-        uint32_t sym = g->pos_sym[s->items[k].pos];
-        if (!IR_IS_TERM(sym) && !POS_IS_END(sym) && c->nt_mark[sym] == st)
-            c->pout[n++] = s->items[k];
+    /* breadth first up from a, marking the items of every chain reached
+     * (pbits, one bit per item of s), then those items in s's order */
+    size_t nw = (s->n + 63) / 64;
+    if (c->cap_pbits < nw) {
+        uint64_t *v = realloc(c->pbits, nw * sizeof *v);
+        if (!v)
+            return UINT32_MAX;
+        c->pbits = v;
+        c->cap_pbits = nw;
     }
+    memset(c->pbits, 0, nw * sizeof *c->pbits);
+    uint32_t hs = c->head_stamp, st = c->nt_stamp, nq = 0;
+    c->nt_mark[a] = st;
+    c->nt_queue[nq++] = a;
+    for (uint32_t q = 0; q < nq; q++) {
+        uint32_t x = c->nt_queue[q];
+        if (c->nt_head_stamp[x] != hs)
+            continue;
+        for (uint32_t k = c->nt_head[x]; k != UINT32_MAX; k = c->link[k]) {
+            c->pbits[k >> 6] |= 1ull << (k & 63);
+            if (s->items[k].org != EORG_SELF)
+                continue;   /* completes into its own origin, not into s */
+            uint32_t b = g->pos_lhs[s->items[k].pos];
+            if (c->nt_mark[b] != st) {
+                c->nt_mark[b] = st;
+                c->nt_queue[nq++] = b;
+            }
+        }
+    }
+    size_t n = 0;
+    for (size_t w = 0; w < nw; w++)
+        for (uint64_t m = c->pbits[w]; m; m &= m - 1)
+            c->pout[n++] = s->items[w * 64 + (size_t)__builtin_ctzll(m)];
     eset *p = intern_items(g, c, c->pout, n, false);
     if (!p)
         return UINT32_MAX;
-    eproj *v = realloc(s->proj, (s->n_proj + 1) * sizeof *v);
-    if (!v)
-        return p->id;
-    s->proj = v;
+    uint32_t np = s->n_proj;
+    if (np == 0 || (np >= 4 && (np & (np - 1)) == 0)) {   /* capacity 4, 8, 16, ... */
+        eproj *v = realloc(s->proj, (np ? 2 * (size_t)np : 4) * sizeof *v);
+        if (!v)
+            return p->id;
+        s->proj = v;
+    }
     s->proj[s->n_proj++] = (eproj){a, p->id};
     return p->id;
 }
@@ -567,9 +674,9 @@ static eset *compute_step(const smc_grammar *g, earley_cache *c, eset *s, unsign
     c->work++;
     bool accepting = false;
     /* scan */
-    for (uint32_t i = 0; i < s->n; i++) {
-        uint32_t sym = g->pos_sym[s->items[i].pos];
-        if (IR_IS_TERM(sym) && ir_byteset_has(&g->terms[sym & ~IR_TERM], byte)) {
+    for (uint32_t j = 0; j < s->n_scan; j++) {
+        uint32_t i = s->scan[j], sym = g->pos_sym[s->items[i].pos];
+        if (ir_byteset_has(&g->terms[sym & ~IR_TERM], byte)) {
             uint32_t org = s->items[i].org;
             if (org == EORG_SELF) {
                 org = project(g, c, s, g->pos_lhs[s->items[i].pos]);
@@ -656,10 +763,8 @@ eset *earley_step_pop(const smc_grammar *g, eset *s, unsigned char byte, bool *p
      * whether they loop. */
     ir_byteset local;
     memset(&local, 0xFF, sizeof local);
-    for (uint32_t i = 0; i < s->n; i++) {
-        uint32_t sym = g->pos_sym[s->items[i].pos];
-        if (!IR_IS_TERM(sym))
-            continue;
+    for (uint32_t j = 0; j < s->n_scan; j++) {
+        uint32_t sym = g->pos_sym[s->items[s->scan[j]].pos];
         const ir_byteset *ts = &g->terms[sym & ~IR_TERM];
         uint32_t flip = ir_byteset_has(ts, byte) ? 0 : UINT32_MAX;
         for (int w = 0; w < 8; w++)

@@ -80,6 +80,8 @@ typedef struct eproj {
 typedef struct eset {
     uint32_t id, n;
     eitem *items;          /* sorted by (pos, org) */
+    uint32_t *scan;        /* the items waiting on a terminal (indices) */
+    uint32_t n_scan;
     uint64_t hash;
     bool accepting;        /* the bytes so far form a complete string */
     bool can_continue;     /* some item waits for a byte */

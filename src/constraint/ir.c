@@ -493,6 +493,12 @@ static int cmp_range(const void *a, const void *b)
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* Sorted, merged, surrogates removed, clipped to U+10FFFF; optionally
  * complemented. Returns the count (out has room for n + 2). */
 static size_t normalize_ranges(const ir_cprange *in, size_t n, bool negate, ir_cprange *out)
@@ -902,6 +908,10 @@ int ir_finish(ir_builder *b, uint32_t root, int n_source_rules, smc_grammar **ou
                 }
             }
         }
+        /* in position order: a step's predictions then come as sorted runs
+         * (earley.c sorts each new set's items) */
+        if (list)
+            qsort(list, cnt, sizeof *list, cmp_u32);
         g->pred[a] = list;
         g->n_pred[a] = (uint32_t)cnt;
     }
