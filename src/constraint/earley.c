@@ -25,6 +25,10 @@ typedef struct earley_cache {
     size_t n_work, cap_work;
     uint32_t *self_stamp;  /* per position */
     uint32_t *pred_stamp;  /* per nonterminal: its predictions added this step */
+    uint64_t *self_bits;   /* per position: predicted this step (words self_lo..self_hi) */
+    size_t self_lo, self_hi, n_self;
+    eitem *merged;         /* scratch of intern: a step's items in order */
+    size_t cap_merged;
     uint32_t stamp;
     uint64_t *dedup_keys;  /* non-self items of the set being built */
     uint32_t *dedup_stamp;
@@ -292,15 +296,54 @@ static eset *table_find(const earley_cache *c, const eitem *items, uint32_t n, u
 
 /* Interns items (sorted here); NULL on out of memory. */
 static eset *intern_items(const smc_grammar *g, earley_cache *c, eitem *items, size_t n_items, bool accepting);
+static eset *intern_sorted(const smc_grammar *g, earley_cache *c, const eitem *items, size_t n_items,
+                           bool accepting);
 
+/* Interns the set a step built: its other items (c->out) sorted, merged
+ * with its predicted ones (origin SELF, sorting after every other origin of
+ * their position), which take the bits of their positions in self_bits
+ * (cleared here). */
 static eset *intern(const smc_grammar *g, earley_cache *c, bool accepting)
 {
-    return intern_items(g, c, c->out, c->n_out, accepting);
+    size_t n = c->n_out + c->n_self;
+    if (c->cap_merged < n) {
+        size_t cap = c->cap_merged ? c->cap_merged : 256;
+        while (cap < n)
+            cap *= 2;
+        eitem *v = realloc(c->merged, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        c->merged = v;
+        c->cap_merged = cap;
+    }
+    sort_items(c, c->out, c->n_out);
+    size_t k = 0, o = 0;
+    for (size_t w = c->self_lo; w < c->self_hi; w++) {
+        for (uint64_t m = c->self_bits[w]; m; m &= m - 1) {
+            uint32_t pos = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(m));
+            while (o < c->n_out && c->out[o].pos <= pos)
+                c->merged[k++] = c->out[o++];
+            c->merged[k++] = (eitem){pos, EORG_SELF};
+        }
+        c->self_bits[w] = 0;
+    }
+    while (o < c->n_out)
+        c->merged[k++] = c->out[o++];
+    c->self_lo = SIZE_MAX;
+    c->self_hi = 0;
+    return intern_sorted(g, c, c->merged, k, accepting);
 }
 
 static eset *intern_items(const smc_grammar *g, earley_cache *c, eitem *items, size_t n_items, bool accepting)
 {
     sort_items(c, items, n_items);
+    return intern_sorted(g, c, items, n_items, accepting);
+}
+
+/* Interns items already sorted by (pos, org). */
+static eset *intern_sorted(const smc_grammar *g, earley_cache *c, const eitem *items, size_t n_items,
+                           bool accepting)
+{
     uint32_t n = (uint32_t)n_items;
     uint64_t h = hash_items(items, n) ^ (accepting ? 0x5555 : 0);
     eset *s = table_find(c, items, n, h);
@@ -424,18 +467,14 @@ static int add_predicted(const smc_grammar *g, earley_cache *c, uint32_t nt)
         return 0;
     c->pred_stamp[nt] = c->stamp;
     const uint32_t *p = g->pred[nt];
-    uint32_t np = g->n_pred[nt];
-    if (c->n_out + np > c->cap_out) {
-        size_t cap = c->cap_out ? c->cap_out : 256;
-        while (cap < c->n_out + np)
-            cap *= 2;
-        eitem *v = realloc(c->out, cap * sizeof *v);
-        if (!v)
-            return -1;
-        c->out = v;
-        c->cap_out = cap;
-    }
-    uint32_t st = c->stamp;
+    uint32_t np = g->n_pred[nt], st = c->stamp;
+    if (np == 0)
+        return 0;
+    /* pred lists are sorted: the words they touch */
+    if (p[0] / 64 < c->self_lo)
+        c->self_lo = p[0] / 64;
+    if (p[np - 1] / 64 + 1 > c->self_hi)
+        c->self_hi = p[np - 1] / 64 + 1;
     for (uint32_t i = 0; i < np; i++) {
         uint32_t q = p[i];
         if (c->self_stamp[q] == st)
@@ -446,7 +485,8 @@ static int add_predicted(const smc_grammar *g, earley_cache *c, uint32_t nt)
             continue;   /* empty completions are covered by nullable advances */
         if (!IR_IS_TERM(sym))
             c->pred_stamp[sym] = st;
-        c->out[c->n_out++] = (eitem){q, EORG_SELF};
+        c->self_bits[q / 64] |= 1ull << (q % 64);
+        c->n_self++;
     }
     return 0;
 }
@@ -460,7 +500,11 @@ static void next_stamp(earley_cache *c, const smc_grammar *g)
             memset(c->dedup_stamp, 0, c->dedup_cap * sizeof *c->dedup_stamp);
         c->stamp = 1;
     }
-    c->n_out = c->n_work = c->dedup_n = 0;
+    if (c->self_lo < c->self_hi)   /* a step that failed before intern */
+        memset(c->self_bits + c->self_lo, 0, (c->self_hi - c->self_lo) * sizeof *c->self_bits);
+    c->self_lo = SIZE_MAX;
+    c->self_hi = 0;
+    c->n_out = c->n_work = c->dedup_n = c->n_self = 0;
 }
 
 int earley_cache_init(smc_grammar *g)
@@ -471,11 +515,13 @@ int earley_cache_init(smc_grammar *g)
     g->cache = c;
     c->self_stamp = calloc(g->n_pos ? g->n_pos : 1, sizeof *c->self_stamp);
     c->pred_stamp = calloc(g->n_nt ? g->n_nt : 1, sizeof *c->pred_stamp);
+    c->self_bits = calloc(g->n_pos / 64 + 1, sizeof *c->self_bits);
+    c->self_lo = SIZE_MAX;
     c->nt_mark = calloc(g->n_nt ? g->n_nt : 1, sizeof *c->nt_mark);
     c->nt_queue = malloc((g->n_nt ? g->n_nt : 1) * sizeof *c->nt_queue);
     c->nt_head = malloc((g->n_nt ? g->n_nt : 1) * sizeof *c->nt_head);
     c->nt_head_stamp = calloc(g->n_nt ? g->n_nt : 1, sizeof *c->nt_head_stamp);
-    if (!c->self_stamp || !c->pred_stamp || !c->nt_mark || !c->nt_queue || !c->nt_head || !c->nt_head_stamp)
+    if (!c->self_stamp || !c->pred_stamp || !c->self_bits || !c->nt_mark || !c->nt_queue || !c->nt_head || !c->nt_head_stamp)
         return -1;
     compute_byte_classes(g, c);
     if (!(c->chains = earley_chains_new(g)))
@@ -524,6 +570,8 @@ void earley_cache_free(smc_grammar *g)
     free(c->work_list);
     free(c->self_stamp);
     free(c->pred_stamp);
+    free(c->self_bits);
+    free(c->merged);
     free(c->dedup_keys);
     free(c->dedup_stamp);
     free(c->pout);
@@ -723,8 +771,8 @@ static eset *compute_step(const smc_grammar *g, earley_cache *c, eset *s, unsign
             }
         }
     }
-    c->work += c->n_work + c->n_out;   /* items processed, for work limits */
-    if (c->n_out == 0 && !accepting)
+    c->work += c->n_work + c->n_out + c->n_self;   /* items processed, for work limits */
+    if (c->n_out + c->n_self == 0 && !accepting)
         return &earley_dead;   /* cannot happen with a trimmed grammar */
     return intern(g, c, accepting);
 }
