@@ -374,10 +374,10 @@ VNNI_INLINE __m512i vq_pairsum64(__m512i a, __m512i b)
  * Q8_0's 34 bytes) and the 16 d values gathered from those vectors by word
  * permutations: against 16 two-byte loads and inserts per block, one
  * column from memory went from ~20 to ~26 GB/s (Q4_0) and ~24 to ~30
- * (Q8_0; in cache Q8_0 is slower, ~35-45 against ~50 GB/s, but a decode
- * step reads its weights from memory); Q5_0, whose qh bits also come from
- * the loaded vector (a byte shuffle and a bit test, not two scalar loads
- * per row pair), from ~21 to ~26. */
+ * (Q8_0; in cache Q8_0 is slower, ~33-43 against ~32-56 GB/s, but a
+ * decode step reads its weights from memory); Q5_0, whose qh bits also
+ * come from the loaded vector (a byte shuffle and a bit test, not two
+ * scalar loads per row pair), from ~21 to ~26. */
 VNNI_INLINE void vq_rows16_col1(const uint8_t *W, size_t wrow, int64_t nblk, const uint8_t *A, float *Y, const int K)
 {
     static const int8_t order[8] = {0, 1, 2, 3, 8, 9, 10, 11};
