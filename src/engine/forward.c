@@ -118,6 +118,25 @@ static void rmsnorm(float *out, const float *x, const float *w, int64_t n, float
         out[i] = x[i] * scale * w[i];
 }
 
+/* g[i] = silu(g[i]) * up[i] = g / (1 + exp(-g)) * up. The exponentials
+ * first (libm's expf, a call per element), then the division and product
+ * over a fixed-size chunk, which the compiler vectorises: the same
+ * operations per element as one loop, ~half the time of it. */
+static void silu_mul(float *restrict g, const float *restrict up, int64_t n)
+{
+    enum { CHUNK = 64 };
+    float e[CHUNK];
+    int64_t i = 0;
+    for (; i + CHUNK <= n; i += CHUNK) {
+        for (int j = 0; j < CHUNK; j++)
+            e[j] = expf(-g[i + j]);
+        for (int j = 0; j < CHUNK; j++)
+            g[i + j] = g[i + j] / (1.0f + e[j]) * up[i + j];
+    }
+    for (; i < n; i++)
+        g[i] = g[i] / (1.0f + expf(-g[i])) * up[i];
+}
+
 /* ---- one micro-batch: entries [i0, i0+n) ---- */
 
 static void run_ubatch(smc_ctx *c, const smc_batch_entry *ent, int32_t i0, int32_t n, int32_t out0)
@@ -170,10 +189,7 @@ static void run_ubatch(smc_ctx *c, const smc_batch_entry *ent, int32_t i0, int32
             float *ys[2] = {c->gate, c->up};
             matmul_group(c, 2, ws, c->h, n, ys);
         }
-        for (int64_t i = 0; i < n * ff; i++) {
-            float g = c->gate[i];
-            c->gate[i] = g / (1.0f + expf(-g)) * c->up[i];
-        }
+        silu_mul(c->gate, c->up, n * ff);
         matmul(c, &L->down, c->gate, n, c->tmp);
         for (int64_t i = 0; i < n * d; i++)
             c->x[i] += c->tmp[i];

@@ -305,10 +305,15 @@ VNNI_INLINE __m512i vq_unpack2(__m512i raw, const uint8_t *b0, const uint8_t *b1
     const __m512i n = _mm512_and_si512(_mm512_srlv_epi64(q, _mm512_setr_epi64(0, 0, 4, 4, 0, 0, 4, 4)),
                                        _mm512_set1_epi8(0x0F));
     if (K == VQ_Q5_0) {   /* nibble | (bit e of qh) << 4 = w + 16 */
-        uint32_t h0, h1;
-        memcpy(&h0, b0 + 2, 4);
-        memcpy(&h1, b1 + 2, 4);
-        return _mm512_mask_add_epi8(n, (__mmask64)h0 | (__mmask64)h1 << 32, n, _mm512_set1_epi8(0x10));
+        /* byte e of each half = qh byte e / 8 of its row (qh: bytes 2-5 of
+         * the half's first 128-bit lane), tested against bit e % 8 */
+        const __m512i l0 = _mm512_shuffle_i64x2(raw, raw, _MM_SHUFFLE(2, 2, 0, 0));
+        const __m512i sel = _mm512_set_epi64(0x0505050505050505LL, 0x0404040404040404LL, 0x0303030303030303LL,
+                                             0x0202020202020202LL, 0x0505050505050505LL, 0x0404040404040404LL,
+                                             0x0303030303030303LL, 0x0202020202020202LL);
+        const __m512i bits = _mm512_set1_epi64((long long)0x8040201008040201ULL);
+        const __mmask64 h = _mm512_test_epi8_mask(_mm512_shuffle_epi8(l0, sel), bits);
+        return _mm512_mask_add_epi8(n, h, n, _mm512_set1_epi8(0x10));
     }
     (void)b0, (void)b1;
     return n;
@@ -368,9 +373,11 @@ VNNI_INLINE __m512i vq_pairsum64(__m512i a, __m512i b)
  * read whole by masked loads (two rows per vector for Q4_0 / Q5_0, one for
  * Q8_0's 34 bytes) and the 16 d values gathered from those vectors by word
  * permutations: against 16 two-byte loads and inserts per block, one
- * column from memory went from ~20 to ~26 GB/s (Q4_0), ~21 to ~22.5 (Q5_0)
- * and ~24 to ~30 (Q8_0; in cache Q8_0 is slower, ~35-45 against ~50 GB/s,
- * but a decode step reads its weights from memory). */
+ * column from memory went from ~20 to ~26 GB/s (Q4_0) and ~24 to ~30
+ * (Q8_0; in cache Q8_0 is slower, ~33-43 against ~32-56 GB/s, but a
+ * decode step reads its weights from memory); Q5_0, whose qh bits also
+ * come from the loaded vector (a byte shuffle and a bit test, not two
+ * scalar loads per row pair), from ~21 to ~26. */
 VNNI_INLINE void vq_rows16_col1(const uint8_t *W, size_t wrow, int64_t nblk, const uint8_t *A, float *Y, const int K)
 {
     static const int8_t order[8] = {0, 1, 2, 3, 8, 9, 10, 11};
