@@ -3,6 +3,7 @@
  * matmul_vnni_q.c on CPUs with AVX512-VNNI unless $SMC_NO_VNNI is set or
  * the AVX-512 kernels are switched off, see smc_kernels_force_avx2). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "engine/kernels.h"
@@ -26,7 +27,13 @@ smc_mm_kernel smc_mm_kernel_avx2(int type)
     if (!smc_cpu_has_avx2_fma())
         return NULL;
     pthread_once(&table_once, fill_table);
-    smc_mm_kernel k = getenv("SMC_NO_VNNI") || !smc_kernels_use_avx512() ? NULL : smc_mm_kernel_vnni_q(type);
+    static atomic_int no_vnni = -1;   /* $SMC_NO_VNNI, read once (this runs for every matmul) */
+    int nv = atomic_load(&no_vnni);
+    if (nv < 0) {
+        nv = getenv("SMC_NO_VNNI") != NULL;
+        atomic_store(&no_vnni, nv);
+    }
+    smc_mm_kernel k = nv || !smc_kernels_use_avx512() ? NULL : smc_mm_kernel_vnni_q(type);
     if (!k)
         k = smc_mm_kernel_avx2_float(type);
     if (!k)
