@@ -188,6 +188,20 @@ static void insertion_sort(eitem *a, size_t n)
     }
 }
 
+/* p (an array of *cap elements of `size` bytes), grown to hold at least n;
+ * NULL (p left as it was) when out of memory. */
+static void *grow_scratch(void *p, size_t *cap, size_t n, size_t size)
+{
+    if (p && *cap >= n)
+        return p;
+    if (n < 16)
+        n = 16;
+    void *v = realloc(p, n * size);
+    if (v)
+        *cap = n;
+    return v;
+}
+
 /* Sorts items by (pos, org), as cmp_item orders them, without a call per
  * comparison: a natural merge sort. The ascending runs already there are
  * kept (a step's predictions come in runs, pred lists being sorted;
@@ -201,26 +215,16 @@ static void sort_items(earley_cache *c, eitem *items, size_t n)
         insertion_sort(items, n);
         return;
     }
-    size_t max_runs = n / MIN_RUN + 2;
-    if (c->cap_sort_tmp < n) {
-        eitem *t = realloc(c->sort_tmp, n * sizeof *t);
-        if (!t) {
-            qsort(items, n, sizeof *items, cmp_item);
-            return;
-        }
-        c->sort_tmp = t;
-        c->cap_sort_tmp = n;
+    eitem *tmp = grow_scratch(c->sort_tmp, &c->cap_sort_tmp, n, sizeof *tmp);
+    if (tmp)
+        c->sort_tmp = tmp;
+    size_t *ends = tmp ? grow_scratch(c->runs, &c->cap_runs, n / MIN_RUN + 2, sizeof *ends) : NULL;
+    if (!ends) {
+        qsort(items, n, sizeof *items, cmp_item);
+        return;
     }
-    if (c->cap_runs < max_runs) {
-        size_t *r = realloc(c->runs, max_runs * sizeof *r);
-        if (!r) {
-            qsort(items, n, sizeof *items, cmp_item);
-            return;
-        }
-        c->runs = r;
-        c->cap_runs = max_runs;
-    }
-    size_t *ends = c->runs, nr = 0;
+    c->runs = ends;
+    size_t nr = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && item_key(items[j - 1]) <= item_key(items[j]))
@@ -653,13 +657,10 @@ static int build_chains(const smc_grammar *g, earley_cache *c, const eset *s)
 {
     if (c->chain_set == s)
         return 0;
-    if (c->cap_link < s->n) {
-        uint32_t *v = realloc(c->link, s->n * sizeof *v);
-        if (!v)
-            return -1;
-        c->link = v;
-        c->cap_link = s->n;
-    }
+    uint32_t *link = grow_scratch(c->link, &c->cap_link, s->n, sizeof *link);
+    if (!link)
+        return -1;
+    c->link = link;
     if (++c->head_stamp == 0) {
         memset(c->nt_head_stamp, 0, g->n_nt * sizeof *c->nt_head_stamp);
         c->head_stamp = 1;
@@ -692,23 +693,17 @@ static uint32_t project(const smc_grammar *g, earley_cache *c, eset *s, uint32_t
     }
     if (build_chains(g, c, s) != 0)
         return UINT32_MAX;
-    if (c->cap_pout < s->n + 1) {
-        eitem *v = realloc(c->pout, (s->n + 1) * sizeof *v);
-        if (!v)
-            return UINT32_MAX;
-        c->pout = v;
-        c->cap_pout = s->n + 1;
-    }
+    eitem *pout = grow_scratch(c->pout, &c->cap_pout, s->n + 1, sizeof *pout);
+    if (!pout)
+        return UINT32_MAX;
+    c->pout = pout;
     /* breadth first up from a, marking the items of every chain reached
      * (pbits, one bit per item of s), then those items in s's order */
     size_t nw = (s->n + 63) / 64;
-    if (c->cap_pbits < nw) {
-        uint64_t *v = realloc(c->pbits, nw * sizeof *v);
-        if (!v)
-            return UINT32_MAX;
-        c->pbits = v;
-        c->cap_pbits = nw;
-    }
+    uint64_t *pbits = grow_scratch(c->pbits, &c->cap_pbits, nw, sizeof *pbits);
+    if (!pbits)
+        return UINT32_MAX;
+    c->pbits = pbits;
     memset(c->pbits, 0, nw * sizeof *c->pbits);
     uint32_t hs = c->head_stamp, st = c->nt_stamp, nq = 0;
     c->nt_mark[a] = st;
@@ -880,13 +875,10 @@ eset *earley_abstract(const smc_grammar *g, eset *s)
         s->abs = s;
         return s;
     }
-    if (c->cap_pout < s->n + 1) {
-        eitem *v = realloc(c->pout, (s->n + 1) * sizeof *v);
-        if (!v)
-            return NULL;
-        c->pout = v;
-        c->cap_pout = s->n + 1;
-    }
+    eitem *pout = grow_scratch(c->pout, &c->cap_pout, s->n + 1, sizeof *pout);
+    if (!pout)
+        return NULL;
+    c->pout = pout;
     /* s's items are sorted by (pos, org): EXT sorts after every set id and
      * before SELF, so equal positions stay adjacent for the dedup */
     size_t n = 0;
