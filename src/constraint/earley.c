@@ -23,7 +23,9 @@ typedef struct earley_cache {
     size_t n_out, cap_out;
     eitem *work_list;
     size_t n_work, cap_work;
-    uint32_t *self_stamp;  /* per position */
+    /* per nonterminal: the positions it predicts (no ends, sorted) and the
+     * nonterminals among them (split_pred) */
+    uint32_t **pred_pos, **pred_nts, *n_pred_pos, *n_pred_nts, *pred_store;
     uint32_t *pred_stamp;  /* per nonterminal: its predictions added this step */
     uint64_t *self_bits;   /* per position: predicted this step (words self_lo..self_hi) */
     size_t self_lo, self_hi, n_self;
@@ -186,6 +188,20 @@ static void insertion_sort(eitem *a, size_t n)
     }
 }
 
+/* p (an array of *cap elements of `size` bytes), grown to hold at least n;
+ * NULL (p left as it was) when out of memory. */
+static void *grow_scratch(void *p, size_t *cap, size_t n, size_t size)
+{
+    if (p && *cap >= n)
+        return p;
+    if (n < 16)
+        n = 16;
+    void *v = realloc(p, n * size);
+    if (v)
+        *cap = n;
+    return v;
+}
+
 /* Sorts items by (pos, org), as cmp_item orders them, without a call per
  * comparison: a natural merge sort. The ascending runs already there are
  * kept (a step's predictions come in runs, pred lists being sorted;
@@ -199,26 +215,16 @@ static void sort_items(earley_cache *c, eitem *items, size_t n)
         insertion_sort(items, n);
         return;
     }
-    size_t max_runs = n / MIN_RUN + 2;
-    if (c->cap_sort_tmp < n) {
-        eitem *t = realloc(c->sort_tmp, n * sizeof *t);
-        if (!t) {
-            qsort(items, n, sizeof *items, cmp_item);
-            return;
-        }
-        c->sort_tmp = t;
-        c->cap_sort_tmp = n;
+    eitem *tmp = grow_scratch(c->sort_tmp, &c->cap_sort_tmp, n, sizeof *tmp);
+    if (tmp)
+        c->sort_tmp = tmp;
+    size_t *ends = tmp ? grow_scratch(c->runs, &c->cap_runs, n / MIN_RUN + 2, sizeof *ends) : NULL;
+    if (!ends) {
+        qsort(items, n, sizeof *items, cmp_item);
+        return;
     }
-    if (c->cap_runs < max_runs) {
-        size_t *r = realloc(c->runs, max_runs * sizeof *r);
-        if (!r) {
-            qsort(items, n, sizeof *items, cmp_item);
-            return;
-        }
-        c->runs = r;
-        c->cap_runs = max_runs;
-    }
-    size_t *ends = c->runs, nr = 0;
+    c->runs = ends;
+    size_t nr = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && item_key(items[j - 1]) <= item_key(items[j]))
@@ -302,10 +308,10 @@ static eset *intern_sorted(const smc_grammar *g, earley_cache *c, const eitem *i
 /* Interns the set a step built: its other items (c->out) sorted, merged
  * with its predicted ones (origin SELF, sorting after every other origin of
  * their position), which take the bits of their positions in self_bits
- * (cleared here). */
+ * (cleared here, and counted in n_self). */
 static eset *intern(const smc_grammar *g, earley_cache *c, bool accepting)
 {
-    size_t n = c->n_out + c->n_self;
+    size_t n = c->n_out + (c->self_lo < c->self_hi ? (c->self_hi - c->self_lo) * 64 : 0);   /* at most */
     if (c->cap_merged < n) {
         size_t cap = c->cap_merged ? c->cap_merged : 256;
         while (cap < n)
@@ -324,6 +330,7 @@ static eset *intern(const smc_grammar *g, earley_cache *c, bool accepting)
             while (o < c->n_out && c->out[o].pos <= pos)
                 c->merged[k++] = c->out[o++];
             c->merged[k++] = (eitem){pos, EORG_SELF};
+            c->n_self++;
         }
         c->self_bits[w] = 0;
     }
@@ -458,35 +465,60 @@ static int add_dyn(earley_cache *c, uint32_t pos, uint32_t org)
     return 1;
 }
 
-/* Adds the items nt predicts (g->pred[nt], origin here) not added yet. A
- * nonterminal y met among them predicts a subset of them (pred lists are
- * closed under prediction), so y is marked done for this step too. */
-static int add_predicted(const smc_grammar *g, earley_cache *c, uint32_t nt)
+/* Adds the items nt predicts (g->pred[nt] less its ends, origin here) as
+ * bits of self_bits. The nonterminals met among them predict subsets of
+ * them (pred lists are closed under prediction), so they are marked done
+ * for this step too. */
+static void add_predicted(earley_cache *c, uint32_t nt)
 {
     if (c->pred_stamp[nt] == c->stamp)
-        return 0;
-    c->pred_stamp[nt] = c->stamp;
-    const uint32_t *p = g->pred[nt];
-    uint32_t np = g->n_pred[nt], st = c->stamp;
+        return;
+    const uint32_t *p = c->pred_pos[nt], np = c->n_pred_pos[nt];
+    const uint32_t *y = c->pred_nts[nt], ny = c->n_pred_nts[nt];
+    uint32_t st = c->stamp;
+    c->pred_stamp[nt] = st;
+    for (uint32_t i = 0; i < ny; i++)
+        c->pred_stamp[y[i]] = st;
     if (np == 0)
-        return 0;
-    /* pred lists are sorted: the words they touch */
+        return;
+    /* sorted: the words they touch */
     if (p[0] / 64 < c->self_lo)
         c->self_lo = p[0] / 64;
     if (p[np - 1] / 64 + 1 > c->self_hi)
         c->self_hi = p[np - 1] / 64 + 1;
-    for (uint32_t i = 0; i < np; i++) {
-        uint32_t q = p[i];
-        if (c->self_stamp[q] == st)
-            continue;
-        c->self_stamp[q] = st;
-        uint32_t sym = g->pos_sym[q];
-        if (POS_IS_END(sym))
-            continue;   /* empty completions are covered by nullable advances */
-        if (!IR_IS_TERM(sym))
-            c->pred_stamp[sym] = st;
-        c->self_bits[q / 64] |= 1ull << (q % 64);
-        c->n_self++;
+    for (uint32_t i = 0; i < np; i++)
+        c->self_bits[p[i] / 64] |= 1ull << (p[i] % 64);
+}
+
+/* Per nonterminal, from g->pred: the positions it predicts that are not
+ * ends (empty completions are covered by nullable advances), and the
+ * nonterminals after their dots. -1 when out of memory. */
+static int split_pred(const smc_grammar *g, earley_cache *c)
+{
+    size_t total = 0;
+    for (uint32_t a = 0; a < g->n_nt; a++)
+        total += g->n_pred[a];
+    c->pred_pos = calloc(g->n_nt ? g->n_nt : 1, sizeof *c->pred_pos);
+    c->pred_nts = calloc(g->n_nt ? g->n_nt : 1, sizeof *c->pred_nts);
+    c->n_pred_pos = calloc(g->n_nt ? g->n_nt : 1, sizeof *c->n_pred_pos);
+    c->n_pred_nts = calloc(g->n_nt ? g->n_nt : 1, sizeof *c->n_pred_nts);
+    c->pred_store = malloc((total ? total : 1) * 2 * sizeof *c->pred_store);
+    if (!c->pred_pos || !c->pred_nts || !c->n_pred_pos || !c->n_pred_nts || !c->pred_store)
+        return -1;
+    uint32_t *at = c->pred_store;
+    for (uint32_t a = 0; a < g->n_nt; a++) {
+        c->pred_pos[a] = at;
+        for (uint32_t i = 0; i < g->n_pred[a]; i++)
+            if (!POS_IS_END(g->pos_sym[g->pred[a][i]]))
+                at[c->n_pred_pos[a]++] = g->pred[a][i];
+        at += c->n_pred_pos[a];
+        c->pred_nts[a] = at;
+        for (uint32_t i = 0; i < g->n_pred[a]; i++) {
+            uint32_t sym = g->pos_sym[g->pred[a][i]];
+            if (!POS_IS_END(sym) && !IR_IS_TERM(sym))
+                at[c->n_pred_nts[a]++] = sym;
+        }
+        at += c->n_pred_nts[a];
     }
     return 0;
 }
@@ -494,7 +526,6 @@ static int add_predicted(const smc_grammar *g, earley_cache *c, uint32_t nt)
 static void next_stamp(earley_cache *c, const smc_grammar *g)
 {
     if (++c->stamp == 0) {
-        memset(c->self_stamp, 0, g->n_pos * sizeof *c->self_stamp);
         memset(c->pred_stamp, 0, g->n_nt * sizeof *c->pred_stamp);
         if (c->dedup_stamp)
             memset(c->dedup_stamp, 0, c->dedup_cap * sizeof *c->dedup_stamp);
@@ -513,7 +544,6 @@ int earley_cache_init(smc_grammar *g)
     if (!c)
         return -1;
     g->cache = c;
-    c->self_stamp = calloc(g->n_pos ? g->n_pos : 1, sizeof *c->self_stamp);
     c->pred_stamp = calloc(g->n_nt ? g->n_nt : 1, sizeof *c->pred_stamp);
     c->self_bits = calloc(g->n_pos / 64 + 1, sizeof *c->self_bits);
     c->self_lo = SIZE_MAX;
@@ -521,14 +551,15 @@ int earley_cache_init(smc_grammar *g)
     c->nt_queue = malloc((g->n_nt ? g->n_nt : 1) * sizeof *c->nt_queue);
     c->nt_head = malloc((g->n_nt ? g->n_nt : 1) * sizeof *c->nt_head);
     c->nt_head_stamp = calloc(g->n_nt ? g->n_nt : 1, sizeof *c->nt_head_stamp);
-    if (!c->self_stamp || !c->pred_stamp || !c->self_bits || !c->nt_mark || !c->nt_queue || !c->nt_head || !c->nt_head_stamp)
+    if (!c->pred_stamp || !c->self_bits || !c->nt_mark || !c->nt_queue || !c->nt_head || !c->nt_head_stamp)
+        return -1;
+    if (split_pred(g, c) != 0)
         return -1;
     compute_byte_classes(g, c);
     if (!(c->chains = earley_chains_new(g)))
         return -1;
     next_stamp(c, g);
-    if (add_predicted(g, c, g->start_nt) != 0)
-        return -1;
+    add_predicted(c, g->start_nt);
     c->init = intern(g, c, g->nullable[g->start_nt] != 0);
     return c->init ? 0 : -1;
 }
@@ -568,7 +599,11 @@ void earley_cache_free(smc_grammar *g)
     free(c->table);
     free(c->out);
     free(c->work_list);
-    free(c->self_stamp);
+    free(c->pred_pos);
+    free(c->pred_nts);
+    free(c->n_pred_pos);
+    free(c->n_pred_nts);
+    free(c->pred_store);
     free(c->pred_stamp);
     free(c->self_bits);
     free(c->merged);
@@ -622,13 +657,10 @@ static int build_chains(const smc_grammar *g, earley_cache *c, const eset *s)
 {
     if (c->chain_set == s)
         return 0;
-    if (c->cap_link < s->n) {
-        uint32_t *v = realloc(c->link, s->n * sizeof *v);
-        if (!v)
-            return -1;
-        c->link = v;
-        c->cap_link = s->n;
-    }
+    uint32_t *link = grow_scratch(c->link, &c->cap_link, s->n, sizeof *link);
+    if (!link)
+        return -1;
+    c->link = link;
     if (++c->head_stamp == 0) {
         memset(c->nt_head_stamp, 0, g->n_nt * sizeof *c->nt_head_stamp);
         c->head_stamp = 1;
@@ -661,23 +693,17 @@ static uint32_t project(const smc_grammar *g, earley_cache *c, eset *s, uint32_t
     }
     if (build_chains(g, c, s) != 0)
         return UINT32_MAX;
-    if (c->cap_pout < s->n + 1) {
-        eitem *v = realloc(c->pout, (s->n + 1) * sizeof *v);
-        if (!v)
-            return UINT32_MAX;
-        c->pout = v;
-        c->cap_pout = s->n + 1;
-    }
+    eitem *pout = grow_scratch(c->pout, &c->cap_pout, s->n + 1, sizeof *pout);
+    if (!pout)
+        return UINT32_MAX;
+    c->pout = pout;
     /* breadth first up from a, marking the items of every chain reached
      * (pbits, one bit per item of s), then those items in s's order */
     size_t nw = (s->n + 63) / 64;
-    if (c->cap_pbits < nw) {
-        uint64_t *v = realloc(c->pbits, nw * sizeof *v);
-        if (!v)
-            return UINT32_MAX;
-        c->pbits = v;
-        c->cap_pbits = nw;
-    }
+    uint64_t *pbits = grow_scratch(c->pbits, &c->cap_pbits, nw, sizeof *pbits);
+    if (!pbits)
+        return UINT32_MAX;
+    c->pbits = pbits;
     memset(c->pbits, 0, nw * sizeof *c->pbits);
     uint32_t hs = c->head_stamp, st = c->nt_stamp, nq = 0;
     c->nt_mark[a] = st;
@@ -764,17 +790,17 @@ static eset *compute_step(const smc_grammar *g, earley_cache *c, eset *s, unsign
             if (push_out(c, it.pos, it.org) != 0)
                 return NULL;
             if (!IR_IS_TERM(sym)) {
-                if (add_predicted(g, c, sym) != 0)
-                    return NULL;
+                add_predicted(c, sym);
                 if (g->nullable[sym] && add_dyn(c, it.pos + 1, it.org) < 0)
                     return NULL;
             }
         }
     }
-    c->work += c->n_work + c->n_out + c->n_self;   /* items processed, for work limits */
-    if (c->n_out + c->n_self == 0 && !accepting)
+    if (c->n_out == 0 && c->self_lo >= c->self_hi && !accepting)
         return &earley_dead;   /* cannot happen with a trimmed grammar */
-    return intern(g, c, accepting);
+    eset *t = intern(g, c, accepting);
+    c->work += c->n_work + c->n_out + c->n_self;   /* items processed, for work limits */
+    return t;
 }
 
 eset *earley_step(const smc_grammar *g, eset *s, unsigned char byte)
@@ -849,13 +875,10 @@ eset *earley_abstract(const smc_grammar *g, eset *s)
         s->abs = s;
         return s;
     }
-    if (c->cap_pout < s->n + 1) {
-        eitem *v = realloc(c->pout, (s->n + 1) * sizeof *v);
-        if (!v)
-            return NULL;
-        c->pout = v;
-        c->cap_pout = s->n + 1;
-    }
+    eitem *pout = grow_scratch(c->pout, &c->cap_pout, s->n + 1, sizeof *pout);
+    if (!pout)
+        return NULL;
+    c->pout = pout;
     /* s's items are sorted by (pos, org): EXT sorts after every set id and
      * before SELF, so equal positions stay adjacent for the dedup */
     size_t n = 0;
