@@ -7,6 +7,8 @@
 #define SMC_TEST_H
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,19 @@ void run_tests(void);
 char *test_read_file(const char *path, size_t *len);
 /* Path of a file under ../shared, or NULL when ../shared is absent. */
 const char *test_shared_path(const char *rel);
+
+/* xorshift64 (shifts 13, 7, 17): the tests' reproducible generator; each
+ * test file keeps its own nonzero state. */
+static inline uint64_t test_xorshift64(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
+}
+
+/* Bit i of a token mask (32 tokens a word, lowest bit first). */
+static inline bool test_mask_bit(const uint32_t *mask, int32_t i) { return mask[i >> 5] >> (i & 31) & 1; }
 
 #define CHECK(cond) do { \
     if (cond) test_passed++; \

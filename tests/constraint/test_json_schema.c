@@ -36,13 +36,7 @@ static bool sanitized(void)
 
 /* ---- a tiny deterministic RNG ---- */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static uint64_t rng_next(void) { return test_xorshift64(&rng_state); }
 static double rng_unit(void) { return (double)(rng_next() >> 11) / 9007199254740992.0; }
 
 /* Candidate units for the walk: printable ASCII, \n, \t, and a few

@@ -20,13 +20,7 @@
 #include "test_vocab.h"
 
 static uint64_t rng = 88172645463325252ull;
-static uint64_t next_u64(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next_u64(void) { return test_xorshift64(&rng); }
 static double uniform(void) { return (double)(next_u64() >> 11) / 9007199254740992.0; }
 
 static const char JSON_GBNF[] =
@@ -37,8 +31,6 @@ static const char JSON_GBNF[] =
     "string ::= \"\\\"\" ( [^\"\\\\\\x7F\\x00-\\x1F] | \"\\\\\" ([\"\\\\bfnrt] | \"u\" [0-9a-fA-F]{4}) )* \"\\\"\" ws\n"
     "number ::= (\"-\"? ([0-9] | [1-9] [0-9]{0,15})) (\".\" [0-9]+)? ([eE] [-+]? [0-9] [1-9]{0,15})? ws\n"
     "ws ::= | \" \" | \"\\n\" [ \\t]{0,20}\n";
-
-static bool bit(const uint32_t *m, int32_t i) { return m[i >> 5] >> (i & 31) & 1; }
 
 /* Would the matcher accept these bytes? Stepped with earley_step_direct:
  * Earley transitions computed from the items each time, without the memo,
@@ -121,12 +113,12 @@ static void property(const char *name, const smc_grammar *g, const smc_token_ind
                     }
                 }
                 if (id != v->eos && v->lens[id] && id % direct_stride == 0 &&
-                    direct_accepts(m, v->bytes[id], v->lens[id]) != bit(mask, id) && mismatches++ < 5)
+                    direct_accepts(m, v->bytes[id], v->lens[id]) != test_mask_bit(mask, id) && mismatches++ < 5)
                     fprintf(stderr, "%s: step %d token %d: mask %d, direct Earley steps disagree\n", name, s, (int)id,
-                            bit(mask, id));
-                if (bit(mask, id) != ref && mismatches++ < 5)
+                            test_mask_bit(mask, id));
+                if (test_mask_bit(mask, id) != ref && mismatches++ < 5)
                     fprintf(stderr, "%s: step %d token %d (\"%.*s\"): mask %d, reference %d\n", name, s, (int)id,
-                            (int)v->lens[id], v->bytes[id], bit(mask, id), ref);
+                            (int)v->lens[id], v->bytes[id], test_mask_bit(mask, id), ref);
                 /* advance_token agrees */
                 smc_matcher *c = smc_matcher_clone(m);
                 bool adv = smc_matcher_advance_token(c, ix, id) == 0;
@@ -140,18 +132,18 @@ static void property(const char *name, const smc_grammar *g, const smc_token_ind
             double lse = smc_matcher_masked_logsumexp(m, ix, logits, mask2, &err);
             double mx = -INFINITY;
             for (int32_t id = 0; id < v->n; id++)
-                if (bit(mask, id) && logits[id] > mx)
+                if (test_mask_bit(mask, id) && logits[id] > mx)
                     mx = logits[id];
             double sum = 0;
             for (int32_t id = 0; id < v->n; id++)
-                if (bit(mask, id))
+                if (test_mask_bit(mask, id))
                     sum += exp(logits[id] - mx);
             double direct = mx == -INFINITY ? -INFINITY : mx + log(sum);
             if (!(fabs(lse - direct) <= 1e-6 * (1 + fabs(direct)) || (lse == direct)) && lse_bad++ < 5)
                 fprintf(stderr, "%s: logsumexp %.12g vs direct %.12g\n", name, lse, direct);
             /* the logits of forbidden tokens must not matter, whatever they are */
             for (int32_t id = 0; id < v->n; id++)
-                if (!bit(mask, id))
+                if (!test_mask_bit(mask, id))
                     logits[id] = id % 2 ? INFINITY : NAN;
             double lse2 = smc_matcher_masked_logsumexp(m, ix, logits, NULL, &err);
             if (lse2 != lse && lse_bad++ < 5)
@@ -164,7 +156,7 @@ static void property(const char *name, const smc_grammar *g, const smc_token_ind
             double u = uniform() * sum, acc = 0;
             int32_t pick = -1;
             for (int32_t id = 0; id < v->n; id++) {
-                if (!bit(mask, id))
+                if (!test_mask_bit(mask, id))
                     continue;
                 pick = id;
                 acc += exp(logits[id] - mx);
@@ -393,9 +385,9 @@ static void check_nested(int memo_min_nodes)
                     if (id % 11 == x % 11 && direct_accepts(m, v.bytes[id], v.lens[id]) != ref && mismatches++ < 5)
                         fprintf(stderr, "nested: \"%.*s\" + \"%s\": direct steps disagree\n", len, text, v.bytes[id]);
                 }
-                if (bit(mask, id) != ref && mismatches++ < 5)
+                if (test_mask_bit(mask, id) != ref && mismatches++ < 5)
                     fprintf(stderr, "nested (memo from %d nodes): after \"%.*s\" token \"%s\": mask %d, reference %d\n",
-                            memo_min_nodes, len, text, v.bytes[id], bit(mask, id), ref);
+                            memo_min_nodes, len, text, v.bytes[id], test_mask_bit(mask, id), ref);
             }
             smc_matcher_free(m);
         }
@@ -454,7 +446,7 @@ static void *thread_walk(void *p)
         /* a random allowed non-EOS token */
         int32_t pick = -1, seen = 0;
         for (int32_t id = 0; id < a->v->n; id++) {
-            if (id == a->v->eos || !bit(a->masks[s], id))
+            if (id == a->v->eos || !test_mask_bit(a->masks[s], id))
                 continue;
             r ^= r << 13;
             r ^= r >> 7;

@@ -24,15 +24,7 @@
 #include "test_vocab.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t next_u64(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static bool bit(const uint32_t *m, int32_t i) { return m[i >> 5] >> (i & 31) & 1; }
+static uint64_t next_u64(void) { return test_xorshift64(&rng); }
 
 static const char *ALPHA[] = {"\"", " ", "a", "b", "c", "!", ".", "[", "]", "(", ")", "\xc3\xa9", "\xe6\x97\xa5",
                               "\\", "n", "{", "}", ":", ",", "s", "t", "\xc3"};
@@ -103,7 +95,7 @@ static void check_state(const char *name, smc_matcher *m, smc_matcher *m0, const
     c->states++;
     c->canonical += is_canonical(m, ix);
     for (int32_t id = 0; id < v->n; id++) {
-        bool ref = bit(mask0, id);
+        bool ref = test_mask_bit(mask0, id);
         if (id % stride == 0) {
             if (id == v->eos) {
                 ref = smc_matcher_is_accepting(m);
@@ -113,9 +105,9 @@ static void check_state(const char *name, smc_matcher *m, smc_matcher *m0, const
                 smc_matcher_free(cl);
             }
         }
-        if ((bit(mask, id) != ref || bit(mask0, id) != ref) && c->mismatches++ < 5)
+        if ((test_mask_bit(mask, id) != ref || test_mask_bit(mask0, id) != ref) && c->mismatches++ < 5)
             fprintf(stderr, "%s: after \"%.*s\" token \"%s\": mask %d, plain mask %d, reference %d\n", name,
-                    (int)len, text, v->bytes[id], bit(mask, id), bit(mask0, id), ref);
+                    (int)len, text, v->bytes[id], test_mask_bit(mask, id), test_mask_bit(mask0, id), ref);
     }
     free(mask);
     free(mask0);
@@ -153,7 +145,7 @@ static void check_grammar(const char *name, smc_grammar *g, smc_grammar *g0, con
                 break;
             int n = 0, n_short = 0;
             for (int32_t id = 0; id < v->n; id++)
-                if (bit(mask, id) && id != v->eos && v->lens[id]) {
+                if (test_mask_bit(mask, id) && id != v->eos && v->lens[id]) {
                     allowed[n++] = id;
                     if (id < (int32_t)N_ALPHA)   /* one-symbol tokens */
                         short_ones[n_short++] = id;

@@ -19,15 +19,7 @@
 #include <stdint.h>
 
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static uint64_t next_u64(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static bool bit(const uint32_t *m, int32_t i) { return m[i >> 5] >> (i & 31) & 1; }
+static uint64_t next_u64(void) { return test_xorshift64(&rng); }
 
 static bool ascii(smc_str b)
 {
@@ -76,24 +68,24 @@ static void particle(walk_ctx *w, int steps, int ref_every)
                 ref = smc_matcher_advance_bytes(c, b.ptr, b.len) == 0;
                 smc_matcher_free(c);
             }
-            if (bit(mask, id) != ref && w->mismatches++ < 5)
+            if (test_mask_bit(mask, id) != ref && w->mismatches++ < 5)
                 fprintf(stderr, "after \"%.*s\": token %d \"%.*s\": mask %d, advance %d\n", (int)len, text, (int)id,
-                        (int)b.len, b.ptr, bit(mask, id), ref);
+                        (int)b.len, b.ptr, test_mask_bit(mask, id), ref);
             /* an independent recognizer (byte-level, ASCII classes) on a
              * sample of the ASCII tokens: 1 in ref_every of the allowed ones,
              * 1 in 4001 of the others */
             if (id != w->eos && b.len && len + b.len < sizeof text && ascii(b) &&
-                (bit(mask, id) ? (id + s) % ref_every == 0 : (id + s) % 4001 == 0)) {
+                (test_mask_bit(mask, id) ? (id + s) % ref_every == 0 : (id + s) % 4001 == 0)) {
                 char buf[2048];
                 memcpy(buf, text, len);
                 memcpy(buf + len, b.ptr, b.len);
                 bool viable = ge_match(&w->ref, "root", buf, len + b.len) > 0;
                 w->ref_checked++;
-                if (viable != bit(mask, id) && w->mismatches++ < 5)
+                if (viable != test_mask_bit(mask, id) && w->mismatches++ < 5)
                     fprintf(stderr, "after \"%.*s\": token %d \"%.*s\": mask %d, independent recognizer %d\n",
-                            (int)len, text, (int)id, (int)b.len, b.ptr, bit(mask, id), viable);
+                            (int)len, text, (int)id, (int)b.len, b.ptr, test_mask_bit(mask, id), viable);
             }
-            if (bit(mask, id) && id != w->eos)
+            if (test_mask_bit(mask, id) && id != w->eos)
                 allowed[n_allowed++] = id;
         }
         if (n_allowed == 0)
@@ -140,7 +132,7 @@ static int gold_queries(walk_ctx *w, smc_sql_db *db, const char *dbid, int limit
         smc_matcher *m = smc_matcher_new(w->g);
         bool ok = m != NULL;
         for (size_t k = 0; k < n && ok; k++) {
-            ok = smc_matcher_token_mask(m, w->ix, mask, &err) == 0 && bit(mask, ids[k]) &&
+            ok = smc_matcher_token_mask(m, w->ix, mask, &err) == 0 && test_mask_bit(mask, ids[k]) &&
                  smc_matcher_advance_token(m, w->ix, ids[k]) == 0;
             if (!ok)
                 fprintf(stderr, "%s: gold query [%s]: token %zu (%d) not allowed\n", dbid, rq, k, (int)ids[k]);
