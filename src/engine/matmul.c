@@ -51,6 +51,7 @@ static mm_job make_job(int type, const void *W, int64_t n_in, int64_t n_out, int
  * AVX-512 float kernel does this itself, with the next block's weights
  * prefetched while a block runs.) */
 #define ROW_BLOCK 64
+#define ROW_BLOCK_F32 60
 
 static void run_rows(const mm_job *j, int64_t o0, int64_t o1)
 {
@@ -58,14 +59,16 @@ static void run_rows(const mm_job *j, int64_t o0, int64_t o1)
         j->kernel(j->W, j->wrow, j->n_in, o0, o1, j->A, j->astride, (int)j->n_batch, j->Y, j->ldy);
         return;
     }
-    for (int64_t r0 = o0; r0 < o1; r0 += ROW_BLOCK) {
-        int64_t r1 = j->n_batch <= SMC_MM_MAX_COLS || o1 - r0 < ROW_BLOCK ? o1 : r0 + ROW_BLOCK;
+    /* (float weights: a multiple of the AVX2 batch kernel's 6-row tile) */
+    const int64_t rblock = j->fmt == SMC_ACT_F32 ? ROW_BLOCK_F32 : ROW_BLOCK;
+    for (int64_t r0 = o0; r0 < o1; r0 += rblock) {
+        int64_t r1 = j->n_batch <= SMC_MM_MAX_COLS || o1 - r0 < rblock ? o1 : r0 + rblock;
         for (int64_t b0 = 0; b0 < j->n_batch; b0 += SMC_MM_MAX_COLS) {
             int64_t nb = j->n_batch - b0 < SMC_MM_MAX_COLS ? j->n_batch - b0 : SMC_MM_MAX_COLS;
             j->kernel(j->W, j->wrow, j->n_in, r0, r1, j->A + (size_t)b0 * j->astride, j->astride, (int)nb,
                       j->Y + b0 * j->ldy, j->ldy);
         }
-        r0 = r1 - ROW_BLOCK;
+        r0 = r1 - rblock;
     }
 }
 
@@ -132,8 +135,10 @@ static int64_t grain_rows(size_t row_bytes, int64_t n_batch, int fmt)
     int64_t cols = n_batch < SMC_MM_MAX_COLS ? n_batch : SMC_MM_MAX_COLS;
     int64_t g = (int64_t)(((size_t)32 << 10) / (row_bytes ? row_bytes : 1)) / (1 + cols / 8) / 4 * 4;
     /* the AVX-512 float kernel works (and prefetches) in blocks of 64 rows;
-     * one column goes 16 rows (VNNI) or 8 rows (float) at a time */
-    int64_t min = fmt == FMT_PAIRS ? 64 : n_batch == 1 ? 16 : 4;
+     * one column goes 16 rows (VNNI) or 8 rows (float) at a time; the AVX2
+     * float batch kernel goes 6 rows at a time and reuses a column pair's
+     * activations over a block of rows (4-row claims left it 4-row tiles) */
+    int64_t min = fmt == FMT_PAIRS ? 64 : n_batch == 1 ? 16 : fmt == SMC_ACT_F32 ? 48 : 4;
     if (n_batch == 1)
         g = g / 16 * 16;
     return g < min ? min : g;

@@ -377,11 +377,44 @@ static void test_unsupported(void)
     CHECK(Y[0] == 123.0f);
 }
 
+/* The float kernels' batch path walks rows in blocks sized by the row
+ * length and 6-row x 2-column tiles: rows past a block and a tile (1..5
+ * rows left), an odd column, k with a tail past the last 8, batches over
+ * the 64-column chunk, and threads; every output against the references
+ * and, bit for bit, against one column at a time. */
+static void test_float_blocks(void)
+{
+    static const int types[] = {SMC_TYPE_F16, SMC_TYPE_F32, SMC_TYPE_BF16};
+    static const int64_t shapes[][3] = {{1547, 151, 13}, {1547, 151, 70}, {200, 700, 5}, {37, 23, 3}, {4864, 50, 7}};
+    smc_threadpool *pool = smc_threadpool_new(3);
+    CHECK(pool != NULL);
+    for (int t = 0; t < 3; t++) {
+        stats st = {0, 0, 0};
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+            check_shape(types[t], shapes[i][0], shapes[i][1], shapes[i][2], 0, &st);
+        CHECK_MSG(st.failures_ref1 == 0, "type %d: %d outputs off the float reference", types[t], st.failures_ref1);
+        int64_t n_in = 1547, n_out = 151, nb = 13;
+        uint8_t *W = make_weights(types[t], n_in, n_out, 0);
+        float *X = make_x(n_in, nb);
+        float *Y0 = malloc(sizeof(float) * (size_t)(n_out * nb)), *Y1 = malloc(sizeof(float) * (size_t)(n_out * nb));
+        smc_matmul(NULL, types[t], W, n_in, n_out, X, nb, Y0);
+        smc_matmul(pool, types[t], W, n_in, n_out, X, nb, Y1);
+        CHECK_MSG(memcmp(Y0, Y1, sizeof(float) * (size_t)(n_out * nb)) == 0, "type %d: threaded batch differs",
+                  types[t]);
+        free(W);
+        free(X);
+        free(Y0);
+        free(Y1);
+    }
+    smc_threadpool_free(pool);
+}
+
 void run_tests(void)
 {
     printf("isa: %s\n", smc_kernels_isa());
     test_all_types();
     test_threads();
+    test_float_blocks();
     test_act_quant();
     test_unsupported();
 }
