@@ -13,6 +13,10 @@
  * micro-batch: the 64-column chunks then share each 64-row block of weights).
  * --dims D,FF: D x FF and FF x D matrices instead of the type's (e.g.
  * 896,4864: Qwen2.5-0.5B's FFN).
+ * A second line per type gives the default kernels per CPU-second (process
+ * CPU time, best of the rounds): on a loaded machine the wall-clock best
+ * of a GEMM that runs longer than a scheduler time slice (256 columns of
+ * 896 x 4864: ~10-30 ms) still includes preemptions, the CPU time does not.
  * Usage: bench_engine_prefill [-t THREADS] [--time S] [--cols N] [--dims D,FF] [TYPE...]  (types:
  * f16 q8_0 q4_0 q4_k f32 bf16; default f16 q8_0 q4_0 q4_k) */
 #include <stdio.h>
@@ -70,6 +74,7 @@ static const bench_type TYPES[] = {
 };
 
 static int n_cols = 64;              /* activation columns (--cols) */
+static int n_threads = 1;           /* -t */
 static int64_t dims_model, dims_ff; /* --dims D,FF: matrix shapes instead of the type's */
 
 static void bench(smc_threadpool *pool, const bench_type *bt0, double secs, double peak512, double peak256)
@@ -97,16 +102,18 @@ static void bench(smc_threadpool *pool, const bench_type *bt0, double secs, doub
     for (int64_t i = 0; i < n_cols * bt->d_ff; i++)
         X[i] = bench_frand(&s);
     /* [path][matrix]: 0 = default kernels, 1 = AVX2 forced */
-    double best[2][2] = {{1e30, 1e30}, {1e30, 1e30}};
+    double best[2][2] = {{1e30, 1e30}, {1e30, 1e30}}, cpu[2] = {1e30, 1e30};
     double start = bench_now();
     for (int r = 0; bench_more_rounds(r, 3, start, secs, 200); r++)
         for (int path = 0; path < 2; path++) {
             smc_kernels_force_avx2(path == 1);
             for (int m = 0; m < 2; m++) {
                 int64_t n_in = m ? bt->d_ff : bt->d_model, n_out = m ? bt->d_model : bt->d_ff;
-                double t = bench_now();
+                double t = bench_now(), c = bench_cpu_now();
                 smc_matmul(pool, bt->type, W[m], n_in, n_out, X, n_cols, Y);
                 best[path][m] = bench_best(best[path][m], bench_now() - t);
+                if (path == 0)
+                    cpu[m] = bench_best(cpu[m], bench_cpu_now() - c);
             }
         }
     smc_kernels_force_avx2(false);
@@ -116,6 +123,13 @@ static void bench(smc_threadpool *pool, const bench_type *bt0, double secs, doub
            "%.2fx\n",
            bt->name, smc_kernels_isa(), g0 / 1e9, g0 / peak512, g0 / peak256, g1 / 1e9, g1 / peak512, g1 / peak256,
            g0 / g1);
+    /* per CPU-second (the process's CPU time, best of the rounds): what a
+     * busy machine leaves of the kernel's speed when it preempts a long
+     * GEMM (wall-clock rounds of ~10 ms rarely run unpreempted at a load of
+     * 8 on 2 cores), against one thread's peak */
+    double gc = flops / (cpu[0] + cpu[1]);
+    printf("      per CPU-second     %6.1f GFLOP/s = %.2f of one thread's %s peak\n", gc / 1e9,
+           gc / (peak512 / n_threads), smc_cpu_has_avx512() ? "512-bit" : "256-bit");
     free(W[0]);
     free(W[1]);
     free(X);
@@ -130,7 +144,7 @@ int main(int argc, char **argv)
     int n_want = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-t") && i + 1 < argc)
-            threads = atoi(argv[++i]);
+            threads = n_threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--time") && i + 1 < argc)
             secs = atof(argv[++i]);
         else if (!strcmp(argv[i], "--cols") && i + 1 < argc)
