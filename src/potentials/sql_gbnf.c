@@ -322,15 +322,19 @@ char *sql_gbnf_build(const smc_sql_db *db, bool per_table)
     sb_add(&b, "\n");
     /* String literals of at most STR_MAX characters, as a chain of optional
      * rules (unambiguous, unlike x? x? x?): an unbounded literal lets a
-     * sampler wander inside a string, where no critic boundary comes. */
+     * sampler wander inside a string, where no critic boundary comes. Each
+     * rule is spelled "" | x next, the form x{0,n} compiles to, so that
+     * token masks recognise the chain and share one walk between its
+     * positions (earley_counted.c; `(x next)?` would add a group and an
+     * optional per level, which the chain finder does not follow). */
     for (int k = 1; k <= STR_MAX; k++) {
-        sb_add(&b, "sq%d ::= (sqc", k);
+        sb_add(&b, "sq%d ::= \"\" | sqc", k);
         if (k < STR_MAX)
             sb_add(&b, " sq%d", k + 1);
-        sb_add(&b, ")?\ndq%d ::= (dqc", k);
+        sb_add(&b, "\ndq%d ::= \"\" | dqc", k);
         if (k < STR_MAX)
             sb_add(&b, " dq%d", k + 1);
-        sb_add(&b, ")?\n");
+        sb_add(&b, "\n");
     }
     for (size_t k = 0; k < sizeof KEYWORDS / sizeof KEYWORDS[0]; k++) {
         sb_add(&b, "k%s ::= ", KEYWORDS[k]);
