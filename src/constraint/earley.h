@@ -103,6 +103,7 @@ typedef struct eset {
     enmemo *nmemo;         /* subtree results from this (abstract) set */
     struct eset *canon;    /* earley_canonical(s, canon_c), once computed (NULL: none) */
     uint32_t canon_c;      /* 0: not computed */
+    bool counted_low;      /* with canon_c: inside a counted chain, lowest level below canon_c */
 } eset;
 
 /* The state with no future (rejected). */
@@ -161,7 +162,9 @@ static inline int earley_loops_on(const smc_grammar *g, eset *s, const uint64_t 
  * from a, and every prefix dead from it without a pop is dead from a
  * without a pop, so its token-mask walk stands for a's (token_mask.c).
  * 1 with *out set, 0 when a has no such form, -1 when out of memory;
- * remembered per set for one C. */
+ * remembered per set for one C. When it returns 0 because a's lowest
+ * level is below C (a position near the end of a counted string),
+ * a->counted_low is set. */
 typedef struct earley_chains earley_chains;
 earley_chains *earley_chains_new(const smc_grammar *g);
 void earley_chains_free(earley_chains *ch);

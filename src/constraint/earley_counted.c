@@ -140,7 +140,7 @@ static bool in_link(const earley_chains *ch, const smc_grammar *g, uint32_t pos)
 int earley_canonical(const smc_grammar *g, eset *a, uint32_t c_min, eset **out)
 {
     const earley_chains *ch = earley_get_chains(g);
-    if (a->canon_c == c_min) {
+    if (a->canon_c == c_min) {   /* (a->counted_low stays as computed) */
         *out = a->canon;
         return a->canon != NULL;
     }
@@ -184,6 +184,7 @@ int earley_canonical(const smc_grammar *g, eset *a, uint32_t c_min, eset **out)
     }
     a->canon = r;
     a->canon_c = c_min;
+    a->counted_low = ok && kmin < c_min;
     *out = r;
     return r != NULL;
 }

@@ -96,8 +96,10 @@ static void add_subtree(const smc_token_index *ix, uint32_t i, uint32_t *bits)
  * comes back. */
 #define MEMO_MAX_UNDECIDED 256u
 /* The same for the shared walk of a counted repetition's positions
- * (earley_canonical), which stands for many states: tokens that leave the
- * repetition (a string's closing quote and what follows) are undecided. */
+ * (earley_canonical), which stands for many states, and for the walks of
+ * its positions with fewer than C copies left (one abstract set per count,
+ * met again in every literal): tokens that leave the repetition (a
+ * string's closing quote and what follows) are undecided. */
 #define MEMO_MAX_UNDECIDED_COUNTED 8192u
 
 typedef struct ulist {
@@ -431,6 +433,12 @@ static int memo_visit(walker *w, uint32_t i, eset *to, uint32_t *bits, ulist *un
             return oom(w);
         if (r) {
             a = canon;
+            max_unc = MEMO_MAX_UNDECIDED_COUNTED;
+        } else if (a->counted_low) {
+            /* fewer than C copies left: a set of its own per count, but
+             * shared by every context at that count (another literal,
+             * another particle); its tokens that leave the repetition are
+             * undecided, often more than MEMO_MAX_UNDECIDED */
             max_unc = MEMO_MAX_UNDECIDED_COUNTED;
         }
     }

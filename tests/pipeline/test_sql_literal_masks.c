@@ -8,8 +8,10 @@
  * C and at C = 2 and 5 (most tokens longer than C, so undecided tokens must
  * be walked per state) must equal, token by token, the masks of the same
  * language spelled `(x next)?` (which the chain finder does not see) with
- * the sharing off, and advancing a clone by each token's bytes. The sharing
- * must happen (canonical walks at the deep positions). */
+ * the sharing off, and advancing a clone by each token's bytes; then a
+ * second literal in another context, whose positions below C meet the
+ * walks (and their undecided tokens) kept from the first. The sharing must
+ * happen (canonical walks at the deep positions). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,7 +131,7 @@ static void check_literal(conf *cf, const smc_vocab *voc, const char *open, cons
     }
 }
 
-static void check_db(const char *dbid, const char *select, const smc_vocab *voc)
+static void check_db(const char *dbid, const char *select, const char *column, const smc_vocab *voc)
 {
     char rel[256];
     snprintf(rel, sizeof rel, "data/spider/database/%s/%s.sqlite", dbid, dbid);
@@ -170,6 +172,10 @@ static void check_db(const char *dbid, const char *select, const smc_vocab *voc)
         check_literal(cf, voc, open, sq, sizeof sq / sizeof *sq, stride, &states, &mismatches);
         snprintf(open, sizeof open, "%s\"", select);
         check_literal(cf, voc, open, dq, sizeof dq / sizeof *dq, stride, &states, &mismatches);
+        /* a second literal in another context: the walks of the levels
+         * below C (kept with their undecided tokens) are met again */
+        snprintf(open, sizeof open, "%s'b''c' OR %s'", select, column);
+        check_literal(cf, voc, open, sq + 3, sizeof sq / sizeof *sq - 3, stride, &states, &mismatches);
         fprintf(stderr, "%s: %d literal states, C = %u / 2 / 5: %d / %d / %d canonical walks, %d mismatches\n", dbid,
                 states, levels[1], cf[1].canonical, cf[2].canonical, cf[3].canonical, mismatches);
         CHECK_MSG(mismatches == 0, "%s: %d mask mismatches", dbid, mismatches);
@@ -201,8 +207,8 @@ void run_tests(void)
         smc_vocab_load(gg, &voc, &err) != 0) {
         CHECK_MSG(0, "the small model's vocabulary: %s", err.msg);
     } else {
-        check_db("poker_player", "SELECT Name FROM people WHERE Nationality = ", voc);
-        check_db("world_1", "SELECT Name FROM country WHERE Continent != ", voc);
+        check_db("poker_player", "SELECT Name FROM people WHERE Nationality = ", "Name = ", voc);
+        check_db("world_1", "SELECT Name FROM country WHERE Continent != ", "Region LIKE ", voc);
     }
     smc_vocab_free(voc);
     smc_gguf_close(gg);
