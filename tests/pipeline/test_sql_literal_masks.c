@@ -24,8 +24,6 @@
 #include "smcgen.h"
 #include "test.h"
 
-static bool bit(const uint32_t *m, int32_t i) { return m[i >> 5] >> (i & 31) & 1; }
-
 /* The grammar with each chain rule "NAME ::= "" | REST" written as
  * "NAME ::= (REST)?" (the spelling before the chains were recognised). */
 static char *old_spelling(const char *gbnf)
@@ -94,7 +92,7 @@ static void check_literal(conf *cf, const smc_vocab *voc, const char *open, cons
         }
         (*states)++;
         for (int32_t id = 0; id < n; id++) {
-            bool ref = bit(cf[0].mask, id);   /* the old spelling, no sharing */
+            bool ref = test_mask_bit(cf[0].mask, id);   /* the old spelling, no sharing */
             if (id % stride == 0) {
                 smc_str b = smc_vocab_token_bytes(voc, id);
                 if (id == eos)
@@ -108,11 +106,11 @@ static void check_literal(conf *cf, const smc_vocab *voc, const char *open, cons
                 }
             }
             for (int c = 0; c < N_CONF; c++)
-                if (bit(cf[c].mask, id) != ref && (*mismatches)++ < 8) {
+                if (test_mask_bit(cf[c].mask, id) != ref && (*mismatches)++ < 8) {
                     smc_str b = smc_vocab_token_bytes(voc, id);
                     fprintf(stderr, "conf %d (C=%u), after \"%.*s\": token %d \"%.*s\": mask %d, reference %d\n", c,
                             cf[c].ix->counted_level, (int)len, text, (int)id, (int)b.len, b.ptr,
-                            bit(cf[c].mask, id), ref);
+                            test_mask_bit(cf[c].mask, id), ref);
                 }
         }
         /* the next piece: past 48 characters the literal must be closed */
