@@ -141,9 +141,10 @@ static int64_t grain_rows(size_t row_bytes, int64_t n_batch, int fmt)
     int64_t min = fmt == FMT_PAIRS ? 64 : n_batch == 1 ? 16 : fmt == SMC_ACT_F32 ? 48 : 4;
     if (n_batch == 1)
         g = g / 16 * 16;
-    /* one column of float weights: 128 KB per claim, so that the kernel's
-     * eight segments (matmul_avx2_float.c) are 16 KB streams, not 4 KB ones */
-    if (n_batch == 1 && fmt == SMC_ACT_F32)
+    /* one column: 128 KB of weights per claim (~5 us), so that the AVX2
+     * kernels' row segments (matmul_avx2.h, matmul_avx2_float.c) are streams
+     * of 16-32 KB, not of 4-8 KB */
+    if (n_batch == 1)
         g = (int64_t)(((size_t)128 << 10) / (row_bytes ? row_bytes : 1)) / 16 * 16;
     return g < min ? min : g;
 }

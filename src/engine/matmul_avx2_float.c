@@ -182,7 +182,8 @@ static void batch(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64
  * hardware prefetchers follow. Eight consecutive rows per tile (eight short
  * streams one row long, software-prefetched a tile ahead) read ~15-17 GB/s
  * of F16 weights from memory on a 2-core Zen 3 VM where eight segments
- * read ~24-26. The rows left over go eight, two, then one at a time. Each
+ * read ~24-26. The rows left over (fewer than eight) go two, then one, at
+ * a time. Each
  * row's arithmetic is tile_float's, whatever the tile, so the bits do not
  * depend on the row range. */
 AVX2_INLINE void column1(const uint8_t *W, size_t wrow, int64_t n, int64_t o0, int64_t o1, const uint8_t *A,
@@ -196,8 +197,6 @@ AVX2_INLINE void column1(const uint8_t *W, size_t wrow, int64_t n, int64_t o0, i
             Y[o0 + i + r * seg] = y[r];
     }
     int64_t o = o0 + 8 * seg;
-    for (; o + 8 <= o1; o += 8)
-        tile_float(W + (size_t)o * wrow, wrow, n, A, 0, Y + o, 0, 8, 1, kind, 1);
     for (; o + 2 <= o1; o += 2)
         tile_float(W + (size_t)o * wrow, wrow, n, A, 0, Y + o, 0, 2, 1, kind, 1);
     if (o < o1)
