@@ -139,8 +139,6 @@ static int64_t grain_rows(size_t row_bytes, int64_t n_batch, int fmt)
      * float batch kernel goes 6 rows at a time and reuses a column pair's
      * activations over a block of rows (4-row claims left it 4-row tiles) */
     int64_t min = fmt == FMT_PAIRS ? 64 : n_batch == 1 ? 16 : fmt == SMC_ACT_F32 ? 48 : 4;
-    if (n_batch == 1)
-        g = g / 16 * 16;
     /* one column: 128 KB of weights per claim (~5 us), so that the AVX2
      * kernels' row segments (matmul_avx2.h, matmul_avx2_float.c) are streams
      * of 16-32 KB, not of 4-8 KB */
