@@ -21,6 +21,7 @@
 #include "constraint/token_index.h"
 #include "smcgen.h"
 #include "test.h"
+#include "test_counted.h"
 #include "test_vocab.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -70,17 +71,6 @@ typedef struct counts {
     int states, canonical, mismatches;
 } counts;
 
-/* Does the state's abstract set have a canonical form for this index? */
-static bool is_canonical(const smc_matcher *m, const smc_token_index *ix)
-{
-    const smc_grammar *g = m->g;
-    earley_lock(g);
-    eset *a = earley_abstract(g, m->state), *c = NULL;
-    int r = a && a != m->state && ix->counted_level ? earley_canonical(g, a, ix->counted_level, &c) : 0;
-    earley_unlock(g);
-    return r == 1;
-}
-
 /* Compares the mask of m (index ix) with that of m0 (plain index ix0), and
  * with advancing clones, every token (or every stride-th). */
 static void check_state(const char *name, smc_matcher *m, smc_matcher *m0, const smc_token_index *ix,
@@ -93,7 +83,7 @@ static void check_state(const char *name, smc_matcher *m, smc_matcher *m0, const
     CHECK_EQ_INT(smc_matcher_token_mask(m, ix, mask, &err), 0);
     CHECK_EQ_INT(smc_matcher_token_mask(m0, ix0, mask0, &err), 0);
     c->states++;
-    c->canonical += is_canonical(m, ix);
+    c->canonical += test_is_canonical(m, ix);
     for (int32_t id = 0; id < v->n; id++) {
         bool ref = test_mask_bit(mask0, id);
         if (id % stride == 0) {

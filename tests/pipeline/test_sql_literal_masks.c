@@ -23,6 +23,7 @@
 #include "potentials/sql_helpers.h"
 #include "smcgen.h"
 #include "test.h"
+#include "constraint/test_counted.h"
 
 /* The grammar with each chain rule "NAME ::= "" | REST" written as
  * "NAME ::= (REST)?" (the spelling before the chains were recognised). */
@@ -52,16 +53,6 @@ static char *old_spelling(const char *gbnf)
     return out;
 }
 
-static bool is_canonical(const smc_matcher *m, const smc_token_index *ix)
-{
-    const smc_grammar *g = m->g;
-    earley_lock(g);
-    eset *a = earley_abstract(g, m->state), *c = NULL;
-    int r = a && a != m->state && ix->counted_level ? earley_canonical(g, a, ix->counted_level, &c) : 0;
-    earley_unlock(g);
-    return r == 1;
-}
-
 enum { N_CONF = 4 };
 
 typedef struct conf {
@@ -88,7 +79,7 @@ static void check_literal(conf *cf, const smc_vocab *voc, const char *open, cons
         smc_error err = {{0}};
         for (int c = 0; c < N_CONF; c++) {
             CHECK_EQ_INT(smc_matcher_token_mask(cf[c].m, cf[c].ix, cf[c].mask, &err), 0);
-            cf[c].canonical += is_canonical(cf[c].m, cf[c].ix);
+            cf[c].canonical += test_is_canonical(cf[c].m, cf[c].ix);
         }
         (*states)++;
         for (int32_t id = 0; id < n; id++) {
