@@ -16,7 +16,9 @@
  * interference on a shared machine).
  * SMC_BENCH_SLOW=T names the states whose mask took over T us of CPU time;
  * SMC_BENCH_ONLY=NAME runs one case (json.gbnf, json-schema, c.gbnf, sql,
- * maxlength: a JSON Schema whose strings have maxLength 30-160).
+ * maxlength: a JSON Schema whose strings have maxLength 30-160; sql-opt and
+ * sql-chain: the SQL grammar with literals of at most 48 characters, each
+ * level spelled sqK ::= (sqc sqK+1)? or sqK ::= "" | sqc sqK+1).
  * SMC_BENCH_COLD_ONLY=1 runs only the first cold pass (for profiling, e.g.
  * under callgrind with --toggle-collect=smc_matcher_token_mask).
  *
@@ -85,6 +87,43 @@ static const char *SQL_DOCS[] = {
     "SELECT COUNT(*) AS n FROM orders JOIN customers ON orders.customer_id = customers.id WHERE customers.country = 'France' GROUP BY customers.city;",
     "SELECT * FROM products WHERE price <= 19.99 AND category IN ('books', 'music') ORDER BY price DESC;",
     "SELECT AVG(salary) FROM employees LEFT JOIN departments ON employees.dept = departments.id WHERE departments.name LIKE 'R%' AND manager IS NOT NULL;",
+};
+
+/* The SQL grammar with string literals of at most 48 characters, each level
+ * written as a user would, sqK ::= (sqc sqK+1)? ("sql-opt"), or in the form
+ * x{0,48} compiles to, sqK ::= "" | sqc sqK+1 ("sql-chain"): the same
+ * language, and both counted chains whose deep positions share one mask
+ * walk once the optional groups are inlined (ir_inline.c). */
+#define LIT_MAX 48
+static char *sql_literal_gbnf(bool optional)
+{
+    const char *str = strstr(SQL_GBNF, "str ::= ");
+    const char *eol = str ? strchr(str, '\n') : NULL;
+    size_t cap = sizeof SQL_GBNF + 64 * LIT_MAX, n = 0;
+    char *s = malloc(cap);
+    if (!s || !eol) {
+        free(s);
+        return NULL;
+    }
+    n += (size_t)snprintf(s, cap, "%.*s", (int)(str - SQL_GBNF), SQL_GBNF);
+    n += (size_t)snprintf(s + n, cap - n, "str ::= \"'\" sq1 \"'\"\nsqc ::= [^'\\n] | \"''\"%s", eol);
+    for (int k = 1; k <= LIT_MAX; k++) {
+        if (optional && k < LIT_MAX)
+            n += (size_t)snprintf(s + n, cap - n, "sq%d ::= (sqc sq%d)?\n", k, k + 1);
+        else if (optional)
+            n += (size_t)snprintf(s + n, cap - n, "sq%d ::= sqc?\n", k);
+        else if (k < LIT_MAX)
+            n += (size_t)snprintf(s + n, cap - n, "sq%d ::= \"\" | sqc sq%d\n", k, k + 1);
+        else
+            n += (size_t)snprintf(s + n, cap - n, "sq%d ::= \"\" | sqc\n", k);
+    }
+    return s;
+}
+
+static const char *LIT_DOCS[] = {
+    "SELECT name FROM singer WHERE country = 'The Netherlands' AND song_name LIKE '%Love%';",
+    "SELECT title FROM books WHERE author = 'O''Brien, Flann' OR title = 'At Swim-Two-Birds: a novel in three parts';",
+    "SELECT * FROM stadium WHERE location = 'Raith Rovers Stark''s Park, Kirkcaldy, Fife' ORDER BY capacity DESC;",
 };
 
 static const char *JSON_DOCS[] = {
@@ -360,6 +399,12 @@ static int run_cases(const smc_vocab *v, const smc_token_index *ix, const char *
     char json_path[4096], c_path[4096];
     snprintf(json_path, sizeof json_path, "%s/grammars/json.gbnf", shared ? shared : "../shared");
     snprintf(c_path, sizeof c_path, "%s/grammars/c.gbnf", shared ? shared : "../shared");
+    char *lit_opt = sql_literal_gbnf(true), *lit_chain = sql_literal_gbnf(false);
+    if (!lit_opt || !lit_chain) {
+        free(lit_opt);
+        free(lit_chain);
+        return 1;
+    }
     struct {
         const char *name;
         int kind;   /* 0 file, 1 gbnf text, 2 schema */
@@ -372,6 +417,8 @@ static int run_cases(const smc_vocab *v, const smc_token_index *ix, const char *
         {"c.gbnf", 0, c_path, C_DOCS, 3},
         {"sql", 1, SQL_GBNF, SQL_DOCS, 4},
         {"maxlength", 2, MAXLEN_SCHEMA, MAXLEN_DOCS, 3},
+        {"sql-opt", 1, lit_opt, LIT_DOCS, 3},
+        {"sql-chain", 1, lit_chain, LIT_DOCS, 3},
     };
     int status = 0;
     int repeats = getenv("SMC_BENCH_REPEAT") ? atoi(getenv("SMC_BENCH_REPEAT")) : 5;
@@ -475,6 +522,8 @@ static int run_cases(const smc_vocab *v, const smc_token_index *ix, const char *
                head[h].n, head[h].p50, head[h].p999, head[h].max, head[h].compile_ms, head[h].ok ? "met" : "MISSED");
         h++;
     }
+    free(lit_opt);
+    free(lit_chain);
     return status;
 }
 

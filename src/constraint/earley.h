@@ -169,6 +169,9 @@ typedef struct earley_chains earley_chains;
 earley_chains *earley_chains_new(const smc_grammar *g);
 void earley_chains_free(earley_chains *ch);
 const earley_chains *earley_get_chains(const smc_grammar *g);
+/* How many links (levels O_k, k >= 2) the chains have: what tests and
+ * `smcgen grammar` read to see that a repetition was recognised. */
+uint32_t earley_chain_links(const earley_chains *ch);
 int earley_canonical(const smc_grammar *g, eset *a, uint32_t c_min, eset **out);
 /* Interns an abstract set (origins EORG_EXT or EORG_SELF) from its items
  * (sorted here); NULL when out of memory. */

@@ -3,7 +3,8 @@
  * an abstract set inside one (earley_canonical).
  *
  * x{m,n} compiles (ir_repeat) to n-m nested optionals O_k ::= "" | x O_(k-1),
- * O_1 ::= "" | x: inside such a repetition with k copies of x still allowed
+ * O_1 ::= "" | x (and so do rules written A ::= (x B)?, B ::= x?, once
+ * ir_inline.c has inlined their groups and optionals): inside such a repetition with k copies of x still allowed
  * every position is an Earley set of its own (a maxLength string: one set
  * per character left), so each first mask walks the whole trie.
  *
@@ -32,6 +33,7 @@ struct earley_chains {
     uint32_t *down;    /* per link: O_(k-1) */
     uint32_t *start;   /* per link: first position of its production x O_(k-1) (or x) */
     uint32_t *len;     /* per link: that production's length (2, or 1 for O_1) */
+    uint32_t n_links;
     bool any;
 };
 
@@ -111,7 +113,7 @@ earley_chains *earley_chains_new(const smc_grammar *g)
             state[t] = ok ? 2 : 4;   /* 4: decided, not a link */
             below = ch->level[t];
             if (ok)
-                ch->any = true;
+                ch->any = true, ch->n_links++;
         }
     }
     free(n_prod);
@@ -129,6 +131,8 @@ fail:
     earley_chains_free(ch);
     return NULL;
 }
+
+uint32_t earley_chain_links(const earley_chains *ch) { return ch ? ch->n_links : 0; }
 
 /* Is position pos inside a link's production (before its end)? */
 static bool in_link(const earley_chains *ch, const smc_grammar *g, uint32_t pos)

@@ -9,47 +9,11 @@
 
 #include "constraint/earley.h"
 #include "constraint/grammar_internal.h"
+#include "constraint/ir_internal.h"
 #include "util/error.h"
 
 #define IR_MAX_SYMBOLS 4000000u   /* guards against exponential sugar */
 #define IR_MAX_RULES 100000u      /* named rules (a rule-chain bomb stops here) */
-
-typedef struct ir_prod {
-    uint32_t lhs, start, len;
-} ir_prod;
-
-enum { NT_PLAIN, NT_STAR, NT_OPT, NT_PLUS };
-
-typedef struct ir_nt {
-    char *name;          /* NULL for anonymous */
-    int kind;            /* NT_STAR: x*, NT_OPT: x?, NT_PLUS: x+ (made by the sugar below) */
-    uint32_t inner;      /* x */
-    bool defined;
-    int line, col;       /* first reference */
-} ir_nt;
-
-struct ir_builder {
-    ir_nt *nts;
-    size_t n_nt, cap_nt;
-    ir_prod *prods;
-    size_t n_prod, cap_prod;
-    uint32_t *syms;
-    size_t n_syms, cap_syms;
-    ir_byteset *terms;
-    size_t n_terms, cap_terms;
-    uint32_t empty_nt;   /* UINT32_MAX until made */
-    /* cache of code point classes: key text -> symbol */
-    char **class_keys;
-    size_t *class_key_lens;
-    uint32_t *class_syms;
-    size_t n_classes, cap_classes;
-    /* named nonterminals: open-addressing hash of ids + 1 (0 = empty) */
-    uint32_t *name_tab;
-    size_t name_cap;
-    char err[400];
-    char *warn;
-    size_t warn_len;
-};
 
 static void *grow(void *p, size_t *cap, size_t need, size_t elem)
 {
@@ -759,6 +723,8 @@ int ir_finish(ir_builder *b, uint32_t root, int n_source_rules, smc_grammar **ou
     ir_add_prod(b, start, &root, 1);
     if (ir_failed(b))
         return finish_fail(b, err, b->err);
+    if (ir_inline(b, root) != 0)   /* groups and optionals used once, inlined */
+        return finish_fail(b, err, "out of memory");
 
     size_t n_nt = b->n_nt, n_prod = b->n_prod;
     uint8_t *productive = calloc(n_nt, 1);

@@ -325,8 +325,8 @@ char *sql_gbnf_build(const smc_sql_db *db, bool per_table)
      * sampler wander inside a string, where no critic boundary comes. Each
      * rule is spelled "" | x next, the form x{0,n} compiles to, so that
      * token masks recognise the chain and share one walk between its
-     * positions (earley_counted.c; `(x next)?` would add a group and an
-     * optional per level, which the chain finder does not follow). */
+     * positions (earley_counted.c; `(x next)?` compiles to the same since
+     * ir_inline.c inlines its group and optional). */
     for (int k = 1; k <= STR_MAX; k++) {
         sb_add(&b, "sq%d ::= \"\" | sqc", k);
         if (k < STR_MAX)

@@ -213,12 +213,7 @@ static void make_synthetic(vocab *v)
         }
     for (size_t i = 0; i < ne; i++)
         v->bytes[k++] = strdup(extra[i]);
-    v->bytes[k++] = strdup("");   /* a control token */
-    v->eos = k;
-    v->bytes[k++] = strdup("");
-    v->n = k;
-    for (int32_t i = 0; i < k; i++)
-        v->lens[i] = strlen(v->bytes[i]);
+    vocab_close(v, k);
 }
 
 static void test_synthetic(void)

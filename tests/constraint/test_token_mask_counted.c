@@ -59,12 +59,7 @@ static void make_vocab(vocab *v)
         }
         v->bytes[k++] = strdup(s);
     }
-    v->bytes[k++] = strdup("");
-    v->eos = k;
-    v->bytes[k++] = strdup("");
-    v->n = k;
-    for (int32_t i = 0; i < k; i++)
-        v->lens[i] = strlen(v->bytes[i]);
+    vocab_close(v, k);
 }
 
 typedef struct counts {

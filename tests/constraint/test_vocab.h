@@ -28,6 +28,18 @@ static inline void free_vocab(vocab *v)
     free(v->lens);
 }
 
+/* Ends a synthetic vocabulary whose first k tokens are made (room for two
+ * more): an empty control token, then EOS; sets n and the lengths. */
+static inline void vocab_close(vocab *v, int32_t k)
+{
+    v->bytes[k++] = strdup("");   /* a control token */
+    v->eos = k;
+    v->bytes[k++] = strdup("");
+    v->n = k;
+    for (int32_t i = 0; i < k; i++)
+        v->lens[i] = strlen(v->bytes[i]);
+}
+
 /* Loads ../shared's GPT-2 vocabulary (*voc, freed by the caller) and its
  * token strings (*v); false with a note when ../shared is absent, or a
  * failed check when the file cannot be read. */

@@ -7,8 +7,8 @@
  * 8,192-token vocabulary: the masks with the sharing at the vocabulary's own
  * C and at C = 2 and 5 (most tokens longer than C, so undecided tokens must
  * be walked per state) must equal, token by token, the masks of the same
- * language spelled `(x next)?` (which the chain finder does not see) with
- * the sharing off, and advancing a clone by each token's bytes; then a
+ * language spelled `(x next)?` (since ir_inline.c the same compiled chain)
+ * with the sharing off, and advancing a clone by each token's bytes; then a
  * second literal in another context, whose positions below C meet the
  * walks (and their undecided tokens) kept from the first. The sharing must
  * happen (canonical walks at the deep positions). */
@@ -26,7 +26,8 @@
 #include "constraint/test_counted.h"
 
 /* The grammar with each chain rule "NAME ::= "" | REST" written as
- * "NAME ::= (REST)?" (the spelling before the chains were recognised). */
+ * "NAME ::= (REST)?" (the spelling before the chains were recognised;
+ * test_counted_spellings checks that both now compile to one chain). */
 static char *old_spelling(const char *gbnf)
 {
     size_t n = strlen(gbnf);
