@@ -359,17 +359,25 @@ VNNI_INLINE __m512i vq_pairsum64(__m512i a, __m512i b)
     return _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
 }
 
-/* 16 rows x 1 column on 512-bit vectors (lane r = row r): vector p holds
+/* 16 rows x 1 column on 512-bit vectors (lane r = row r, row r at
+ * W + r * rstride, its output at Y[r * ystride]): vector p holds
  * rows p (low half) and p + 4 (high half) of rows 0-7 or 8-15; the exact
  * int32 block sums of the 16 rows are gathered into lane order by three
  * levels of pairwise sums (integer sums: any order gives the same S), the
  * rows' d converted as one vector, then the same convert/multiply/FMA per
  * lane as every other tile, so the outputs are bit for bit those of the
- * 8-row and batch tiles. The weights of the next 16 rows (contiguous) are
- * prefetched in one linear sweep, a block's share per block: against a
- * prefetch per row and block, Q4_0 one-column passes over 50 MB went from
- * ~13 to ~21-24 GB/s (Q8_0 ~20 to ~22.5) on the 2-core Zen 5 VM, and the
- * 8-row tile ran at ~0.75x the instructions' speed in cache. Blocks are
+ * 8-row and batch tiles. kv_q gives a tile the i-th row of each of 16
+ * segments of the row range (rstride = the segment's length), so memory
+ * sees 16 long sequential streams; each row is prefetched a row further
+ * down its segment (wrow bytes ahead), a block at a time. On the 2-core
+ * Zen 4 VM (1 thread, 48 MB of weights, load 6-9) this read Q8_0 at ~22-28
+ * GB/s where 16 consecutive rows per tile, the next 16 prefetched in one
+ * linear sweep (which on the Zen 5 VM had taken Q4_0 from ~13 to ~21-24
+ * GB/s against a prefetch per row and block), read ~13.5-18; Q4_0 ~16-18
+ * against ~13.6-17.5, Q5_0 ~15-16 against ~13-15 (both near their speed
+ * in cache there: the unpacking, not memory, is their limit); 2, 4 or 8
+ * consecutive rows from each of 8, 4 or 2 segments, no prefetch, or
+ * prefetches 1-4 KB ahead were slower. Blocks are
  * read whole by masked loads (two rows per vector for Q4_0 / Q5_0, one for
  * Q8_0's 34 bytes) and the 16 d values gathered from those vectors by word
  * permutations: against 16 two-byte loads and inserts per block, one
@@ -378,7 +386,8 @@ VNNI_INLINE __m512i vq_pairsum64(__m512i a, __m512i b)
  * decode step reads its weights from memory); Q5_0, whose qh bits also
  * come from the loaded vector (a byte shuffle and a bit test, not two
  * scalar loads per row pair), from ~21 to ~26. */
-VNNI_INLINE void vq_rows16_col1(const uint8_t *W, size_t wrow, int64_t nblk, const uint8_t *A, float *Y, const int K)
+VNNI_INLINE void vq_rows16_col1(const uint8_t *W, size_t wrow, size_t rstride, int64_t nblk, const uint8_t *A,
+                                float *Y, int64_t ystride, const int K)
 {
     static const int8_t order[8] = {0, 1, 2, 3, 8, 9, 10, 11};
     __m512 acc = _mm512_setzero_ps();
@@ -388,17 +397,17 @@ VNNI_INLINE void vq_rows16_col1(const uint8_t *W, size_t wrow, int64_t nblk, con
         const __m512i x0 = _mm512_sub_epi32(_mm512_setzero_si512(),
                                             _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(VQ_ZERO(K)), xq));
         const uint8_t *blk = W + (size_t)i * VQ_BLK(K);
-        /* the next tile (the next 16 rows, contiguous) a block's share at a time */
-        const char *pf = (const char *)W + 16 * wrow + (size_t)i * 16 * VQ_BLK(K);
-        for (size_t l = 0; l < 16 * VQ_BLK(K); l += 64)
-            _mm_prefetch(pf + l, _MM_HINT_T0);
+        /* each row's block in the next row of its segment */
+#pragma GCC unroll 16
+        for (int r = 0; r < 16; r++)
+            _mm_prefetch((const char *)blk + (size_t)r * rstride + wrow, _MM_HINT_T0);
         __m512i s[8];
         __m512 vd;
         if (K == VQ_Q8_0) {
             __m512i raw[16];
 #pragma GCC unroll 16
             for (int r = 0; r < 16; r++)
-                raw[r] = _mm512_maskz_loadu_epi8((__mmask64)0x3FFFFFFFFULL, blk + (size_t)r * wrow);
+                raw[r] = _mm512_maskz_loadu_epi8((__mmask64)0x3FFFFFFFFULL, blk + (size_t)r * rstride);
             /* words 1-16 (qs) of row r low, of row r + 4 high */
             const __m512i qidx = _mm512_set_epi16(48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38, 37, 36, 35, 34, 33,
                                                   16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
@@ -413,7 +422,7 @@ VNNI_INLINE void vq_rows16_col1(const uint8_t *W, size_t wrow, int64_t nblk, con
             __m512i raw[8];
 #pragma GCC unroll 8
             for (int p = 0; p < 8; p++) {
-                const uint8_t *b0 = blk + (size_t)order[p] * wrow, *b1 = b0 + 4 * wrow;
+                const uint8_t *b0 = blk + (size_t)order[p] * rstride, *b1 = b0 + 4 * rstride;
                 raw[p] = vq_load2(b0, b1, K);
                 s[p] = _mm512_dpbusd_epi32(x0, vq_unpack2(raw[p], b0, b1, K), xq);
             }
@@ -428,7 +437,11 @@ VNNI_INLINE void vq_rows16_col1(const uint8_t *W, size_t wrow, int64_t nblk, con
         const __m512 dd = _mm512_mul_ps(vd, _mm512_set1_ps(x->d));
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), dd, acc);
     }
-    _mm512_storeu_ps(Y, acc);
+    _Alignas(64) float y[16];
+    _mm512_store_ps(y, acc);
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; r++)
+        Y[r * ystride] = y[r];
 }
 
 /* Two or more columns: in groups of 8 (a last group of fewer repeats its
@@ -437,8 +450,8 @@ VNNI_INLINE void vq_rows16_col1(const uint8_t *W, size_t wrow, int64_t nblk, con
  * groups of 16 columns for rows of up to 5120 inputs), and each tile of
  * Q4_RB rows is read and unpacked once (45 KB) for all the groups
  * prepared. One column (or rows
- * too long for one group) goes a column at a time, 16 rows per tile (then 8,
- * then single rows). */
+ * too long for one group) goes a column at a time, 16 rows per tile from 16
+ * segments of the row range (then 8 consecutive rows, then single rows). */
 VNNI_INLINE void kv_q(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
                       size_t astride, int nb, float *Y, int64_t ldy, const int K)
 {
@@ -486,9 +499,10 @@ VNNI_INLINE void kv_q(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, i
     for (; c < nb; c++) {
         const uint8_t *Ac = A + (size_t)c * astride;
         float *Yc = Y + (size_t)c * (size_t)ldy;
-        int64_t o = o0;
-        for (; o + 16 <= o1; o += 16)
-            vq_rows16_col1(W + (size_t)o * wrow, wrow, nblk, Ac, Yc + o, K);
+        const int64_t seg = (o1 - o0) / 16;   /* rows per segment */
+        for (int64_t i = 0; i < seg; i++)
+            vq_rows16_col1(W + (size_t)(o0 + i) * wrow, wrow, (size_t)seg * wrow, nblk, Ac, Yc + o0 + i, seg, K);
+        int64_t o = o0 + 16 * seg;
         for (; o + 8 <= o1; o += 8)
             vq_rows8_col1(W + (size_t)o * wrow, wrow, nblk, Ac, Yc + o, K);
         for (; o < o1; o++)

@@ -162,6 +162,7 @@ void run_tests(void)
             check_type(types[t], 576, 37, raw);
             check_type(types[t], 1536, 11, raw);
             check_type(types[t], 64, 70, raw);   /* one column: 16-row tiles, 8, singles */
+            check_type(types[t], 96, 250, raw);  /* one column: 15 rows per segment, 8, singles */
         }
     /* Q4_0 rows long enough that the prepared column groups take several
      * chunks (161 blocks), or go a column at a time (321 blocks). */
