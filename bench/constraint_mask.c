@@ -18,7 +18,8 @@
  * SMC_BENCH_ONLY=NAME runs one case (json.gbnf, json-schema, c.gbnf, sql,
  * maxlength: a JSON Schema whose strings have maxLength 30-160; sql-opt and
  * sql-chain: the SQL grammar with literals of at most 48 characters, each
- * level spelled sqK ::= (sqc sqK+1)? or sqK ::= "" | sqc sqK+1).
+ * level spelled sqK ::= (sqc sqK+1)? or sqK ::= "" | sqc sqK+1; hex-seq:
+ * sha256 digests as 32 levels hK ::= ([0-9a-f] [0-9a-f] hK+1)?).
  * SMC_BENCH_COLD_ONLY=1 runs only the first cold pass (for profiling, e.g.
  * under callgrind with --toggle-collect=smc_matcher_token_mask).
  *
@@ -124,6 +125,27 @@ static const char *LIT_DOCS[] = {
     "SELECT name FROM singer WHERE country = 'The Netherlands' AND song_name LIKE '%Love%';",
     "SELECT title FROM books WHERE author = 'O''Brien, Flann' OR title = 'At Swim-Two-Birds: a novel in three parts';",
     "SELECT * FROM stadium WHERE location = 'Raith Rovers Stark''s Park, Kirkcaldy, Fife' ORDER BY capacity DESC;",
+};
+
+/* 32-byte hashes as 64 hex digits, each level one byte of two digits:
+ * hK ::= ([0-9a-f] [0-9a-f] hK+1)?, a counted chain over a sequence x. */
+static char *hex_gbnf(void)
+{
+    size_t cap = 4096, n = 0;
+    char *s = malloc(cap);
+    if (!s)
+        return NULL;
+    n += (size_t)snprintf(s, cap, "root ::= (\"sha256:\" h1 \"\\n\")+\n");
+    for (int k = 1; k < 32; k++)
+        n += (size_t)snprintf(s + n, cap - n, "h%d ::= ([0-9a-f] [0-9a-f] h%d)?\n", k, k + 1);
+    snprintf(s + n, cap - n, "h32 ::= ([0-9a-f] [0-9a-f])?\n");
+    return s;
+}
+
+static const char *HEX_DOCS[] = {
+    "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n",
+    "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nsha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae\n",
+    "sha256:fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9\n",
 };
 
 static const char *JSON_DOCS[] = {
@@ -399,10 +421,11 @@ static int run_cases(const smc_vocab *v, const smc_token_index *ix, const char *
     char json_path[4096], c_path[4096];
     snprintf(json_path, sizeof json_path, "%s/grammars/json.gbnf", shared ? shared : "../shared");
     snprintf(c_path, sizeof c_path, "%s/grammars/c.gbnf", shared ? shared : "../shared");
-    char *lit_opt = sql_literal_gbnf(true), *lit_chain = sql_literal_gbnf(false);
-    if (!lit_opt || !lit_chain) {
+    char *lit_opt = sql_literal_gbnf(true), *lit_chain = sql_literal_gbnf(false), *hex = hex_gbnf();
+    if (!lit_opt || !lit_chain || !hex) {
         free(lit_opt);
         free(lit_chain);
+        free(hex);
         return 1;
     }
     struct {
@@ -419,6 +442,7 @@ static int run_cases(const smc_vocab *v, const smc_token_index *ix, const char *
         {"maxlength", 2, MAXLEN_SCHEMA, MAXLEN_DOCS, 3},
         {"sql-opt", 1, lit_opt, LIT_DOCS, 3},
         {"sql-chain", 1, lit_chain, LIT_DOCS, 3},
+        {"hex-seq", 1, hex, HEX_DOCS, 3},
     };
     int status = 0;
     int repeats = getenv("SMC_BENCH_REPEAT") ? atoi(getenv("SMC_BENCH_REPEAT")) : 5;
@@ -427,7 +451,7 @@ static int run_cases(const smc_vocab *v, const smc_token_index *ix, const char *
         double compile_ms, p50, p999, max;
         size_t n;
         bool ok;
-    } head[8];
+    } head[16];
     size_t n_head = 0;
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         if (getenv("SMC_BENCH_ONLY") && strcmp(getenv("SMC_BENCH_ONLY"), cases[k].name) != 0)
@@ -524,6 +548,7 @@ static int run_cases(const smc_vocab *v, const smc_token_index *ix, const char *
     }
     free(lit_opt);
     free(lit_chain);
+    free(hex);
     return status;
 }
 
