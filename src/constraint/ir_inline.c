@@ -8,7 +8,9 @@
  * - a production that is one anonymous nonterminal with several
  *   productions, used only there, is replaced by those productions:
  *   A ::= O, O ::= "" | γ gives A ::= "" | γ (an optional `(...)?`, a
- *   Lark `[...]`, a group of alternatives);
+ *   Lark `[...]`, a group of alternatives) — but not N in A ::= "" | N
+ *   when N has no empty production: that optional of a group stays, the
+ *   shape of a counted chain's last level;
  * applied inside what is inlined too, with a second empty production of a
  * left-hand side dropped. Nothing is copied (each inlined nonterminal had
  * one use), so the grammar only shrinks; the language is the same.
@@ -28,6 +30,7 @@ enum { KEEP, SPLICE, FLATTEN };
 typedef struct inl {
     const ir_builder *b;
     uint8_t *mode, *busy, *done, *has_empty;
+    uint8_t *src_empty;     /* per nonterminal: one of its productions (as given) is empty */
     uint32_t *off, *list;   /* per nonterminal: its productions, list[off[nt]..off[nt+1]) */
     ir_prod *prods;         /* the result */
     uint32_t *syms;
@@ -55,18 +58,27 @@ static void expand(inl *c, uint32_t p, unsigned depth)
     }
 }
 
-/* Emits production p under lhs with its splices done; when that leaves one
- * nonterminal to flatten (A ::= N), N's productions instead. */
-static void emit(inl *c, uint32_t lhs, uint32_t p, unsigned depth)
+/* Is nt "" | one other production (an optional)? */
+static bool optional_pair(const inl *c, uint32_t nt)
+{
+    return c->off[nt + 1] - c->off[nt] == 2 && c->src_empty[nt];
+}
+
+/* Emits production p of owner under lhs with its splices done; when that
+ * leaves one nonterminal N to flatten (A ::= N), N's productions instead,
+ * but not in an optional of a group with no empty alternative: A ::= "" | N
+ * stays the bottom of a counted chain, x = N (ir_merge.c makes the N of
+ * every level one). */
+static void emit(inl *c, uint32_t lhs, uint32_t owner, uint32_t p, unsigned depth)
 {
     size_t start = c->n_syms;
     expand(c, p, depth);
     uint32_t len = (uint32_t)(c->n_syms - start), s = len == 1 ? c->syms[start] : IR_TERM;
-    if (s != lhs && inlinable(c, s, FLATTEN, depth)) {
+    if (s != lhs && inlinable(c, s, FLATTEN, depth) && !(optional_pair(c, owner) && !c->src_empty[s])) {
         c->n_syms = start;
         c->busy[s] = c->done[s] = 1;
         for (uint32_t k = c->off[s]; k < c->off[s + 1]; k++)
-            emit(c, lhs, c->list[k], depth + 1);
+            emit(c, lhs, s, c->list[k], depth + 1);
         c->busy[s] = 0;
         return;
     }
@@ -85,16 +97,18 @@ int ir_inline(ir_builder *b, uint32_t root)
     c.busy = calloc(n_nt + 1, 1);
     c.done = calloc(n_nt + 1, 1);
     c.has_empty = calloc(n_nt + 1, 1);
+    c.src_empty = calloc(n_nt + 1, 1);
     c.off = calloc(n_nt + 2, sizeof *c.off);
     c.list = malloc((n_prod ? n_prod : 1) * sizeof *c.list);
     c.prods = malloc((n_prod ? n_prod : 1) * sizeof *c.prods);
     c.syms = malloc((b->n_syms ? b->n_syms : 1) * sizeof *c.syms);
     int rc = -1;
-    if (!occ || !fill || !c.mode || !c.busy || !c.done || !c.has_empty || !c.off || !c.list || !c.prods || !c.syms)
+    if (!occ || !fill || !c.mode || !c.busy || !c.done || !c.has_empty || !c.src_empty || !c.off || !c.list || !c.prods || !c.syms)
         goto out;
     for (size_t p = 0; p < n_prod; p++) {
         const ir_prod *pr = &b->prods[p];
         c.off[pr->lhs + 1]++;
+        c.src_empty[pr->lhs] |= pr->len == 0;
         for (uint32_t i = 0; i < pr->len; i++)
             if (!IR_IS_TERM(b->syms[pr->start + i]))
                 occ[b->syms[pr->start + i]]++;
@@ -111,13 +125,13 @@ int ir_inline(ir_builder *b, uint32_t root)
     }
     for (size_t p = 0; p < n_prod; p++)
         if (c.mode[b->prods[p].lhs] == KEEP)
-            emit(&c, b->prods[p].lhs, (uint32_t)p, 0);
+            emit(&c, b->prods[p].lhs, b->prods[p].lhs, (uint32_t)p, 0);
     /* what was not inlined after all (too deep, or on a cycle of its own) */
     for (size_t nt = 0; nt < n_nt; nt++)
         if (c.mode[nt] != KEEP && !c.done[nt]) {
             c.done[nt] = 1;
             for (uint32_t k = c.off[nt]; k < c.off[nt + 1]; k++)
-                emit(&c, (uint32_t)nt, c.list[k], 0);
+                emit(&c, (uint32_t)nt, (uint32_t)nt, c.list[k], 0);
         }
     free(b->prods);
     free(b->syms);
@@ -137,6 +151,7 @@ out:
     free(c.busy);
     free(c.done);
     free(c.has_empty);
+    free(c.src_empty);
     free(c.off);
     free(c.list);
     free(c.prods);

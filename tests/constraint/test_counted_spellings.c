@@ -1,15 +1,19 @@
 /* test_counted_spellings.c — one bounded repetition written the ways a user
  * would (GBNF `sK ::= (c sK+1)?`, `c sK+1 | ""`, `("" | c sK+1)`, `c{0,N}`,
- * Lark `(c s)?` and `[c s]`) must compile to the same counted chain as the
- * form the chain finder reads, `sK ::= "" | c sK+1` (ir_inline.c inlines the
- * groups and optionals; earley_counted.c finds the chain): each spelling's
+ * c's group written out at every level, x a sequence `"x" [ab]`, Lark
+ * `(c s)?` and `[c s]` with and without %ignore) must compile to the same
+ * counted chain as the form the chain finder reads, `sK ::= "" | c sK+1`
+ * (ir_inline.c inlines the groups and optionals, ir_merge.c makes equal
+ * groups one, earley_counted.c finds the chain; a level of another chain
+ * inside x is no chain): each spelling's
  * chain must have every level (earley_chain_links), its deep positions must
  * share the canonical walk, and its masks, with the sharing at a low level
  * (most tokens longer than it) and at the vocabulary's own, must equal
  * token by token those of the reference spelling with the sharing off and
  * advancing a clone by each token's bytes, at every count 0..N+1. Then the
- * inlining alone: nested groups, alternatives, a group used twice, a
- * recursive group and duplicate empty alternatives keep their languages. */
+ * inlining and merging alone: nested groups, alternatives, recursive
+ * groups, duplicate empty alternatives and equal groups keep their
+ * languages. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +73,7 @@ typedef struct spelling {
     const char *name;
     bool lark;
     const char *head, *fmt, *last;   /* NULL fmt: last is the rest */
-    int ref;                         /* the spelling whose masks (sharing off) are the reference */
+    int ref;                         /* the spelling whose masks (sharing off) are the reference (-1: itself) */
     int links;                       /* the chain links it must have when not N - 1 (then no sharing) */
 } spelling;
 
@@ -83,18 +87,23 @@ static const spelling SPELLINGS[] = {
     {"c{0,N}", false, "root ::= \"\\\"\" c{0,24} \"\\\"\" \" \"\nc ::= [ab] | \"''\"\n", NULL, "", 0, 0},
     {"lark (c next)?", true, LARK_HEAD, "s%d: (c s%d)?\n", "s%d: c?\n", 0, 0},
     {"lark [c next]", true, LARK_HEAD, "s%d: [c s%d]\n", "s%d: [c]\n", 0, 0},
+    /* c written out at every level: a group per level, merged (ir_merge.c) */
+    {"\"\" | ([ab] | \"''\") next", false, GBNF_HEAD, "s%d ::= \"\" | ([ab] | \"''\") s%d\n",
+     "s%d ::= \"\" | ([ab] | \"''\")\n", 0, 0},
+    {"(([ab] | \"''\") next)?", false, GBNF_HEAD, "s%d ::= ((\"''\" | [ab]) s%d)?\n", "s%d ::= ([ab] | \"''\")?\n", 0,
+     0},
     /* x = "x" [ab], a sequence of symbols (c names it in the reference) */
-    {"\"\" | c next, c ::= \"x\" [ab]", false, GBNF_HEAD2, "s%d ::= \"\" | c s%d\n", "s%d ::= \"\" | c\n", 8, 0},
-    {"\"\" | \"x\" [ab] next", false, GBNF_HEAD2, "s%d ::= \"\" | \"x\" [ab] s%d\n", "s%d ::= \"\" | \"x\" [ab]\n", 8, 0},
-    {"(\"x\" [ab] next)?", false, GBNF_HEAD2, "s%d ::= (\"x\" [ab] s%d)?\n", "s%d ::= (\"x\" [ab])?\n", 8, 0},
-    {"lark (\"x\" /[ab]/ next)?", true, LARK_HEAD2, "s%d: (\"x\" /[ab]/ s%d)?\n", "s%d: [\"x\" /[ab]/]\n", 8, 0},
+    {"\"\" | c next, c ::= \"x\" [ab]", false, GBNF_HEAD2, "s%d ::= \"\" | c s%d\n", "s%d ::= \"\" | c\n", 10, 0},
+    {"\"\" | \"x\" [ab] next", false, GBNF_HEAD2, "s%d ::= \"\" | \"x\" [ab] s%d\n", "s%d ::= \"\" | \"x\" [ab]\n", 10, 0},
+    {"(\"x\" [ab] next)?", false, GBNF_HEAD2, "s%d ::= (\"x\" [ab] s%d)?\n", "s%d ::= (\"x\" [ab])?\n", 10, 0},
+    {"lark (\"x\" /[ab]/ next)?", true, LARK_HEAD2, "s%d: (\"x\" /[ab]/ s%d)?\n", "s%d: [\"x\" /[ab]/]\n", 10, 0},
     /* Lark with %ignore: x = IGN "x" IGN [ab], IGN ::= "" | IGN " " */
-    {"lark %ignore", true, LARK_HEAD2 "%ignore \" \"\n", "s%d: (\"x\" /[ab]/ s%d)?\n", "s%d: [\"x\" /[ab]/]\n", 12, 0},
+    {"lark %ignore", true, LARK_HEAD2 "%ignore \" \"\n", "s%d: (\"x\" /[ab]/ s%d)?\n", "s%d: [\"x\" /[ab]/]\n", -1, 0},
     /* x = "(" in ")" holds the top of another chain (in ::= [a]{0,6}): the
      * outer levels are no chain (shifting both would leave x naming the
      * unshifted inner level), the inner one is */
     {"nested", false, "root ::= \"\\\"\" s1 \"\\\"\" \" \"\nin ::= [a]{0,6}\n", "s%d ::= \"\" | \"(\" in \")\" s%d\n",
-     "s%d ::= \"\" | \"(\" in \")\"\n", 13, 5},
+     "s%d ::= \"\" | \"(\" in \")\"\n", -1, 5},
 };
 #define N_SPELL (sizeof SPELLINGS / sizeof *SPELLINGS)
 
@@ -117,7 +126,7 @@ static void check_spelling(const spelling *sp, const vocab *v, smc_token_index *
                            uint32_t c_level)
 {
     smc_grammar *g = NULL, *g0 = NULL;
-    if (compile(sp, &g) != 0 || compile(&SPELLINGS[sp->ref], &g0) != 0) {
+    if (compile(sp, &g) != 0 || compile(sp->ref < 0 ? sp : &SPELLINGS[sp->ref], &g0) != 0) {
         smc_grammar_free(g);
         return;
     }
@@ -219,6 +228,10 @@ static void test_inline_languages(void)
         {"root ::= g\ng ::= (\"a\" g)? | (\"\")", "root ::= g\ng ::= \"\" | \"a\" g"},
         {"root ::= (\"a\" | \"\" | (\"\" | \"b\"))+ \"c\"", "root ::= r \"c\"\nr ::= x | r x\nx ::= \"a\" | \"b\" | \"\""},
         {"root ::= (((\"a\")))", "root ::= \"a\""},
+        {"root ::= (\"a\" | \"b\") (\"b\" | \"a\") (\"a\" | \"b\")* (\"c\" | \"\")",
+         "root ::= x x y z\nx ::= \"a\" | \"b\"\ny ::= \"\" | y x\nz ::= \"c\" | \"\""},
+        {"root ::= a b\na ::= (\"a\" | \"b\")?\nb ::= (\"b\" | \"a\") | \"c\"",
+         "root ::= a b\na ::= \"\" | \"a\" | \"b\"\nb ::= \"a\" | \"b\" | \"c\""},
     };
     static const char *texts[] = {"", "e", "ade", "abde", "acde", "ad", "aa", "ab", "ba", "b", "a", "aaa", "c",
                                   "ac", "bc", "abc", "aabbc", "cc", "de"};
