@@ -64,17 +64,32 @@ static bool optional_pair(const inl *c, uint32_t nt)
     return c->off[nt + 1] - c->off[nt] == 2 && c->src_empty[nt];
 }
 
+/* Do all of nt's productions (as given) end with one nonterminal after
+ * something (`α1 B | α2 B`, which ir_factor.c groups)? */
+static bool common_tail(const inl *c, uint32_t nt)
+{
+    uint32_t tail = IR_TERM;
+    for (uint32_t k = c->off[nt]; k < c->off[nt + 1]; k++) {
+        const ir_prod *pr = &c->b->prods[c->list[k]];
+        uint32_t s = pr->len >= 2 ? c->b->syms[pr->start + pr->len - 1] : IR_TERM;
+        if (IR_IS_TERM(s) || (k > c->off[nt] && s != tail))
+            return false;
+        tail = s;
+    }
+    return true;
+}
+
 /* Emits production p of owner under lhs with its splices done; when that
  * leaves one nonterminal N to flatten (A ::= N), N's productions instead,
- * but not in an optional of a group with no empty alternative: A ::= "" | N
- * stays the bottom of a counted chain, x = N (ir_merge.c makes the N of
- * every level one). */
+ * but not in an optional of a group with no empty alternative (and not
+ * of the form α1 B | α2 B): A ::= "" | N stays the bottom of a counted
+ * chain, x = N (ir_merge.c makes the N of every level one). */
 static void emit(inl *c, uint32_t lhs, uint32_t owner, uint32_t p, unsigned depth)
 {
     size_t start = c->n_syms;
     expand(c, p, depth);
     uint32_t len = (uint32_t)(c->n_syms - start), s = len == 1 ? c->syms[start] : IR_TERM;
-    if (s != lhs && inlinable(c, s, FLATTEN, depth) && !(optional_pair(c, owner) && !c->src_empty[s])) {
+    if (s != lhs && inlinable(c, s, FLATTEN, depth) && !(optional_pair(c, owner) && !c->src_empty[s] && !common_tail(c, s))) {
         c->n_syms = start;
         c->busy[s] = c->done[s] = 1;
         for (uint32_t k = c->off[s]; k < c->off[s + 1]; k++)

@@ -59,7 +59,7 @@ static char *chain_grammar(const char *head, const char *fmt, const char *last)
         return NULL;
     n += (size_t)snprintf(s + n, cap - n, "%s", head);
     for (int k = 1; fmt && k < N; k++)
-        n += (size_t)snprintf(s + n, cap - n, fmt, k, k + 1);
+        n += (size_t)snprintf(s + n, cap - n, fmt, k, k + 1, k + 1);   /* (next may appear twice) */
     n += (size_t)snprintf(s + n, cap - n, last, N);
     return s;
 }
@@ -92,11 +92,16 @@ static const spelling SPELLINGS[] = {
      "s%d ::= \"\" | ([ab] | \"''\")\n", 0, 0},
     {"(([ab] | \"''\") next)?", false, GBNF_HEAD, "s%d ::= ((\"''\" | [ab]) s%d)?\n", "s%d ::= ([ab] | \"''\")?\n", 0,
      0},
+    /* c's alternatives spread over each level (ir_factor.c groups them) */
+    {"\"\" | [ab] next | \"''\" next", false, GBNF_HEAD, "s%d ::= \"\" | [ab] s%d | \"''\" s%d\n",
+     "s%d ::= \"\" | [ab] | \"''\"\n", 0, 0},
+    {"([ab] next | \"''\" next)?", false, GBNF_HEAD, "s%d ::= (\"''\" s%d | [ab] s%d)?\n", "s%d ::= (\"''\" | [ab])?\n",
+     0, 0},
     /* x = "x" [ab], a sequence of symbols (c names it in the reference) */
-    {"\"\" | c next, c ::= \"x\" [ab]", false, GBNF_HEAD2, "s%d ::= \"\" | c s%d\n", "s%d ::= \"\" | c\n", 10, 0},
-    {"\"\" | \"x\" [ab] next", false, GBNF_HEAD2, "s%d ::= \"\" | \"x\" [ab] s%d\n", "s%d ::= \"\" | \"x\" [ab]\n", 10, 0},
-    {"(\"x\" [ab] next)?", false, GBNF_HEAD2, "s%d ::= (\"x\" [ab] s%d)?\n", "s%d ::= (\"x\" [ab])?\n", 10, 0},
-    {"lark (\"x\" /[ab]/ next)?", true, LARK_HEAD2, "s%d: (\"x\" /[ab]/ s%d)?\n", "s%d: [\"x\" /[ab]/]\n", 10, 0},
+    {"\"\" | c next, c ::= \"x\" [ab]", false, GBNF_HEAD2, "s%d ::= \"\" | c s%d\n", "s%d ::= \"\" | c\n", 12, 0},
+    {"\"\" | \"x\" [ab] next", false, GBNF_HEAD2, "s%d ::= \"\" | \"x\" [ab] s%d\n", "s%d ::= \"\" | \"x\" [ab]\n", 12, 0},
+    {"(\"x\" [ab] next)?", false, GBNF_HEAD2, "s%d ::= (\"x\" [ab] s%d)?\n", "s%d ::= (\"x\" [ab])?\n", 12, 0},
+    {"lark (\"x\" /[ab]/ next)?", true, LARK_HEAD2, "s%d: (\"x\" /[ab]/ s%d)?\n", "s%d: [\"x\" /[ab]/]\n", 12, 0},
     /* Lark with %ignore: x = IGN "x" IGN [ab], IGN ::= "" | IGN " " */
     {"lark %ignore", true, LARK_HEAD2 "%ignore \" \"\n", "s%d: (\"x\" /[ab]/ s%d)?\n", "s%d: [\"x\" /[ab]/]\n", -1, 0},
     /* x = "(" in ")" holds the top of another chain (in ::= [a]{0,6}): the

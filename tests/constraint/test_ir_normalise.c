@@ -1,8 +1,10 @@
 /* test_ir_normalise.c — the normalisations ir_finish runs before compiling
- * (ir_inline.c: groups and optionals used once inlined; ir_merge.c: equal
- * anonymous nonterminals merged) keep every grammar's language: random GBNF
+ * (ir_inline.c: groups and optionals used once inlined; ir_factor.c: an
+ * optional's alternatives ending with the same rule grouped; ir_merge.c:
+ * equal anonymous nonterminals merged) keep every grammar's language: random GBNF
  * grammars (groups nested two deep, quantifiers, empty alternatives, one
- * group written out many times, recursion) classify every string over
+ * group written out many times, recursion, optionals whose alternatives
+ * end with the same rule) classify every string over
  * {a, b} up to 7 characters (complete, viable prefix, neither) exactly as
  * the tests' independent GBNF reader and Earley recognizer
  * (potentials/gbnf_earley.h) does. */
@@ -100,6 +102,18 @@ static void make_grammar(buf *b)
         char t[16];
         snprintf(t, sizeof t, "r%d ::= ", r);
         put(b, t);
+        if (r < N_RULES - 1 && rnd(3) == 0) {   /* "" | α rJ | β rJ, maybe as (α rJ | β rJ)? */
+            bool opt = rnd(2);
+            snprintf(t, sizeof t, " r%d", r + 1 + (int)rnd((unsigned)(N_RULES - 1 - r)));
+            put(b, opt ? "(" : "\"\" | ");
+            for (int a = 0, n = 2 + (int)rnd(2); a < n; a++) {
+                put(b, a ? " | " : "");
+                element(b, r, true, 1);
+                put(b, t);
+            }
+            put(b, opt ? ")?\n" : "\n");
+            continue;
+        }
         alternatives(b, r, true, 0);
         put(b, "\n");
     }
