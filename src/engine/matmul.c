@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "engine/kernels.h"
+#include "engine/matmul_avx2.h"
 #include "engine/quant_blocks.h"
 #include "engine/worksteal.h"
 
@@ -20,6 +21,7 @@ typedef struct {
     float *Y;
     int64_t ldy;
     int fmt;                 /* activation format: an smc_act_kind or FMT_PAIRS */
+    bool vnni;               /* the kernel is matmul_vnni_q.c's (16 row segments for one column) */
 } mm_job;
 
 enum { FMT_PAIRS = 16 };     /* f32 columns packed in pairs (smc_pack_pairs) */
@@ -33,7 +35,7 @@ static bool use_avx2(void)
 static mm_job make_job(int type, const void *W, int64_t n_in, int64_t n_out, int64_t n_batch, float *Y, int64_t ldy,
                        bool avx2)
 {
-    mm_job j = {NULL, W, smc_row_bytes(type, n_in), n_in, n_out, NULL, 0, n_batch, Y, ldy, smc_act_kind(type)};
+    mm_job j = {NULL, W, smc_row_bytes(type, n_in), n_in, n_out, NULL, 0, n_batch, Y, ldy, smc_act_kind(type), false};
     if (avx2 && n_batch >= 2 && smc_kernels_use_avx512())
         j.kernel = smc_mm_kernel_avx512_float(type, n_in);
     if (j.kernel)
@@ -42,6 +44,9 @@ static mm_job make_job(int type, const void *W, int64_t n_in, int64_t n_out, int
         j.kernel = smc_mm_kernel_avx2(type);
     if (!j.kernel)
         j.kernel = smc_mm_kernel_scalar(type);
+#if defined(__x86_64__)
+    j.vnni = avx2 && j.kernel == smc_mm_kernel_vnni_q(type);
+#endif
     return j;
 }
 
@@ -130,7 +135,7 @@ void smc_matmul_rows(int type, const void *W, int64_t n_in, int64_t o0, int64_t 
  * that is preempted or slow holds up the others by little (and the caller's
  * final wait is short), large enough that claims cost nothing next to the
  * work. */
-static int64_t grain_rows(size_t row_bytes, int64_t n_batch, int fmt)
+static int64_t grain_rows(size_t row_bytes, int64_t n_batch, int fmt, bool vnni)
 {
     int64_t cols = n_batch < SMC_MM_MAX_COLS ? n_batch : SMC_MM_MAX_COLS;
     int64_t g = (int64_t)(((size_t)32 << 10) / (row_bytes ? row_bytes : 1)) / (1 + cols / 8) / 4 * 4;
@@ -139,11 +144,16 @@ static int64_t grain_rows(size_t row_bytes, int64_t n_batch, int fmt)
      * float batch kernel goes 6 rows at a time and reuses a column pair's
      * activations over a block of rows (4-row claims left it 4-row tiles) */
     int64_t min = fmt == FMT_PAIRS ? 64 : n_batch == 1 ? 16 : fmt == SMC_ACT_F32 ? 48 : 4;
-    /* one column: 128 KB of weights per claim (~5 us), so that the AVX2
-     * kernels' row segments (matmul_avx2.h, matmul_avx2_float.c) are streams
-     * of 16-32 KB, not of 4-8 KB */
+    /* one column: the kernels cut a claim into row segments read as long
+     * streams (matmul_avx2.h, matmul_avx2_float.c, matmul_vnni_q.c), so
+     * claims are large: 256 KB of weights (~10 us), 512 KB for the VNNI
+     * kernels' 16 segments. On the 2-core Zen 4 VM (2 threads, load 5-16,
+     * tokens per CPU-second of decode) 128 KB against 256 KB read SmolLM2
+     * Q8_0 at 75-83 against 84-94, and 512 KB at 100-102; Qwen2.5-0.5B Q8_0
+     * 26-29, 28-32, 30-34; F16 and the Q4_K_M mix were level at 128 and
+     * 256 KB; 64 KB lost 15-25% everywhere. */
     if (n_batch == 1)
-        g = (int64_t)(((size_t)128 << 10) / (row_bytes ? row_bytes : 1)) / 16 * 16;
+        g = (int64_t)(((size_t)(vnni ? 512 : 256) << 10) / (row_bytes ? row_bytes : 1)) / 16 * 16;
     return g < min ? min : g;
 }
 
@@ -172,7 +182,7 @@ void smc_matmul(struct smc_threadpool *pool, int type, const void *W, int64_t n_
     if (ok) {
         int nth = smc_threadpool_size(pool);
         single_job sj = {&j, {0}};
-        int64_t grain = grain_rows(j.wrow, n_batch, j.fmt);
+        int64_t grain = grain_rows(j.wrow, n_batch, j.fmt, j.vnni);
         if (pool && nth > 1 && n_out >= 8 && smc_steal_init(&sj.steal, n_out, nth, grain, 4, NULL, 0))
             smc_threadpool_run_dynamic(pool, mm_worker, &sj);
         else
@@ -238,7 +248,7 @@ void smc_matmul_multi(struct smc_threadpool *pool, int n, const smc_matmul_spec 
             max_row_bytes = j->wrow;
     }
     if (ok) {
-        int64_t grain = grain_rows(max_row_bytes, n_batch, mj.jobs[0].fmt);
+        int64_t grain = grain_rows(max_row_bytes, n_batch, mj.jobs[0].fmt, mj.jobs[0].vnni);
         if (pool && nth > 1 && smc_steal_init(&mj.steal, mj.first_row[n], nth, grain, 4, mj.first_row + 1, n - 1)) {
             smc_threadpool_run_dynamic(pool, multi_worker, &mj);
         } else {
