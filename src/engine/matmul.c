@@ -147,7 +147,7 @@ static int64_t grain_rows(size_t row_bytes, int64_t n_batch, int fmt, bool vnni)
     /* one column: the kernels cut a claim into row segments read as long
      * streams (matmul_avx2.h, matmul_avx2_float.c, matmul_vnni_q.c), so
      * claims are large: 256 KB of weights (~10 us), 512 KB for the VNNI
-     * kernels' 16 segments. On the 2-core Zen 4 VM (2 threads, load 5-16,
+     * kernels (Q8_0's 16 segments; Q4_0 measured level or better too). On the 2-core Zen 4 VM (2 threads, load 5-16,
      * tokens per CPU-second of decode) 128 KB against 256 KB read SmolLM2
      * Q8_0 at 75-83 against 84-94, and 512 KB at 100-102; Qwen2.5-0.5B Q8_0
      * 26-29, 28-32, 30-34; F16 and the Q4_K_M mix were level at 128 and

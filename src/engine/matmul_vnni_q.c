@@ -366,18 +366,20 @@ VNNI_INLINE __m512i vq_pairsum64(__m512i a, __m512i b)
  * levels of pairwise sums (integer sums: any order gives the same S), the
  * rows' d converted as one vector, then the same convert/multiply/FMA per
  * lane as every other tile, so the outputs are bit for bit those of the
- * 8-row and batch tiles. kv_q gives a tile the i-th row of each of 16
- * segments of the row range (rstride = the segment's length), so memory
- * sees 16 long sequential streams; each row is prefetched a row further
- * down its segment (wrow bytes ahead), a block at a time. On the 2-core
- * Zen 4 VM (1 thread, 48 MB of weights, load 6-9) this read Q8_0 at ~22-28
- * GB/s where 16 consecutive rows per tile, the next 16 prefetched in one
- * linear sweep (which on the Zen 5 VM had taken Q4_0 from ~13 to ~21-24
- * GB/s against a prefetch per row and block), read ~13.5-18; Q4_0 ~16-18
- * against ~13.6-17.5, Q5_0 ~15-16 against ~13-15 (both near their speed
- * in cache there: the unpacking, not memory, is their limit); 2, 4 or 8
- * consecutive rows from each of 8, 4 or 2 segments, no prefetch, or
- * prefetches 1-4 KB ahead were slower. Blocks are
+ * 8-row and batch tiles. For Q8_0 kv_q gives a tile the i-th row of each
+ * of 16 segments of the row range (rstride = the segment's length), so
+ * memory sees 16 long sequential streams; each row is prefetched a row
+ * further down its segment (wrow bytes ahead), a block at a time. On the
+ * 2-core Zen 4 VM (1 thread, 48 MB of weights, load 6-9) this read Q8_0 at
+ * ~19-28 GB/s where 16 consecutive rows per tile, the next 16 prefetched in
+ * one linear sweep, read ~13.5-20; 2, 4 or 8 consecutive rows from each of
+ * 8, 4 or 2 segments, no prefetch, or prefetches 1-4 KB ahead were slower.
+ * Q4_0 / Q5_0 keep 16 consecutive rows (rstride = wrow) and the linear
+ * sweep (on the Zen 5 VM it took Q4_0 from ~13 to ~21-24 GB/s against a
+ * prefetch per row and block): they are near their speed in cache (the
+ * unpacking, not memory, is their limit), segments gained 5-15% in the
+ * kernel bench but SmolLM2 Q4_0 decode lost ~10% in two of three rounds.
+ * Blocks are
  * read whole by masked loads (two rows per vector for Q4_0 / Q5_0, one for
  * Q8_0's 34 bytes) and the 16 d values gathered from those vectors by word
  * permutations: against 16 two-byte loads and inserts per block, one
@@ -397,10 +399,15 @@ VNNI_INLINE void vq_rows16_col1(const uint8_t *W, size_t wrow, size_t rstride, i
         const __m512i x0 = _mm512_sub_epi32(_mm512_setzero_si512(),
                                             _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(VQ_ZERO(K)), xq));
         const uint8_t *blk = W + (size_t)i * VQ_BLK(K);
-        /* each row's block in the next row of its segment */
+        if (K == VQ_Q8_0) { /* each row's block in the next row of its segment */
 #pragma GCC unroll 16
-        for (int r = 0; r < 16; r++)
-            _mm_prefetch((const char *)blk + (size_t)r * rstride + wrow, _MM_HINT_T0);
+            for (int r = 0; r < 16; r++)
+                _mm_prefetch((const char *)blk + (size_t)r * rstride + wrow, _MM_HINT_T0);
+        } else { /* the next tile (the next 16 rows, contiguous) a block's share at a time */
+            const char *pf = (const char *)W + 16 * wrow + (size_t)i * 16 * VQ_BLK(K);
+            for (size_t l = 0; l < 16 * VQ_BLK(K); l += 64)
+                _mm_prefetch(pf + l, _MM_HINT_T0);
+        }
         __m512i s[8];
         __m512 vd;
         if (K == VQ_Q8_0) {
@@ -450,8 +457,9 @@ VNNI_INLINE void vq_rows16_col1(const uint8_t *W, size_t wrow, size_t rstride, i
  * groups of 16 columns for rows of up to 5120 inputs), and each tile of
  * Q4_RB rows is read and unpacked once (45 KB) for all the groups
  * prepared. One column (or rows
- * too long for one group) goes a column at a time, 16 rows per tile from 16
- * segments of the row range (then 8 consecutive rows, then single rows). */
+ * too long for one group) goes a column at a time, 16 rows per tile (Q8_0:
+ * from 16 segments of the row range), then 8 consecutive rows, then single
+ * rows. */
 VNNI_INLINE void kv_q(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
                       size_t astride, int nb, float *Y, int64_t ldy, const int K)
 {
@@ -499,10 +507,15 @@ VNNI_INLINE void kv_q(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, i
     for (; c < nb; c++) {
         const uint8_t *Ac = A + (size_t)c * astride;
         float *Yc = Y + (size_t)c * (size_t)ldy;
-        const int64_t seg = (o1 - o0) / 16;   /* rows per segment */
-        for (int64_t i = 0; i < seg; i++)
-            vq_rows16_col1(W + (size_t)(o0 + i) * wrow, wrow, (size_t)seg * wrow, nblk, Ac, Yc + o0 + i, seg, K);
-        int64_t o = o0 + 16 * seg;
+        int64_t o = o0;
+        if (K == VQ_Q8_0) {
+            const int64_t seg = (o1 - o0) / 16;   /* rows per segment */
+            for (int64_t i = 0; i < seg; i++)
+                vq_rows16_col1(W + (size_t)(o0 + i) * wrow, wrow, (size_t)seg * wrow, nblk, Ac, Yc + o0 + i, seg, K);
+            o += 16 * seg;
+        }
+        for (; o + 16 <= o1; o += 16)   /* Q4_0, Q5_0: 16 consecutive rows */
+            vq_rows16_col1(W + (size_t)o * wrow, wrow, wrow, nblk, Ac, Yc + o, 1, K);
         for (; o + 8 <= o1; o += 8)
             vq_rows8_col1(W + (size_t)o * wrow, wrow, nblk, Ac, Yc + o, K);
         for (; o < o1; o++)
