@@ -13,7 +13,7 @@ eset earley_dead;
 typedef struct earley_cache {
     eset **sets;           /* by id */
     size_t n_sets, cap_sets;
-    eset **table;          /* intern hash table (open addressing) */
+    uint64_t *table;       /* intern hash table (open addressing; see table_slot) */
     size_t table_cap;
     eset *init;
     uint64_t work, memo_hits;
@@ -154,13 +154,31 @@ static void compute_byte_classes(const smc_grammar *g, earley_cache *c)
         c->class_bytes[count[c->byte_class[b]]++] = (uint8_t)b;
 }
 
+/* Four independent chains over items 0, 4, 8, ... / 1, 5, ... (a step's
+ * latency is one xor, rotate and multiply, so the chains overlap), folded
+ * at the end. */
+static inline uint64_t hash_lane(uint64_t h, eitem x)
+{
+    uint64_t v = h ^ ((uint64_t)x.pos << 32 | x.org);
+    return (v << 29 | v >> 35) * 0xff51afd7ed558ccdull;
+}
+
 static uint64_t hash_items(const eitem *it, uint32_t n)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    for (uint32_t i = 0; i < n; i++) {
-        h ^= ((uint64_t)it[i].pos << 32 | it[i].org) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-        h *= 0xff51afd7ed558ccdull;
+    uint64_t a = 0x9E3779B97F4A7C15ull ^ n, b = 0xC2B2AE3D27D4EB4Full, c = 0x165667B19E3779F9ull,
+             d = 0x27D4EB2F165667C5ull;
+    uint32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        a = hash_lane(a, it[i]);
+        b = hash_lane(b, it[i + 1]);
+        c = hash_lane(c, it[i + 2]);
+        d = hash_lane(d, it[i + 3]);
     }
+    for (; i < n; i++)
+        a = hash_lane(a, it[i]);
+    uint64_t h = a ^ (b << 17 | b >> 47) ^ (c << 31 | c >> 33) ^ (d << 47 | d >> 17);
+    h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull;
+    h = (h ^ (h >> 33)) * 0xc4ceb9fe1a85ec53ull;
     return h ^ (h >> 33);
 }
 
@@ -262,30 +280,35 @@ static void sort_items(earley_cache *c, eitem *items, size_t n)
         memcpy(items, src, n * sizeof *items);
 }
 
+/* A table slot: the set's id + 1 (0: empty) under the high half of its
+ * hash, which also places it (so a probe passes other sets, and growing
+ * rehashes, without loading them). */
+static inline uint64_t table_slot(const eset *s) { return (s->hash >> 32) << 32 | (s->id + 1u); }
+
 static int table_insert(earley_cache *c, eset *s)
 {
     if ((c->n_sets + 1) * 2 > c->table_cap) {
         size_t cap = c->table_cap ? c->table_cap * 2 : 1024;
-        eset **t = calloc(cap, sizeof *t);
+        uint64_t *t = calloc(cap, sizeof *t);
         if (!t)
             return -1;
         for (size_t i = 0; i < c->table_cap; i++) {
-            eset *x = c->table[i];
-            if (!x)
+            uint64_t e = c->table[i];
+            if (!e)
                 continue;
-            size_t j = x->hash & (cap - 1);
+            size_t j = (e >> 32) & (cap - 1);
             while (t[j])
                 j = (j + 1) & (cap - 1);
-            t[j] = x;
+            t[j] = e;
         }
         free(c->table);
         c->table = t;
         c->table_cap = cap;
     }
-    size_t j = s->hash & (c->table_cap - 1);
+    size_t j = (s->hash >> 32) & (c->table_cap - 1);
     while (c->table[j])
         j = (j + 1) & (c->table_cap - 1);
-    c->table[j] = s;
+    c->table[j] = table_slot(s);
     return 0;
 }
 
@@ -293,10 +316,15 @@ static eset *table_find(const earley_cache *c, const eitem *items, uint32_t n, u
 {
     if (!c->table_cap)
         return NULL;
-    size_t j = h & (c->table_cap - 1);
-    for (eset *x; (x = c->table[j]) != NULL; j = (j + 1) & (c->table_cap - 1))
+    uint64_t tag = h >> 32;
+    size_t j = tag & (c->table_cap - 1);
+    for (uint64_t e; (e = c->table[j]) != 0; j = (j + 1) & (c->table_cap - 1)) {
+        if (e >> 32 != tag)
+            continue;
+        eset *x = c->sets[(uint32_t)e - 1];
         if (x->hash == h && x->n == n && memcmp(x->items, items, n * sizeof *items) == 0)
             return x;
+    }
     return NULL;
 }
 
