@@ -135,6 +135,9 @@ void smc_matmul_rows(int type, const void *W, int64_t n_in, int64_t o0, int64_t 
  * that is preempted or slow holds up the others by little (and the caller's
  * final wait is short), large enough that claims cost nothing next to the
  * work. */
+#ifndef SMC_VNNI_BATCH_MIN_ROWS
+#define SMC_VNNI_BATCH_MIN_ROWS 64
+#endif
 static int64_t grain_rows(size_t row_bytes, int64_t n_batch, int fmt, bool vnni)
 {
     int64_t cols = n_batch < SMC_MM_MAX_COLS ? n_batch : SMC_MM_MAX_COLS;
@@ -154,6 +157,12 @@ static int64_t grain_rows(size_t row_bytes, int64_t n_batch, int fmt, bool vnni)
      * 256 KB; 64 KB lost 15-25% everywhere. */
     if (n_batch == 1)
         g = (int64_t)(((size_t)(vnni ? 512 : 256) << 10) / (row_bytes ? row_bytes : 1)) / 16 * 16;
+    /* the VNNI batch kernel prepares (transposes) all the columns'
+     * activations on every call, then reuses them over the call's rows in
+     * 4-row tiles: claims of 4 rows spent as long preparing as computing
+     * (2 threads ran quantised prompts no faster than 1) */
+    else if (vnni && min < SMC_VNNI_BATCH_MIN_ROWS)
+        min = SMC_VNNI_BATCH_MIN_ROWS;
     return g < min ? min : g;
 }
 
