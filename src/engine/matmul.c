@@ -237,6 +237,7 @@ void smc_matmul_multi(struct smc_threadpool *pool, int n, const smc_matmul_spec 
     mj.n = n;
     mj.first_row[0] = 0;
     size_t max_row_bytes = 0;
+    bool any_vnni = false;
     for (int i = 0; i < n && ok; i++) {
         const smc_matmul_spec *sp = &specs[i];
         mm_job *j = &mj.jobs[i];
@@ -255,9 +256,10 @@ void smc_matmul_multi(struct smc_threadpool *pool, int n, const smc_matmul_spec 
         mj.first_row[i + 1] = mj.first_row[i] + sp->n_out;
         if (j->wrow > max_row_bytes)
             max_row_bytes = j->wrow;
+        any_vnni |= j->vnni;   /* a mixed group (a K-quant mix) claims as its VNNI matrices need */
     }
     if (ok) {
-        int64_t grain = grain_rows(max_row_bytes, n_batch, mj.jobs[0].fmt, mj.jobs[0].vnni);
+        int64_t grain = grain_rows(max_row_bytes, n_batch, mj.jobs[0].fmt, any_vnni);
         if (pool && nth > 1 && smc_steal_init(&mj.steal, mj.first_row[n], nth, grain, 4, mj.first_row + 1, n - 1)) {
             smc_threadpool_run_dynamic(pool, multi_worker, &mj);
         } else {
