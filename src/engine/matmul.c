@@ -8,6 +8,7 @@
 #include "engine/kernels.h"
 #include "engine/matmul_avx2.h"
 #include "engine/quant_blocks.h"
+#include "engine/quant_q4r16.h"
 #include "engine/worksteal.h"
 
 typedef struct {
@@ -22,6 +23,7 @@ typedef struct {
     int64_t ldy;
     int fmt;                 /* activation format: an smc_act_kind or FMT_PAIRS */
     bool vnni;               /* the kernel is matmul_vnni_q.c's (16 row segments for one column) */
+    bool r16;                /* Q4_0 in 16-row groups for a plain-Q4_0 kernel: unpacked a group at a time */
 } mm_job;
 
 enum { FMT_PAIRS = 16 };     /* f32 columns packed in pairs (smc_pack_pairs) */
@@ -35,7 +37,9 @@ static bool use_avx2(void)
 static mm_job make_job(int type, const void *W, int64_t n_in, int64_t n_out, int64_t n_batch, float *Y, int64_t ldy,
                        bool avx2)
 {
-    mm_job j = {NULL, W, smc_row_bytes(type, n_in), n_in, n_out, NULL, 0, n_batch, Y, ldy, smc_act_kind(type), false};
+    const int base = smc_r16_base_type(type);
+    mm_job j = {NULL, W, smc_row_bytes(base, n_in), n_in, n_out, NULL, 0, n_batch, Y, ldy, smc_act_kind(base), false,
+                false};
     if (avx2 && n_batch >= 2 && smc_kernels_use_avx512())
         j.kernel = smc_mm_kernel_avx512_float(type, n_in);
     if (j.kernel)
@@ -44,6 +48,12 @@ static mm_job make_job(int type, const void *W, int64_t n_in, int64_t n_out, int
         j.kernel = smc_mm_kernel_avx2(type);
     if (!j.kernel)
         j.kernel = smc_mm_kernel_scalar(type);
+    if (!j.kernel && type != base) {   /* the AVX2 and scalar kernels read plain rows */
+        j.kernel = avx2 ? smc_mm_kernel_avx2(base) : NULL;
+        if (!j.kernel)
+            j.kernel = smc_mm_kernel_scalar(base);
+        j.r16 = true;
+    }
 #if defined(__x86_64__)
     j.vnni = avx2 && j.kernel == smc_mm_kernel_vnni_q(type);
 #endif
@@ -58,8 +68,32 @@ static mm_job make_job(int type, const void *W, int64_t n_in, int64_t n_out, int
 #define ROW_BLOCK 64
 #define ROW_BLOCK_F32 60
 
+static void run_rows(const mm_job *j, int64_t o0, int64_t o1);
+
+/* Rows [o0, o1) of a matrix in 16-row groups through a plain-layout kernel:
+ * each group's rows copied out in plain Q4_0 layout first. */
+static void run_rows_r16(const mm_job *j, int64_t o0, int64_t o1)
+{
+    uint8_t *buf = malloc(SMC_R16_ROWS * j->wrow);
+    if (!buf)
+        return;
+    mm_job g = *j;
+    g.W = buf;
+    g.r16 = false;
+    for (int64_t g0 = o0 & ~(int64_t)(SMC_R16_ROWS - 1); g0 < o1; g0 += SMC_R16_ROWS) {
+        smc_r16_unpack(j->W + (size_t)g0 * j->wrow, j->wrow, buf);
+        g.Y = j->Y + g0;
+        run_rows(&g, (o0 > g0 ? o0 : g0) - g0, (o1 < g0 + SMC_R16_ROWS ? o1 : g0 + SMC_R16_ROWS) - g0);
+    }
+    free(buf);
+}
+
 static void run_rows(const mm_job *j, int64_t o0, int64_t o1)
 {
+    if (j->r16) {
+        run_rows_r16(j, o0, o1);
+        return;
+    }
     if (j->fmt == FMT_PAIRS) { /* the AVX-512 float kernel walks the chunks itself, block by block */
         j->kernel(j->W, j->wrow, j->n_in, o0, o1, j->A, j->astride, (int)j->n_batch, j->Y, j->ldy);
         return;
@@ -112,6 +146,7 @@ static void *prepare(mm_job *j, const float *X, bool avx2, bool *ok)
 
 static bool valid(int type, int64_t n_in, int64_t n_batch)
 {
+    type = smc_r16_base_type(type);
     return smc_kernel_type_supported(type) && n_in > 0 && n_batch > 0 &&
            n_in % smc_kernel_block_size(type) == 0;
 }
