@@ -5,7 +5,9 @@
  * x{m,n} compiles (ir_repeat) to n-m nested optionals O_k ::= "" | x O_(k-1),
  * O_1 ::= "" | x; so do rules written A ::= (x B)?, B ::= x? once
  * ir_inline.c has inlined their groups (and ir_merge.c has made one the
- * groups written out at every level). x may be a sequence of symbols
+ * groups written out at every level), and levels nested on the left,
+ * A ::= "" | B x, once ir_flip.c has nested them on the right. x may be a
+ * sequence of symbols
  * (A ::= "" | "\\" [nt] B, or a Lark literal with its ignored text
  * before it), the same at every level, deriving no empty string and
  * holding no level of any chain (checked: its items would be shifted with
