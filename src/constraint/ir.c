@@ -784,7 +784,8 @@ int ir_finish(ir_builder *b, uint32_t root, int n_source_rules, smc_grammar **ou
         oom = true;
         goto free_scratch;
     }
-    memcpy(g->terms, b->terms, b->n_terms * sizeof *g->terms);
+    if (b->n_terms)   /* (a grammar of empty strings has none, and b->terms NULL) */
+        memcpy(g->terms, b->terms, b->n_terms * sizeof *g->terms);
     size_t pos = 0, k = 0;
     for (size_t p = 0; p < n_prod; p++) {
         if (!keep[p])
