@@ -198,6 +198,8 @@ static int64_t grain_rows(size_t row_bytes, int64_t n_batch, int fmt, bool vnni)
      * (2 threads ran quantised prompts no faster than 1) */
     else if (vnni && min < SMC_VNNI_BATCH_MIN_ROWS)
         min = SMC_VNNI_BATCH_MIN_ROWS;
+    if (vnni)   /* whole 16-row groups of repacked Q4_0 (quant_q4r16.h); claims are split on multiples of 16 */
+        g = (g + 15) / 16 * 16;
     return g < min ? min : g;
 }
 
@@ -227,7 +229,7 @@ void smc_matmul(struct smc_threadpool *pool, int type, const void *W, int64_t n_
         int nth = smc_threadpool_size(pool);
         single_job sj = {&j, {0}};
         int64_t grain = grain_rows(j.wrow, n_batch, j.fmt, j.vnni);
-        if (pool && nth > 1 && n_out >= 8 && smc_steal_init(&sj.steal, n_out, nth, grain, 4, NULL, 0))
+        if (pool && nth > 1 && n_out >= 8 && smc_steal_init(&sj.steal, n_out, nth, grain, j.vnni ? 16 : 4, NULL, 0))
             smc_threadpool_run_dynamic(pool, mm_worker, &sj);
         else
             run_rows(&j, 0, n_out);
@@ -295,7 +297,8 @@ void smc_matmul_multi(struct smc_threadpool *pool, int n, const smc_matmul_spec 
     }
     if (ok) {
         int64_t grain = grain_rows(max_row_bytes, n_batch, mj.jobs[0].fmt, any_vnni);
-        if (pool && nth > 1 && smc_steal_init(&mj.steal, mj.first_row[n], nth, grain, 4, mj.first_row + 1, n - 1)) {
+        if (pool && nth > 1 &&
+            smc_steal_init(&mj.steal, mj.first_row[n], nth, grain, any_vnni ? 16 : 4, mj.first_row + 1, n - 1)) {
             smc_threadpool_run_dynamic(pool, multi_worker, &mj);
         } else {
             for (int i = 0; i < n; i++)

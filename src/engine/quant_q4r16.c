@@ -11,7 +11,7 @@ void smc_r16_row(const uint8_t *W, size_t wrow, int64_t o, uint8_t *out)
     const int64_t nblk = (int64_t)(wrow / sizeof(smc_block_q4_0));
     for (int64_t i = 0; i < nblk; i++) {
         uint8_t *b = out + (size_t)i * sizeof(smc_block_q4_0);
-        memcpy(b, g + smc_r16_d_off(o, i), 2);
+        memcpy(b, g + smc_r16_d_off(wrow, o, i), 2);
         memcpy(b + 2, g + smc_r16_qs_off(o, i), 16);
     }
 }
@@ -29,7 +29,7 @@ void smc_r16_pack(uint8_t *g, size_t wrow, uint8_t *tmp)
     for (int64_t r = 0; r < SMC_R16_ROWS; r++)
         for (int64_t i = 0; i < nblk; i++) {
             const uint8_t *b = tmp + (size_t)r * wrow + (size_t)i * sizeof(smc_block_q4_0);
-            memcpy(g + smc_r16_d_off(r, i), b, 2);
+            memcpy(g + smc_r16_d_off(wrow, r, i), b, 2);
             memcpy(g + smc_r16_qs_off(r, i), b + 2, 16);
         }
 }

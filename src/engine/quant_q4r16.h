@@ -2,11 +2,14 @@
  * (SMC_TYPE_Q4_0_R16, an engine-internal type, never in a file): the
  * one-column VNNI kernel reads a group's block with one load of the 16 d
  * values and four 64-byte loads of quants that need only a shift and a mask,
- * no shuffles. Same bytes and size as Q4_0, only moved: block i of the 16
- * rows at group + i * 288 holds the 16 rows' d (row order, 32 bytes), then
- * their qs, row r's 16 bytes (unchanged, ggml nibble order) at
- * 32 + 64 * (r % 4) + 16 * (r / 4), so that 64-byte vector k holds rows k,
- * k + 4, k + 8, k + 12 in its 128-bit lanes. A group of rows starts at
+ * no shuffles. Same bytes and size as Q4_0, only moved: a group of 16 rows
+ * of nblk blocks holds first the quants, 256 bytes per block (block i at
+ * 256 * i), row r's 16 qs bytes (unchanged, ggml nibble order) at
+ * 64 * (r % 4) + 16 * (r / 4), so that 64-byte vector k holds rows k, k + 4,
+ * k + 8, k + 12 in its 128-bit lanes; then the d values, 32 bytes per block
+ * (block i at 256 * nblk + 32 * i, row order). The batch kernel's 4-row
+ * tiles take rows k, k + 4, k + 8, k + 12, so a tile reads its own 64 bytes
+ * of each block's quants (and the shared d values). A group of rows starts at
  * W + first_row * row_bytes (row_bytes as Q4_0's); rows are no longer
  * contiguous, so only code that knows the layout may read them. Matrices of
  * a multiple of 16 rows only. */
@@ -28,13 +31,13 @@ static inline const uint8_t *smc_r16_group(const uint8_t *W, size_t wrow, int64_
 {
     return W + (size_t)(o & ~(int64_t)(SMC_R16_ROWS - 1)) * wrow;
 }
-static inline size_t smc_r16_d_off(int64_t o, int64_t i)
+static inline size_t smc_r16_d_off(size_t wrow, int64_t o, int64_t i)
 {
-    return (size_t)i * SMC_R16_BLK + 2 * (size_t)(o & 15);
+    return wrow / sizeof(smc_block_q4_0) * 256 + 32 * (size_t)i + 2 * (size_t)(o & 15);
 }
 static inline size_t smc_r16_qs_off(int64_t o, int64_t i)
 {
-    return (size_t)i * SMC_R16_BLK + 32 + 64 * (size_t)(o & 3) + 16 * (size_t)((o & 15) >> 2);
+    return 256 * (size_t)i + 64 * (size_t)(o & 3) + 16 * (size_t)((o & 15) >> 2);
 }
 
 /* The type matmul and dequantisation treat a weight type as: Q4_0 for

@@ -51,10 +51,10 @@ static void check_layout(int64_t n_in, int64_t n_out)
     for (int64_t o = 0; o < n_out; o++) {
         const uint8_t *g = w + (size_t)(o / 16 * 16) * rb;
         for (int64_t i = 0; i < nblk; i++) {
-            const uint8_t *b = plain + (size_t)o * rb + (size_t)i * 18, *blk = g + (size_t)i * 288;
+            const uint8_t *b = plain + (size_t)o * rb + (size_t)i * 18;
             int r = (int)(o % 16);
-            bad_place += memcmp(blk + 2 * r, b, 2) != 0;
-            bad_place += memcmp(blk + 32 + 64 * (r % 4) + 16 * (r / 4), b + 2, 16) != 0;
+            bad_place += memcmp(g + 256 * nblk + 32 * i + 2 * r, b, 2) != 0;
+            bad_place += memcmp(g + 256 * i + 64 * (r % 4) + 16 * (r / 4), b + 2, 16) != 0;
         }
         smc_r16_row(w, rb, o, row);
         bad_row += memcmp(row, plain + (size_t)o * rb, rb) != 0;
