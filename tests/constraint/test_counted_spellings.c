@@ -121,6 +121,10 @@ static const spelling SPELLINGS[] = {
     {"(next \"x\" [ab])?", false, GBNF_HEAD2, "s%d ::= (s%d \"x\" [ab])?\n", "s%d ::= (\"x\" [ab])?\n", 12, 0, NULL},
     {"lark [next \"x\" /[ab]/] %ignore", true, LARK_HEAD2 "%ignore \" \"\n", "s%d: [s%d \"x\" /[ab]/]\n",
      "s%d: [\"x\" /[ab]/]\n", 16, 0, NULL},
+    {"\"\" | next [ab] | next \"''\"", false, GBNF_HEAD, "s%d ::= \"\" | s%d [ab] | s%d \"''\"\n",
+     "s%d ::= \"\" | [ab] | \"''\"\n", 0, 0, NULL},
+    {"(next [ab] | next \"''\")?", false, GBNF_HEAD, "s%d ::= (s%d \"''\" | s%d [ab])?\n",
+     "s%d ::= (\"''\" | [ab])?\n", 0, 0, NULL},
     /* levels nested on the left and on the right in turn (fmt2) */
     {"mixed", false, GBNF_HEAD, "s%d ::= \"\" | c s%d\n", "s%d ::= \"\" | c\n", 0, 0, "s%d ::= \"\" | s%d c\n"},
     /* x = "(" in ")" holds the top of another chain (in ::= [a]{0,6}): the

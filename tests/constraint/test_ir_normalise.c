@@ -1,11 +1,11 @@
 /* test_ir_normalise.c — the normalisations ir_finish runs before compiling
  * (ir_inline.c: groups and optionals used once inlined; ir_factor.c: an
- * optional's alternatives ending with the same rule grouped; ir_merge.c:
+ * optional's alternatives ending or starting with the same rule grouped; ir_merge.c:
  * equal anonymous nonterminals merged; ir_flip.c: repetitions nested on
  * the left nested on the right) keep every grammar's language: random GBNF
  * grammars (groups nested two deep, quantifiers, empty alternatives, one
  * group written out many times, recursion, optionals whose alternatives
- * end with the same rule, bounded repetitions nested on the left, on the
+ * end or start with the same rule, bounded repetitions nested on the left, on the
  * right or both, some with one level's element another) classify every
  * string over {a, b} up to 7 characters (complete, viable prefix, neither)
  * exactly as the tests' independent GBNF reader and Earley recognizer
@@ -143,14 +143,17 @@ static void make_grammar(buf *b)
         }
         snprintf(t, sizeof t, "r%d ::= ", r);
         put(b, t);
-        if (r < N_RULES - 1 && rnd(3) == 0) {   /* "" | α rJ | β rJ, maybe as (α rJ | β rJ)? */
-            bool opt = rnd(2);
-            snprintf(t, sizeof t, " r%d", r + 1 + (int)rnd((unsigned)(N_RULES - 1 - r)));
+        if (r < N_RULES - 1 && rnd(3) == 0) {   /* "" | α rJ | β rJ (or rJ α | rJ β), maybe as (...)? */
+            bool opt = rnd(2), head = rnd(2);
+            snprintf(t, sizeof t, head ? "r%d " : " r%d", r + 1 + (int)rnd((unsigned)(N_RULES - 1 - r)));
             put(b, opt ? "(" : "\"\" | ");
             for (int a = 0, n = 2 + (int)rnd(2); a < n; a++) {
                 put(b, a ? " | " : "");
+                if (head)
+                    put(b, t);
                 element(b, r, true, 1);
-                put(b, t);
+                if (!head)
+                    put(b, t);
             }
             put(b, opt ? ")?\n" : "\n");
             continue;
