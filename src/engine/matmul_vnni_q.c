@@ -490,17 +490,28 @@ VNNI_INLINE void vq_rows16_col1(const uint8_t *W, size_t wrow, size_t rstride, i
  * per lane as vq_rows16_col1: the same bits, with no shuffle for the
  * unpacking and none for the d values (vq_unpack2 and vq_d16). The next
  * group is prefetched a block's share at a time, as vq_rows16_col1 does. */
-VNNI_INLINE void vq_rows16_col1_r16(const uint8_t *G, size_t wrow, int64_t nblk, const uint8_t *A, float *Y)
+/* dword lanes of -8 * (the column's elements 0-15 + 16-31) of each block
+ * (what the 16-row tile starts its sums from), once per column */
+#define VQ_X0_MAX 256
+VNNI_INLINE void vq_x0_r16(const uint8_t *A, int64_t nblk, __m128i *x0)
+{
+    const __m128i z = _mm_set1_epi8(8);
+    for (int64_t i = 0; i < nblk; i++) {
+        const smc_act_q8 *x = (const smc_act_q8 *)A + i;
+        const __m128i xl = _mm_loadu_si128((const __m128i *)x->qs), xh = _mm_loadu_si128((const __m128i *)(x->qs + 16));
+        x0[i] = _mm_sub_epi32(_mm_setzero_si128(), _mm_dpbusd_epi32(_mm_dpbusd_epi32(_mm_setzero_si128(), z, xl), z, xh));
+    }
+}
+
+VNNI_INLINE void vq_rows16_col1_r16(const uint8_t *G, size_t wrow, int64_t nblk, const uint8_t *A, const __m128i *x0,
+                                    float *Y)
 {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
-    const __m128i z = _mm_set1_epi8(8);
     __m512 acc = _mm512_setzero_ps();
     for (int64_t i = 0; i < nblk; i++) {
         const smc_act_q8 *x = (const smc_act_q8 *)A + i;
         const __m128i xl = _mm_loadu_si128((const __m128i *)x->qs), xh = _mm_loadu_si128((const __m128i *)(x->qs + 16));
-        const __m128i x0 = _mm_sub_epi32(_mm_setzero_si128(),
-                                         _mm_dpbusd_epi32(_mm_dpbusd_epi32(_mm_setzero_si128(), z, xl), z, xh));
-        const __m512i x0v = _mm512_broadcast_i32x4(x0), xlo = _mm512_broadcast_i32x4(xl),
+        const __m512i x0v = _mm512_broadcast_i32x4(x0[i]), xlo = _mm512_broadcast_i32x4(xl),
                       xhi = _mm512_broadcast_i32x4(xh);
         const uint8_t *blk = G + (size_t)i * 256, *bd = G + smc_r16_d_off(wrow, 0, i);
         const char *pf = (const char *)G + SMC_R16_ROWS * wrow + (size_t)i * SMC_R16_BLK;
@@ -605,8 +616,12 @@ VNNI_INLINE void kv_q(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, i
         if (K == VQ_Q4_0R) {   /* whole 16-row groups */
             for (; o < o1 && (o & 15); o++)
                 Yc[o] = vq_row_col1(W, wrow, o, nblk, Ac, K);
-            for (; o + 16 <= o1; o += 16)
-                vq_rows16_col1_r16(W + (size_t)o * wrow, wrow, nblk, Ac, Yc + o);
+            __m128i x0[VQ_X0_MAX];
+            if (nblk <= VQ_X0_MAX) {
+                vq_x0_r16(Ac, nblk, x0);
+                for (; o + 16 <= o1; o += 16)
+                    vq_rows16_col1_r16(W + (size_t)o * wrow, wrow, nblk, Ac, x0, Yc + o);
+            }
         } else {
             for (; o + 16 <= o1; o += 16)   /* Q4_0, Q5_0: 16 consecutive rows */
                 vq_rows16_col1(W + (size_t)o * wrow, wrow, wrow, nblk, Ac, Yc + o, 1, K);
