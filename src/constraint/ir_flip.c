@@ -10,13 +10,11 @@
  * productions "" and x (a bottom), or "" and B' x, or "" and x B', with B'
  * such a level again over the same x (symbol for symbol), down to a
  * bottom; no cycles. Each such level derives x^0..x^k whichever way it is
- * nested, and A ::= "" | x B derives the same: replacing B in A's
- * production by B's productions (which keeps the language of every
- * nonterminal), level after level down to the bottom, gives both spellings
- * the same productions A ::= "" | x | x x | ... | x^k. Levels whose x
- * differs (sK ::= "" | sK+1 "a", sK+1 ::= "" | "b" derives "", "a", "b",
- * "ba": not the mirror image) are left as they are. A level already nested
- * on the right is kept. Each production is rotated in place.
+ * nested, and A ::= "" | x B derives the same (below). Levels whose x
+ * differs (sK ::= "" | sK+1 "a" over sK+1 ::= "" | "b" derives "", "a",
+ * "ba"; written the other way, "", "a", "ab") are left as they are. A level
+ * already nested on the right is kept. Each production is rotated in
+ * place.
  *
  * Why the languages are the same: every level's equation holds at the
  * grammar's least fixed point, so there a level of a chain over x derives
