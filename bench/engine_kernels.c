@@ -1,12 +1,14 @@
 /* engine_kernels.c — benchmark of the matmul kernels (not a test).
  *
- * For Q8_0, F16, Q4_0 and Q4_K it builds about MB megabytes of weights (SmolLM2-
+ * For Q8_0, F16, Q4_0 (plain and q4_0r) and Q4_K it builds about MB megabytes of weights (SmolLM2-
  * shaped 576x1536 and 1536x576 matrices, repeated; Q4_K uses 768x2048 and
  * 2048x768 since its rows need multiples of 256), then reports:
  *  - batch 1: weight bytes read per second, and that as a fraction of the
  *    memcpy bandwidth measured in the same run (bytes copied / second);
  *  - batches 4, 16, 64: columns per second relative to batch 1 (the
  *    tokens/s-equivalent speedup of decoding that many sequences at once).
+ * q4_0r is Q4_0 repacked in 16-row groups (quant_q4r16.h), as models are
+ * loaded on CPUs with AVX512-VNNI.
  * Usage: bench_engine_kernels [-t THREADS] [-m MB] [--scalar] [TYPE...] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +16,13 @@
 
 #include "bench_util.h"
 #include "engine/kernels.h"
+#include "engine/quant_q4r16.h"
 
 static const bench_type TYPES[] = {
     {"q8_0", SMC_TYPE_Q8_0, 576, 1536},
     {"f16", SMC_TYPE_F16, 576, 1536},
     {"q4_0", SMC_TYPE_Q4_0, 576, 1536},
+    {"q4_0r", SMC_TYPE_Q4_0_R16, 576, 1536},
     {"q4_k", SMC_TYPE_Q4_K, 768, 2048},
     {"q6_k", SMC_TYPE_Q6_K, 768, 2048},
     {"q5_k", SMC_TYPE_Q5_K, 768, 2048},
@@ -135,14 +139,15 @@ int main(int argc, char **argv)
 
     for (size_t t = 0; t < sizeof TYPES / sizeof TYPES[0]; t++) {
         const bench_type *bt = &TYPES[t];
-        bool on = n_want == 0 ? t < 4 : false;
+        bool on = n_want == 0 ? t < 5 : false;
         for (int i = 0; i < n_want; i++)
             on |= !strcmp(want[i], bt->name) || !strcmp(want[i], "all");
         if (!on)
             continue;
         int64_t n_el = bt->d_model * bt->d_ff;
-        size_t mat_bytes = smc_row_bytes(bt->type, bt->d_model) * (size_t)bt->d_ff;
-        size_t mat_bytes2 = smc_row_bytes(bt->type, bt->d_ff) * (size_t)bt->d_model;
+        const int qt = smc_r16_base_type(bt->type);   /* the type quantised (q4_0r: Q4_0, then repacked) */
+        size_t mat_bytes = smc_row_bytes(qt, bt->d_model) * (size_t)bt->d_ff;
+        size_t mat_bytes2 = smc_row_bytes(qt, bt->d_ff) * (size_t)bt->d_model;
         int n_mats = (int)(total / (mat_bytes + mat_bytes2)) * 2;
         if (n_mats < 2)
             n_mats = 2;
@@ -154,12 +159,14 @@ int main(int argc, char **argv)
         uint8_t **mats = malloc(sizeof(uint8_t *) * (size_t)n_mats);
         for (int m = 0; m < n_mats; m++) {
             int64_t n_in = (m & 1) ? bt->d_ff : bt->d_model, n_out = (m & 1) ? bt->d_model : bt->d_ff;
-            size_t rb = smc_row_bytes(bt->type, n_in);
+            size_t rb = smc_row_bytes(qt, n_in);
             mats[m] = malloc(rb * (size_t)n_out);
-            if (m < 2)
+            if (m < 2) {
                 for (int64_t o = 0; o < n_out; o++)
-                    smc_quantize_row(bt->type, f + o * n_in, mats[m] + (size_t)o * rb, n_in);
-            else
+                    smc_quantize_row(qt, f + o * n_in, mats[m] + (size_t)o * rb, n_in);
+                if (bt->type == SMC_TYPE_Q4_0_R16)
+                    smc_r16_repack(mats[m], rb, n_out);
+            } else
                 memcpy(mats[m], mats[m & 1], rb * (size_t)n_out);
         }
         free(f);

@@ -94,6 +94,10 @@ int smc_gguf_open(const char *path, smc_gguf **out, smc_error *err);
 int smc_gguf_open_ex(const char *path, int how, smc_gguf **out, smc_error *err);
 /* 1 when the file was read into memory (SMC_GGUF_READ), 0 when mapped or a buffer. */
 int smc_gguf_in_memory(const smc_gguf *g);
+/* Makes the memory of a file read into memory writable (on) or read-only
+ * again (off), for repacking weights in place at load time; 0 on success, -1
+ * for a mapped file or a buffer (nothing changed). */
+int smc_gguf_set_writable(smc_gguf *g, int on);
 int smc_gguf_open_buffer(const void *data, size_t size, smc_gguf **out, smc_error *err);
 void smc_gguf_close(smc_gguf *g);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine/kernels.h"
+#include "engine/quant_q4r16.h"
 #include "engine/rope.h"
 #include "util/error.h"
 
@@ -26,6 +27,22 @@ typedef struct exact_job {
     atomic_llong next;        /* first row of the next unclaimed 16 */
 } exact_job;
 
+/* Row o of w as floats (Q4_0 in 16-row groups: block by block). */
+static void dequantize_row(const smc_weight *w, int64_t o, float *out)
+{
+    if (w->type != SMC_TYPE_Q4_0_R16) {
+        smc_dequantize_row(w->type, (const char *)w->data + (size_t)o * w->row_bytes, out, w->n_in);
+        return;
+    }
+    const uint8_t *g = smc_r16_group(w->data, w->row_bytes, o);
+    for (int64_t i = 0; i < w->n_in / SMC_QK; i++) {
+        smc_block_q4_0 b;
+        memcpy(&b.d, g + smc_r16_d_off(w->row_bytes, o, i), sizeof b.d);
+        memcpy(b.qs, g + smc_r16_qs_off(o, i), sizeof b.qs);
+        smc_dequantize_row(SMC_TYPE_Q4_0, &b, out + i * SMC_QK, SMC_QK);
+    }
+}
+
 /* Threads claim 16 rows at a time (a preempted thread holds up nobody). */
 static void exact_worker(void *arg, int ith, int nth)
 {
@@ -39,8 +56,7 @@ static void exact_worker(void *arg, int ith, int nth)
             break;
         int64_t cnt = w->n_out - o < 16 ? w->n_out - o : 16;
         for (int64_t r = 0; r < cnt; r++)
-            smc_dequantize_row(w->type, (const char *)w->data + (size_t)(o + r) * w->row_bytes,
-                               deq + r * w->n_in, w->n_in);
+            dequantize_row(w, o + r, deq + r * w->n_in);
         smc_matmul_rows(SMC_TYPE_F32, deq, w->n_in, 0, cnt, j->X, j->nb, j->Y + o, w->n_out);
     }
 }

@@ -10,6 +10,7 @@
 #include "engine/kernels.h"
 #include "engine/matmul_avx2.h"
 #include "engine/quant_blocks.h"
+#include "engine/quant_q4r16.h"
 #include "engine/worksteal.h"
 
 typedef struct {
@@ -24,7 +25,8 @@ typedef struct {
     int64_t ldy;
     int fmt;                 /* activation format: an smc_act_kind, FMT_PAIRS or FMT_VNNI + type */
     bool vnni;               /* the kernel is matmul_vnni_q.c's (16 row segments for one column) */
-    int type;
+    bool r16;                /* Q4_0 in 16-row groups for a plain-Q4_0 kernel: unpacked a group at a time */
+    int type;                /* the weights' type (as stored: SMC_TYPE_Q4_0_R16 for 16-row groups) */
 } mm_job;
 
 /* f32 columns packed in pairs (smc_pack_pairs); 8-bit columns prepared for
@@ -41,8 +43,9 @@ static bool use_avx2(void)
 static mm_job make_job(int type, const void *W, int64_t n_in, int64_t n_out, int64_t n_batch, float *Y, int64_t ldy,
                        bool avx2)
 {
-    mm_job j = {NULL, W, smc_row_bytes(type, n_in), n_in, n_out, NULL, 0, n_batch, Y, ldy, smc_act_kind(type), false,
-                type};
+    const int base = smc_r16_base_type(type);
+    mm_job j = {NULL, W, smc_row_bytes(base, n_in), n_in, n_out, NULL, 0, n_batch, Y, ldy, smc_act_kind(base), false,
+                false, type};
     if (avx2 && n_batch >= 2 && smc_kernels_use_avx512())
         j.kernel = smc_mm_kernel_avx512_float(type, n_in);
     if (j.kernel)
@@ -51,6 +54,12 @@ static mm_job make_job(int type, const void *W, int64_t n_in, int64_t n_out, int
         j.kernel = smc_mm_kernel_avx2(type);
     if (!j.kernel)
         j.kernel = smc_mm_kernel_scalar(type);
+    if (!j.kernel && type != base) {   /* the AVX2 and scalar kernels read plain rows */
+        j.kernel = avx2 ? smc_mm_kernel_avx2(base) : NULL;
+        if (!j.kernel)
+            j.kernel = smc_mm_kernel_scalar(base);
+        j.r16 = true;
+    }
 #if defined(__x86_64__)
     j.vnni = avx2 && j.kernel == smc_mm_kernel_vnni_q(type);
     /* two or more columns: the columns' activations are prepared once
@@ -71,8 +80,32 @@ static mm_job make_job(int type, const void *W, int64_t n_in, int64_t n_out, int
 #define ROW_BLOCK 64
 #define ROW_BLOCK_F32 60
 
+static void run_rows(const mm_job *j, int64_t o0, int64_t o1);
+
+/* Rows [o0, o1) of a matrix in 16-row groups through a plain-layout kernel:
+ * each group's rows copied out in plain Q4_0 layout first. */
+static void run_rows_r16(const mm_job *j, int64_t o0, int64_t o1)
+{
+    uint8_t *buf = malloc(SMC_R16_ROWS * j->wrow);
+    if (!buf)
+        return;
+    mm_job g = *j;
+    g.W = buf;
+    g.r16 = false;
+    for (int64_t g0 = o0 & ~(int64_t)(SMC_R16_ROWS - 1); g0 < o1; g0 += SMC_R16_ROWS) {
+        smc_r16_unpack(j->W + (size_t)g0 * j->wrow, j->wrow, buf);
+        g.Y = j->Y + g0;
+        run_rows(&g, (o0 > g0 ? o0 : g0) - g0, (o1 < g0 + SMC_R16_ROWS ? o1 : g0 + SMC_R16_ROWS) - g0);
+    }
+    free(buf);
+}
+
 static void run_rows(const mm_job *j, int64_t o0, int64_t o1)
 {
+    if (j->r16) {
+        run_rows_r16(j, o0, o1);
+        return;
+    }
     if (j->fmt == FMT_PAIRS) { /* the AVX-512 float kernel walks the chunks itself, block by block */
         j->kernel(j->W, j->wrow, j->n_in, o0, o1, j->A, j->astride, (int)j->n_batch, j->Y, j->ldy);
         return;
@@ -111,7 +144,7 @@ static void *prepare(mm_job *j, const float *X, bool avx2, bool *ok)
         return buf;
     }
     if (kind >= FMT_VNNI)
-        kind = smc_act_kind(j->type);
+        kind = smc_act_kind(smc_r16_base_type(j->type));
     size_t rb = smc_act_row_bytes(kind, j->n_in);
     uint8_t *buf = malloc(rb * (size_t)j->n_batch + 1);
     if (!buf) {
@@ -140,6 +173,7 @@ static void *prepare(mm_job *j, const float *X, bool avx2, bool *ok)
 
 static bool valid(int type, int64_t n_in, int64_t n_batch)
 {
+    type = smc_r16_base_type(type);
     return smc_kernel_type_supported(type) && n_in > 0 && n_batch > 0 &&
            n_in % smc_kernel_block_size(type) == 0;
 }
@@ -195,6 +229,8 @@ static int64_t grain_rows(size_t row_bytes, int64_t n_batch, int fmt, bool vnni)
      * interleaved rounds, load 5-7) */
     else if (vnni && min < SMC_VNNI_BATCH_MIN_ROWS)
         min = SMC_VNNI_BATCH_MIN_ROWS;
+    if (vnni)   /* whole 16-row groups of repacked Q4_0 (quant_q4r16.h); claims are split on multiples of 16 */
+        g = (g + 15) / 16 * 16;
     return g < min ? min : g;
 }
 
@@ -224,7 +260,7 @@ void smc_matmul(struct smc_threadpool *pool, int type, const void *W, int64_t n_
         int nth = smc_threadpool_size(pool);
         single_job sj = {&j, {0}};
         int64_t grain = grain_rows(j.wrow, n_batch, j.fmt, j.vnni);
-        if (pool && nth > 1 && n_out >= 8 && smc_steal_init(&sj.steal, n_out, nth, grain, 4, NULL, 0))
+        if (pool && nth > 1 && n_out >= 8 && smc_steal_init(&sj.steal, n_out, nth, grain, j.vnni ? 16 : 4, NULL, 0))
             smc_threadpool_run_dynamic(pool, mm_worker, &sj);
         else
             run_rows(&j, 0, n_out);
@@ -292,7 +328,8 @@ void smc_matmul_multi(struct smc_threadpool *pool, int n, const smc_matmul_spec 
     }
     if (ok) {
         int64_t grain = grain_rows(max_row_bytes, n_batch, mj.jobs[0].fmt, any_vnni);
-        if (pool && nth > 1 && smc_steal_init(&mj.steal, mj.first_row[n], nth, grain, 4, mj.first_row + 1, n - 1)) {
+        if (pool && nth > 1 &&
+            smc_steal_init(&mj.steal, mj.first_row[n], nth, grain, any_vnni ? 16 : 4, mj.first_row + 1, n - 1)) {
             smc_threadpool_run_dynamic(pool, multi_worker, &mj);
         } else {
             for (int i = 0; i < n; i++)

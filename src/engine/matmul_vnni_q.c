@@ -17,6 +17,7 @@
 
 #include "engine/kernels.h"
 #include "engine/matmul_avx2.h"
+#include "engine/quant_q4r16.h"
 
 #if defined(__x86_64__)
 
@@ -39,7 +40,7 @@ VNNI_INLINE __m256i vnni_nibbles(const uint8_t *qs)
  * results do not depend on the batch width, the tile or the row range.
  * K (a compile-time constant after inlining: VQ_Q4_0, VQ_Q8_0, VQ_Q5_0)
  * picks the block format. */
-enum { VQ_Q4_0, VQ_Q8_0, VQ_Q5_0 };
+enum { VQ_Q4_0, VQ_Q8_0, VQ_Q5_0, VQ_Q4_0R };   /* VQ_Q4_0R: Q4_0 in 16-row groups (quant_q4r16.h) */
 
 /* Bytes per block, and the block's d (both formats start with it). */
 #define VQ_BLK(K) ((K) == VQ_Q8_0 ? sizeof(smc_block_q8_0) : (K) == VQ_Q5_0 ? sizeof(smc_block_q5_0) \
@@ -50,9 +51,12 @@ VNNI_INLINE float vq_d(const uint8_t *blk)
     return f16_to_f32_hw(((const smc_block_q4_0 *)(const void *)blk)->d);
 }
 
-/* The block's 32 weights as unsigned bytes u = w + z, in element order. */
+/* The block's 32 weights as unsigned bytes u = w + z, in element order
+ * (VQ_Q4_0R: blk points at the row's qs). */
 VNNI_INLINE __m256i vq_unpack(const uint8_t *blk, const int K)
 {
+    if (K == VQ_Q4_0R)
+        return vnni_nibbles(blk);
     if (K == VQ_Q8_0)
         return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(blk + 2)), _mm256_set1_epi8((char)0x80));
     if (K == VQ_Q5_0) {   /* nibble | (bit e of qh) << 4 = w + 16 */
@@ -62,6 +66,22 @@ VNNI_INLINE __m256i vq_unpack(const uint8_t *blk, const int K)
         return _mm256_mask_add_epi8(n, (__mmask32)qh, n, _mm256_set1_epi8(0x10));
     }
     return vnni_nibbles(blk + 2);
+}
+
+/* Row o's block i of the matrix W: where its d is, its weights unpacked and
+ * its d (plain layouts: the block at W + o * wrow + i * VQ_BLK). */
+VNNI_INLINE const uint8_t *vq_dptr(const uint8_t *W, size_t wrow, int64_t o, int64_t i, const int K)
+{
+    if (K == VQ_Q4_0R)
+        return smc_r16_group(W, wrow, o) + smc_r16_d_off(wrow, o, i);
+    return W + (size_t)o * wrow + (size_t)i * VQ_BLK(K);
+}
+
+VNNI_INLINE __m256i vq_unpack_at(const uint8_t *W, size_t wrow, int64_t o, int64_t i, const int K)
+{
+    if (K == VQ_Q4_0R)
+        return vq_unpack(smc_r16_group(W, wrow, o) + smc_r16_qs_off(o, i), K);
+    return vq_unpack(vq_dptr(W, wrow, o, i, K), K);
 }
 
 /* Per 8 columns and block: dword k of the 8 columns' quants (XT[k], lane j
@@ -119,13 +139,21 @@ typedef struct vq_rows {
     float d[Q4_RB][Q4_MAX_PREP];
 } vq_rows;
 
-VNNI_INLINE void vq_unpack_rows(const uint8_t *W, size_t wrow, int64_t nblk, int R, vq_rows *U, const int K)
+VNNI_INLINE void vq_unpack_rows(const uint8_t *W, size_t wrow, int64_t o, int64_t ys, int64_t nblk, int R,
+                                vq_rows *U, const int K)
 {
+    if (K == VQ_Q4_0R) {   /* block by block: the R rows' quants share a line */
+        for (int64_t i = 0; i < nblk; i++)
+            for (int r = 0; r < R; r++) {
+                _mm256_store_si256((__m256i *)U->u[r][i], vq_unpack_at(W, wrow, o + r * ys, i, K));
+                U->d[r][i] = vq_d(vq_dptr(W, wrow, o + r * ys, i, K));
+            }
+        return;
+    }
     for (int r = 0; r < R; r++)
         for (int64_t i = 0; i < nblk; i++) {
-            const uint8_t *b = W + (size_t)r * wrow + (size_t)i * VQ_BLK(K);
-            _mm256_store_si256((__m256i *)U->u[r][i], vq_unpack(b, K));
-            U->d[r][i] = vq_d(b);
+            _mm256_store_si256((__m256i *)U->u[r][i], vq_unpack_at(W, wrow, o + r * ys, i, K));
+            U->d[r][i] = vq_d(vq_dptr(W, wrow, o + r * ys, i, K));
         }
 }
 
@@ -133,7 +161,7 @@ VNNI_INLINE void vq_unpack_rows(const uint8_t *W, size_t wrow, int64_t nblk, int
  * weights is broadcast and multiplied by XT[k], so the 8 dpbusd of a block
  * leave the block sums of the 8 columns in the 8 lanes (no horizontal
  * sums), and one convert/multiply/FMA serves 8 (row, column) pairs. */
-VNNI_INLINE void vq_tile_cols8(const vq_rows *U, int64_t nblk, const q4_xcols *P, float *Y, int64_t ldy, int ncol,
+VNNI_INLINE void vq_tile_cols8(const vq_rows *U, int64_t nblk, const q4_xcols *P, float *Y, int64_t ldy, int64_t ys, int ncol,
                                const int R)
 {
     __m256 acc[4];
@@ -161,7 +189,7 @@ VNNI_INLINE void vq_tile_cols8(const vq_rows *U, int64_t nblk, const q4_xcols *P
         _mm256_store_ps(y, acc[r]);
 #pragma GCC unroll 8
         for (int j = 0; j < ncol; j++)
-            Y[j * ldy + r] = y[j];
+            Y[j * ldy + r * ys] = y[j];
     }
 }
 
@@ -199,7 +227,7 @@ VNNI_INLINE void vq_prepare_cols4(const uint8_t *A, size_t astride, int ncol, in
  * and high halves of the block sums of the 4 columns in lanes j and j + 4,
  * and adding the swapped halves gives the block sums (exact integers, so
  * the same values as vq_tile_cols8). */
-VNNI_INLINE void vq_tile_cols4(const vq_rows *U, int64_t nblk, const q4_xcols *P, float *Y, int64_t ldy, int ncol,
+VNNI_INLINE void vq_tile_cols4(const vq_rows *U, int64_t nblk, const q4_xcols *P, float *Y, int64_t ldy, int64_t ys, int ncol,
                                const int R)
 {
     __m256 acc[4];
@@ -226,21 +254,21 @@ VNNI_INLINE void vq_tile_cols4(const vq_rows *U, int64_t nblk, const q4_xcols *P
         _Alignas(32) float y[8];
         _mm256_store_ps(y, acc[r]);
         for (int j = 0; j < ncol; j++)
-            Y[j * ldy + r] = y[j];
+            Y[j * ldy + r * ys] = y[j];
     }
 }
 
 /* One row, one column (the same steps on scalars). */
-VNNI_INLINE float vq_row_col1(const uint8_t *W, int64_t nblk, const uint8_t *A, const int K)
+VNNI_INLINE float vq_row_col1(const uint8_t *W, size_t wrow, int64_t o, int64_t nblk, const uint8_t *A, const int K)
 {
     __m128 acc = _mm_setzero_ps();
     for (int64_t i = 0; i < nblk; i++) {
-        const uint8_t *b = W + (size_t)i * VQ_BLK(K);
+        const uint8_t *b = vq_dptr(W, wrow, o, i, K);
         const smc_act_q8 *x = (const smc_act_q8 *)A + i;
         const __m256i xq = _mm256_loadu_si256((const __m256i *)x->qs);
         const __m256i x0 = _mm256_sub_epi32(_mm256_setzero_si256(),
                                             _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(VQ_ZERO(K)), xq));
-        const int s = hsum_epi32(_mm256_dpbusd_epi32(x0, vq_unpack(b, K), xq));
+        const int s = hsum_epi32(_mm256_dpbusd_epi32(x0, vq_unpack_at(W, wrow, o, i, K), xq));
         const __m128 dd = _mm_mul_ss(_mm_set_ss(vq_d(b)), _mm_set_ss(x->d));
         acc = _mm_fmadd_ss(_mm_set_ss((float)s), dd, acc);
     }
@@ -253,7 +281,8 @@ VNNI_INLINE float vq_row_col1(const uint8_t *W, int64_t nblk, const uint8_t *A, 
 #define VQ_PF_AHEAD(K) ((K) == VQ_Q8_0 ? 6144 : 4096)
 /* 8 rows x 1 column (lane r = row r): the 8 rows' dpbusd lane sums are
  * reduced to one vector of block sums, then one convert/multiply/FMA. */
-VNNI_INLINE void vq_rows8_col1(const uint8_t *W, size_t wrow, int64_t nblk, const uint8_t *A, float *Y, const int K)
+VNNI_INLINE void vq_rows8_col1(const uint8_t *W, size_t wrow, int64_t o, int64_t nblk, const uint8_t *A, float *Y,
+                               const int K)
 {
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < nblk; i++) {
@@ -265,9 +294,9 @@ VNNI_INLINE void vq_rows8_col1(const uint8_t *W, size_t wrow, int64_t nblk, cons
         const uint8_t *b[8];
 #pragma GCC unroll 8
         for (int r = 0; r < 8; r++) {
-            b[r] = W + (size_t)r * wrow + (size_t)i * VQ_BLK(K);
+            b[r] = vq_dptr(W, wrow, o + r, i, K);
             _mm_prefetch((const char *)b[r] + VQ_PF_AHEAD(K), _MM_HINT_T0);
-            s[r] = _mm256_dpbusd_epi32(x0, vq_unpack(b[r], K), xq);
+            s[r] = _mm256_dpbusd_epi32(x0, vq_unpack_at(W, wrow, o + r, i, K), xq);
         }
         const __m256 vd = _mm256_setr_ps(vq_d(b[0]), vq_d(b[1]), vq_d(b[2]), vq_d(b[3]), vq_d(b[4]), vq_d(b[5]),
                                           vq_d(b[6]), vq_d(b[7]));
@@ -451,41 +480,102 @@ VNNI_INLINE void vq_rows16_col1(const uint8_t *W, size_t wrow, size_t rstride, i
         Y[r * ystride] = y[r];
 }
 
-/* Two or more columns: in groups of 8 (a last group of fewer repeats its
- * last column in the spare lanes). The prepared activations of up to
- * Q4_MAX_PREP (group, block) pairs sit in a stack buffer (102 KB: both
- * groups of 16 columns for rows of up to 5120 inputs), and each tile of
- * Q4_RB rows is read and unpacked once (45 KB) for all the groups
- * prepared. One column (or rows
- * too long for one group) goes a column at a time, 16 rows per tile (Q8_0:
- * from 16 segments of the row range), then 8 consecutive rows, then single
- * rows. */
+/* Q4_0 in 16-row groups (quant_q4r16.h), 16 rows x 1 column, the group at
+ * G: per block one load of the 16 d values and four 64-byte loads of
+ * quants, vector k holding rows k, k + 4, k + 8, k + 12 in its 128-bit
+ * lanes; the low nibbles (elements 0-15) and the high ones (16-31) go to
+ * two dpbusd against the column's elements 0-15 and 16-31 broadcast to
+ * every lane. Two levels of pairwise sums leave row 4l + k's exact int32
+ * block sum in lane 4l + k (row order), then the same convert/multiply/FMA
+ * per lane as vq_rows16_col1: the same bits, with no shuffle for the
+ * unpacking and none for the d values (vq_unpack2 and vq_d16). The next
+ * group is prefetched a block's share at a time, as vq_rows16_col1 does. */
+/* dword lanes of -8 * (the column's elements 0-15 + 16-31) of each block
+ * (what the 16-row tile starts its sums from), once per column */
+#define VQ_X0_MAX 256
+VNNI_INLINE void vq_x0_r16(const uint8_t *A, int64_t nblk, __m128i *x0)
+{
+    const __m128i z = _mm_set1_epi8(8);
+    for (int64_t i = 0; i < nblk; i++) {
+        const smc_act_q8 *x = (const smc_act_q8 *)A + i;
+        const __m128i xl = _mm_loadu_si128((const __m128i *)x->qs), xh = _mm_loadu_si128((const __m128i *)(x->qs + 16));
+        x0[i] = _mm_sub_epi32(_mm_setzero_si128(), _mm_dpbusd_epi32(_mm_dpbusd_epi32(_mm_setzero_si128(), z, xl), z, xh));
+    }
+}
+
+VNNI_INLINE void vq_rows16_col1_r16(const uint8_t *G, size_t wrow, int64_t nblk, const uint8_t *A, const __m128i *x0,
+                                    float *Y)
+{
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t i = 0; i < nblk; i++) {
+        const smc_act_q8 *x = (const smc_act_q8 *)A + i;
+        const __m128i xl = _mm_loadu_si128((const __m128i *)x->qs), xh = _mm_loadu_si128((const __m128i *)(x->qs + 16));
+        const __m512i x0v = _mm512_broadcast_i32x4(x0[i]), xlo = _mm512_broadcast_i32x4(xl),
+                      xhi = _mm512_broadcast_i32x4(xh);
+        const uint8_t *blk = G + (size_t)i * 256, *bd = G + smc_r16_d_off(wrow, 0, i);
+        const char *pf = (const char *)G + SMC_R16_ROWS * wrow + (size_t)i * SMC_R16_BLK;
+        for (size_t l = 0; l < SMC_R16_BLK; l += 64)
+            _mm_prefetch(pf + l, _MM_HINT_T0);
+        __m512i s[4];
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            const __m512i v = _mm512_loadu_si512((const void *)(blk + 64 * k));
+            const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+            s[k] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(x0v, lo, xlo), hi, xhi);
+        }
+        const __m512 vd = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)bd));
+        const __m512i sum = vq_pairsum64(vq_pairsum32(s[0], s[1]), vq_pairsum32(s[2], s[3]));
+        const __m512 dd = _mm512_mul_ps(vd, _mm512_set1_ps(x->d));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), dd, acc);
+    }
+    _mm512_storeu_ps(Y, acc);
+}
+
+/* R rows o, o + ys, ... of W against the g prepared column groups P
+ * (ncol[j] columns each): unpacked once, then a tile per group. */
+VNNI_INLINE void vq_batch_rows(const uint8_t *W, size_t wrow, int64_t o, int64_t ys, int64_t nblk, vq_rows *U,
+                               const q4_xcols *P, int64_t g, const int *ncol, float *Yc, int64_t ldy, const int R,
+                               const int K)
+{
+    vq_unpack_rows(W, wrow, o, ys, nblk, R, U, K);
+    for (int64_t j = 0; j < g; j++)
+        if (ncol[j] <= 4)
+            vq_tile_cols4(U, nblk, P + j * nblk, Yc + 8 * j * ldy + o, ldy, ys, ncol[j], R);
+        else
+            vq_tile_cols8(U, nblk, P + j * nblk, Yc + 8 * j * ldy + o, ldy, ys, ncol[j], R);
+}
+
 /* Rows o0..o1 against G prepared column groups (group j: NCOL[j] columns
- * from column 8j, its blocks at P + j * nblk; Y: the first column's
+ * from column 8j, its blocks at P + j * nblk; Yc: the first column's
  * outputs): each tile of Q4_RB rows is read and unpacked once for all the
  * groups. */
 VNNI_INLINE void vq_groups(const uint8_t *W, size_t wrow, int64_t nblk, int64_t o0, int64_t o1, const q4_xcols *P,
-                           const int *ncol, int64_t G, float *Y, int64_t ldy, const int K)
+                           const int *ncol, int64_t g, float *Yc, int64_t ldy, const int K)
 {
     vq_rows U;
     int64_t o = o0;
+    if (K == VQ_Q4_0R) {
+        for (; o < o1 && (o & 15); o++)
+            vq_batch_rows(W, wrow, o, 1, nblk, &U, P, g, ncol, Yc, ldy, 1, K);
+        /* a group as 4 tiles of rows k, k + 4, k + 8, k + 12: each reads
+         * its own 64 bytes of every block's quants; each tile
+         * prefetches a quarter of the next group's bytes (Zen 4 VM,
+         * 40 MB of SmolLM2-shaped matrices, batch 4: ~7.1-7.5 ms per
+         * pass, plain Q4_0 ~7.0-7.1; prefetching what the next tile
+         * reads, ~8.5, two groups ahead ~7.3-7.6) */
+        for (; o + 16 <= o1; o += 16)
+            for (int k = 0; k < 4; k++) {
+                smc_prefetch_rows(W, wrow, o + 16 + 4 * k, o1, Q4_RB);
+                vq_batch_rows(W, wrow, o + k, 4, nblk, &U, P, g, ncol, Yc, ldy, Q4_RB, K);
+            }
+    }
     for (; o + Q4_RB <= o1; o += Q4_RB) {
         smc_prefetch_rows(W, wrow, o + Q4_RB, o1, Q4_RB);
-        vq_unpack_rows(W + (size_t)o * wrow, wrow, nblk, Q4_RB, &U, K);
-        for (int64_t j = 0; j < G; j++)
-            if (ncol[j] <= 4)
-                vq_tile_cols4(&U, nblk, P + j * nblk, Y + 8 * j * ldy + o, ldy, ncol[j], Q4_RB);
-            else
-                vq_tile_cols8(&U, nblk, P + j * nblk, Y + 8 * j * ldy + o, ldy, ncol[j], Q4_RB);
+        vq_batch_rows(W, wrow, o, 1, nblk, &U, P, g, ncol, Yc, ldy, Q4_RB, K);
     }
-    for (; o < o1; o++) {
-        vq_unpack_rows(W + (size_t)o * wrow, wrow, nblk, 1, &U, K);
-        for (int64_t j = 0; j < G; j++)
-            if (ncol[j] <= 4)
-                vq_tile_cols4(&U, nblk, P + j * nblk, Y + 8 * j * ldy + o, ldy, ncol[j], 1);
-            else
-                vq_tile_cols8(&U, nblk, P + j * nblk, Y + 8 * j * ldy + o, ldy, ncol[j], 1);
-    }
+    for (; o < o1; o++)
+        vq_batch_rows(W, wrow, o, 1, nblk, &U, P, g, ncol, Yc, ldy, 1, K);
 }
 
 /* Columns c.. of a batch of NB in groups of 8 (the last group: the rest;
@@ -544,12 +634,23 @@ VNNI_INLINE void kv_q(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, i
                 vq_rows16_col1(W + (size_t)(o0 + i) * wrow, wrow, (size_t)seg * wrow, nblk, Ac, Yc + o0 + i, seg, K);
             o += 16 * seg;
         }
-        for (; o + 16 <= o1; o += 16)   /* Q4_0, Q5_0: 16 consecutive rows */
-            vq_rows16_col1(W + (size_t)o * wrow, wrow, wrow, nblk, Ac, Yc + o, 1, K);
+        if (K == VQ_Q4_0R) {   /* whole 16-row groups */
+            for (; o < o1 && (o & 15); o++)
+                Yc[o] = vq_row_col1(W, wrow, o, nblk, Ac, K);
+            __m128i x0[VQ_X0_MAX];
+            if (nblk <= VQ_X0_MAX) {
+                vq_x0_r16(Ac, nblk, x0);
+                for (; o + 16 <= o1; o += 16)
+                    vq_rows16_col1_r16(W + (size_t)o * wrow, wrow, nblk, Ac, x0, Yc + o);
+            }
+        } else {
+            for (; o + 16 <= o1; o += 16)   /* Q4_0, Q5_0: 16 consecutive rows */
+                vq_rows16_col1(W + (size_t)o * wrow, wrow, wrow, nblk, Ac, Yc + o, 1, K);
+        }
         for (; o + 8 <= o1; o += 8)
-            vq_rows8_col1(W + (size_t)o * wrow, wrow, nblk, Ac, Yc + o, K);
+            vq_rows8_col1(W, wrow, o, nblk, Ac, Yc + o, K);
         for (; o < o1; o++)
-            Yc[o] = vq_row_col1(W + (size_t)o * wrow, nblk, Ac, K);
+            Yc[o] = vq_row_col1(W, wrow, o, nblk, Ac, K);
     }
 }
 
@@ -574,7 +675,8 @@ size_t smc_vnni_prepared_bytes(int64_t n_in, int64_t nb)
 
 static int vq_kind(int type)
 {
-    return type == SMC_TYPE_Q8_0 ? VQ_Q8_0 : type == SMC_TYPE_Q5_0 ? VQ_Q5_0 : VQ_Q4_0;
+    return type == SMC_TYPE_Q8_0 ? VQ_Q8_0 : type == SMC_TYPE_Q5_0 ? VQ_Q5_0 : type == SMC_TYPE_Q4_0_R16 ? VQ_Q4_0R
+                                                                                                   : VQ_Q4_0;
 }
 
 VNNI_FN void smc_vnni_prepare_cols(int type, const uint8_t *A, size_t astride, int64_t n_in, int nb, uint8_t *out)
@@ -614,6 +716,12 @@ VNNI_FN static void kp_q4_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t
     kv_p(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q4_0);
 }
 
+VNNI_FN static void kp_q4_0r(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
+                             size_t astride, int nb, float *Y, int64_t ldy)
+{
+    kv_p(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q4_0R);
+}
+
 VNNI_FN static void kp_q8_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
                             size_t astride, int nb, float *Y, int64_t ldy)
 {
@@ -630,13 +738,24 @@ smc_mm_kernel smc_mm_kernel_vnni_q_prepared(int type)
 {
     if (!smc_mm_kernel_vnni_q(type))
         return NULL;
-    return type == SMC_TYPE_Q8_0 ? kp_q8_0 : type == SMC_TYPE_Q5_0 ? kp_q5_0 : kp_q4_0;
+    switch (vq_kind(type)) {
+    case VQ_Q8_0: return kp_q8_0;
+    case VQ_Q5_0: return kp_q5_0;
+    case VQ_Q4_0R: return kp_q4_0r;
+    default: return kp_q4_0;
+    }
 }
 
 VNNI_FN static void kv_q4_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
                             size_t astride, int nb, float *Y, int64_t ldy)
 {
     kv_q(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q4_0);
+}
+
+VNNI_FN static void kv_q4_0r(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
+                             size_t astride, int nb, float *Y, int64_t ldy)
+{
+    kv_q(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q4_0R);
 }
 
 VNNI_FN static void kv_q8_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
@@ -667,6 +786,7 @@ smc_mm_kernel smc_mm_kernel_vnni_q(int type)
     case SMC_TYPE_Q8_0: return kv_q8_0;
     case SMC_TYPE_Q4_0: return kv_q4_0;
     case SMC_TYPE_Q5_0: return kv_q5_0;
+    case SMC_TYPE_Q4_0_R16: return kv_q4_0r;
     default: return NULL;
     }
 }

@@ -353,6 +353,7 @@ int smc_model_load_ex(const char *path, int how, smc_model **out, smc_error *err
         smc_model_free(m);
         return -1;
     }
+    smc_model_repack_q4_0(m);
     *out = m;
     return 0;
 }

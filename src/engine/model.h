@@ -56,6 +56,13 @@ struct smc_model {
     void (*vocab_free)(smc_vocab *);
 };
 
+/* Repacks the Q4_0 layer matrices (and an untied output) of a model read
+ * into memory or built in memory into 16-row groups (quant_q4r16.h) when
+ * the AVX512-VNNI kernels will run them (model_repack.c); a mapped file's
+ * stay plain. 0, or -1 when out of memory (the matrices not yet repacked
+ * stay plain: the model still works). */
+int smc_model_repack_q4_0(smc_model *m);
+
 /* Fills derived fields (rope_inv_freq from base and optional factors) and
  * checks the shapes of every weight against the hyperparameters. */
 int smc_model_finish(smc_model *m, double rope_base, const float *rope_factors, smc_error *err);

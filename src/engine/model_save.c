@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/kernels.h"
+#include "engine/quant_q4r16.h"
 #include "util/error.h"
 
 #define ALIGN 32
@@ -74,6 +75,27 @@ static int add(saver *s, const char *name, int64_t ne0, int64_t ne1, int type, c
     t->data = data;
     t->bytes = bytes;
     return 0;
+}
+
+/* A tensor's data as stored in a file: Q4_0 in 16-row groups (quant_q4r16.h)
+ * back in plain rows, a group at a time. */
+static void put_data(saver *s, const tensor_out *t)
+{
+    if (t->type != SMC_TYPE_Q4_0_R16) {
+        put(s, t->data, t->bytes);
+        return;
+    }
+    size_t wrow = smc_row_bytes(SMC_TYPE_Q4_0, t->ne[0]);
+    uint8_t *buf = malloc(SMC_R16_ROWS * wrow);
+    if (!buf) {
+        s->bad = true;
+        return;
+    }
+    for (int64_t o = 0; o < t->ne[1]; o += SMC_R16_ROWS) {
+        smc_r16_unpack((const uint8_t *)t->data + (size_t)o * wrow, wrow, buf);
+        put(s, buf, SMC_R16_ROWS * wrow);
+    }
+    free(buf);
 }
 
 static int add_vec(saver *s, const char *name, const float *v, int64_t n)
@@ -181,7 +203,7 @@ int smc_model_save(const smc_model *m, const char *path, smc_error *err)
         put_u32(&s, s.t[i].n_dims);
         for (uint32_t d = 0; d < s.t[i].n_dims; d++)
             put_u64(&s, (uint64_t)s.t[i].ne[d]);
-        put_u32(&s, (uint32_t)s.t[i].type);
+        put_u32(&s, (uint32_t)smc_r16_base_type(s.t[i].type));
         put_u64(&s, off);
         off += (s.t[i].bytes + ALIGN - 1) / ALIGN * ALIGN;
     }
@@ -189,7 +211,7 @@ int smc_model_save(const smc_model *m, const char *path, smc_error *err)
     long pos = s.bad ? 0 : ftell(s.f);
     put(&s, zeros, pos < 0 ? 0 : (size_t)((ALIGN - pos % ALIGN) % ALIGN));
     for (size_t i = 0; i < s.n; i++) {
-        put(&s, s.t[i].data, s.t[i].bytes);
+        put_data(&s, &s.t[i]);
         put(&s, zeros, (ALIGN - s.t[i].bytes % ALIGN) % ALIGN);
     }
     bool bad = s.bad || pos < 0;

@@ -211,6 +211,7 @@ int smc_model_synthetic_reduced(const char *name, int type, uint64_t seed, int32
     free(factors);
     if (rc < 0)
         goto fail;
+    smc_model_repack_q4_0(m);
     *out = m;
     return 0;
 fail:

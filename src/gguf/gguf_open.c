@@ -184,6 +184,13 @@ int smc_gguf_in_memory(const smc_gguf *g)
     return g && g->in_memory;
 }
 
+int smc_gguf_set_writable(smc_gguf *g, int on)
+{
+    if (!g || !g->in_memory || !g->mapped)
+        return -1;
+    return mprotect((void *)g->base, g->map_size, on ? PROT_READ | PROT_WRITE : PROT_READ) == 0 ? 0 : -1;
+}
+
 void smc_gguf_close(smc_gguf *g)
 {
     if (!g)
