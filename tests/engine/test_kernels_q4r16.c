@@ -5,7 +5,9 @@
  *  - matmul of a repacked matrix gives the same bits as of the plain one on
  *    every path (VNNI where the CPU has it, AVX2 and scalar forced), for
  *    batch widths 1..19 and 70, odd row ranges, with and without a thread
- *    pool, alone and in a group with other types. */
+ *    pool, alone and in a group with other types;
+ *  - the VNNI kernel itself (its own column-group preparation, a column at
+ *    a time for long rows), repacked against plain, bit for bit. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +128,54 @@ static void check_matmul(smc_threadpool *pool, int64_t n_in, int64_t n_out)
     free(plain);
 }
 
+#if defined(__x86_64__)
+#include "engine/matmul_avx2.h"
+
+/* The VNNI kernel on 8-bit activations as its own callers hand them over
+ * (kv_q: every batch width, the column groups prepared by the kernel),
+ * repacked against plain, bit for bit. */
+static void check_kernel(int64_t n_in, int64_t n_out)
+{
+    smc_mm_kernel kp = smc_mm_kernel_vnni_q(SMC_TYPE_Q4_0), kr = smc_mm_kernel_vnni_q(SMC_TYPE_Q4_0_R16);
+    if (!kp || !kr)
+        return;
+    size_t rb = smc_row_bytes(SMC_TYPE_Q4_0, n_in), ab = smc_act_row_bytes(SMC_ACT_Q8, n_in);
+    uint8_t *plain = make_q4(n_in, n_out), *w = malloc(rb * (size_t)n_out);
+    memcpy(w, plain, rb * (size_t)n_out);
+    CHECK_EQ_INT(smc_r16_repack(w, rb, n_out), SMC_TYPE_Q4_0_R16);
+    enum { NB = 19 };
+    uint8_t *A = malloc(ab * NB);
+    float *x = malloc(sizeof(float) * (size_t)n_in);
+    for (int b = 0; b < NB; b++) {
+        for (int64_t i = 0; i < n_in; i++)
+            x[i] = rndf();
+        smc_quantize_act(SMC_ACT_Q8, x, A + (size_t)b * ab, n_in, 1);
+    }
+    float *ya = calloc((size_t)n_out * NB, sizeof(float)), *yb = calloc((size_t)n_out * NB, sizeof(float));
+    int64_t bad = 0;
+    for (int nb = 1; nb <= NB; nb += 3) {
+        const int64_t ranges[][2] = {{0, n_out}, {3, n_out - 5}, {n_out - 16, n_out}, {5, 9}};
+        for (int r = 0; r < 4; r++) {
+            kp(plain, rb, n_in, ranges[r][0], ranges[r][1], A, ab, nb, ya, n_out);
+            kr(w, rb, n_in, ranges[r][0], ranges[r][1], A, ab, nb, yb, n_out);
+            bad += mismatches(ya, yb, (size_t)(n_out * nb));
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    free(ya);
+    free(yb);
+    free(x);
+    free(A);
+    free(w);
+    free(plain);
+}
+#else
+static void check_kernel(int64_t n_in, int64_t n_out)
+{
+    (void)n_in, (void)n_out;
+}
+#endif
+
 static void check_paths(smc_threadpool *pool, int64_t n_in, int64_t n_out)
 {
     check_matmul(pool, n_in, n_out);   /* VNNI where the CPU has it */
@@ -157,5 +207,8 @@ void run_tests(void)
     check_paths(pool, 576, 64);
     check_paths(pool, 32 * 161, 32);   /* prepared column groups in several chunks */
     check_paths(NULL, 96, 256);
+    check_kernel(576, 64);
+    check_kernel(32 * 161, 48);   /* several chunks of prepared column groups */
+    check_kernel(32 * 321, 32);   /* too long for one group: a column at a time */
     smc_threadpool_free(pool);
 }
