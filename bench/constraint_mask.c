@@ -16,9 +16,10 @@
  * interference on a shared machine).
  * SMC_BENCH_SLOW=T names the states whose mask took over T us of CPU time;
  * SMC_BENCH_ONLY=NAME runs one case (json.gbnf, json-schema, c.gbnf, sql,
- * maxlength: a JSON Schema whose strings have maxLength 30-160; sql-opt and
- * sql-chain: the SQL grammar with literals of at most 48 characters, each
- * level spelled sqK ::= (sqc sqK+1)? or sqK ::= "" | sqc sqK+1; hex-seq:
+ * maxlength: a JSON Schema whose strings have maxLength 30-160; sql-opt,
+ * sql-chain, sql-left: the SQL grammar with literals of at most 48
+ * characters, each level spelled sqK ::= (sqc sqK+1)?, sqK ::= "" | sqc sqK+1
+ * or sqK ::= "" | sqK+1 sqc; hex-seq:
  * sha256 digests as 32 levels hK ::= ([0-9a-f] [0-9a-f] hK+1)?).
  * SMC_BENCH_COLD_ONLY=1 runs only the first cold pass (for profiling, e.g.
  * under callgrind with --toggle-collect=smc_matcher_token_mask).
@@ -92,11 +93,14 @@ static const char *SQL_DOCS[] = {
 
 /* The SQL grammar with string literals of at most 48 characters, each level
  * written as a user would, sqK ::= (sqc sqK+1)? ("sql-opt"), or in the form
- * x{0,48} compiles to, sqK ::= "" | sqc sqK+1 ("sql-chain"): the same
- * language, and both counted chains whose deep positions share one mask
- * walk once the optional groups are inlined (ir_inline.c). */
+ * x{0,48} compiles to, sqK ::= "" | sqc sqK+1 ("sql-chain"), or nested on
+ * the left, sqK ::= "" | sqK+1 sqc ("sql-left"): the same language, and
+ * all counted chains whose deep positions share one mask walk once the
+ * optional groups are inlined (ir_inline.c) and the levels nested on the
+ * left are nested on the right (ir_flip.c). */
 #define LIT_MAX 48
-static char *sql_literal_gbnf(bool optional)
+enum { LIT_OPT, LIT_CHAIN, LIT_LEFT };
+static char *sql_literal_gbnf(int style)
 {
     const char *str = strstr(SQL_GBNF, "str ::= ");
     const char *eol = str ? strchr(str, '\n') : NULL;
@@ -106,17 +110,15 @@ static char *sql_literal_gbnf(bool optional)
         free(s);
         return NULL;
     }
+    static const char *fmt[] = {"sq%d ::= (sqc sq%d)?\n", "sq%d ::= \"\" | sqc sq%d\n", "sq%d ::= \"\" | sq%d sqc\n"},
+                      *last[] = {"sq%d ::= sqc?\n", "sq%d ::= \"\" | sqc\n", "sq%d ::= \"\" | sqc\n"};
     n += (size_t)snprintf(s, cap, "%.*s", (int)(str - SQL_GBNF), SQL_GBNF);
     n += (size_t)snprintf(s + n, cap - n, "str ::= \"'\" sq1 \"'\"\nsqc ::= [^'\\n] | \"''\"%s", eol);
     for (int k = 1; k <= LIT_MAX; k++) {
-        if (optional && k < LIT_MAX)
-            n += (size_t)snprintf(s + n, cap - n, "sq%d ::= (sqc sq%d)?\n", k, k + 1);
-        else if (optional)
-            n += (size_t)snprintf(s + n, cap - n, "sq%d ::= sqc?\n", k);
-        else if (k < LIT_MAX)
-            n += (size_t)snprintf(s + n, cap - n, "sq%d ::= \"\" | sqc sq%d\n", k, k + 1);
+        if (k < LIT_MAX)
+            n += (size_t)snprintf(s + n, cap - n, fmt[style], k, k + 1);
         else
-            n += (size_t)snprintf(s + n, cap - n, "sq%d ::= \"\" | sqc\n", k);
+            n += (size_t)snprintf(s + n, cap - n, last[style], k);
     }
     return s;
 }
@@ -421,10 +423,12 @@ static int run_cases(const smc_vocab *v, const smc_token_index *ix, const char *
     char json_path[4096], c_path[4096];
     snprintf(json_path, sizeof json_path, "%s/grammars/json.gbnf", shared ? shared : "../shared");
     snprintf(c_path, sizeof c_path, "%s/grammars/c.gbnf", shared ? shared : "../shared");
-    char *lit_opt = sql_literal_gbnf(true), *lit_chain = sql_literal_gbnf(false), *hex = hex_gbnf();
-    if (!lit_opt || !lit_chain || !hex) {
+    char *lit_opt = sql_literal_gbnf(LIT_OPT), *lit_chain = sql_literal_gbnf(LIT_CHAIN),
+         *lit_left = sql_literal_gbnf(LIT_LEFT), *hex = hex_gbnf();
+    if (!lit_opt || !lit_chain || !lit_left || !hex) {
         free(lit_opt);
         free(lit_chain);
+        free(lit_left);
         free(hex);
         return 1;
     }
@@ -442,6 +446,7 @@ static int run_cases(const smc_vocab *v, const smc_token_index *ix, const char *
         {"maxlength", 2, MAXLEN_SCHEMA, MAXLEN_DOCS, 3},
         {"sql-opt", 1, lit_opt, LIT_DOCS, 3},
         {"sql-chain", 1, lit_chain, LIT_DOCS, 3},
+        {"sql-left", 1, lit_left, LIT_DOCS, 3},
         {"hex-seq", 1, hex, HEX_DOCS, 3},
     };
     int status = 0;
@@ -548,6 +553,7 @@ static int run_cases(const smc_vocab *v, const smc_token_index *ix, const char *
     }
     free(lit_opt);
     free(lit_chain);
+    free(lit_left);
     free(hex);
     return status;
 }

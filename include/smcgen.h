@@ -395,6 +395,12 @@ typedef struct smc_grammar_stats {
 void smc_grammar_get_stats(const smc_grammar *g, smc_grammar_stats *out);
 /* Warnings from compilation (e.g. "Lark priority ignored"), "" when none. */
 const char *smc_grammar_warnings(const smc_grammar *g);
+/* The bounded repetitions whose token masks are walked with a counter
+ * ("counted chains": x{m,n} with n > m + 1, JSON Schema maxLength strings,
+ * rules nested as sK ::= "" | x sK+1 or "" | sK+1 x down to "" | x): their
+ * number, and the first `cap` of their bounds (how many more copies of x
+ * each allows), ascending, in bounds (NULL when cap is 0). */
+int smc_grammar_counted_chains(const smc_grammar *g, uint32_t *bounds, int cap);
 
 typedef enum smc_match_kind {
     SMC_MATCH_INVALID = 0,    /* not a prefix of any string of the language */

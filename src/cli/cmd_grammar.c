@@ -14,8 +14,10 @@ static void usage(FILE *f)
             "usage: smcgen grammar check [options] GRAMMAR\n"
             "       smcgen grammar accept [options] GRAMMAR TEXT\n"
             "\n"
-            "check   compiles GRAMMAR and prints \"ok\" with its rule counts, or the error\n"
-            "        with line:column (exit 1).\n"
+            "check   compiles GRAMMAR and prints \"ok\" with its rule counts and its counted\n"
+            "        chains (bounded repetitions whose token masks are walked with a counter,\n"
+            "        each with its bound: how many more copies it allows), or the error with\n"
+            "        line:column (exit 1).\n"
             "accept  tells whether TEXT is a complete string of the grammar's language\n"
             "        (prints \"complete\", exit 0), a proper prefix of one (\"prefix\", exit 3)\n"
             "        or neither (\"invalid\", exit 4).\n"
@@ -237,10 +239,21 @@ int cmd_grammar(int argc, char **argv)
         smc_grammar_stats st;
         smc_grammar_get_stats(g, &st);
         const char *w = smc_grammar_warnings(g);
+        int n_chains = smc_grammar_counted_chains(g, NULL, 0);
+        uint32_t *bounds = n_chains > 0 ? malloc((size_t)n_chains * sizeof *bounds) : NULL;
+        if (n_chains > 0 && !bounds) {
+            cli_error("grammar: out of memory");
+            smc_grammar_free(g);
+            return 1;
+        }
+        smc_grammar_counted_chains(g, bounds, n_chains);
         if (json) {
             printf("{\"ok\":true,\"rules\":%d,\"nonterminals\":%d,\"productions\":%d,\"terminals\":%d,"
-                   "\"compile_ms\":%.3f,\"warnings\":", st.n_rules, st.n_nonterminals, st.n_productions,
-                   st.n_terminals, compile_ms);
+                   "\"counted_chains\":%d,\"chain_bounds\":[", st.n_rules, st.n_nonterminals, st.n_productions,
+                   st.n_terminals, n_chains);
+            for (int i = 0; i < n_chains; i++)
+                printf("%s%u", i ? "," : "", bounds[i]);
+            printf("],\"compile_ms\":%.3f,\"warnings\":", compile_ms);
             cli_json_string(stdout, w, strlen(w));
             printf("}\n");
         } else {
@@ -248,7 +261,14 @@ int cmd_grammar(int argc, char **argv)
                 fprintf(stderr, "warning: %s", w);
             printf("ok: %d rules (%d nonterminals, %d productions, %d byte-set terminals after expansion)\n", st.n_rules,
                    st.n_nonterminals, st.n_productions, st.n_terminals);
+            /* the repetitions token masks walk with a counter, and how many
+             * more copies each allows (the first 16 bounds) */
+            printf("counted chains: %d", n_chains);
+            for (int i = 0; i < n_chains && i < 16; i++)
+                printf("%s%u", i ? ", " : " (bounds ", bounds[i]);
+            printf("%s\n", n_chains > 16 ? ", ...)" : n_chains ? ")" : "");
         }
+        free(bounds);
     } else {
         char *text;
         size_t len;

@@ -172,6 +172,10 @@ const earley_chains *earley_get_chains(const smc_grammar *g);
 /* How many links (levels O_k, k >= 2) the chains have: what tests and
  * `smcgen grammar` read to see that a repetition was recognised. */
 uint32_t earley_chain_links(const earley_chains *ch);
+/* The chains' tops (levels no link names as the one below; chains may share
+ * their lower levels): how many, and the first cap of their levels (the
+ * most copies of x each allows), ascending, in bounds. */
+uint32_t earley_chain_tops(const earley_chains *ch, uint32_t *bounds, uint32_t cap);
 int earley_canonical(const smc_grammar *g, eset *a, uint32_t c_min, eset **out);
 /* Interns an abstract set (origins EORG_EXT or EORG_SELF) from its items
  * (sorted here); NULL when out of memory. */

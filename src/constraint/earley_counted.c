@@ -5,7 +5,9 @@
  * x{m,n} compiles (ir_repeat) to n-m nested optionals O_k ::= "" | x O_(k-1),
  * O_1 ::= "" | x; so do rules written A ::= (x B)?, B ::= x? once
  * ir_inline.c has inlined their groups (and ir_merge.c has made one the
- * groups written out at every level). x may be a sequence of symbols
+ * groups written out at every level), and levels nested on the left,
+ * A ::= "" | B x, once ir_flip.c has nested them on the right. x may be a
+ * sequence of symbols
  * (A ::= "" | "\\" [nt] B, or a Lark literal with its ignored text
  * before it), the same at every level, deriving no empty string and
  * holding no level of any chain (checked: its items would be shifted with
@@ -40,7 +42,7 @@ struct earley_chains {
     uint32_t *down;    /* per link: O_(k-1) */
     uint32_t *start;   /* per link: first position of its production x O_(k-1) (or x) */
     uint32_t *len;     /* per link: that production's length (|x| + 1, or |x| for O_1) */
-    uint32_t n_links;
+    uint32_t n_links, n_nt;
     bool any;
 };
 
@@ -166,6 +168,8 @@ earley_chains *earley_chains_new(const smc_grammar *g)
 {
     earley_chains *ch = calloc(1, sizeof *ch);
     size_t n = g->n_nt ? g->n_nt : 1;
+    if (ch)
+        ch->n_nt = g->n_nt;
     finder f = {0};
     f.n_prod = calloc(n, sizeof *f.n_prod);
     f.empty = calloc(n, sizeof *f.empty);
@@ -225,6 +229,34 @@ earley_chains *earley_chains_new(const smc_grammar *g)
 }
 
 uint32_t earley_chain_links(const earley_chains *ch) { return ch ? ch->n_links : 0; }
+
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+uint32_t earley_chain_tops(const earley_chains *ch, uint32_t *bounds, uint32_t cap)
+{
+    if (!ch || !ch->any)
+        return 0;
+    uint8_t *below = calloc(ch->n_nt, 1);   /* some link names it as the level below */
+    uint32_t *tops = malloc(ch->n_nt * sizeof *tops), n = 0;
+    if (below && tops) {
+        for (uint32_t a = 0; a < ch->n_nt; a++)
+            if (ch->level[a] >= 2)
+                below[ch->down[a]] = 1;
+        for (uint32_t a = 0; a < ch->n_nt; a++)
+            if (ch->level[a] >= 2 && !below[a])
+                tops[n++] = ch->level[a];
+        qsort(tops, n, sizeof *tops, cmp_u32);
+        if (cap)
+            memcpy(bounds, tops, (n < cap ? n : cap) * sizeof *bounds);
+    }
+    free(below);
+    free(tops);
+    return n;
+}
 
 /* Is position pos inside a link's production (before its end)? */
 static bool in_link(const earley_chains *ch, const smc_grammar *g, uint32_t pos)

@@ -1,5 +1,5 @@
-/* grammar.c — public smc_grammar functions: free, stats, warnings,
- * classification of a whole string, loading a grammar file by extension. */
+/* grammar.c — public smc_grammar functions: free, stats, warnings, counted
+ * chains, classification of a whole string, loading a grammar file by extension. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +32,12 @@ void smc_grammar_free(smc_grammar *g)
 void smc_grammar_get_stats(const smc_grammar *g, smc_grammar_stats *out) { *out = g->stats; }
 
 const char *smc_grammar_warnings(const smc_grammar *g) { return g->warnings ? g->warnings : ""; }
+
+int smc_grammar_counted_chains(const smc_grammar *g, uint32_t *bounds, int cap)
+{
+    /* (found once when the grammar was compiled; read only since) */
+    return (int)earley_chain_tops(earley_get_chains(g), bounds, cap > 0 ? (uint32_t)cap : 0);
+}
 
 smc_match_kind smc_grammar_classify(const smc_grammar *g, const char *bytes, size_t n)
 {

@@ -723,8 +723,9 @@ int ir_finish(ir_builder *b, uint32_t root, int n_source_rules, smc_grammar **ou
     ir_add_prod(b, start, &root, 1);
     if (ir_failed(b))
         return finish_fail(b, err, b->err);
-    /* groups inlined, optionals' alternatives grouped, equal groups merged */
-    if (ir_inline(b, root) != 0 || ir_factor(b) != 0 || ir_merge(b, root, start) != 0)
+    /* groups inlined, optionals' alternatives grouped, equal groups merged,
+     * repetitions nested on the left nested on the right */
+    if (ir_inline(b, root) != 0 || ir_factor(b) != 0 || ir_merge(b, root, start) != 0 || ir_flip(b) != 0)
         return finish_fail(b, err, "out of memory");
 
     size_t n_nt = b->n_nt, n_prod = b->n_prod;
@@ -783,7 +784,8 @@ int ir_finish(ir_builder *b, uint32_t root, int n_source_rules, smc_grammar **ou
         oom = true;
         goto free_scratch;
     }
-    memcpy(g->terms, b->terms, b->n_terms * sizeof *g->terms);
+    if (b->n_terms)   /* (a grammar of empty strings has none, and b->terms NULL) */
+        memcpy(g->terms, b->terms, b->n_terms * sizeof *g->terms);
     size_t pos = 0, k = 0;
     for (size_t p = 0; p < n_prod; p++) {
         if (!keep[p])

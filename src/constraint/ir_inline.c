@@ -65,24 +65,28 @@ static bool optional_pair(const inl *c, uint32_t nt)
 }
 
 /* Do all of nt's productions (as given) end with one nonterminal after
- * something (`α1 B | α2 B`, which ir_factor.c groups)? */
+ * something (`α1 B | α2 B`), or all start with one before something
+ * (`B α1 | B α2`), which ir_factor.c groups? */
 static bool common_tail(const inl *c, uint32_t nt)
 {
-    uint32_t tail = IR_TERM;
+    uint32_t tail = IR_TERM, head = IR_TERM;
+    bool tails = true, heads = true;
     for (uint32_t k = c->off[nt]; k < c->off[nt + 1]; k++) {
         const ir_prod *pr = &c->b->prods[c->list[k]];
         uint32_t s = pr->len >= 2 ? c->b->syms[pr->start + pr->len - 1] : IR_TERM;
-        if (IR_IS_TERM(s) || (k > c->off[nt] && s != tail))
-            return false;
+        uint32_t h = pr->len >= 2 ? c->b->syms[pr->start] : IR_TERM;
+        tails &= !IR_IS_TERM(s) && (k == c->off[nt] || s == tail);
+        heads &= !IR_IS_TERM(h) && (k == c->off[nt] || h == head);
         tail = s;
+        head = h;
     }
-    return true;
+    return tails || heads;
 }
 
 /* Emits production p of owner under lhs with its splices done; when that
  * leaves one nonterminal N to flatten (A ::= N), N's productions instead,
  * but not in an optional of a group with no empty alternative (and not
- * of the form α1 B | α2 B): A ::= "" | N stays the bottom of a counted
+ * of the form α1 B | α2 B or B α1 | B α2): A ::= "" | N stays the bottom of a counted
  * chain, x = N (ir_merge.c makes the N of every level one). */
 static void emit(inl *c, uint32_t lhs, uint32_t owner, uint32_t p, unsigned depth)
 {

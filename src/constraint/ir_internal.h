@@ -1,6 +1,6 @@
 /* ir_internal.h — the grammar builder's state (struct ir_builder), shared
- * by ir.c (building, compiling) and ir_inline.c, ir_factor.c, ir_merge.c
- * (the normalisations run before compiling). */
+ * by ir.c (building, compiling) and ir_inline.c, ir_factor.c, ir_merge.c,
+ * ir_flip.c (the normalisations run before compiling). */
 #ifndef SMC_CONSTRAINT_IR_INTERNAL_H
 #define SMC_CONSTRAINT_IR_INTERNAL_H
 
@@ -52,5 +52,8 @@ int ir_factor(ir_builder *b);
 /* Merges the anonymous nonterminals with the same productions (ir_merge.c);
  * root and start are kept. 0, or -1 on allocation failure. */
 int ir_merge(ir_builder *b, uint32_t root, uint32_t start);
+/* Writes bounded repetitions nested on the left (sK ::= "" | sK+1 x) nested
+ * on the right (ir_flip.c). 0, or -1 on allocation failure. */
+int ir_flip(ir_builder *b);
 
 #endif

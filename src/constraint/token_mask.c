@@ -385,34 +385,60 @@ static int walk_undecided(walker *w, uint32_t i, eset *to, const uint32_t *nodes
 {
     const smc_token_index *ix = w->ix;
     uint32_t depth = i == WALK_ROOT ? 0 : ix->node_depth[i];
-    for (size_t k = 0; k < n;) {
+    /* the states along the last parent's path below i (st[j]: after j
+     * bytes, pop[j]: a pop on the way): the nodes come in trie order, so
+     * the next parent's path mostly starts the same */
+    uint32_t span = ix->max_depth - depth + 1, have = 0;   /* st[0..have] known, for path_prev */
+    eset **st = malloc(span * sizeof *st);
+    bool *pop = malloc(span * sizeof *pop);
+    const unsigned char *path_prev = NULL;
+    int rc = 0;
+    if (!st || !pop) {
+        free(st);
+        free(pop);
+        return oom(w);
+    }
+    st[0] = to;
+    pop[0] = false;
+    for (size_t k = 0; k < n && rc == 0;) {
         uint32_t parent = ix->node_parent[nodes[k]];
         /* the state at the parent, from `to` along the parent's path */
         const unsigned char *path = (const unsigned char *)ix->blob + ix->tok_off[ix->sorted[ix->node_tok[nodes[k]]]];
-        eset *s = to;
-        bool popped = false;
-        for (uint32_t d = depth; d + 1 < ix->node_depth[nodes[k]] && s != &earley_dead; d++) {
+        uint32_t len = ix->node_depth[nodes[k]] - 1 - depth, j = 0;   /* the parent's path below i */
+        while (j < have && j < len && path_prev[depth + j] == path[depth + j])
+            j++;
+        for (; j < len && st[j] != &earley_dead; j++) {
             bool p = false;
-            s = earley_step_pop(w->g, s, path[d], &p);
-            if (!s)
-                return oom(w);
-            popped |= p;
+            st[j + 1] = earley_step_pop(w->g, st[j], path[depth + j], &p);
+            if (!st[j + 1]) {
+                have = 0;
+                rc = oom(w);
+                break;
+            }
+            pop[j + 1] = pop[j] || p;
         }
-        if (s == &earley_dead)
-            return smc_fail(w->err, "token mask: internal error (an abstract path is dead in its context)");
+        if (rc)
+            break;
+        have = j;
+        path_prev = path;
+        eset *s = st[j];
+        bool popped = pop[j];
+        if (s == &earley_dead) {
+            rc = smc_fail(w->err, "token mask: internal error (an abstract path is dead in its context)");
+            break;
+        }
         size_t start = w->n_taken;
         uint64_t child_bytes[4] = {0};
         uint32_t n_tokens = 0;
-        for (; k < n && ix->node_parent[nodes[k]] == parent; k++) {
-            if (visit_child(w, nodes[k], s, popped, bits, unc, start, child_bytes, &n_tokens) != 0)
-                return -1;
-        }
+        for (; k < n && ix->node_parent[nodes[k]] == parent && rc == 0; k++)
+            rc = visit_child(w, nodes[k], s, popped, bits, unc, start, child_bytes, &n_tokens) != 0 ? -1 : 0;
         /* a union of only some of parent's children: keyed by their bytes */
-        int rc = flush_taken(w, parent, start, child_bytes, n_tokens, bits);
-        if (rc)
-            return rc;
+        if (rc == 0)
+            rc = flush_taken(w, parent, start, child_bytes, n_tokens, bits);
     }
-    return 0;
+    free(st);
+    free(pop);
+    return rc;
 }
 
 /* The tokens strictly below node i (or all, for WALK_ROOT), `to` being the

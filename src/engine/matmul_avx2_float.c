@@ -2,11 +2,10 @@
  * float activations: per (row, column) one 8-lane FMA accumulator over the
  * row, a fixed-order horizontal sum, then the tail (n_in % 8) in order.
  *
- * One column (decoding one sequence) is bound by memory bandwidth: eight
- * rows per tile (eight FMA chains), taken from eight segments of the row
- * range so that memory sees eight long sequential streams (see column1);
- * the rows left over go in tiles of consecutive rows, each row
- * software-prefetched PF_ROWS rows ahead of its loads.
+ * One column (decoding one sequence) is bound by memory bandwidth: four
+ * rows per tile (four FMA chains), taken from four segments of the row
+ * range so that memory sees four long sequential streams (see column1);
+ * the rows left over go one at a time.
  * The arithmetic per (row, column) is the same for every tile shape, so
  * batched and single evaluations stay bit-identical. */
 #include "engine/kernels.h"
@@ -15,13 +14,6 @@
 #if defined(__x86_64__)
 
 enum { WF32, WF16, WBF16 };
-
-/* Prefetch distance of the one-column kernels: the same place in the row
- * PF_ROWS rows further, i.e. in the next 8-row tile. (A fixed 5 KB ahead,
- * tuned for 2-row tiles, fell inside the current tile for half its rows:
- * 8 rows ahead read ~12% faster, 27.8-28.1 against 24.4-25.4 GB/s of F16
- * weights, 1 thread, 2-core Zen 5 VM.) */
-#define PF_ROWS 8
 
 AVX2_INLINE __m256 load8(const uint8_t *row, int64_t k, const int kind)
 {
@@ -42,11 +34,9 @@ AVX2_INLINE float load1(const uint8_t *row, int64_t k, const int kind)
     return kind == WF16 ? smc_fp16_to_f32(h) : smc_bf16_to_f32(h);
 }
 
-/* R rows x C columns. PF: prefetch each row PF_ROWS rows ahead, one
- * prefetch per 64-byte line of weights (the k loop then goes a line at a
- * time; the order of the FMAs into each accumulator does not change). */
+/* R rows x C columns. */
 AVX2_INLINE void tile_float(const uint8_t *W, size_t wrow, int64_t n, const uint8_t *A, size_t astride, float *Y,
-                            int64_t ldy, const int R, const int C, const int kind, const int PF)
+                            int64_t ldy, const int R, const int C, const int kind)
 {
     __m256 acc[8][4];
 #pragma GCC unroll 8
@@ -55,30 +45,6 @@ AVX2_INLINE void tile_float(const uint8_t *W, size_t wrow, int64_t n, const uint
         for (int c = 0; c < C; c++)
             acc[r][c] = _mm256_setzero_ps();
     int64_t k = 0;
-    /* elements per 64-byte line */
-    const int64_t line = kind == WF32 ? 16 : 32;
-    if (PF) {
-        for (; k + line <= n; k += line) {
-#pragma GCC unroll 8
-            for (int r = 0; r < R; r++)
-                _mm_prefetch((const char *)(W + (size_t)(r + PF_ROWS) * wrow + (size_t)k * (kind == WF32 ? 4 : 2)),
-                             _MM_HINT_T0);
-#pragma GCC unroll 4
-            for (int64_t s = 0; s < line; s += 8) {
-                __m256 x[4];
-#pragma GCC unroll 4
-                for (int c = 0; c < C; c++)
-                    x[c] = _mm256_loadu_ps((const float *)(A + (size_t)c * astride) + k + s);
-#pragma GCC unroll 8
-                for (int r = 0; r < R; r++) {
-                    __m256 w = load8(W + (size_t)r * wrow, k + s, kind);
-#pragma GCC unroll 4
-                    for (int c = 0; c < C; c++)
-                        acc[r][c] = _mm256_fmadd_ps(w, x[c], acc[r][c]);
-                }
-            }
-        }
-    }
     for (; k + 8 <= n; k += 8) {
         __m256 x[4];
 #pragma GCC unroll 4
@@ -139,9 +105,9 @@ typedef void (*batch_tile)(const uint8_t *w, size_t wrow, int64_t n_in, const ui
                                                        int64_t ldy, int C)                                  \
     {                                                                                                       \
         if (C == 2)                                                                                         \
-            tile_float(w, wrow, n_in, A, astride, Y, ldy, R, 2, KIND, 0);                                   \
+            tile_float(w, wrow, n_in, A, astride, Y, ldy, R, 2, KIND);                                      \
         else                                                                                                \
-            tile_float(w, wrow, n_in, A, astride, Y, ldy, R, 1, KIND, 0);                                   \
+            tile_float(w, wrow, n_in, A, astride, Y, ldy, R, 1, KIND);                                      \
     }
 #define BATCH_TILES(KIND, N)                                                                               \
     BATCH_TILE(N##1, KIND, 1)                                                                               \
@@ -174,33 +140,34 @@ static void batch(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64
     }
 }
 
-/* One column: eight FMA chains (rows) at a time. Two chains left the core
- * waiting on FMA latency, half the speed of eight on weights in cache. The
- * rows of [o0, o1) are cut into eight segments of consecutive rows and a
- * tile takes the i-th row of every segment, so memory sees eight long
- * sequential streams, each walking its segment row after row, which the
- * hardware prefetchers follow. Eight consecutive rows per tile (eight short
- * streams one row long, software-prefetched a tile ahead) read ~15-17 GB/s
- * of F16 weights from memory on a 2-core Zen 3 VM where eight segments
- * read ~24-26. The rows left over (fewer than eight) go two, then one, at
- * a time. Each
- * row's arithmetic is tile_float's, whatever the tile, so the bits do not
- * depend on the row range. */
+/* One column: four FMA chains (rows) at a time, the rows of [o0, o1) cut
+ * into four segments of consecutive rows and a tile taking the i-th row of
+ * every segment, so that memory sees four long sequential streams, each
+ * walking its segment row after row, which the hardware prefetchers follow.
+ * Eight consecutive rows per tile (eight short streams one row long,
+ * software-prefetched a tile ahead) read ~15-17 GB/s of F16 weights from
+ * memory on a 2-core Zen 3 VM where eight segments read ~24-26. On the
+ * 2-core Zen 4 VM (AVX-512) four segments read more than eight: F16 24.5-
+ * 26.8 -> 29.1-31.7 GB/s, BF16 24.5-24.9 -> 27.4-28.2, F32 28.1-29.9 ->
+ * 28.3-31.2 (bench_engine_kernels -t 1 -m 48), and SmolLM2-135M F16 decode
+ * 1.15-1.2x the tokens per CPU-second; two segments (two chains, FMA
+ * latency-bound), six, or eight consecutive rows software-prefetched into
+ * L2 read less. Each row's arithmetic is tile_float's, whatever the tile,
+ * so the bits do not depend on the row range. */
+#define SEGS 4
+
 AVX2_INLINE void column1(const uint8_t *W, size_t wrow, int64_t n, int64_t o0, int64_t o1, const uint8_t *A,
                          float *Y, const int kind)
 {
-    const int64_t seg = (o1 - o0) / 8;
+    const int64_t seg = (o1 - o0) / SEGS;
     for (int64_t i = 0; i < seg; i++) {
-        float y[8];
-        tile_float(W + (size_t)(o0 + i) * wrow, (size_t)seg * wrow, n, A, 0, y, 0, 8, 1, kind, 0);
-        for (int r = 0; r < 8; r++)
+        float y[SEGS];
+        tile_float(W + (size_t)(o0 + i) * wrow, (size_t)seg * wrow, n, A, 0, y, 0, SEGS, 1, kind);
+        for (int r = 0; r < SEGS; r++)
             Y[o0 + i + r * seg] = y[r];
     }
-    int64_t o = o0 + 8 * seg;
-    for (; o + 2 <= o1; o += 2)
-        tile_float(W + (size_t)o * wrow, wrow, n, A, 0, Y + o, 0, 2, 1, kind, 1);
-    if (o < o1)
-        tile_float(W + (size_t)o * wrow, wrow, n, A, 0, Y + o, 0, 1, 1, kind, 1);
+    for (int64_t o = o0 + SEGS * seg; o < o1; o++)
+        tile_float(W + (size_t)o * wrow, wrow, n, A, 0, Y + o, 0, 1, 1, kind);
 }
 
 #define FLOAT_KERNEL(NAME, KIND, BT)                                                                        \

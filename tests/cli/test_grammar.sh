@@ -56,6 +56,24 @@ check "regex file" 0 "complete" "$BIN" grammar accept "$TMP/r.regex" "abbbc"
 check "escapes" 0 "complete" "$BIN" grammar accept -e --regex 'a\nb' 'a\nb'
 printf '1+2' >"$TMP/text"
 check "from file" 0 "complete" "$BIN" grammar accept "$TMP/expr.gbnf" -f "$TMP/text"
+# counted chains: [a]{0,7} and [b]{2,5} are counted, and s1..s3, three
+# levels nested on the left, are too (ir_flip.c nests them on the right)
+cat >"$TMP/chains.gbnf" <<'G'
+root ::= "\"" s1 "\"" [a]{0,7} [b]{2,5}
+c ::= [ab]
+s1 ::= "" | s2 c
+s2 ::= "" | s3 c
+s3 ::= "" | c
+G
+check "chains" 0 "counted chains: 3 (bounds 3, 3, 7)" "$BIN" grammar check "$TMP/chains.gbnf"
+check "chains json" 0 '"counted_chains":3,"chain_bounds":[3,3,7],' "$BIN" grammar check --json "$TMP/chains.gbnf"
+# levels over different elements are no chain (and not rewritten)
+sed 's/^s3 ::= "" | c$/s3 ::= "" | "x"/' "$TMP/chains.gbnf" >"$TMP/nochain.gbnf"
+check "no chain" 0 "counted chains: 2 (bounds 3, 7)" "$BIN" grammar check "$TMP/nochain.gbnf"
+check "no chain accept" 0 "complete" "$BIN" grammar accept "$TMP/nochain.gbnf" '"xba"bb'
+check "no chain mirror" 4 "invalid" "$BIN" grammar accept "$TMP/nochain.gbnf" '"bax"bb'
+check "chains none" 0 "counted chains: 0" "$BIN" grammar check "$TMP/expr.gbnf"
+check "chains none json" 0 '"counted_chains":0,"chain_bounds":[],' "$BIN" grammar check --json "$TMP/expr.gbnf"
 check "usage" 2 "usage" "$BIN" grammar
 check "bad verb" 2 "unknown subcommand" "$BIN" grammar frobnicate x
 check "help" 0 "--root NAME" "$BIN" grammar --help

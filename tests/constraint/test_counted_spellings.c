@@ -1,7 +1,9 @@
 /* test_counted_spellings.c — one bounded repetition written the ways a user
  * would (GBNF `sK ::= (c sK+1)?`, `c sK+1 | ""`, `("" | c sK+1)`, `c{0,N}`,
  * c's group written out at every level, x a sequence `"x" [ab]`, Lark
- * `(c s)?` and `[c s]` with and without %ignore) must compile to the same
+ * `(c s)?` and `[c s]` with and without %ignore, and levels nested on the
+ * left, `sK ::= "" | sK+1 c` and so on, or left and right in turn:
+ * ir_flip.c) must compile to the same
  * counted chain as the form the chain finder reads, `sK ::= "" | c sK+1`
  * (ir_inline.c inlines the groups and optionals, ir_merge.c makes equal
  * groups one, earley_counted.c finds the chain; a level of another chain
@@ -49,9 +51,10 @@ static void make_vocab(vocab *v)
     vocab_close(v, k);
 }
 
-/* The head of a grammar (root, c), then s1..sN as fmt says, where fmt
- * takes (K, K+1) for the levels above the last and last takes N. */
-static char *chain_grammar(const char *head, const char *fmt, const char *last)
+/* The head of a grammar (root, c), then s1..sN as fmt says (fmt2, when
+ * given, at the odd levels), where fmt takes (K, K+1) for the levels above
+ * the last and last takes N. */
+static char *chain_grammar(const char *head, const char *fmt, const char *fmt2, const char *last)
 {
     size_t cap = 8192, n = 0;
     char *s = malloc(cap);
@@ -59,7 +62,7 @@ static char *chain_grammar(const char *head, const char *fmt, const char *last)
         return NULL;
     n += (size_t)snprintf(s + n, cap - n, "%s", head);
     for (int k = 1; fmt && k < N; k++)
-        n += (size_t)snprintf(s + n, cap - n, fmt, k, k + 1, k + 1);   /* (next may appear twice) */
+        n += (size_t)snprintf(s + n, cap - n, fmt2 && k % 2 ? fmt2 : fmt, k, k + 1, k + 1);   /* (next may appear twice) */
     n += (size_t)snprintf(s + n, cap - n, last, N);
     return s;
 }
@@ -75,46 +78,66 @@ typedef struct spelling {
     const char *head, *fmt, *last;   /* NULL fmt: last is the rest */
     int ref;                         /* the spelling whose masks (sharing off) are the reference (-1: itself) */
     int links;                       /* the chain links it must have when not N - 1 (then no sharing) */
+    const char *fmt2;                /* the odd levels' fmt, when not fmt */
 } spelling;
 
 static const spelling SPELLINGS[] = {
     /* x = c, one symbol */
-    {"\"\" | c next", false, GBNF_HEAD, "s%d ::= \"\" | c s%d\n", "s%d ::= \"\" | c\n", 0, 0},
-    {"(c next)?", false, GBNF_HEAD, "s%d ::= (c s%d)?\n", "s%d ::= c?\n", 0, 0},
-    {"c next | \"\"", false, GBNF_HEAD, "s%d ::= c s%d | \"\"\n", "s%d ::= (c)?\n", 0, 0},
-    {"(\"\" | c next)", false, GBNF_HEAD, "s%d ::= (\"\" | c s%d)\n", "s%d ::= (\"\" | c)\n", 0, 0},
-    {"((c) (next))?", false, GBNF_HEAD, "s%d ::= ((c) (s%d))?\n", "s%d ::= (((c)))?\n", 0, 0},
-    {"c{0,N}", false, "root ::= \"\\\"\" c{0,24} \"\\\"\" \" \"\nc ::= [ab] | \"''\"\n", NULL, "", 0, 0},
-    {"lark (c next)?", true, LARK_HEAD, "s%d: (c s%d)?\n", "s%d: c?\n", 0, 0},
-    {"lark [c next]", true, LARK_HEAD, "s%d: [c s%d]\n", "s%d: [c]\n", 0, 0},
+    {"\"\" | c next", false, GBNF_HEAD, "s%d ::= \"\" | c s%d\n", "s%d ::= \"\" | c\n", 0, 0, NULL},
+    {"(c next)?", false, GBNF_HEAD, "s%d ::= (c s%d)?\n", "s%d ::= c?\n", 0, 0, NULL},
+    {"c next | \"\"", false, GBNF_HEAD, "s%d ::= c s%d | \"\"\n", "s%d ::= (c)?\n", 0, 0, NULL},
+    {"(\"\" | c next)", false, GBNF_HEAD, "s%d ::= (\"\" | c s%d)\n", "s%d ::= (\"\" | c)\n", 0, 0, NULL},
+    {"((c) (next))?", false, GBNF_HEAD, "s%d ::= ((c) (s%d))?\n", "s%d ::= (((c)))?\n", 0, 0, NULL},
+    {"c{0,N}", false, "root ::= \"\\\"\" c{0,24} \"\\\"\" \" \"\nc ::= [ab] | \"''\"\n", NULL, "", 0, 0, NULL},
+    {"lark (c next)?", true, LARK_HEAD, "s%d: (c s%d)?\n", "s%d: c?\n", 0, 0, NULL},
+    {"lark [c next]", true, LARK_HEAD, "s%d: [c s%d]\n", "s%d: [c]\n", 0, 0, NULL},
     /* c written out at every level: a group per level, merged (ir_merge.c) */
     {"\"\" | ([ab] | \"''\") next", false, GBNF_HEAD, "s%d ::= \"\" | ([ab] | \"''\") s%d\n",
-     "s%d ::= \"\" | ([ab] | \"''\")\n", 0, 0},
+     "s%d ::= \"\" | ([ab] | \"''\")\n", 0, 0, NULL},
     {"(([ab] | \"''\") next)?", false, GBNF_HEAD, "s%d ::= ((\"''\" | [ab]) s%d)?\n", "s%d ::= ([ab] | \"''\")?\n", 0,
-     0},
+     0, NULL},
     /* c's alternatives spread over each level (ir_factor.c groups them) */
     {"\"\" | [ab] next | \"''\" next", false, GBNF_HEAD, "s%d ::= \"\" | [ab] s%d | \"''\" s%d\n",
-     "s%d ::= \"\" | [ab] | \"''\"\n", 0, 0},
+     "s%d ::= \"\" | [ab] | \"''\"\n", 0, 0, NULL},
     {"([ab] next | \"''\" next)?", false, GBNF_HEAD, "s%d ::= (\"''\" s%d | [ab] s%d)?\n", "s%d ::= (\"''\" | [ab])?\n",
-     0, 0},
+     0, 0, NULL},
     /* x = "x" [ab], a sequence of symbols (c names it in the reference) */
-    {"\"\" | c next, c ::= \"x\" [ab]", false, GBNF_HEAD2, "s%d ::= \"\" | c s%d\n", "s%d ::= \"\" | c\n", 12, 0},
-    {"\"\" | \"x\" [ab] next", false, GBNF_HEAD2, "s%d ::= \"\" | \"x\" [ab] s%d\n", "s%d ::= \"\" | \"x\" [ab]\n", 12, 0},
-    {"(\"x\" [ab] next)?", false, GBNF_HEAD2, "s%d ::= (\"x\" [ab] s%d)?\n", "s%d ::= (\"x\" [ab])?\n", 12, 0},
-    {"lark (\"x\" /[ab]/ next)?", true, LARK_HEAD2, "s%d: (\"x\" /[ab]/ s%d)?\n", "s%d: [\"x\" /[ab]/]\n", 12, 0},
+    {"\"\" | c next, c ::= \"x\" [ab]", false, GBNF_HEAD2, "s%d ::= \"\" | c s%d\n", "s%d ::= \"\" | c\n", 12, 0, NULL},
+    {"\"\" | \"x\" [ab] next", false, GBNF_HEAD2, "s%d ::= \"\" | \"x\" [ab] s%d\n", "s%d ::= \"\" | \"x\" [ab]\n", 12, 0, NULL},
+    {"(\"x\" [ab] next)?", false, GBNF_HEAD2, "s%d ::= (\"x\" [ab] s%d)?\n", "s%d ::= (\"x\" [ab])?\n", 12, 0, NULL},
+    {"lark (\"x\" /[ab]/ next)?", true, LARK_HEAD2, "s%d: (\"x\" /[ab]/ s%d)?\n", "s%d: [\"x\" /[ab]/]\n", 12, 0, NULL},
     /* Lark with %ignore: x = IGN "x" IGN [ab], IGN ::= "" | IGN " " */
-    {"lark %ignore", true, LARK_HEAD2 "%ignore \" \"\n", "s%d: (\"x\" /[ab]/ s%d)?\n", "s%d: [\"x\" /[ab]/]\n", -1, 0},
+    {"lark %ignore", true, LARK_HEAD2 "%ignore \" \"\n", "s%d: (\"x\" /[ab]/ s%d)?\n", "s%d: [\"x\" /[ab]/]\n", -1, 0, NULL},
+    /* nested on the left, sK ::= "" | sK+1 x (ir_flip.c nests them on the
+     * right): the same language, x^0..N either way */
+    {"\"\" | next c", false, GBNF_HEAD, "s%d ::= \"\" | s%d c\n", "s%d ::= \"\" | c\n", 0, 0, NULL},
+    {"(next c)?", false, GBNF_HEAD, "s%d ::= (s%d c)?\n", "s%d ::= c?\n", 0, 0, NULL},
+    {"next c | \"\"", false, GBNF_HEAD, "s%d ::= s%d c | \"\"\n", "s%d ::= (c)?\n", 0, 0, NULL},
+    {"lark (next c)?", true, LARK_HEAD, "s%d: (s%d c)?\n", "s%d: c?\n", 0, 0, NULL},
+    {"lark [next c]", true, LARK_HEAD, "s%d: [s%d c]\n", "s%d: [c]\n", 0, 0, NULL},
+    {"\"\" | next ([ab] | \"''\")", false, GBNF_HEAD, "s%d ::= \"\" | s%d ([ab] | \"''\")\n",
+     "s%d ::= \"\" | ([ab] | \"''\")\n", 0, 0, NULL},
+    {"\"\" | next \"x\" [ab]", false, GBNF_HEAD2, "s%d ::= \"\" | s%d \"x\" [ab]\n", "s%d ::= \"\" | \"x\" [ab]\n", 12, 0, NULL},
+    {"(next \"x\" [ab])?", false, GBNF_HEAD2, "s%d ::= (s%d \"x\" [ab])?\n", "s%d ::= (\"x\" [ab])?\n", 12, 0, NULL},
+    {"lark [next \"x\" /[ab]/] %ignore", true, LARK_HEAD2 "%ignore \" \"\n", "s%d: [s%d \"x\" /[ab]/]\n",
+     "s%d: [\"x\" /[ab]/]\n", 16, 0, NULL},
+    {"\"\" | next [ab] | next \"''\"", false, GBNF_HEAD, "s%d ::= \"\" | s%d [ab] | s%d \"''\"\n",
+     "s%d ::= \"\" | [ab] | \"''\"\n", 0, 0, NULL},
+    {"(next [ab] | next \"''\")?", false, GBNF_HEAD, "s%d ::= (s%d \"''\" | s%d [ab])?\n",
+     "s%d ::= (\"''\" | [ab])?\n", 0, 0, NULL},
+    /* levels nested on the left and on the right in turn (fmt2) */
+    {"mixed", false, GBNF_HEAD, "s%d ::= \"\" | c s%d\n", "s%d ::= \"\" | c\n", 0, 0, "s%d ::= \"\" | s%d c\n"},
     /* x = "(" in ")" holds the top of another chain (in ::= [a]{0,6}): the
      * outer levels are no chain (shifting both would leave x naming the
      * unshifted inner level), the inner one is */
     {"nested", false, "root ::= \"\\\"\" s1 \"\\\"\" \" \"\nin ::= [a]{0,6}\n", "s%d ::= \"\" | \"(\" in \")\" s%d\n",
-     "s%d ::= \"\" | \"(\" in \")\"\n", -1, 5},
+     "s%d ::= \"\" | \"(\" in \")\"\n", -1, 5, NULL},
 };
 #define N_SPELL (sizeof SPELLINGS / sizeof *SPELLINGS)
 
 static int compile(const spelling *sp, smc_grammar **g)
 {
-    char *src = chain_grammar(sp->head, sp->fmt, sp->last);
+    char *src = chain_grammar(sp->head, sp->fmt, sp->fmt2, sp->last);
     smc_error err = {{0}};
     int rc = !src ? -1
              : sp->lark ? smc_grammar_from_lark(src, strlen(src), NULL, g, &err)

@@ -1,12 +1,14 @@
 /* test_ir_normalise.c — the normalisations ir_finish runs before compiling
  * (ir_inline.c: groups and optionals used once inlined; ir_factor.c: an
- * optional's alternatives ending with the same rule grouped; ir_merge.c:
- * equal anonymous nonterminals merged) keep every grammar's language: random GBNF
+ * optional's alternatives ending or starting with the same rule grouped; ir_merge.c:
+ * equal anonymous nonterminals merged; ir_flip.c: repetitions nested on
+ * the left nested on the right) keep every grammar's language: random GBNF
  * grammars (groups nested two deep, quantifiers, empty alternatives, one
  * group written out many times, recursion, optionals whose alternatives
- * end with the same rule) classify every string over
- * {a, b} up to 7 characters (complete, viable prefix, neither) exactly as
- * the tests' independent GBNF reader and Earley recognizer
+ * end or start with the same rule, bounded repetitions nested on the left, on the
+ * right or both, some with one level's element another) classify every
+ * string over {a, b} up to 7 characters (complete, viable prefix, neither)
+ * exactly as the tests' independent GBNF reader and Earley recognizer
  * (potentials/gbnf_earley.h) does. */
 #include <stdint.h>
 #include <stdio.h>
@@ -93,23 +95,65 @@ static void alternatives(buf *b, int rule, bool first, int depth)
     }
 }
 
+/* Rules r`from`..r4 as a bounded repetition of one x, each level nested
+ * on the left (rK ::= "" | rK+1 x) or on the right ("" | x rK+1), maybe
+ * as an optional, down to r4 ::= "" | x; x one or two elements (maybe
+ * naming rules, these levels too), and at times one level's x another. */
+static void chain(buf *b, int from)
+{
+    buf x = {{0}, 0}, y = {{0}, 0};
+    for (int i = 0, n = 1 + (int)rnd(2); i < n; i++) {
+        put(&x, i ? " " : "");
+        element(&x, from, false, 1);
+    }
+    element(&y, from, false, 1);
+    int odd = rnd(4) == 0 ? from + (int)rnd((unsigned)(N_RULES - from)) : -1;
+    for (int r = from; r < N_RULES; r++) {
+        const char *e = r == odd ? y.s : x.s;
+        char t[16];
+        snprintf(t, sizeof t, "r%d ::= ", r);
+        put(b, t);
+        snprintf(t, sizeof t, "r%d", r + 1);
+        bool opt = rnd(2), left = rnd(3) != 0;
+        put(b, opt ? "(" : "\"\" | ");
+        if (r < N_RULES - 1 && left) {
+            put(b, t);
+            put(b, " ");
+        }
+        put(b, e);
+        if (r < N_RULES - 1 && !left) {
+            put(b, " ");
+            put(b, t);
+        }
+        put(b, opt ? ")?\n" : "\n");
+    }
+}
+
 static void make_grammar(buf *b)
 {
     b->n = 0;
     b->s[0] = 0;
     put(b, "root ::= r0\n");
+    int chain_from = rnd(2) == 0 ? 1 + (int)rnd(N_RULES - 2) : N_RULES;
     for (int r = 0; r < N_RULES; r++) {
         char t[16];
+        if (r == chain_from) {
+            chain(b, r);
+            break;
+        }
         snprintf(t, sizeof t, "r%d ::= ", r);
         put(b, t);
-        if (r < N_RULES - 1 && rnd(3) == 0) {   /* "" | α rJ | β rJ, maybe as (α rJ | β rJ)? */
-            bool opt = rnd(2);
-            snprintf(t, sizeof t, " r%d", r + 1 + (int)rnd((unsigned)(N_RULES - 1 - r)));
+        if (r < N_RULES - 1 && rnd(3) == 0) {   /* "" | α rJ | β rJ (or rJ α | rJ β), maybe as (...)? */
+            bool opt = rnd(2), head = rnd(2);
+            snprintf(t, sizeof t, head ? "r%d " : " r%d", r + 1 + (int)rnd((unsigned)(N_RULES - 1 - r)));
             put(b, opt ? "(" : "\"\" | ");
             for (int a = 0, n = 2 + (int)rnd(2); a < n; a++) {
                 put(b, a ? " | " : "");
+                if (head)
+                    put(b, t);
                 element(b, r, true, 1);
-                put(b, t);
+                if (!head)
+                    put(b, t);
             }
             put(b, opt ? ")?\n" : "\n");
             continue;

@@ -290,8 +290,8 @@ static void test_all_types(void)
     }
 }
 
-/* One column: the AVX2 kernels cut the row range into segments (eight for
- * float weights, four for quantised ones) and take a row of each per tile,
+/* One column: the AVX2 kernels cut the row range into four segments (float
+ * and quantised weights) and take a row of each per tile,
  * then the rows left over (matmul_avx2.h, matmul_avx2_float.c); with
  * AVX512-VNNI, Q8_0 takes 16 segments (Q4_0/Q5_0 16 consecutive rows), then
  * 8 consecutive rows, then single rows (matmul_vnni_q.c), against the
