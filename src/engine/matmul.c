@@ -1,7 +1,9 @@
 /* matmul.c — the public matmul entry points: prepares the activations once
- * (8-bit quantisation for quantised weights; column pairs for the AVX-512
- * float kernels), picks the AVX-512, AVX2 or scalar kernel, processes the batch 64 columns at a time, and splits output rows
- * across the thread pool with work stealing (worksteal.h). */
+ * (8-bit quantisation for quantised weights; column groups transposed for
+ * the VNNI batch kernels; column pairs for the AVX-512 float kernels),
+ * picks the AVX-512, AVX2 or scalar kernel, processes the batch 64 columns
+ * at a time, and splits output rows across the thread pool with work
+ * stealing (worksteal.h). */
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -21,12 +23,16 @@ typedef struct {
     int64_t n_batch;
     float *Y;
     int64_t ldy;
-    int fmt;                 /* activation format: an smc_act_kind or FMT_PAIRS */
+    int fmt;                 /* activation format: an smc_act_kind, FMT_PAIRS or FMT_VNNI + type */
     bool vnni;               /* the kernel is matmul_vnni_q.c's (16 row segments for one column) */
     bool r16;                /* Q4_0 in 16-row groups for a plain-Q4_0 kernel: unpacked a group at a time */
+    int type;                /* the weights' type (as stored: SMC_TYPE_Q4_0_R16 for 16-row groups) */
 } mm_job;
 
-enum { FMT_PAIRS = 16 };     /* f32 columns packed in pairs (smc_pack_pairs) */
+/* f32 columns packed in pairs (smc_pack_pairs); 8-bit columns prepared for
+ * the VNNI batch kernels (FMT_VNNI + the weight type: the preparation
+ * depends on the weights' zero point) */
+enum { FMT_PAIRS = 16, FMT_VNNI = 32 };
 
 static bool use_avx2(void)
 {
@@ -39,7 +45,7 @@ static mm_job make_job(int type, const void *W, int64_t n_in, int64_t n_out, int
 {
     const int base = smc_r16_base_type(type);
     mm_job j = {NULL, W, smc_row_bytes(base, n_in), n_in, n_out, NULL, 0, n_batch, Y, ldy, smc_act_kind(base), false,
-                false};
+                false, type};
     if (avx2 && n_batch >= 2 && smc_kernels_use_avx512())
         j.kernel = smc_mm_kernel_avx512_float(type, n_in);
     if (j.kernel)
@@ -56,6 +62,12 @@ static mm_job make_job(int type, const void *W, int64_t n_in, int64_t n_out, int
     }
 #if defined(__x86_64__)
     j.vnni = avx2 && j.kernel == smc_mm_kernel_vnni_q(type);
+    /* two or more columns: the columns' activations are prepared once
+     * here (prepare) instead of by every call of the kernel */
+    if (j.vnni && n_batch >= 2 && smc_vnni_cols_bytes(n_in) > 0) {
+        j.kernel = smc_mm_kernel_vnni_q_prepared(type);
+        j.fmt = FMT_VNNI + type;
+    }
 #endif
     return j;
 }
@@ -131,6 +143,8 @@ static void *prepare(mm_job *j, const float *X, bool avx2, bool *ok)
         j->astride = (size_t)j->n_in * sizeof(float);
         return buf;
     }
+    if (kind >= FMT_VNNI)
+        kind = smc_act_kind(smc_r16_base_type(j->type));
     size_t rb = smc_act_row_bytes(kind, j->n_in);
     uint8_t *buf = malloc(rb * (size_t)j->n_batch + 1);
     if (!buf) {
@@ -141,6 +155,19 @@ static void *prepare(mm_job *j, const float *X, bool avx2, bool *ok)
         smc_quantize_act(kind, X + b * j->n_in, buf + (size_t)b * rb, j->n_in, avx2);
     j->A = buf;
     j->astride = rb;
+#if defined(__x86_64__)
+    if (j->fmt >= FMT_VNNI) {
+        size_t cb = smc_vnni_cols_bytes(j->n_in);
+        uint8_t *cols = aligned_alloc(64, smc_vnni_prepared_bytes(j->n_in, j->n_batch));
+        if (cols)
+            smc_vnni_prepare_cols(j->type, buf, rb, j->n_in, (int)j->n_batch, cols);
+        free(buf);
+        *ok = cols != NULL;
+        j->A = cols;
+        j->astride = cb;
+        return cols;
+    }
+#endif
     return buf;
 }
 
@@ -171,7 +198,7 @@ void smc_matmul_rows(int type, const void *W, int64_t n_in, int64_t o0, int64_t 
  * final wait is short), large enough that claims cost nothing next to the
  * work. */
 #ifndef SMC_VNNI_BATCH_MIN_ROWS
-#define SMC_VNNI_BATCH_MIN_ROWS 64
+#define SMC_VNNI_BATCH_MIN_ROWS 16
 #endif
 static int64_t grain_rows(size_t row_bytes, int64_t n_batch, int fmt, bool vnni)
 {
@@ -192,10 +219,14 @@ static int64_t grain_rows(size_t row_bytes, int64_t n_batch, int fmt, bool vnni)
      * 256 KB; 64 KB lost 15-25% everywhere. */
     if (n_batch == 1)
         g = (int64_t)(((size_t)(vnni ? 512 : 256) << 10) / (row_bytes ? row_bytes : 1)) / 16 * 16;
-    /* the VNNI batch kernel prepares (transposes) all the columns'
-     * activations on every call, then reuses them over the call's rows in
-     * 4-row tiles: claims of 4 rows spent as long preparing as computing
-     * (2 threads ran quantised prompts no faster than 1) */
+    /* the VNNI batch kernel: claims of 16 rows or more. It used to prepare
+     * (transpose) all the columns' activations on every call, and 4-row
+     * claims spent as long preparing as computing (2 threads ran quantised
+     * prompts no faster than 1), so claims were raised to 64 rows; now the
+     * activations are prepared once per matmul (make_job, prepare), and 4,
+     * 16 and 64 rows were level per CPU-second at 2 threads (Zen 4 VM,
+     * SmolLM2 Q8_0 and Qwen2.5-0.5B Q4_K_M mix, pp128 and pp1024, two
+     * interleaved rounds, load 5-7) */
     else if (vnni && min < SMC_VNNI_BATCH_MIN_ROWS)
         min = SMC_VNNI_BATCH_MIN_ROWS;
     if (vnni)   /* whole 16-row groups of repacked Q4_0 (quant_q4r16.h); claims are split on multiples of 16 */

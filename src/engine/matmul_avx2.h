@@ -115,6 +115,18 @@ smc_mm_kernel smc_mm_kernel_avx2_k(int type);
  * independent of batch width and tiling); NULL when the CPU lacks
  * AVX512-VNNI/VL/BW or for other types. */
 smc_mm_kernel smc_mm_kernel_vnni_q(int type);
+/* The same kernels over activations prepared once per matmul (column
+ * groups transposed for the VNNI tiles; the same results bit for bit):
+ * smc_vnni_cols_bytes is a column's share of the prepared buffer (0 when
+ * rows of n_in inputs are too long for it), smc_vnni_prepare_cols fills
+ * smc_vnni_prepared_bytes(n_in, nb) bytes (whole groups of 8 columns, a multiple of 64; the buffer must be 32-byte aligned)
+ * from nb quantised activation rows,
+ * and the kernel takes that buffer as its A (any chunk of columns that
+ * starts at a multiple of 8, stepped by smc_vnni_cols_bytes). */
+size_t smc_vnni_cols_bytes(int64_t n_in);
+size_t smc_vnni_prepared_bytes(int64_t n_in, int64_t nb);
+void smc_vnni_prepare_cols(int type, const uint8_t *A, size_t astride, int64_t n_in, int nb, uint8_t *out);
+smc_mm_kernel smc_mm_kernel_vnni_q_prepared(int type);
 
 #endif
 #endif

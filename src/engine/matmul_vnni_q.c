@@ -546,12 +546,63 @@ VNNI_INLINE void vq_batch_rows(const uint8_t *W, size_t wrow, int64_t o, int64_t
             vq_tile_cols8(U, nblk, P + j * nblk, Yc + 8 * j * ldy + o, ldy, ys, ncol[j], R);
 }
 
+/* Rows o0..o1 against G prepared column groups (group j: NCOL[j] columns
+ * from column 8j, its blocks at P + j * nblk; Yc: the first column's
+ * outputs): each tile of Q4_RB rows is read and unpacked once for all the
+ * groups. */
+VNNI_INLINE void vq_groups(const uint8_t *W, size_t wrow, int64_t nblk, int64_t o0, int64_t o1, const q4_xcols *P,
+                           const int *ncol, int64_t g, float *Yc, int64_t ldy, const int K)
+{
+    vq_rows U;
+    int64_t o = o0;
+    if (K == VQ_Q4_0R) {
+        for (; o < o1 && (o & 15); o++)
+            vq_batch_rows(W, wrow, o, 1, nblk, &U, P, g, ncol, Yc, ldy, 1, K);
+        /* a group as 4 tiles of rows k, k + 4, k + 8, k + 12: each reads
+         * its own 64 bytes of every block's quants; each tile
+         * prefetches a quarter of the next group's bytes (Zen 4 VM,
+         * 40 MB of SmolLM2-shaped matrices, batch 4: ~7.1-7.5 ms per
+         * pass, plain Q4_0 ~7.0-7.1; prefetching what the next tile
+         * reads, ~8.5, two groups ahead ~7.3-7.6) */
+        for (; o + 16 <= o1; o += 16)
+            for (int k = 0; k < 4; k++) {
+                smc_prefetch_rows(W, wrow, o + 16 + 4 * k, o1, Q4_RB);
+                vq_batch_rows(W, wrow, o + k, 4, nblk, &U, P, g, ncol, Yc, ldy, Q4_RB, K);
+            }
+    }
+    for (; o + Q4_RB <= o1; o += Q4_RB) {
+        smc_prefetch_rows(W, wrow, o + Q4_RB, o1, Q4_RB);
+        vq_batch_rows(W, wrow, o, 1, nblk, &U, P, g, ncol, Yc, ldy, Q4_RB, K);
+    }
+    for (; o < o1; o++)
+        vq_batch_rows(W, wrow, o, 1, nblk, &U, P, g, ncol, Yc, ldy, 1, K);
+}
+
+/* Columns c.. of a batch of NB in groups of 8 (the last group: the rest;
+ * 4 or fewer columns use the 4-column layout): the group sizes. */
+VNNI_INLINE int64_t vq_group_cols(int nb, int c, int64_t g, int *ncol)
+{
+    for (int64_t j = 0; j < g; j++)
+        ncol[j] = nb - c - 8 * (int)j < 8 ? nb - c - 8 * (int)j : 8;
+    return g;
+}
+
+VNNI_INLINE void vq_prepare_group(const uint8_t *A, size_t astride, int ncol, int64_t nblk, q4_xcols *P, const int K)
+{
+    if (ncol <= 4)
+        vq_prepare_cols4(A, astride, ncol, nblk, P, K);
+    else
+        vq_prepare_cols8(A, astride, ncol, nblk, P, K);
+}
+
 /* Two or more columns: in groups of 8 (a last group of fewer repeats its
  * last column in the spare lanes). The prepared activations of up to
  * Q4_MAX_PREP (group, block) pairs sit in a stack buffer (102 KB: both
  * groups of 16 columns for rows of up to 5120 inputs), and each tile of
  * Q4_RB rows is read and unpacked once (45 KB) for all the groups
- * prepared. One column (or rows
+ * prepared. (smc_matmul prepares a batch's groups once per matmul instead
+ * and calls the kv_p kernels below: this preparation, repeated by every
+ * call, cost as much as the tiles at 4 rows per call.) One column (or rows
  * too long for one group) goes a column at a time, 16 rows per tile (Q8_0:
  * from 16 segments of the row range), then 8 consecutive rows, then single
  * rows. */
@@ -563,42 +614,12 @@ VNNI_INLINE void kv_q(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, i
     int c = 0;
     if (g_max > 0 && nb >= 2) {
         q4_xcols P[Q4_MAX_PREP];
-        vq_rows U;
         while (c < nb) {
-            int64_t g = (nb - c + 7) / 8;
-            if (g > g_max)
-                g = g_max;
             int ncol[Q4_MAX_PREP];
-            for (int64_t j = 0; j < g; j++) {
-                ncol[j] = nb - c - 8 * (int)j < 8 ? nb - c - 8 * (int)j : 8;
-                if (ncol[j] <= 4)
-                    vq_prepare_cols4(A + (size_t)(c + 8 * j) * astride, astride, ncol[j], nblk, P + j * nblk, K);
-                else
-                    vq_prepare_cols8(A + (size_t)(c + 8 * j) * astride, astride, ncol[j], nblk, P + j * nblk, K);
-            }
-            float *Yc = Y + (size_t)c * (size_t)ldy;
-            int64_t o = o0;
-            if (K == VQ_Q4_0R) {
-                for (; o < o1 && (o & 15); o++)
-                    vq_batch_rows(W, wrow, o, 1, nblk, &U, P, g, ncol, Yc, ldy, 1, K);
-                /* a group as 4 tiles of rows k, k + 4, k + 8, k + 12: each reads
-                 * its own 64 bytes of every block's quants; each tile
-                 * prefetches a quarter of the next group's bytes (Zen 4 VM,
-                 * 40 MB of SmolLM2-shaped matrices, batch 4: ~7.1-7.5 ms per
-                 * pass, plain Q4_0 ~7.0-7.1; prefetching what the next tile
-                 * reads, ~8.5, two groups ahead ~7.3-7.6) */
-                for (; o + 16 <= o1; o += 16)
-                    for (int k = 0; k < 4; k++) {
-                        smc_prefetch_rows(W, wrow, o + 16 + 4 * k, o1, Q4_RB);
-                        vq_batch_rows(W, wrow, o + k, 4, nblk, &U, P, g, ncol, Yc, ldy, Q4_RB, K);
-                    }
-            }
-            for (; o + Q4_RB <= o1; o += Q4_RB) {
-                smc_prefetch_rows(W, wrow, o + Q4_RB, o1, Q4_RB);
-                vq_batch_rows(W, wrow, o, 1, nblk, &U, P, g, ncol, Yc, ldy, Q4_RB, K);
-            }
-            for (; o < o1; o++)
-                vq_batch_rows(W, wrow, o, 1, nblk, &U, P, g, ncol, Yc, ldy, 1, K);
+            int64_t g = vq_group_cols(nb, c, (nb - c + 7) / 8 < g_max ? (nb - c + 7) / 8 : g_max, ncol);
+            for (int64_t j = 0; j < g; j++)
+                vq_prepare_group(A + (size_t)(c + 8 * j) * astride, astride, ncol[j], nblk, P + j * nblk, K);
+            vq_groups(W, wrow, nblk, o0, o1, P, ncol, g, Y + (size_t)c * (size_t)ldy, ldy, K);
             for (int64_t j = 0; j < g; j++)
                 c += ncol[j];
         }
@@ -630,6 +651,98 @@ VNNI_INLINE void kv_q(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, i
             vq_rows8_col1(W, wrow, o, nblk, Ac, Yc + o, K);
         for (; o < o1; o++)
             Yc[o] = vq_row_col1(W, wrow, o, nblk, Ac, K);
+    }
+}
+
+/* ---- activations prepared once per matmul ----
+ * Column group j of a batch (columns 8j..8j+7, or the rest) sits at
+ * P + j * nblk, laid out as vq_prepare_group leaves it. A column's share of
+ * that, SMC_VNNI_COL_BYTES(n_in), is the "row stride" the matmul driver
+ * steps by, so a chunk of columns starting at a multiple of 8 starts at its
+ * own first group. */
+#define VQ_COL_BYTES(nblk) ((size_t)(nblk) * sizeof(q4_xcols) / 8)
+
+size_t smc_vnni_cols_bytes(int64_t n_in)
+{
+    const int64_t nblk = n_in / SMC_QK;
+    return nblk > 0 && nblk <= Q4_MAX_PREP ? VQ_COL_BYTES(nblk) : 0;
+}
+
+size_t smc_vnni_prepared_bytes(int64_t n_in, int64_t nb)
+{
+    return smc_vnni_cols_bytes(n_in) * (size_t)((nb + 7) / 8 * 8);
+}
+
+static int vq_kind(int type)
+{
+    return type == SMC_TYPE_Q8_0 ? VQ_Q8_0 : type == SMC_TYPE_Q5_0 ? VQ_Q5_0 : type == SMC_TYPE_Q4_0_R16 ? VQ_Q4_0R
+                                                                                                   : VQ_Q4_0;
+}
+
+VNNI_FN void smc_vnni_prepare_cols(int type, const uint8_t *A, size_t astride, int64_t n_in, int nb, uint8_t *out)
+{
+    const int64_t nblk = n_in / SMC_QK;
+    q4_xcols *P = (q4_xcols *)(void *)out;
+    for (int c = 0; c < nb; c += 8) {
+        const int ncol = nb - c < 8 ? nb - c : 8;
+        switch (vq_kind(type)) {   /* K must be a constant for the inlined steps */
+        case VQ_Q8_0: vq_prepare_group(A + (size_t)c * astride, astride, ncol, nblk, P + c / 8 * nblk, VQ_Q8_0); break;
+        case VQ_Q5_0: vq_prepare_group(A + (size_t)c * astride, astride, ncol, nblk, P + c / 8 * nblk, VQ_Q5_0); break;
+        default: vq_prepare_group(A + (size_t)c * astride, astride, ncol, nblk, P + c / 8 * nblk, VQ_Q4_0); break;
+        }
+    }
+}
+
+/* A: the prepared groups of NB columns (astride: VQ_COL_BYTES). */
+VNNI_INLINE void kv_p(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
+                      size_t astride, int nb, float *Y, int64_t ldy, const int K)
+{
+    const int64_t nblk = n_in / SMC_QK;
+    const q4_xcols *P = (const q4_xcols *)(const void *)A;
+    int ncol[(SMC_MM_MAX_COLS + 7) / 8];
+    (void)astride;
+    for (int c = 0; c < nb; c += 8 * (SMC_MM_MAX_COLS / 8)) {
+        int64_t g = (nb - c + 7) / 8;
+        if (g > SMC_MM_MAX_COLS / 8)
+            g = SMC_MM_MAX_COLS / 8;
+        vq_group_cols(nb, c, g, ncol);
+        vq_groups(W, wrow, nblk, o0, o1, P + c / 8 * nblk, ncol, g, Y + (size_t)c * (size_t)ldy, ldy, K);
+    }
+}
+
+VNNI_FN static void kp_q4_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
+                            size_t astride, int nb, float *Y, int64_t ldy)
+{
+    kv_p(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q4_0);
+}
+
+VNNI_FN static void kp_q4_0r(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
+                             size_t astride, int nb, float *Y, int64_t ldy)
+{
+    kv_p(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q4_0R);
+}
+
+VNNI_FN static void kp_q8_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
+                            size_t astride, int nb, float *Y, int64_t ldy)
+{
+    kv_p(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q8_0);
+}
+
+VNNI_FN static void kp_q5_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
+                            size_t astride, int nb, float *Y, int64_t ldy)
+{
+    kv_p(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q5_0);
+}
+
+smc_mm_kernel smc_mm_kernel_vnni_q_prepared(int type)
+{
+    if (!smc_mm_kernel_vnni_q(type))
+        return NULL;
+    switch (vq_kind(type)) {
+    case VQ_Q8_0: return kp_q8_0;
+    case VQ_Q5_0: return kp_q5_0;
+    case VQ_Q4_0R: return kp_q4_0r;
+    default: return kp_q4_0;
     }
 }
 

@@ -99,10 +99,15 @@ static float vnni_model(int type, const uint8_t *wrow, const uint8_t *arow, int6
 static void check_type(int type, int64_t n_in, int64_t n_out, bool raw)
 {
     smc_mm_kernel ka = smc_mm_kernel_avx2_q(type), kv = smc_mm_kernel_vnni_q(type);
+    smc_mm_kernel kp = smc_mm_kernel_vnni_q_prepared(type);
     CHECK(ka != NULL);
     CHECK(kv != NULL);
-    if (!ka || !kv)
+    CHECK(kp != NULL);
+    if (!ka || !kv || !kp)
         return;
+    /* activations prepared once (rows short enough): the same bits as kv */
+    const size_t cb = smc_vnni_cols_bytes(n_in);
+    CHECK((cb > 0) == (n_in / 32 <= 320));
     const int max_nb = 19;
     size_t rb = smc_row_bytes(type, n_in), ab = smc_act_row_bytes(SMC_ACT_Q8, n_in);
     uint8_t *W = make_w(type, n_in, n_out, raw);
@@ -115,13 +120,27 @@ static void check_type(int type, int64_t n_in, int64_t n_out, bool raw)
     }
     float *ya = malloc(sizeof(float) * (size_t)(n_out * max_nb)), *yv = malloc(sizeof(float) * (size_t)(n_out * max_nb));
     float *yr = malloc(sizeof(float) * (size_t)(n_out * max_nb));
-    int mismatches = 0, far = 0;
+    float *yp = malloc(sizeof(float) * (size_t)(n_out * max_nb));
+    uint8_t *P = cb ? aligned_alloc(64, smc_vnni_prepared_bytes(n_in, max_nb)) : NULL;
+    CHECK(smc_vnni_prepared_bytes(n_in, 9) == 16 * cb);
+    int mismatches = 0, far = 0, prep_mismatches = 0;
     for (int nb = 1; nb <= max_nb; nb++) {
         int64_t o0 = nb % 3, o1 = n_out - (nb % 5);
         for (int64_t i = 0; i < n_out * max_nb; i++)
             ya[i] = yv[i] = yr[i] = -7.0f;
         ka(W, rb, n_in, o0, o1, A, ab, nb, ya, n_out);
         kv(W, rb, n_in, o0, o1, A, ab, nb, yv, n_out);
+        if (P) {
+            for (int64_t i = 0; i < n_out * max_nb; i++)
+                yp[i] = -7.0f;
+            smc_vnni_prepare_cols(type, A, ab, n_in, nb, P);
+            /* the whole batch, then (a chunk from column 8) the columns after the first 8 */
+            kp(W, rb, n_in, o0, o1, P, cb, nb, yp, n_out);
+            if (nb > 8)
+                kp(W, rb, n_in, o0, o1, P + 8 * cb, cb, nb - 8, yp + 8 * n_out, n_out);
+            if (memcmp(yp, yv, sizeof(float) * (size_t)(n_out * max_nb)) != 0)
+                prep_mismatches++;
+        }
         {
             for (int b = 0; b < nb; b++)
                 for (int64_t o = o0; o < o1; o++) {
@@ -140,9 +159,13 @@ static void check_type(int type, int64_t n_in, int64_t n_out, bool raw)
     }
     CHECK_MSG(mismatches == 0, "type %d n_in %lld n_out %lld raw %d: %d batch widths differ", type,
               (long long)n_in, (long long)n_out, raw, mismatches);
+    CHECK_MSG(prep_mismatches == 0, "type %d n_in %lld n_out %lld raw %d: %d batch widths differ when prepared once",
+              type, (long long)n_in, (long long)n_out, raw, prep_mismatches);
     CHECK_MSG(far == 0, "type %d n_in %lld n_out %lld raw %d: %d outputs beyond rounding of AVX2", type,
               (long long)n_in, (long long)n_out, raw, far);
     free(yr);
+    free(yp);
+    free(P);
     free(W);
     free(A);
     free(x);
