@@ -710,29 +710,23 @@ VNNI_INLINE void kv_p(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, i
     }
 }
 
-VNNI_FN static void kp_q4_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
-                            size_t astride, int nb, float *Y, int64_t ldy)
-{
-    kv_p(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q4_0);
-}
-
-VNNI_FN static void kp_q4_0r(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
-                             size_t astride, int nb, float *Y, int64_t ldy)
-{
-    kv_p(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q4_0R);
-}
-
-VNNI_FN static void kp_q8_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
-                            size_t astride, int nb, float *Y, int64_t ldy)
-{
-    kv_p(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q8_0);
-}
-
-VNNI_FN static void kp_q5_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
-                            size_t astride, int nb, float *Y, int64_t ldy)
-{
-    kv_p(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q5_0);
-}
+/* The kernels of each block format K: kv_NAME over 8-bit activation rows,
+ * kp_NAME over activations prepared once per matmul. */
+#define VQ_KERNELS(NAME, K)                                                                                        \
+    VNNI_FN static void kv_##NAME(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1,             \
+                                  const uint8_t *A, size_t astride, int nb, float *Y, int64_t ldy)                 \
+    {                                                                                                              \
+        kv_q(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, K);                                                    \
+    }                                                                                                              \
+    VNNI_FN static void kp_##NAME(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1,             \
+                                  const uint8_t *A, size_t astride, int nb, float *Y, int64_t ldy)                 \
+    {                                                                                                              \
+        kv_p(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, K);                                                    \
+    }
+VQ_KERNELS(q4_0, VQ_Q4_0)
+VQ_KERNELS(q4_0r, VQ_Q4_0R)
+VQ_KERNELS(q8_0, VQ_Q8_0)
+VQ_KERNELS(q5_0, VQ_Q5_0)
 
 smc_mm_kernel smc_mm_kernel_vnni_q_prepared(int type)
 {
@@ -744,30 +738,6 @@ smc_mm_kernel smc_mm_kernel_vnni_q_prepared(int type)
     case VQ_Q4_0R: return kp_q4_0r;
     default: return kp_q4_0;
     }
-}
-
-VNNI_FN static void kv_q4_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
-                            size_t astride, int nb, float *Y, int64_t ldy)
-{
-    kv_q(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q4_0);
-}
-
-VNNI_FN static void kv_q4_0r(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
-                             size_t astride, int nb, float *Y, int64_t ldy)
-{
-    kv_q(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q4_0R);
-}
-
-VNNI_FN static void kv_q8_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
-                            size_t astride, int nb, float *Y, int64_t ldy)
-{
-    kv_q(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q8_0);
-}
-
-VNNI_FN static void kv_q5_0(const uint8_t *W, size_t wrow, int64_t n_in, int64_t o0, int64_t o1, const uint8_t *A,
-                            size_t astride, int nb, float *Y, int64_t ldy)
-{
-    kv_q(W, wrow, n_in, o0, o1, A, astride, nb, Y, ldy, VQ_Q5_0);
 }
 
 smc_mm_kernel smc_mm_kernel_vnni_q(int type)

@@ -15,18 +15,7 @@
 #include "engine/quant_q4r16.h"
 #include "test.h"
 
-static uint64_t rs = 0x9E3779B97F4A7C15ull;
-static uint32_t rnd32(void)
-{
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return (uint32_t)(rs >> 16);
-}
-static float rndf(void)
-{
-    return (float)(rnd32() >> 8) / 8388608.0f - 1.0f;
-}
+#include "test_rng.h"
 
 static uint8_t *make_q4(int64_t n_in, int64_t n_out)
 {

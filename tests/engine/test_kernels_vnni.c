@@ -19,18 +19,8 @@
 #if defined(__x86_64__)
 #include "engine/matmul_avx2.h"
 
-static uint64_t rs = 0x2545F4914F6CDD1Dull;
-static uint32_t rnd32(void)
-{
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return (uint32_t)(rs >> 16);
-}
-static float rndf(void)
-{
-    return (float)(rnd32() >> 8) / 8388608.0f - 1.0f;
-}
+#define TEST_RNG_SEED 0x2545F4914F6CDD1Dull
+#include "test_rng.h"
 
 /* n_out rows of type; raw: random bytes with a sane fp16 scale. */
 static uint8_t *make_w(int type, int64_t n_in, int64_t n_out, bool raw)
