@@ -110,7 +110,7 @@ static void chain(buf *b, int from)
     int odd = rnd(4) == 0 ? from + (int)rnd((unsigned)(N_RULES - from)) : -1;
     for (int r = from; r < N_RULES; r++) {
         const char *e = r == odd ? y.s : x.s;
-        char t[16];
+        char t[32];
         snprintf(t, sizeof t, "r%d ::= ", r);
         put(b, t);
         snprintf(t, sizeof t, "r%d", r + 1);
@@ -136,7 +136,7 @@ static void make_grammar(buf *b)
     put(b, "root ::= r0\n");
     int chain_from = rnd(2) == 0 ? 1 + (int)rnd(N_RULES - 2) : N_RULES;
     for (int r = 0; r < N_RULES; r++) {
-        char t[16];
+        char t[32];
         if (r == chain_from) {
             chain(b, r);
             break;
