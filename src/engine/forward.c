@@ -34,11 +34,9 @@ static void dequantize_row(const smc_weight *w, int64_t o, float *out)
         smc_dequantize_row(w->type, (const char *)w->data + (size_t)o * w->row_bytes, out, w->n_in);
         return;
     }
-    const uint8_t *g = smc_r16_group(w->data, w->row_bytes, o);
     for (int64_t i = 0; i < w->n_in / SMC_QK; i++) {
         smc_block_q4_0 b;
-        memcpy(&b.d, g + smc_r16_d_off(w->row_bytes, o, i), sizeof b.d);
-        memcpy(b.qs, g + smc_r16_qs_off(o, i), sizeof b.qs);
+        smc_r16_block(w->data, w->row_bytes, o, i, &b);
         smc_dequantize_row(SMC_TYPE_Q4_0, &b, out + i * SMC_QK, SMC_QK);
     }
 }

@@ -7,12 +7,11 @@
 
 void smc_r16_row(const uint8_t *W, size_t wrow, int64_t o, uint8_t *out)
 {
-    const uint8_t *g = smc_r16_group(W, wrow, o);
     const int64_t nblk = (int64_t)(wrow / sizeof(smc_block_q4_0));
     for (int64_t i = 0; i < nblk; i++) {
-        uint8_t *b = out + (size_t)i * sizeof(smc_block_q4_0);
-        memcpy(b, g + smc_r16_d_off(wrow, o, i), 2);
-        memcpy(b + 2, g + smc_r16_qs_off(o, i), 16);
+        smc_block_q4_0 b;
+        smc_r16_block(W, wrow, o, i, &b);
+        memcpy(out + (size_t)i * sizeof b, &b, sizeof b);
     }
 }
 

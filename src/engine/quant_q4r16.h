@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "smcgen.h"
 #include "engine/quant_blocks.h"
@@ -38,6 +39,14 @@ static inline size_t smc_r16_d_off(size_t wrow, int64_t o, int64_t i)
 static inline size_t smc_r16_qs_off(int64_t o, int64_t i)
 {
     return 256 * (size_t)i + 64 * (size_t)(o & 3) + 16 * (size_t)((o & 15) >> 2);
+}
+
+/* Row o's block i of the repacked matrix W in plain Q4_0 layout. */
+static inline void smc_r16_block(const uint8_t *W, size_t wrow, int64_t o, int64_t i, smc_block_q4_0 *out)
+{
+    const uint8_t *g = smc_r16_group(W, wrow, o);
+    memcpy(&out->d, g + smc_r16_d_off(wrow, o, i), sizeof out->d);
+    memcpy(out->qs, g + smc_r16_qs_off(o, i), sizeof out->qs);
 }
 
 /* The type matmul and dequantisation treat a weight type as: Q4_0 for
